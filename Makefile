@@ -1,0 +1,89 @@
+# haas-emu: local HaaS Cloud app-upgrade emulator and device SDK.
+#
+#   make          build everything into build/
+#   make run      start the emulator (HTTP 127.0.0.1:8080, data in ./var)
+#   make test     every test suite; ends with "N passed, N failed"
+#   make bench    benchmarks, each next to its floor (nginx, raw mosquitto)
+#
+# On Debian the first `make run` / `make test` installs the packages listed
+# in server/debian-packages.txt (and tests/debian-packages.txt for tests).
+
+CC      ?= gcc
+PYTHON  ?= /usr/bin/python3
+BUILD   := build
+WARN    := -Wall -Wextra -Werror
+CFLAGS_SERVER := -std=c11 -D_GNU_SOURCE $(WARN) -g
+OPT     := -O2
+SAN     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lcrypto -lpthread
+PLUGIN_LIBS := -lsqlite3 -lcrypto
+
+SERVER_SRC := $(wildcard server/src/*.c)
+SERVER_HDR := $(wildcard server/src/*.h)
+PLUGIN_SRC := $(wildcard server/plugin/*.c)
+PLUGIN_HDR := $(wildcard server/plugin/*.h)
+MIGRATIONS := $(sort $(wildcard schema/migrations/*.sql))
+GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
+
+TARGETS := $(BUILD)/haas-emu
+ifneq ($(PLUGIN_SRC),)
+TARGETS += $(BUILD)/haas_auth.so
+endif
+
+.PHONY: all deps test-deps run test bench clean asan
+all: $(TARGETS)
+
+deps:
+	@sh server/install-deps.sh server/debian-packages.txt
+
+test-deps:
+	@sh server/install-deps.sh server/debian-packages.txt tests/debian-packages.txt
+
+$(GEN_MIGRATIONS): $(MIGRATIONS) server/gen-migrations.sh
+	@mkdir -p $(dir $@)
+	sh server/gen-migrations.sh $@ $(MIGRATIONS)
+
+SERVER_OBJ := $(patsubst server/src/%.c,$(BUILD)/obj/server/%.o,$(SERVER_SRC)) $(BUILD)/obj/server/migrations.o
+SERVER_ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/obj/%,$(SERVER_OBJ))
+
+$(BUILD)/obj/server/%.o: server/src/%.c $(SERVER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/src -c -o $@ $<
+$(BUILD)/obj/server/migrations.o: $(GEN_MIGRATIONS) server/src/db.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/src -c -o $@ $<
+$(BUILD)/asan/obj/server/%.o: server/src/%.c $(SERVER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/src -c -o $@ $<
+$(BUILD)/asan/obj/server/migrations.o: $(GEN_MIGRATIONS) server/src/db.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/src -c -o $@ $<
+
+$(BUILD)/haas-emu: $(SERVER_OBJ)
+	$(CC) $(OPT) -o $@ $^ $(SERVER_LIBS)
+
+$(BUILD)/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
+	@mkdir -p $(BUILD)
+	$(CC) $(CFLAGS_SERVER) $(OPT) -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_LIBS)
+
+# The same programs built with AddressSanitizer and UBSan, for the tests.
+$(BUILD)/asan/haas-emu: $(SERVER_ASAN_OBJ)
+	$(CC) $(SAN) -o $@ $^ $(SERVER_LIBS)
+
+$(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(SAN) -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_LIBS)
+
+asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so)
+
+run: deps all
+	$(BUILD)/haas-emu $(RUN_ARGS)
+
+test: test-deps all asan
+	@$(PYTHON) tests/run.py
+
+bench: test-deps all
+	@sh tests/bench/run.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,23 @@
+/*
+ * api_shared.h - the JSON shapes that more than one api_*.c file returns.
+ * Each is defined in the file of the resource it describes.
+ */
+#ifndef HAAS_API_SHARED_H
+#define HAAS_API_SHARED_H
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+/* Columns device_json() reads, from table devices aliased d. */
+#define DEVICE_COLUMNS \
+    "d.product_key, d.device_name, d.device_secret, d.status, d.last_online_at, d.ip, d.created_at, " \
+    "(SELECT json_group_array(json_object('appId', a.app_id, 'version', a.version)) " \
+    "   FROM device_apps a WHERE a.product_key = d.product_key AND a.device_name = d.device_name)"
+
+/* A device row (DEVICE_COLUMNS starting at column 0) as the API's JSON. */
+cJSON *device_json(sqlite3_stmt *st);
+
+/* Both devices exist? Caller holds the lock. */
+int device_exists(sqlite3 *db, const char *pk, const char *dn);
+
+#endif

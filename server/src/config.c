@@ -1,0 +1,193 @@
+/*
+ * config.c - parse haas-emu's flags and environment (see config.h).
+ *
+ * One table lists every setting: its flag, its variable, its type, where it
+ * goes. Defaults are applied first, then the environment, then argv.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HAAS_EMU_VERSION "0.1.0"
+
+typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_FLAG } opt_type;
+
+typedef struct {
+    const char *flag;
+    const char *env;
+    opt_type type;
+    size_t offset;
+    size_t cap;       /* buffer size for OPT_STR */
+    long long min, max;
+    const char *help;
+} option;
+
+#define STR(f, e, field, h) {f, e, OPT_STR, offsetof(config, field), sizeof(((config *)0)->field), 0, 0, h}
+#define INT(f, e, field, lo, hi, h) {f, e, OPT_INT, offsetof(config, field), 0, lo, hi, h}
+#define SIZE(f, e, field, lo, hi, h) {f, e, OPT_SIZE, offsetof(config, field), 0, lo, hi, h}
+
+static const option options[] = {
+    INT("--http-port", "HAAS_HTTP_PORT", http_port, 0, 65535, "HTTP port (8080; 0 = any free port)"),
+    INT("--mqtt-port", "HAAS_MQTT_PORT", mqtt_port, 0, 65535, "MQTT port of the managed broker (1883)"),
+    STR("--bind", "HAAS_BIND", bind, "address to listen on (127.0.0.1)"),
+    STR("--data-dir", "HAAS_DATA_DIR", data_dir, "database and packages (./var)"),
+    STR("--public-url", "HAAS_PUBLIC_URL", public_url, "base of package URLs given to devices (http://<bind>:<http-port>)"),
+    STR("--broker", "HAAS_BROKER", broker, "HOST:PORT of an external broker instead of the managed one"),
+    STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
+    STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
+    STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),
+    INT("--url-ttl", "HAAS_URL_TTL", url_ttl, 1, 7 * 24 * 3600, "seconds a package URL stays valid (3600)"),
+    SIZE("--max-package-size", "HAAS_MAX_PACKAGE_SIZE", max_package_size, 1024, 1LL << 40, "largest upload in bytes, k/m/g suffixes (64m)"),
+    SIZE("--max-unpacked-size", "HAAS_MAX_UNPACKED_SIZE", max_unpacked_size, 1024, 1LL << 42, "largest total of the files inside a package (256m)"),
+    INT("--max-entries", "HAAS_MAX_ENTRIES", max_entries, 1, 1000000, "most members in a package (4096)"),
+    INT("--max-ratio", "HAAS_MAX_RATIO", max_ratio, 2, 100000, "unpacked/packed ratio that marks a decompression bomb (200)"),
+    INT("--http-threads", "HAAS_HTTP_THREADS", http_threads, 1, 64, "HTTP worker threads (4)"),
+    {"--verbose", "HAAS_VERBOSE", OPT_FLAG, offsetof(config, verbose), 0, 0, 1, "log every request"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: haas-emu [options]\n\n"
+                 "Local emulator of the HaaS Cloud app-upgrade service.\n"
+                 "Every option can also be set by the environment variable shown.\n\n");
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        fprintf(out, "  %-26s %-28s %s\n", options[i].flag, options[i].env, options[i].help);
+    fprintf(out, "  %-26s %-28s %s\n", "--help", "", "this text");
+    fprintf(out, "  %-26s %-28s %s\n", "--version", "", "print the version");
+}
+
+/* Parses "123", "64k", "16m", "1g" into bytes; -1 when malformed. */
+static long long parse_size(const char *s)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || v < 0)
+        return -1;
+    long long mul = 1;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': mul = 1LL << 10; end++; break;
+    case 'm': case 'M': mul = 1LL << 20; end++; break;
+    case 'g': case 'G': mul = 1LL << 30; end++; break;
+    default: return -1;
+    }
+    if (*end != '\0' || v > (1LL << 50) / mul)
+        return -1;
+    return v * mul;
+}
+
+static int set_option(config *cfg, const option *o, const char *value, const char *source)
+{
+    char *field = (char *)cfg + o->offset;
+    if (o->type == OPT_FLAG) {
+        *(int *)field = value == NULL || strcmp(value, "0") != 0;
+        return 0;
+    }
+    if (value == NULL) {
+        fprintf(stderr, "haas-emu: %s needs a value\n", source);
+        return -1;
+    }
+    if (o->type == OPT_STR) {
+        if (strlen(value) >= o->cap) {
+            fprintf(stderr, "haas-emu: %s is too long (at most %zu characters)\n", source, o->cap - 1);
+            return -1;
+        }
+        strcpy(field, value);
+        return 0;
+    }
+    long long v;
+    if (o->type == OPT_SIZE) {
+        v = parse_size(value);
+    } else {
+        char *end;
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end)
+            v = LLONG_MIN;
+    }
+    if (v < o->min || v > o->max) {
+        fprintf(stderr, "haas-emu: bad value '%s' for %s (expected %s %lld..%lld)\n", value, source,
+                o->type == OPT_SIZE ? "a size in bytes" : "an integer", o->min, o->max);
+        return -1;
+    }
+    if (o->type == OPT_SIZE)
+        *(int64_t *)field = v;
+    else
+        *(int *)field = (int)v;
+    return 0;
+}
+
+int config_load(config *cfg, int argc, char **argv)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->bind, "127.0.0.1");
+    cfg->http_port = 8080;
+    cfg->mqtt_port = 1883;
+    strcpy(cfg->data_dir, "./var");
+    strcpy(cfg->oss_key_id, "LTAI5tHaaSEmulator");
+    strcpy(cfg->oss_bucket, "haas-emu");
+    cfg->url_ttl = 3600;
+    cfg->max_package_size = 64LL << 20;
+    cfg->max_unpacked_size = 256LL << 20;
+    cfg->max_entries = 4096;
+    cfg->max_ratio = 200;
+    cfg->http_threads = 4;
+
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v && set_option(cfg, &options[i], v, options[i].env) < 0)
+            return -1;
+    }
+
+    for (int a = 1; a < argc; a++) {
+        const char *arg = argv[a];
+        if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+            usage(stdout);
+            return 1;
+        }
+        if (!strcmp(arg, "--version")) {
+            printf("haas-emu %s\n", HAAS_EMU_VERSION);
+            return 1;
+        }
+        const char *eq = strchr(arg, '=');
+        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+        const option *o = NULL;
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            if (strlen(options[i].flag) == name_len && !strncmp(options[i].flag, arg, name_len))
+                o = &options[i];
+        if (!o) {
+            fprintf(stderr, "haas-emu: unknown option '%s' (see --help)\n", arg);
+            return -1;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!eq && o->type != OPT_FLAG)
+            value = (a + 1 < argc) ? argv[++a] : NULL;
+        if (set_option(cfg, o, value, o->flag) < 0)
+            return -1;
+    }
+
+    if (cfg->public_url[0] == '\0') {
+        const char *host = strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind;
+        /* The real port is only known after binding when --http-port 0;
+         * main() fills it in then (see config_finish_public_url). */
+        snprintf(cfg->public_url, sizeof cfg->public_url, "http://%s:%d", host, cfg->http_port);
+    } else {
+        size_t n = strlen(cfg->public_url);
+        while (n > 0 && cfg->public_url[n - 1] == '/')
+            cfg->public_url[--n] = '\0';
+        const char *p = strstr(cfg->public_url, "://");
+        if (!p || strncmp(cfg->public_url, "http", 4) != 0 || !strchr(p + 3, ':')) {
+            fprintf(stderr, "haas-emu: --public-url '%s' must be http(s)://host:port "
+                            "(HaaS devices need an explicit port)\n", cfg->public_url);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * config.h - haas-emu's settings: defaults, environment variables, flags.
+ *
+ * Every flag of DESIGN.md section 4 also has an environment variable; a flag
+ * wins over the variable, the variable over the default. config_load() checks
+ * every value and says which one is wrong; nothing else in the server parses
+ * argv or getenv.
+ */
+#ifndef HAAS_CONFIG_H
+#define HAAS_CONFIG_H
+
+#include <stdint.h>
+
+typedef struct {
+    char bind[64];            /* address HTTP (and the managed broker) bind to */
+    int http_port;
+    int mqtt_port;
+    char data_dir[512];
+    char public_url[512];     /* base of package URLs, always with a port */
+    char broker[256];         /* "HOST:PORT" of an external broker, or "" */
+    char oss_key_id[128];
+    char oss_key_secret[128]; /* "" = generated once and kept in the db */
+    char oss_bucket[64];
+    int url_ttl;              /* seconds a signed package URL stays valid */
+    int64_t max_package_size; /* bytes of an uploaded .tar.gz */
+    int64_t max_unpacked_size;/* bytes of all files inside a package */
+    int max_entries;          /* members of a package */
+    int max_ratio;            /* unpacked/packed ratio above which a package
+                                 is a decompression bomb (when > 1 MiB) */
+    int http_threads;
+    int verbose;
+} config;
+
+/*
+ * Fills *cfg from defaults, the environment and argv. Returns 0 to run, 1 when
+ * the process should exit successfully (--help, --version), -1 on a bad value
+ * (a message naming it has been printed to stderr).
+ */
+int config_load(config *cfg, int argc, char **argv);
+
+#endif

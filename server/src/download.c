@@ -1,0 +1,193 @@
+/*
+ * download.c - GET /<bucket>/<object>: serve a package the way OSS serves a
+ * presigned URL (PROTOCOL.md 4.5).
+ *
+ * Devices differ in how they fetch: the stock HaaS Python code sends an
+ * HTTP/1.0 GET and reads a plain body until the connection closes; Link SDK
+ * C 4.x asks for byte ranges and resumes after a drop. So: a Content-Length
+ * always (never chunked), Accept-Ranges, one range per request (206 with
+ * Content-Range, 416 with "bytes * /size" when unsatisfiable; several ranges
+ * are answered with the whole file, which RFC 7233 allows), ETag (OSS's
+ * quoted upper-case MD5) and If-Range by ETag or date. The file is handed to
+ * libmicrohttpd as a descriptor, which sends it with sendfile(2): nothing is
+ * read into memory. Failures answer with OSS's XML error body.
+ */
+#include "db.h"
+#include "log.h"
+#include "routes.h"
+#include "server.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static enum MHD_Result oss_error(http_request *r, unsigned status, const char *code, const char *message)
+{
+    char body[1024];
+    char request_id[25];
+    snprintf(request_id, sizeof request_id, "%08lX%08lX", (unsigned long)time(NULL), (unsigned long)random());
+    int n = snprintf(body, sizeof body,
+                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>%s</Code>\n"
+                     "  <Message>%s</Message>\n  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>\n</Error>\n",
+                     code, message, request_id, server.cfg.oss_bucket);
+    struct MHD_Response *resp = MHD_create_response_from_buffer((size_t)n, body, MHD_RESPMEM_MUST_COPY);
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/xml");
+        MHD_add_response_header(resp, "x-oss-request-id", request_id);
+    }
+    return reply_response(r, status, resp);
+}
+
+/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" against size.
+ * Returns 1 with [*first, *last] set, 0 to serve the whole file (absent,
+ * malformed or several ranges), -1 when unsatisfiable. */
+static int parse_range(const char *h, int64_t size, int64_t *first, int64_t *last)
+{
+    if (!h || strncmp(h, "bytes=", 6) != 0)
+        return 0;
+    h += 6;
+    while (*h == ' ')
+        h++;
+    if (strchr(h, ','))
+        return 0;
+    char *end;
+    if (*h == '-') {
+        if (!isdigit((unsigned char)h[1]))
+            return 0;
+        errno = 0;
+        long long n = strtoll(h + 1, &end, 10);
+        if (errno || *end)
+            return 0;
+        if (n == 0 || size == 0)
+            return -1;
+        *first = n >= size ? 0 : size - n;
+        *last = size - 1;
+        return 1;
+    }
+    if (!isdigit((unsigned char)*h))
+        return 0;
+    errno = 0;
+    long long a = strtoll(h, &end, 10);
+    if (errno || *end != '-')
+        return 0;
+    const char *b_text = end + 1;
+    long long b = size - 1;
+    if (*b_text) {
+        if (!isdigit((unsigned char)*b_text))
+            return 0;
+        b = strtoll(b_text, &end, 10);
+        if (errno || *end || b < a)
+            return 0;
+    }
+    if (a >= size)
+        return -1;
+    *first = a;
+    *last = b >= size ? size - 1 : b;
+    return 1;
+}
+
+static void http_date(time_t t, char *out, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Does If-Range (an ETag or an HTTP date) still describe this file? */
+static int if_range_matches(const char *if_range, const char *etag, const char *last_modified)
+{
+    if (!if_range)
+        return 1;
+    if (if_range[0] == '"' || !strncmp(if_range, "W/", 2))
+        return strcmp(if_range, etag) == 0; /* strong comparison: W/ never matches */
+    return strcmp(if_range, last_modified) == 0;
+}
+
+enum MHD_Result download_package(http_request *r)
+{
+    const char *bucket = r->params[0], *object = r->params[1];
+    if (strcmp(bucket, server.cfg.oss_bucket) != 0)
+        return oss_error(r, 404, "NoSuchBucket", "The specified bucket does not exist.");
+
+    char resource[400];
+    if ((size_t)snprintf(resource, sizeof resource, "/%s/%s", bucket, object) >= sizeof resource)
+        return oss_error(r, 400, "InvalidObjectName", "The object name is too long.");
+    oss_check_result check = oss_check(&server.signer, resource, http_query(r, "Expires"),
+                                       http_query(r, "OSSAccessKeyId"), http_query(r, "Signature"), time(NULL));
+    if (check != OSS_OK)
+        return oss_error(r, check == OSS_BAD_EXPIRES ? 400 : 403, oss_check_code(check), oss_check_message(check));
+
+    char md5[40] = "";
+    int64_t created = 0;
+    sqlite3 *db = db_lock();
+    sqlite3_stmt *st = db_prepare(db, "SELECT md5, created_at FROM versions WHERE object_key = ?");
+    if (st) {
+        sqlite3_bind_text(st, 1, object, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            snprintf(md5, sizeof md5, "%s", db_text(st, 0));
+            created = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
+    db_unlock();
+    if (!md5[0])
+        return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
+
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", server.packages_dir, object);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        log_msg(LOG_ERROR, "package %s is in the database but cannot be opened: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
+    }
+    int64_t size = sb.st_size;
+
+    char etag[48], last_modified[64];
+    snprintf(etag, sizeof etag, "\"");
+    for (int i = 0; md5[i] && i < 32; i++)
+        etag[1 + i] = (char)toupper((unsigned char)md5[i]), etag[2 + i] = '\0';
+    strncat(etag, "\"", sizeof etag - strlen(etag) - 1);
+    http_date((time_t)created, last_modified, sizeof last_modified);
+
+    int64_t first = 0, last = size - 1;
+    int ranged = parse_range(http_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last);
+    if (ranged != 0 && !if_range_matches(http_header(r, MHD_HTTP_HEADER_IF_RANGE), etag, last_modified))
+        ranged = 0, first = 0, last = size - 1;
+
+    struct MHD_Response *resp;
+    unsigned status;
+    char content_range[96];
+    if (ranged < 0) {
+        close(fd);
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+        status = 416;
+        snprintf(content_range, sizeof content_range, "bytes */%" PRId64, size);
+    } else {
+        uint64_t length = size == 0 ? 0 : (uint64_t)(last - first + 1);
+        resp = MHD_create_response_from_fd_at_offset64(length, fd, (uint64_t)first);
+        if (!resp)
+            close(fd);
+        status = ranged ? 206 : 200;
+        snprintf(content_range, sizeof content_range, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last, size);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED, last_modified);
+    if (status != 200)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
+    if (status != 416)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    return reply_response(r, status, resp);
+}

@@ -1,0 +1,80 @@
+/*
+ * http.h - what a request handler sees: the request, its body, and the calls
+ * that answer it. http_server.c runs libmicrohttpd and fills an http_request
+ * for each request; routes.c maps method and path to a handler; the api_*.c
+ * and download.c files are the handlers.
+ *
+ * Every handler answers exactly once through one of the reply_* calls and
+ * returns what that call returned (an MHD_Result).
+ */
+#ifndef HAAS_HTTP_H
+#define HAAS_HTTP_H
+
+#include <cjson/cJSON.h>
+#include <microhttpd.h>
+#include <stdint.h>
+
+#define HTTP_MAX_PARAMS 4
+#define HTTP_MAX_JSON_BODY (1024 * 1024)
+
+struct upload;
+struct route;
+
+typedef struct http_request {
+    struct MHD_Connection *conn;
+    const char *method;        /* "GET", "POST", ... ("HEAD" is served as GET) */
+    const char *path;          /* decoded path, without the query */
+    const struct route *route; /* NULL when nothing matched */
+    char params[HTTP_MAX_PARAMS][160]; /* captured {segments} of the route */
+    int nparams;
+
+    char *body;                /* JSON routes: the body, NUL-terminated */
+    size_t body_len;
+    int64_t discarded;         /* bytes dropped after an error was decided */
+    struct upload *upload;     /* upload routes: the package being received */
+
+    /* An error decided while the body was still arriving; sent at the end. */
+    unsigned early_status;
+    const char *early_code;
+    char early_message[300];
+} http_request;
+
+/* Value of query parameter key (decoded), or NULL. */
+const char *http_query(http_request *r, const char *key);
+
+/* Value of request header name, or NULL. */
+const char *http_header(http_request *r, const char *name);
+
+/* Answers with body as JSON (NULL = no body) and frees it. */
+enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body);
+
+/* Answers {"code":code,"message":...}. */
+enum MHD_Result reply_error(http_request *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Answers with a prepared response (adds nothing, destroys it). */
+enum MHD_Result reply_response(http_request *r, unsigned status, struct MHD_Response *resp);
+
+/*
+ * Parses the body as a JSON object. On failure answers 400 InvalidJson (and
+ * stores the MHD result in *result) and returns NULL. Free with cJSON_Delete.
+ */
+cJSON *http_json_object(http_request *r, enum MHD_Result *result);
+
+/*
+ * Reads ?offset=&limit= (defaults 0 and 50, limit at most 500). On a bad
+ * value answers 400 InvalidParameter, stores the result and returns -1.
+ */
+int http_paging(http_request *r, int *offset, int *limit, enum MHD_Result *result);
+
+/* Wraps items in the list envelope {"items","total","offset","limit"}. */
+cJSON *http_list(cJSON *items, long total, int offset, int limit);
+
+/* Remembers an error to send once the body has been read (first one wins). */
+void http_fail_later(http_request *r, unsigned status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ISO 8601 UTC text of a Unix time into out (21 bytes), or JSON null. */
+cJSON *json_time(int64_t t);
+
+#endif

@@ -1,0 +1,302 @@
+/*
+ * http_server.c - the libmicrohttpd daemon and the request life cycle.
+ *
+ * libmicrohttpd calls access_handler several times per request: once when
+ * the headers are in (we match the route and prepare the body sink), once per
+ * chunk of body, and once more when the body is complete (we run the
+ * handler). An error found while the body is still arriving is remembered and
+ * sent at the end, because libmicrohttpd cannot answer mid-body; the rest of
+ * the body is discarded, up to a bound past which the connection is dropped.
+ *
+ * Also here: the small reply helpers of http.h, shared by every handler.
+ */
+#include "http_server.h"
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+#include "server.h"
+#include "upload.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static struct MHD_Daemon *daemon_handle;
+
+/* ---- helpers of http.h ---- */
+
+const char *http_query(http_request *r, const char *key)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(http_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+enum MHD_Result reply_response(http_request *r, unsigned status, struct MHD_Response *resp)
+{
+    if (!resp)
+        return MHD_NO;
+    enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
+    MHD_destroy_response(resp);
+    if (server.cfg.verbose)
+        log_msg(LOG_INFO, "%s %s -> %u", r->method, r->path, status);
+    return ret;
+}
+
+enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    cJSON_Delete(body);
+    struct MHD_Response *resp;
+    if (text) {
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+        else
+            cJSON_free(text);
+    } else {
+        resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+    }
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return reply_response(r, status, resp);
+}
+
+static enum MHD_Result reply_errorv(http_request *r, unsigned status, const char *code, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "code", code);
+    cJSON_AddStringToObject(o, "message", msg);
+    if (status >= 500)
+        log_msg(LOG_ERROR, "%s %s: %u %s: %s", r->method, r->path, status, code, msg);
+    return reply_json(r, status, o);
+}
+
+enum MHD_Result reply_error(http_request *r, unsigned status, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    enum MHD_Result ret = reply_errorv(r, status, code, fmt, ap);
+    va_end(ap);
+    return ret;
+}
+
+void http_fail_later(http_request *r, unsigned status, const char *code, const char *fmt, ...)
+{
+    if (r->early_status)
+        return;
+    r->early_status = status;
+    r->early_code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->early_message, sizeof r->early_message, fmt, ap);
+    va_end(ap);
+}
+
+cJSON *http_json_object(http_request *r, enum MHD_Result *result)
+{
+    const char *end = NULL;
+    cJSON *o = r->body ? cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0) : NULL;
+    if (o && cJSON_IsObject(o)) {
+        /* Nothing but white space may follow the object. */
+        while (end && end < r->body + r->body_len && strchr(" \t\r\n", *end))
+            end++;
+        if (end == r->body + r->body_len)
+            return o;
+    }
+    cJSON_Delete(o);
+    *result = reply_error(r, 400, "InvalidJson", r->body_len ? "the body is not one JSON object"
+                                                             : "a JSON object body is required");
+    return NULL;
+}
+
+static int parse_nonneg(const char *s, long max, long *out)
+{
+    if (!s)
+        return 0;
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int http_paging(http_request *r, int *offset, int *limit, enum MHD_Result *result)
+{
+    long off = 0, lim = 50;
+    if (parse_nonneg(http_query(r, "offset"), 1000000000L, &off) < 0 ||
+        parse_nonneg(http_query(r, "limit"), 500, &lim) < 0 || lim == 0) {
+        *result = reply_error(r, 400, "InvalidParameter", "offset must be 0 or more and limit 1..500");
+        return -1;
+    }
+    *offset = (int)off;
+    *limit = (int)lim;
+    return 0;
+}
+
+cJSON *http_list(cJSON *items, long total, int offset, int limit)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "items", items);
+    cJSON_AddNumberToObject(o, "total", (double)total);
+    cJSON_AddNumberToObject(o, "offset", offset);
+    cJSON_AddNumberToObject(o, "limit", limit);
+    return o;
+}
+
+cJSON *json_time(int64_t t)
+{
+    if (t <= 0)
+        return cJSON_CreateNull();
+    char buf[32];
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return cJSON_CreateString(buf);
+}
+
+/* ---- request life cycle ---- */
+
+/* Bytes of unwanted body we read before giving up on a connection. */
+#define MAX_DISCARD (16 * 1024 * 1024)
+
+static void take_body(http_request *r, const char *data, size_t size)
+{
+    if (r->early_status) {
+        r->discarded += (int64_t)size;
+        return;
+    }
+    if (r->route->body == BODY_UPLOAD) {
+        upload_feed(r->upload, r, data, size);
+        return;
+    }
+    if (r->route->body == BODY_NONE)
+        return;
+    if (r->body_len + size > HTTP_MAX_JSON_BODY) {
+        http_fail_later(r, 413, "BodyTooLarge", "JSON bodies are limited to %d bytes", HTTP_MAX_JSON_BODY);
+        return;
+    }
+    char *nb = realloc(r->body, r->body_len + size + 1);
+    if (!nb) {
+        http_fail_later(r, 500, "OutOfMemory", "out of memory");
+        return;
+    }
+    r->body = nb;
+    memcpy(r->body + r->body_len, data, size);
+    r->body_len += size;
+    r->body[r->body_len] = '\0';
+}
+
+/* First call: match the route and prepare for the body. */
+static void begin_request(http_request *r)
+{
+    int path_known;
+    r->route = routes_match(r, r->method, r->path, &path_known);
+    if (!r->route) {
+        if (path_known)
+            http_fail_later(r, 405, "MethodNotAllowed", "%s is not allowed on %s", r->method, r->path);
+        else
+            http_fail_later(r, 404, "NotFound", "no such path: %s", r->path);
+        return;
+    }
+    if (r->route->body == BODY_JSON) {
+        const char *len = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (len && strtoll(len, NULL, 10) > HTTP_MAX_JSON_BODY)
+            http_fail_later(r, 413, "BodyTooLarge", "JSON bodies are limited to %d bytes", HTTP_MAX_JSON_BODY);
+    } else if (r->route->body == BODY_UPLOAD) {
+        r->upload = upload_begin(r, server.tmp_dir, server.cfg.max_package_size);
+    }
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
+{
+    (void)cls, (void)version;
+    http_request *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        r->conn = conn;
+        r->method = method;
+        r->path = url;
+        *con_cls = r;
+        begin_request(r);
+        /* A request announced as too big is refused before its body. */
+        if (r->early_status == 413)
+            return reply_error(r, 413, r->early_code, "%s", r->early_message);
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        take_body(r, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return r->discarded > MAX_DISCARD ? MHD_NO : MHD_YES;
+    }
+    if (!r->early_status && r->upload)
+        upload_finish(r->upload, r);
+    if (r->early_status)
+        return reply_error(r, r->early_status, r->early_code, "%s", r->early_message);
+    return r->route->handler(r);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    (void)cls, (void)conn, (void)toe;
+    http_request *r = *con_cls;
+    if (!r)
+        return;
+    upload_free(r->upload);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+int http_server_start(const char *bind, int port, int threads, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *ai = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (getaddrinfo(bind, portstr, &hints, &ai) != 0 || !ai) {
+        snprintf(err, errlen, "--bind '%s' is not a numeric IPv4 or IPv6 address", bind);
+        return -1;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    daemon_handle = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_handler, NULL,
+                                     MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
+                                     MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
+                                     MHD_OPTION_END);
+    freeaddrinfo(ai);
+    if (!daemon_handle) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not available)", bind, port);
+        return -1;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : port;
+}
+
+void http_server_stop(void)
+{
+    if (daemon_handle) {
+        MHD_stop_daemon(daemon_handle);
+        daemon_handle = NULL;
+    }
+}

@@ -1,0 +1,100 @@
+/*
+ * main.c - haas-emu: a local emulator of Alibaba's HaaS Cloud app-upgrade
+ * service. Start-up order: settings, data directory (and its lock),
+ * database (migrations), URL-signing secret, clean-up, HTTP server; then wait
+ * for SIGINT/SIGTERM and stop in reverse order.
+ */
+#include "config.h"
+#include "datadir.h"
+#include "db.h"
+#include "http_server.h"
+#include "ids.h"
+#include "log.h"
+#include "server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+server_state server;
+
+/* The secret that signs package URLs: the configured one, or one generated
+ * on first start and kept in the database so URLs survive restarts. */
+static int load_oss_secret(char *err, size_t errlen)
+{
+    if (server.cfg.oss_key_secret[0]) {
+        snprintf(server.oss_secret, sizeof server.oss_secret, "%s", server.cfg.oss_key_secret);
+        return 0;
+    }
+    sqlite3 *db = db_lock();
+    int found = db_get_setting(db, "oss_access_key_secret", server.oss_secret, sizeof server.oss_secret);
+    if (found == 0) {
+        if (ids_random_alnum(server.oss_secret, 30) < 0 ||
+            db_set_setting(db, "oss_access_key_secret", server.oss_secret) < 0)
+            found = -1;
+    }
+    db_unlock();
+    if (found < 0) {
+        snprintf(err, errlen, "cannot read or store the URL-signing secret");
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = config_load(&server.cfg, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    config *cfg = &server.cfg;
+    if (cfg->verbose)
+        log_set_level(LOG_DEBUG);
+    server.started = time(NULL);
+
+    /* Signals are taken by sigwait below; every thread inherits the mask. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[600], db_path[700];
+    if (datadir_prepare(cfg->data_dir, server.packages_dir, sizeof server.packages_dir, server.tmp_dir,
+                        sizeof server.tmp_dir, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        return 1;
+    }
+    snprintf(db_path, sizeof db_path, "%s/haas.db", cfg->data_dir);
+    if (db_open(db_path, err, sizeof err) < 0 || load_oss_secret(err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        return 1;
+    }
+    int swept = datadir_sweep(server.packages_dir, server.tmp_dir);
+    if (swept)
+        log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
+
+    server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
+    int port = http_server_start(cfg->bind, cfg->http_port, cfg->http_threads, err, sizeof err);
+    if (port < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        db_close();
+        return 1;
+    }
+    if (cfg->http_port == 0 && strstr(cfg->public_url, ":0") == cfg->public_url + strlen(cfg->public_url) - 2) {
+        char *colon = strrchr(cfg->public_url, ':');
+        snprintf(colon, sizeof cfg->public_url - (size_t)(colon - cfg->public_url), ":%d", port);
+    }
+    log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,
+            cfg->data_dir, cfg->public_url);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_msg(LOG_INFO, "stopping on signal %d", sig);
+    http_server_stop();
+    db_close();
+    return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * routes.h - the table that maps a method and a path to a handler, and the
+ * handlers it names (implemented in api_*.c, download.c and health.c).
+ *
+ * Patterns are literal segments and {name} captures; {*} as the last segment
+ * captures the rest of the path (slashes included). The first match wins.
+ */
+#ifndef HAAS_ROUTES_H
+#define HAAS_ROUTES_H
+
+#include "http.h"
+
+typedef enum {
+    BODY_NONE,   /* a body, if any, is ignored */
+    BODY_JSON,   /* collected up to HTTP_MAX_JSON_BODY into r->body */
+    BODY_UPLOAD, /* streamed to a temporary file (upload.c) */
+} body_kind;
+
+typedef enum MHD_Result (*route_handler)(http_request *r);
+
+typedef struct route {
+    const char *method;
+    const char *pattern;
+    body_kind body;
+    route_handler handler;
+} route;
+
+/*
+ * Finds the route for method and path and fills r->params. Returns NULL when
+ * none matches; then *path_known tells whether the path exists with another
+ * method (405 rather than 404).
+ */
+const route *routes_match(http_request *r, const char *method, const char *path, int *path_known);
+
+/* Handlers. */
+enum MHD_Result api_health(http_request *r);
+enum MHD_Result api_root(http_request *r);
+
+enum MHD_Result api_product_create(http_request *r);
+enum MHD_Result api_product_list(http_request *r);
+enum MHD_Result api_product_get(http_request *r);
+enum MHD_Result api_product_delete(http_request *r);
+
+enum MHD_Result api_device_create(http_request *r);
+enum MHD_Result api_device_list(http_request *r);
+enum MHD_Result api_device_get(http_request *r);
+enum MHD_Result api_device_delete(http_request *r);
+
+enum MHD_Result api_group_create(http_request *r);
+enum MHD_Result api_group_list(http_request *r);
+enum MHD_Result api_group_get(http_request *r);
+enum MHD_Result api_group_delete(http_request *r);
+enum MHD_Result api_group_add_devices(http_request *r);
+enum MHD_Result api_group_list_devices(http_request *r);
+enum MHD_Result api_group_remove_device(http_request *r);
+
+enum MHD_Result api_app_create(http_request *r);
+enum MHD_Result api_app_list(http_request *r);
+enum MHD_Result api_app_get(http_request *r);
+enum MHD_Result api_app_delete(http_request *r);
+
+enum MHD_Result api_version_upload(http_request *r);
+enum MHD_Result api_version_list(http_request *r);
+enum MHD_Result api_version_get(http_request *r);
+enum MHD_Result api_version_deprecate(http_request *r);
+enum MHD_Result api_version_delete(http_request *r);
+
+enum MHD_Result api_task_create(http_request *r);
+enum MHD_Result api_task_list(http_request *r);
+enum MHD_Result api_task_get(http_request *r);
+enum MHD_Result api_task_push(http_request *r);
+
+enum MHD_Result download_package(http_request *r);
+
+#endif

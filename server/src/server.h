@@ -1,0 +1,25 @@
+/*
+ * server.h - the state every part of haas-emu shares: the settings, the
+ * URL signer, the data directory's folders. Filled once by main() before the
+ * HTTP server starts and read-only afterwards.
+ */
+#ifndef HAAS_SERVER_H
+#define HAAS_SERVER_H
+
+#include "config.h"
+#include "oss_url.h"
+
+#include <time.h>
+
+typedef struct {
+    config cfg;
+    oss_signer signer;
+    char oss_secret[128];    /* the secret signer.key_secret points to */
+    char packages_dir[600];  /* <data>/packages: <appId>/<file>.tar.gz */
+    char tmp_dir[600];       /* <data>/tmp: uploads in progress */
+    time_t started;
+} server_state;
+
+extern server_state server;
+
+#endif

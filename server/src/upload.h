@@ -1,0 +1,52 @@
+/*
+ * upload.h - receive an uploaded package into a temporary file.
+ *
+ * The body arrives either raw (Content-Type anything but multipart) or as
+ * multipart/form-data with the file in the field "package". Either way the
+ * bytes go straight to <data>/tmp/ while md5 and sha256 are computed, so a
+ * package of any allowed size costs a few KiB of memory and is read once.
+ * The temporary file is removed by upload_free() unless it was claimed by
+ * upload_claim() (renamed into the package store).
+ */
+#ifndef HAAS_UPLOAD_H
+#define HAAS_UPLOAD_H
+
+#include "http.h"
+
+#include <stdint.h>
+
+typedef struct upload upload;
+
+/*
+ * Starts receiving the body of r into tmp_dir, refusing more than max_size
+ * bytes. Returns NULL after calling http_fail_later() (e.g. 413 when the
+ * declared Content-Length is too large).
+ */
+upload *upload_begin(http_request *r, const char *tmp_dir, int64_t max_size);
+
+/* Takes the next len bytes of the body. Errors are recorded with
+ * http_fail_later(); the rest of the body is then discarded. */
+void upload_feed(upload *u, http_request *r, const char *data, size_t len);
+
+/*
+ * Ends the body: flushes the file and finishes the digests. Returns 0, or -1
+ * after http_fail_later().
+ */
+int upload_finish(upload *u, http_request *r);
+
+/* After upload_finish: the temporary file's path, size and digests (hex). */
+const char *upload_path(const upload *u);
+int64_t upload_size(const upload *u);
+const char *upload_md5(const upload *u);
+const char *upload_sha256(const upload *u);
+
+/* The file name given by the multipart part ("" when raw or absent). */
+const char *upload_part_filename(const upload *u);
+
+/* Marks the temporary file as moved elsewhere, so upload_free keeps it. */
+void upload_claim(upload *u);
+
+/* Closes and frees; removes the temporary file unless claimed. NULL ok. */
+void upload_free(upload *u);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * validate.c - identifier formats (see validate.h).
+ */
+#include "validate.h"
+
+#include <string.h>
+
+static bool all_of(const char *s, size_t min, size_t max, const char *extra)
+{
+    size_t n = strlen(s);
+    if (n < min || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  (extra && c != '\0' && strchr(extra, c));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+bool valid_product_key(const char *s) { return s && all_of(s, 11, 11, NULL); }
+
+bool valid_device_name(const char *s) { return s && all_of(s, 4, 32, "_@.:-"); }
+
+bool valid_app_name(const char *s) { return s && all_of(s, 1, 16, NULL); }
+
+bool valid_token(const char *s) { return s && all_of(s, 1, 40, "_-"); }
+
+bool valid_app_id(const char *s)
+{
+    if (!s || strlen(s) != 16 || strncmp(s, "88001000", 8) != 0)
+        return false;
+    for (int i = 0; i < 16; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+bool valid_display_name(const char *s, size_t max)
+{
+    if (!s)
+        return false;
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        int extra;
+        if (c < 0x20 || c == 0x7f)
+            return false;
+        if (c < 0x80) { p++; continue; }
+        if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
+        else if ((c & 0xf0) == 0xe0) extra = 2;
+        else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
+        else return false;
+        p++;
+        for (int i = 0; i < extra; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
+bool version_parse(const char *s, long parts[3])
+{
+    if (!s)
+        return false;
+    for (int i = 0; i < 3; i++) {
+        long v = 0;
+        int digits = 0;
+        while (*s >= '0' && *s <= '9') {
+            if (++digits > 9)
+                return false;
+            v = v * 10 + (*s++ - '0');
+        }
+        if (digits == 0)
+            return false;
+        parts[i] = v;
+        if (i < 2 && *s++ != '.')
+            return false;
+    }
+    return *s == '\0';
+}
+
+int version_compare(const long a[3], const long b[3])
+{
+    for (int i = 0; i < 3; i++)
+        if (a[i] != b[i])
+            return a[i] < b[i] ? -1 : 1;
+    return 0;
+}
+
+const char *package_filename_parse(const char *filename, char *name, char *id, char *version)
+{
+    static const char suffix[] = ".tar.gz";
+    size_t n = strlen(filename);
+    if (n <= sizeof suffix - 1 || n > 128 || strcmp(filename + n - (sizeof suffix - 1), suffix) != 0)
+        return "InvalidFileName";
+    const char *d1 = strchr(filename, '-');
+    const char *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+    const char *end = filename + n - (sizeof suffix - 1);
+    if (!d1 || !d2 || d2 > end || memchr(d2 + 1, '-', (size_t)(end - d2 - 1)))
+        return "InvalidFileName";
+    size_t ln = (size_t)(d1 - filename), li = (size_t)(d2 - d1 - 1), lv = (size_t)(end - d2 - 1);
+    if (ln > 16 || li > 16 || lv > 31)
+        return ln > 16 ? "InvalidAppName" : li > 16 ? "InvalidAppId" : "InvalidVersion";
+    memcpy(name, filename, ln);
+    name[ln] = '\0';
+    memcpy(id, d1 + 1, li);
+    id[li] = '\0';
+    memcpy(version, d2 + 1, lv);
+    version[lv] = '\0';
+    long parts[3];
+    if (!valid_app_name(name))
+        return "InvalidAppName";
+    if (!valid_app_id(id))
+        return "InvalidAppId";
+    if (!version_parse(version, parts))
+        return "InvalidVersion";
+    return NULL;
+}
