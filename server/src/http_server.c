@@ -234,8 +234,11 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         r->path = url;
         *con_cls = r;
         begin_request(r);
-        /* A request announced as too big is refused before its body. */
-        if (r->early_status == 413)
+        /* A request announced as too big is answered after its body was
+         * read and dropped, so simple clients see the answer; one too big
+         * even to drop is answered at once (the connection then closes). */
+        const char *len = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (r->early_status == 413 && len && strtoll(len, NULL, 10) > MAX_DISCARD)
             return reply_error(r, 413, r->early_code, "%s", r->early_message);
         return MHD_YES;
     }

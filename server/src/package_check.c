@@ -118,6 +118,15 @@ int package_check(const char *path, int64_t packed_size, const package_limits *l
     int rc = 0;
     char buf[16384];
 
+    unsigned char magic[2] = {0, 0};
+    FILE *f = fopen(path, "rb");
+    size_t got = f ? fread(magic, 1, 2, f) : 0;
+    if (f)
+        fclose(f);
+    if (got != 2 || magic[0] != 0x1f || magic[1] != 0x8b) {
+        rc = fail(v, "NotGzip", "the package must be a gzip-compressed tar (.tar.gz)");
+        goto out;
+    }
     if (archive_read_open_filename(a, path, 16384) != ARCHIVE_OK) {
         rc = fail(v, "ArchiveUnreadable", "cannot read the package: %s", archive_error_string(a));
         goto out;
@@ -127,16 +136,9 @@ int package_check(const char *path, int64_t packed_size, const package_limits *l
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
             break;
-        if (v->entries == 0 && archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
-            rc = fail(v, "NotGzip", "the package must be a gzip-compressed tar (.tar.gz)");
-            goto out;
-        }
         if (r < ARCHIVE_WARN) {
             const char *why = archive_error_string(a);
-            if (v->entries == 0 && archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
-                rc = fail(v, "NotGzip", "the package must be a gzip-compressed tar (.tar.gz)");
-            else
-                rc = fail(v, "ArchiveUnreadable", "the archive is corrupt or truncated: %s", why ? why : "?");
+            rc = fail(v, "ArchiveUnreadable", "the archive is corrupt or truncated: %s", why ? why : "?");
             goto out;
         }
         if (++v->entries > limits->max_entries) {

@@ -1,0 +1,216 @@
+"""Shared test fixtures: a real haas-emu process on a loopback port with its
+own data directory, an HTTP client, and package builders.
+
+The binary under test is $HAAS_EMU (default build/asan/haas-emu, built with
+AddressSanitizer and UBSan by `make test`). An emulator that printed a
+sanitizer report fails the test that stopped it.
+"""
+import gzip
+import http.client
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tarfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "tests", "out")
+EMU = os.environ.get("HAAS_EMU", os.path.join(ROOT, "build", "asan", "haas-emu"))
+APP_NAME, APP_ID = "python9000", "8800100099990000"
+OSS_SECRET = "test-secret-0123456789"
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
+    """Polls predicate until it returns a true value; fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    @property
+    def json(self):
+        return json.loads(self.body) if self.body else None
+
+    @property
+    def code(self):
+        try:
+            return self.json.get("code")
+        except (ValueError, AttributeError):
+            return None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+class Emulator:
+    """One haas-emu process. Use as a context manager or start()/stop()."""
+
+    def __init__(self, name, args=(), data_dir=None, env=None):
+        self.name = name
+        self.port = free_port()
+        self.data_dir = data_dir or os.path.join(OUT, "data", name)
+        self.args = list(args)
+        self.env = env or {}
+        self.proc = None
+        self.log_path = os.path.join(OUT, "logs", name + ".log")
+
+    def start(self, fresh=True, wait=True):
+        if fresh and os.path.exists(self.data_dir):
+            shutil.rmtree(self.data_dir)
+        os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
+        env = dict(os.environ)
+        env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
+                    "UBSAN_OPTIONS": "print_stacktrace=1"})
+        env.update(self.env)
+        cmd = [EMU, "--http-port", str(self.port), "--data-dir", self.data_dir,
+               "--oss-access-key-secret", OSS_SECRET] + self.args
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            wait_for(self.ready, timeout=20, what="haas-emu /healthz on port %d" % self.port)
+        return self
+
+    def ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("haas-emu exited with %s:\n%s" % (self.proc.returncode, self.read_log()))
+        try:
+            return self.request("GET", "/healthz").status == 200
+        except OSError:
+            return False
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self, check=True):
+        if not self.proc:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        rc, self.proc = self.proc.returncode, None
+        if check:
+            text = self.read_log()
+            for mark in SANITIZER_MARKS:
+                if mark in text:
+                    raise AssertionError("sanitizer report in %s:\n%s" % (self.log_path, text[-4000:]))
+            if rc != 0:
+                raise AssertionError("haas-emu exited with %d:\n%s" % (rc, text[-2000:]))
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop(check=exc[0] is None)
+
+    # -- HTTP --
+    def request(self, method, path, body=None, headers=None, timeout=30):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            hdrs = dict(headers or {})
+            if isinstance(body, (dict, list)):
+                body = json.dumps(body).encode()
+                hdrs.setdefault("Content-Type", "application/json")
+            conn.request(method, path, body=body, headers=hdrs)
+            resp = conn.getresponse()
+            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def upload(self, app_id, filename, data):
+        from urllib.parse import quote
+        return self.post("/api/v1/apps/%s/versions?filename=%s" % (app_id, quote(filename)), body=data,
+                         headers={"Content-Type": "application/gzip"})
+
+    # -- fixtures --
+    def product(self, name="demo"):
+        r = self.post("/api/v1/products", {"name": name})
+        assert r.status == 201, r
+        return r.json["productKey"]
+
+    def device(self, pk, dn):
+        r = self.post("/api/v1/products/%s/devices" % pk, {"deviceName": dn})
+        assert r.status == 201, r
+        return r.json
+
+    def app(self, name=APP_NAME, app_id=APP_ID):
+        r = self.post("/api/v1/apps", {"appName": name, "appId": app_id})
+        assert r.status == 201, r
+        return r.json
+
+    def packages_on_disk(self):
+        found = []
+        for base in ("packages", "tmp"):
+            for dirpath, _, files in os.walk(os.path.join(self.data_dir, base)):
+                found += [os.path.join(dirpath, f) for f in files]
+        return sorted(found)
+
+
+def make_package(files, name=APP_NAME, app_id=APP_ID, version="0.0.2", manifest=True):
+    """A .tar.gz like `tar czf NAME *` run inside the app folder."""
+    files = dict(files)
+    if manifest:
+        files.setdefault("manifest.json", json.dumps({"appName": name, "version": version, "appid": app_id}))
+    files.setdefault("main.py", 'print("new version upgrade success.")\n')
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w") as tar:
+            for path, content in sorted(files.items()):
+                data = content.encode() if isinstance(content, str) else content
+                info = tarfile.TarInfo(path)
+                info.size = len(data)
+                info.mtime = 1700000000
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def package_name(version="0.0.2", name=APP_NAME, app_id=APP_ID):
+    return "%s-%s-%s.tar.gz" % (name, app_id, version)
+
+
+class EmulatorTest(unittest.TestCase):
+    """A test class sharing one emulator across its tests (setUpClass)."""
+    emulator_args = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emulator(cls.__module__ + "." + cls.__name__, cls.emulator_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.stop()

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Runs every test suite of the project and ends with "N passed, N failed".
+
+  1. C unit tests: each executable in build/tests/ (cmocka), counted from
+     cmocka's own summary lines.
+  2. Integration and end-to-end tests: tests/integration/test_*.py
+     (unittest), against real processes on loopback.
+
+Usage: tests/run.py [NAME...]  runs only suites/modules whose name contains
+one of NAME. Output of every run goes to tests/out/.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+
+
+def selected(name, filters):
+    return not filters or any(f in name for f in filters)
+
+
+def run_unit(filters):
+    passed = failed = 0
+    bindir = os.path.join(ROOT, "build", "tests")
+    if not os.path.isdir(bindir):
+        return 0, 0
+    for name in sorted(os.listdir(bindir)):
+        path = os.path.join(bindir, name)
+        if not (name.startswith("test_") and os.access(path, os.X_OK)) or not selected(name, filters):
+            continue
+        proc = subprocess.run([path], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        out = proc.stdout + proc.stderr
+        ok = sum(int(n) for n in re.findall(r"\[  PASSED  \] (\d+) test", out))
+        bad = sum(int(n) for n in re.findall(r"\[  FAILED  \] (\d+) test", out))
+        if proc.returncode != 0 and bad == 0:
+            bad = 1  # crashed or failed without a cmocka summary
+        passed += ok
+        failed += bad
+        print("unit %-32s %3d passed, %d failed" % (name, ok, bad), flush=True)
+        if bad:
+            print(out[-4000:], flush=True)
+    return passed, failed
+
+
+class CountingResult(unittest.TextTestResult):
+    def startTest(self, test):
+        self._t0 = time.monotonic()
+        super().startTest(test)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.stream.write("  ok    %-70s %.2fs\n" % (test.id(), time.monotonic() - self._t0))
+        self.stream.flush()
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.stream.write("  FAIL  %s\n" % test.id())
+        self.stream.flush()
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.stream.write("  ERROR %s\n" % test.id())
+        self.stream.flush()
+
+
+def run_integration(filters):
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for name in sorted(os.listdir(os.path.join(ROOT, "tests", "integration"))):
+        if name.startswith("test_") and name.endswith(".py") and selected(name, filters):
+            suite.addTests(loader.loadTestsFromName(name[:-3]))
+    runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=0, resultclass=CountingResult)
+    result = runner.run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    return result.testsRun - failed - len(result.skipped), failed
+
+
+def main():
+    filters = sys.argv[1:]
+    os.makedirs(os.path.join(ROOT, "tests", "out"), exist_ok=True)
+    up, uf = run_unit(filters)
+    ip, if_ = run_integration(filters)
+    passed, failed = up + ip, uf + if_
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed or passed == 0 else 0)
+
+
+if __name__ == "__main__":
+    main()
