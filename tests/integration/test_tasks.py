@@ -1,0 +1,109 @@
+"""REST API: test tasks (tutorial 5.4-5.6) and general HTTP behaviour."""
+import socket
+
+from harness import APP_ID, EmulatorTest, make_package, package_name
+
+
+class TasksTest(EmulatorTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        emu = cls.emu
+        cls.pk = emu.product("tasks")
+        emu.device(cls.pk, "t-dev1")
+        emu.device(cls.pk, "t-dev2")
+        cls.gid = emu.post("/api/v1/groups", {"name": "test group"}).json["groupId"]
+        emu.post("/api/v1/groups/%s/devices" % cls.gid,
+                 {"devices": [{"productKey": cls.pk, "deviceName": dn} for dn in ("t-dev1", "t-dev2")]})
+        emu.app()
+        for ver in ("0.0.2", "0.0.3"):
+            assert emu.upload(APP_ID, package_name(ver), make_package({}, version=ver)).status == 201
+
+    def create(self, **overrides):
+        body = {"appId": APP_ID, "version": "0.0.2", "groupId": self.gid}
+        body.update(overrides)
+        return self.emu.post("/api/v1/tasks", body)
+
+    def test_create_and_get(self):
+        r = self.create()
+        self.assertEqual(r.status, 201, r)
+        t = r.json
+        self.assertTrue(t["taskId"].startswith("task-"))
+        self.assertEqual((t["appId"], t["appName"], t["version"], t["groupId"], t["pushCount"], t["pushedAt"]),
+                         (APP_ID, "python9000", "0.0.2", self.gid, 0, None))
+        self.assertEqual(t["counts"]["total"], 2)
+        self.assertEqual(t["counts"]["pending"], 2)
+        self.assertEqual(sorted(d["deviceName"] for d in t["devices"]), ["t-dev1", "t-dev2"])
+        self.assertTrue(all(d["state"] == "pending" for d in t["devices"]))
+        got = self.emu.get("/api/v1/tasks/" + t["taskId"]).json
+        self.assertEqual(got["taskId"], t["taskId"])
+        listed = self.emu.get("/api/v1/tasks?appId=" + APP_ID).json
+        self.assertIn(t["taskId"], [x["taskId"] for x in listed["items"]])
+        self.assertNotIn("devices", listed["items"][0])
+
+    def test_create_refusals(self):
+        self.assertEqual(self.create(appId="8800100000009999").code, "AppNotFound")
+        self.assertEqual(self.create(version="9.9.9").code, "VersionNotFound")
+        self.assertEqual(self.create(groupId="grp-none").code, "GroupNotFound")
+        self.assertEqual(self.create(version=3).code, "InvalidTask")
+        before = self.emu.get("/api/v1/tasks").json["total"]
+        self.emu.post("/api/v1/apps/%s/versions/0.0.3/deprecate" % APP_ID)
+        r = self.create(version="0.0.3")
+        self.assertEqual((r.status, r.code), (409, "VersionDeprecated"))
+        self.assertEqual(self.emu.get("/api/v1/tasks").json["total"], before)
+
+    def test_push_without_broker_is_503(self):
+        t = self.create().json
+        r = self.emu.post("/api/v1/tasks/%s/push" % t["taskId"])
+        self.assertEqual((r.status, r.code), (503, "BrokerUnavailable"))
+        self.assertEqual(self.emu.post("/api/v1/tasks/task-none/push").code, "TaskNotFound")
+        self.assertEqual(self.emu.get("/api/v1/tasks/task-none").code, "TaskNotFound")
+
+    def test_deleting_the_group_deletes_its_tasks(self):
+        gid = self.emu.post("/api/v1/groups", {"name": "short-lived"}).json["groupId"]
+        tid = self.create(groupId=gid).json["taskId"]
+        self.emu.delete("/api/v1/groups/" + gid)
+        self.assertEqual(self.emu.get("/api/v1/tasks/" + tid).status, 404)
+
+
+class HttpBehaviourTest(EmulatorTest):
+    def test_unknown_paths_and_methods(self):
+        r = self.emu.get("/api/v1/nothing")
+        self.assertEqual((r.status, r.code), (404, "NotFound"))
+        r = self.emu.request("PUT", "/api/v1/products")
+        self.assertEqual((r.status, r.code), (405, "MethodNotAllowed"))
+        r = self.emu.request("PATCH", "/api/v1/apps/8800100000000000")
+        self.assertEqual((r.status, r.code), (405, "MethodNotAllowed"))
+
+    def test_health(self):
+        r = self.emu.get("/healthz")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.json["status"], "ok")
+        self.assertIn("broker", r.json)
+
+    def test_garbage_requests_do_not_hurt(self):
+        for raw in (b"\x00\x01\x02 garbage\r\n\r\n", b"GET\r\n\r\n", b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n",
+                    b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n",
+                    b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"):
+            with socket.create_connection(("127.0.0.1", self.emu.port), timeout=5) as s:
+                s.sendall(raw)
+                try:
+                    s.shutdown(socket.SHUT_WR)
+                    reply = s.recv(4096)
+                except OSError:
+                    reply = b""
+            self.assertTrue(reply == b"" or reply.startswith(b"HTTP/1.1 4"), reply[:100])
+        self.assertEqual(self.emu.get("/healthz").status, 200)
+
+    def test_chunked_json_body(self):
+        with socket.create_connection(("127.0.0.1", self.emu.port), timeout=5) as s:
+            body = b'{"name":"chunked"}'
+            s.sendall(b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                      b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            reply = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                reply += chunk
+        self.assertTrue(reply.startswith(b"HTTP/1.1 201"), reply[:200])
