@@ -30,7 +30,7 @@ ifneq ($(PLUGIN_SRC),)
 TARGETS += $(BUILD)/haas_auth.so
 endif
 
-.PHONY: all deps test-deps run test bench clean asan
+.PHONY: all deps test-deps run test bench clean asan unit-tests
 all: $(TARGETS)
 
 deps:
@@ -76,10 +76,26 @@ $(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
 
 asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so)
 
+# C unit tests (cmocka), built with the sanitizers; tests/run.py runs every
+# build/tests/test_* it finds. Each lists the sources it tests.
+UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src
+UNIT_LIBS := -lcmocka -lcrypto
+UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units
+test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c
+test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c
+test_server_units_SRC := server/src/validate.c server/src/oss_url.c
+
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRC) $(UNIT_LIBS)
+
+unit-tests: $(UNIT_TESTS)
+
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
-test: test-deps all asan
+test: test-deps all asan unit-tests
 	@$(PYTHON) tests/run.py
 
 bench: test-deps all

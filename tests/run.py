@@ -82,6 +82,9 @@ def run_integration(filters):
 
 def main():
     filters = sys.argv[1:]
+    # Integration tests load the sanitizer builds unless told otherwise.
+    os.environ.setdefault("HAAS_EMU", os.path.join(ROOT, "build", "asan", "haas-emu"))
+    os.environ.setdefault("HAAS_AUTH_SO", os.path.join(ROOT, "build", "asan", "haas_auth.so"))
     os.makedirs(os.path.join(ROOT, "tests", "out"), exist_ok=True)
     up, uf = run_unit(filters)
     ip, if_ = run_integration(filters)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct upload {
@@ -92,6 +93,9 @@ upload *upload_begin(http_request *r, const char *tmp_dir, int64_t max_size)
     u->max_size = max_size;
     snprintf(u->path, sizeof u->path, "%s/upload-XXXXXX", tmp_dir);
     u->fd = mkstemp(u->path);
+    /* Stored packages are plain readable files (mkstemp makes them 0600). */
+    if (u->fd >= 0)
+        (void)fchmod(u->fd, 0644);
     u->md5 = EVP_MD_CTX_new();
     u->sha256 = EVP_MD_CTX_new();
     if (u->fd < 0 || !u->md5 || !u->sha256 || !EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) ||

@@ -1,0 +1,55 @@
+/*
+ * conn_track.h - live authenticated device connections, for the lifecycle
+ * ("online"/"offline") messages of the haas_auth mosquitto plugin.
+ *
+ * haas_auth.c records every connection (identified by its opaque
+ * `struct mosquitto *` pointer) that authenticated successfully as a device,
+ * and removes it on mosquitto's DISCONNECT event. A device is offline when
+ * its count of live connections drops to 0, which makes a clientId takeover
+ * (new connection authenticated before the old one is dropped) end "online",
+ * and a connection that failed authentication never produce an "offline".
+ * Pure data structure (two chained hash tables), unit testable, not
+ * thread-safe (mosquitto calls plugins from one thread).
+ */
+#ifndef HAAS_CONN_TRACK_H
+#define HAAS_CONN_TRACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clientid.h"
+
+struct haas_conn_table;
+
+/* Allocates an empty table; NULL when out of memory. */
+struct haas_conn_table *haas_conn_table_new(void);
+
+/* Frees the table and every record in it. NULL is a no-op. */
+void haas_conn_table_free(struct haas_conn_table *table);
+
+/*
+ * Records that connection `client` authenticated as device `dev`. The caller
+ * must first haas_conn_remove() any record of the same pointer (pointers are
+ * reused by the broker). Returns the device's number of live connections
+ * after adding (>= 1), or 0 when out of memory or on bad arguments (nothing
+ * recorded then).
+ */
+size_t haas_conn_add(struct haas_conn_table *table, const void *client,
+                     const struct haas_device_id *dev);
+
+/*
+ * Removes the record of connection `client`. Returns true when one existed;
+ * then *dev_out (if not NULL) receives its device and *remaining (if not
+ * NULL) the device's number of live connections left (0 = now offline).
+ * Returns false, leaving the outputs untouched, for unknown pointers.
+ */
+bool haas_conn_remove(struct haas_conn_table *table, const void *client,
+                      struct haas_device_id *dev_out, size_t *remaining);
+
+/* Returns the number of live connections of device `dev` (0 if none). */
+size_t haas_conn_count(const struct haas_conn_table *table, const struct haas_device_id *dev);
+
+/* Returns the total number of recorded connections. */
+size_t haas_conn_total(const struct haas_conn_table *table);
+
+#endif /* HAAS_CONN_TRACK_H */

@@ -1,0 +1,160 @@
+/*
+ * device_db.c - read-only SQLite access to the `devices` table
+ * (schema/migrations/0001_init.sql). See device_db.h.
+ */
+#include "device_db.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char LOOKUP_SQL[] =
+    "SELECT device_secret, enabled FROM devices WHERE product_key = ?1 AND device_name = ?2";
+
+struct haas_device_db {
+    char *path;
+    sqlite3 *conn;        /* NULL until opened */
+    sqlite3_stmt *lookup; /* prepared LOOKUP_SQL */
+};
+
+/* Formats and forwards one log line. */
+static void logf_(void (*log_fn)(const char *), const char *what, const char *detail)
+{
+    if (log_fn == NULL) {
+        return;
+    }
+    char line[512];
+    snprintf(line, sizeof(line), "haas_auth: database: %s: %s", what, detail ? detail : "");
+    log_fn(line);
+}
+
+static void close_db(struct haas_device_db *db)
+{
+    if (db->lookup != NULL) {
+        sqlite3_finalize(db->lookup);
+        db->lookup = NULL;
+    }
+    if (db->conn != NULL) {
+        sqlite3_close_v2(db->conn);
+        db->conn = NULL;
+    }
+}
+
+/* Opens the database if needed. Returns false (and logs) on failure. */
+static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
+{
+    if (db->conn != NULL && db->lookup != NULL) {
+        return true;
+    }
+    close_db(db);
+    int rc = sqlite3_open_v2(db->path, &db->conn, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        logf_(log_fn, "cannot open", db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
+        close_db(db);
+        return false;
+    }
+    sqlite3_busy_timeout(db->conn, HAAS_DB_BUSY_MS);
+
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(db->conn, "PRAGMA user_version", -1, &st, NULL);
+    int version = -1;
+    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        version = sqlite3_column_int(st, 0);
+    }
+    const char *err = sqlite3_errmsg(db->conn);
+    if (version < 1) {
+        logf_(log_fn, "schema not applied yet (user_version < 1)", version < 0 ? err : "");
+        sqlite3_finalize(st);
+        close_db(db);
+        return false;
+    }
+    sqlite3_finalize(st);
+
+    rc = sqlite3_prepare_v2(db->conn, LOOKUP_SQL, -1, &db->lookup, NULL);
+    if (rc != SQLITE_OK) {
+        logf_(log_fn, "cannot prepare look-up", sqlite3_errmsg(db->conn));
+        close_db(db);
+        return false;
+    }
+    return true;
+}
+
+struct haas_device_db *haas_device_db_new(const char *path)
+{
+    if (path == NULL || path[0] == '\0') {
+        return NULL;
+    }
+    struct haas_device_db *db = calloc(1, sizeof(*db));
+    if (db == NULL) {
+        return NULL;
+    }
+    db->path = strdup(path);
+    if (db->path == NULL) {
+        free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void haas_device_db_free(struct haas_device_db *db)
+{
+    if (db == NULL) {
+        return;
+    }
+    close_db(db);
+    free(db->path);
+    free(db);
+}
+
+enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char *pk,
+                                          const char *dn, char *secret, size_t secret_size,
+                                          bool *enabled,
+                                          void (*log_fn)(const char *msg))
+{
+    if (db == NULL || pk == NULL || dn == NULL || secret == NULL || secret_size == 0 ||
+        enabled == NULL) {
+        return HAAS_DB_ERROR;
+    }
+    secret[0] = '\0';
+    *enabled = false;
+    if (!ensure_open(db, log_fn)) {
+        return HAAS_DB_ERROR;
+    }
+    sqlite3_stmt *st = db->lookup;
+    if (sqlite3_bind_text(st, 1, pk, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, dn, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        logf_(log_fn, "bind failed", sqlite3_errmsg(db->conn));
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        close_db(db);
+        return HAAS_DB_ERROR;
+    }
+    enum haas_db_result result;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *s = sqlite3_column_text(st, 0);
+        int len = sqlite3_column_bytes(st, 0);
+        if (s == NULL || len < 0 || (size_t)len >= secret_size) {
+            logf_(log_fn, "unusable device_secret for device", dn);
+            result = HAAS_DB_ERROR;
+        } else {
+            memcpy(secret, s, (size_t)len);
+            secret[len] = '\0';
+            *enabled = sqlite3_column_int64(st, 1) != 0;
+            result = HAAS_DB_FOUND;
+        }
+    } else if (rc == SQLITE_DONE) {
+        result = HAAS_DB_NOT_FOUND;
+    } else {
+        logf_(log_fn, "look-up failed", sqlite3_errmsg(db->conn));
+        result = HAAS_DB_ERROR;
+    }
+    /* End the read transaction now: never pin a WAL snapshot between look-ups. */
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (result == HAAS_DB_ERROR && rc != SQLITE_ROW) {
+        close_db(db); /* reopen next time (file replaced, schema changed, ...) */
+    }
+    return result;
+}

@@ -1,0 +1,50 @@
+/*
+ * device_db.h - read-only look-up of device secrets in the emulator's SQLite
+ * database, for the haas_auth mosquitto plugin.
+ *
+ * The emulator (server/src/db.c) owns and writes the database in WAL mode
+ * while the broker runs; this module opens it with SQLITE_OPEN_READONLY,
+ * lazily on the first look-up (so the broker may start before the database
+ * exists), checks PRAGMA user_version >= 1 (schema 0001_init.sql applied),
+ * waits up to HAAS_DB_BUSY_MS on SQLITE_BUSY, and ends its read transaction
+ * after every look-up so it never holds back the emulator's checkpoints. On
+ * an error the connection is closed and reopened at the next look-up.
+ */
+#ifndef HAAS_DEVICE_DB_H
+#define HAAS_DEVICE_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HAAS_DB_BUSY_MS 1000
+
+/* Result of a look-up. */
+enum haas_db_result {
+    HAAS_DB_FOUND = 0,  /* device exists; outputs filled */
+    HAAS_DB_NOT_FOUND,  /* no such device */
+    HAAS_DB_ERROR,      /* database missing, unreadable, wrong schema, busy... */
+};
+
+struct haas_device_db;
+
+/*
+ * Creates a handle for the database file at `path` (copied). Does not open
+ * the file yet. Returns NULL on bad arguments or out of memory.
+ */
+struct haas_device_db *haas_device_db_new(const char *path);
+
+/* Closes the database (if open) and frees the handle. NULL is a no-op. */
+void haas_device_db_free(struct haas_device_db *db);
+
+/*
+ * Looks up device (pk, dn). On HAAS_DB_FOUND, `secret` (capacity
+ * `secret_size`) receives device_secret and *enabled the `enabled` column
+ * (non-zero = true). A secret that does not fit, or a NULL secret column,
+ * gives HAAS_DB_ERROR. Errors are logged through `log_fn` when non-NULL.
+ */
+enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char *pk,
+                                          const char *dn, char *secret, size_t secret_size,
+                                          bool *enabled,
+                                          void (*log_fn)(const char *msg));
+
+#endif /* HAAS_DEVICE_DB_H */

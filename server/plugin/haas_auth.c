@@ -1,0 +1,372 @@
+/*
+ * haas_auth.c - the HaaS emulator's Mosquitto 2.0 plugin (plugin API v5),
+ * built as build/haas_auth.so and loaded by the broker with
+ *
+ *   plugin /abs/path/haas_auth.so
+ *   plugin_opt_db_path /path/to/haas.db          (required)
+ *   plugin_opt_service_username NAME             (optional)
+ *   plugin_opt_service_password SECRET           (required with the username)
+ *
+ * This file holds only the glue: option parsing, the plugin state, and the
+ * three event callbacks. The concerns live in their own modules:
+ *   clientid.c     parse username `dn&pk` and clientId `<id>|k=v,...|`
+ *   device_sign.c  compute / verify the HMAC password (constant time)
+ *   device_db.c    read-only SQLite look-up of device secrets
+ *   topic_acl.c    per-device topic permissions incl. wildcards
+ *   conn_track.c   live authenticated connections per device
+ *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON
+ *
+ * MOSQ_EVT_BASIC_AUTH: the service account (exact username, constant-time
+ * password compare) or a device authenticated per PROTOCOL.md section 2;
+ * everything else gets MOSQ_ERR_AUTH (CONNACK "not authorized"). A missing
+ * signmethod means hmacsha1 (HAAS_SIGN_DEFAULT).
+ * MOSQ_EVT_ACL_CHECK: the service account may do anything; a device (found
+ * from the client's username) only what topic_acl.c allows; READ (delivery)
+ * is judged like SUBSCRIBE; UNSUBSCRIBE is always allowed.
+ * MOSQ_EVT_DISCONNECT and successful device auth: lifecycle messages (QoS 1,
+ * not retained), "offline" only when a device's last live connection ends.
+ *
+ * State is one struct handed to mosquitto as the plugin's user data; the
+ * broker calls every callback from its single main thread.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mosquitto.h>
+#include <mosquitto_broker.h>
+#include <mosquitto_plugin.h>
+
+#include "clientid.h"
+#include "conn_track.h"
+#include "device_db.h"
+#include "device_sign.h"
+#include "status_msg.h"
+#include "topic_acl.h"
+
+/* Everything the plugin keeps between callbacks. */
+struct haas_auth_state {
+    mosquitto_plugin_id_t *identifier;
+    char *service_username;        /* NULL: no service account */
+    char *service_password;
+    struct haas_device_db *db;
+    struct haas_conn_table *conns;
+    long long last_time_ms;        /* last lastTime published */
+};
+
+/* Logs one line at notice level (used by device_db.c). */
+static void log_notice(const char *msg)
+{
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "%s", msg);
+}
+
+/* Wall-clock milliseconds since the Unix epoch. */
+static long long now_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        return 0;
+    }
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+/* Publishes the lifecycle message of `dev`; failures are logged only. */
+static void publish_status(struct haas_auth_state *st, bool online,
+                           const struct haas_device_id *dev, const char *client_ip)
+{
+    char topic[HAAS_STATUS_TOPIC_MAX];
+    char json[HAAS_STATUS_JSON_MAX];
+    long long t = now_ms();
+    long long last = t > st->last_time_ms ? t : st->last_time_ms + 1;
+    st->last_time_ms = last;
+    int tlen = haas_status_topic(topic, sizeof(topic), dev);
+    int jlen = haas_status_json(json, sizeof(json), online, dev, t, client_ip, last);
+    if (tlen < 0 || jlen < 0) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot format status of %s&%s",
+                             dev->device_name, dev->product_key);
+        return;
+    }
+    int rc = mosquitto_broker_publish_copy(NULL, topic, jlen, json, 1, false, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish status on %s: %s",
+                             topic, mosquitto_strerror(rc));
+    }
+}
+
+/* True when `username` names the configured service account. */
+static bool is_service(const struct haas_auth_state *st, const char *username)
+{
+    return st->service_username != NULL && username != NULL &&
+           strcmp(username, st->service_username) == 0;
+}
+
+/* Logs why a CONNECT is refused and returns MOSQ_ERR_AUTH. */
+static int refuse(struct mosquitto *client, const char *why)
+{
+    const char *id = mosquitto_client_id(client);
+    const char *addr = mosquitto_client_address(client);
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "haas_auth: refusing client %.80s from %s: %s",
+                         id ? id : "?", addr ? addr : "?", why);
+    return MOSQ_ERR_AUTH;
+}
+
+/* Authenticates a device CONNECT; returns MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH. */
+static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
+                       const char *username, const char *password)
+{
+    struct haas_device_id dev;
+    struct haas_client_id cid;
+    if (!haas_parse_username(username, &dev)) {
+        return refuse(client, "malformed username (expected dn&pk)");
+    }
+    if (!haas_parse_client_id(mosquitto_client_id(client), &cid)) {
+        return refuse(client, "malformed clientId (expected id|k=v,...|)");
+    }
+    enum haas_sign_method method = cid.has_signmethod
+                                       ? haas_sign_method_from_name(cid.signmethod)
+                                       : HAAS_SIGN_DEFAULT;
+    if (method == HAAS_SIGN_UNKNOWN) {
+        return refuse(client, "unknown signmethod");
+    }
+    if (password == NULL) {
+        return refuse(client, "no password");
+    }
+    char secret[HAAS_SECRET_MAX + 1];
+    bool enabled = false;
+    enum haas_db_result r = haas_device_db_lookup(st->db, dev.product_key, dev.device_name,
+                                                  secret, sizeof(secret), &enabled, log_notice);
+    if (r == HAAS_DB_NOT_FOUND) {
+        return refuse(client, "unknown device");
+    }
+    if (r != HAAS_DB_FOUND) {
+        return refuse(client, "device database unavailable");
+    }
+    bool ok = haas_sign_verify(method, secret, cid.id, dev.device_name, dev.product_key,
+                               cid.has_timestamp ? cid.timestamp : NULL, password);
+    memset(secret, 0, sizeof(secret));
+    if (!ok) {
+        return refuse(client, "wrong password");
+    }
+    if (!enabled) {
+        return refuse(client, "device disabled");
+    }
+
+    /* A pointer still recorded means the broker reused a freed context. */
+    struct haas_device_id old;
+    size_t left = 1;
+    if (haas_conn_remove(st->conns, client, &old, &left) && left == 0) {
+        publish_status(st, false, &old, mosquitto_client_address(client));
+    }
+    if (haas_conn_add(st->conns, client, &dev) == 0) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory tracking %s&%s",
+                             dev.device_name, dev.product_key);
+    }
+    publish_status(st, true, &dev, mosquitto_client_address(client));
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* MOSQ_EVT_BASIC_AUTH */
+static int on_basic_auth(int event, void *event_data, void *userdata)
+{
+    (void)event;
+    struct mosquitto_evt_basic_auth *ed = event_data;
+    struct haas_auth_state *st = userdata;
+    if (ed == NULL || st == NULL || ed->client == NULL) {
+        return MOSQ_ERR_AUTH;
+    }
+    if (ed->username == NULL) {
+        return refuse(ed->client, "no username");
+    }
+    if (is_service(st, ed->username)) {
+        if (st->service_password != NULL &&
+            haas_secure_streq(ed->password, st->service_password)) {
+            return MOSQ_ERR_SUCCESS;
+        }
+        return refuse(ed->client, "wrong service account password");
+    }
+    return auth_device(st, ed->client, ed->username, ed->password);
+}
+
+/* MOSQ_EVT_ACL_CHECK */
+static int on_acl_check(int event, void *event_data, void *userdata)
+{
+    (void)event;
+    struct mosquitto_evt_acl_check *ed = event_data;
+    struct haas_auth_state *st = userdata;
+    if (ed == NULL || st == NULL || ed->client == NULL) {
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    const char *username = mosquitto_client_username(ed->client);
+    if (is_service(st, username)) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    struct haas_device_id dev;
+    if (!haas_parse_username(username, &dev)) {
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    enum haas_acl_access want;
+    switch (ed->access) {
+    case MOSQ_ACL_SUBSCRIBE:
+    case MOSQ_ACL_READ:
+        want = HAAS_ACL_SUBSCRIBE;
+        break;
+    case MOSQ_ACL_WRITE:
+        want = HAAS_ACL_PUBLISH;
+        break;
+    case MOSQ_ACL_UNSUBSCRIBE:
+        return MOSQ_ERR_SUCCESS;
+    default:
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    return haas_acl_device_allows(dev.product_key, dev.device_name, ed->topic, want)
+               ? MOSQ_ERR_SUCCESS
+               : MOSQ_ERR_ACL_DENIED;
+}
+
+/* MOSQ_EVT_DISCONNECT: clean, keepalive timeout, socket error, takeover. */
+static int on_disconnect(int event, void *event_data, void *userdata)
+{
+    (void)event;
+    struct mosquitto_evt_disconnect *ed = event_data;
+    struct haas_auth_state *st = userdata;
+    if (ed == NULL || st == NULL || ed->client == NULL) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    struct haas_device_id dev;
+    size_t left = 1;
+    if (haas_conn_remove(st->conns, ed->client, &dev, &left) && left == 0) {
+        publish_status(st, false, &dev, mosquitto_client_address(ed->client));
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* Frees the state (NULL is fine). */
+static void state_free(struct haas_auth_state *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    haas_device_db_free(st->db);
+    haas_conn_table_free(st->conns);
+    if (st->service_password != NULL) {
+        memset(st->service_password, 0, strlen(st->service_password));
+    }
+    free(st->service_password);
+    free(st->service_username);
+    free(st);
+}
+
+/* Reads plugin_opt_* into `st`; returns false (logged) on a bad configuration. */
+static bool read_options(struct haas_auth_state *st, const struct mosquitto_opt *opts,
+                         int count, const char **db_path)
+{
+    *db_path = NULL;
+    for (int i = 0; i < count; i++) {
+        const char *k = opts[i].key;
+        const char *v = opts[i].value;
+        if (k == NULL || v == NULL) {
+            continue;
+        }
+        if (strcmp(k, "db_path") == 0) {
+            *db_path = v;
+        } else if (strcmp(k, "service_username") == 0) {
+            free(st->service_username);
+            st->service_username = strdup(v);
+            if (st->service_username == NULL) {
+                return false;
+            }
+        } else if (strcmp(k, "service_password") == 0) {
+            free(st->service_password);
+            st->service_password = strdup(v);
+            if (st->service_password == NULL) {
+                return false;
+            }
+        } else {
+            mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: ignoring unknown option plugin_opt_%s", k);
+        }
+    }
+    if (*db_path == NULL || (*db_path)[0] == '\0') {
+        mosquitto_log_printf(MOSQ_LOG_ERR, "haas_auth: plugin_opt_db_path is required");
+        return false;
+    }
+    if (st->service_username != NULL &&
+        (st->service_username[0] == '\0' || st->service_password == NULL ||
+         st->service_password[0] == '\0' ||
+         strnlen(st->service_password, HAAS_PASSWORD_MAX + 1) > HAAS_PASSWORD_MAX)) {
+        mosquitto_log_printf(MOSQ_LOG_ERR,
+                             "haas_auth: plugin_opt_service_username needs a non-empty "
+                             "plugin_opt_service_password of at most %d bytes",
+                             HAAS_PASSWORD_MAX);
+        return false;
+    }
+    if (st->service_username == NULL) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING,
+                             "haas_auth: no plugin_opt_service_username: only devices can connect");
+    }
+    return true;
+}
+
+int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
+{
+    for (int i = 0; i < supported_version_count; i++) {
+        if (supported_versions[i] == 5) {
+            return 5;
+        }
+    }
+    return -1;
+}
+
+int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
+                          struct mosquitto_opt *options, int option_count)
+{
+    struct haas_auth_state *st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        return MOSQ_ERR_NOMEM;
+    }
+    st->identifier = identifier;
+    const char *db_path = NULL;
+    if (!read_options(st, options, option_count, &db_path)) {
+        state_free(st);
+        return MOSQ_ERR_INVAL;
+    }
+    st->db = haas_device_db_new(db_path);
+    st->conns = haas_conn_table_new();
+    if (st->db == NULL || st->conns == NULL) {
+        state_free(st);
+        return MOSQ_ERR_NOMEM;
+    }
+    int rc = mosquitto_callback_register(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL, st);
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = mosquitto_callback_register(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL, st);
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, st);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_callback_unregister(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+        mosquitto_callback_unregister(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+        mosquitto_callback_unregister(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+        state_free(st);
+        return rc;
+    }
+    *userdata = st;
+    mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: devices from %s", db_path);
+    return MOSQ_ERR_SUCCESS;
+}
+
+int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int option_count)
+{
+    (void)options;
+    (void)option_count;
+    struct haas_auth_state *st = userdata;
+    if (st == NULL) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+    state_free(st);
+    return MOSQ_ERR_SUCCESS;
+}

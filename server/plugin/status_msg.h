@@ -1,0 +1,39 @@
+/*
+ * status_msg.h - the device lifecycle message of the haas_auth plugin.
+ *
+ * When a device connects or disconnects, haas_auth.c publishes (QoS 1, not
+ * retained) on `/as/mqtt/status/{pk}/{dn}` the real cloud's JSON:
+ *   {"status":"online"|"offline","productKey":"..","deviceName":"..",
+ *    "time":<ms since epoch>,"clientIp":"..","lastTime":<ms since epoch>}
+ * `time` is the wall-clock time of the event. `lastTime` is the same instant
+ * but made strictly increasing over all messages of one broker run (if the
+ * clock steps back it is previous lastTime + 1), so a consumer can order a
+ * device's messages by lastTime. This module only formats the topic and JSON.
+ */
+#ifndef HAAS_STATUS_MSG_H
+#define HAAS_STATUS_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "clientid.h"
+
+/* Room for any topic / payload produced here. */
+#define HAAS_STATUS_TOPIC_MAX 96
+#define HAAS_STATUS_JSON_MAX 512
+
+/*
+ * Writes `/as/mqtt/status/{pk}/{dn}` into `buf`. Returns its length, or -1
+ * when it does not fit or an argument is NULL.
+ */
+int haas_status_topic(char *buf, size_t size, const struct haas_device_id *dev);
+
+/*
+ * Writes the JSON status message into `buf`. `client_ip` may be NULL (then
+ * ""); it is JSON-escaped and cut to 64 bytes. Returns the JSON length, or -1
+ * when it does not fit or an argument is NULL.
+ */
+int haas_status_json(char *buf, size_t size, bool online, const struct haas_device_id *dev,
+                     long long time_ms, const char *client_ip, long long last_time_ms);
+
+#endif /* HAAS_STATUS_MSG_H */

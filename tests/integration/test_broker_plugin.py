@@ -1,0 +1,726 @@
+"""Integration test of build/haas_auth.so inside a real mosquitto broker.
+
+What it covers (PROTOCOL.md section 2): device authentication of every
+clientId form seen in the wild and every sign method, the rejection cases,
+the service account, the per-device ACL (publish and subscribe, wildcards
+included) and the lifecycle messages on /as/mqtt/status/{pk}/{dn} (clean
+disconnect, SIGKILLed device, keepalive timeout of a frozen device, clientId
+takeover).
+
+Each test starts its own /usr/sbin/mosquitto on a free 127.0.0.1 port with a
+generated config in a temporary directory, against a SQLite database the test
+creates from schema/migrations/0001_init.sql in WAL mode (and keeps open as
+the "emulator" writer). Run from the repository root with Debian's
+python3-paho-mqtt 1.6:
+
+    /usr/bin/python3 -m unittest tests/integration/test_broker_plugin.py
+
+HAAS_AUTH_SO selects the plugin (default build/haas_auth.so). When the plugin
+is built with -fsanitize=address,undefined, the test LD_PRELOADs libasan into
+mosquitto and fails any test whose broker log shows a sanitizer report.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+import queue
+import secrets
+import select
+import shutil
+import signal
+import socket
+import sqlite3
+import string
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from collections import namedtuple
+
+import paho.mqtt.client as mqtt
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+SO = os.path.abspath(os.environ.get("HAAS_AUTH_SO", os.path.join(ROOT, "build", "haas_auth.so")))
+SCHEMA = os.path.join(ROOT, "schema", "migrations", "0001_init.sql")
+MOSQUITTO = "/usr/sbin/mosquitto"
+PYTHON = "/usr/bin/python3"
+
+TIMEOUT = 10.0  # seconds for any awaited condition
+NOT_AUTHORIZED = 5  # MQTT 3.1.1 CONNACK return code
+SUB_FAILURE = 0x80
+
+SERVICE_USER = "haas-emu-test"
+SERVICE_PASS = "s3rvice-P@ss-" + secrets.token_hex(8)
+
+PK = "a14Xib5kdYd"
+PK2 = "b25Yjc6leZe"
+VEC_DN = "light1983432"  # PROTOCOL.md test vector device
+VEC_DS = "oLyaKqVxtRvjH284LdhqVgVUx1UPy6zq"
+
+
+def random_secret():
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(32))
+
+
+# device name -> (product key, secret, enabled)
+DEVICES = {
+    ("a14Xib5kdYd", "light1983432"): (VEC_DS, 1),
+    ("a14Xib5kdYd", "devA0001"): (random_secret(), 1),
+    ("a14Xib5kdYd", "devB0002"): (random_secret(), 1),
+    ("a14Xib5kdYd", "devOff03"): (random_secret(), 0),
+    ("a14Xib5kdYd", "barrier9"): (random_secret(), 1),
+    ("b25Yjc6leZe", "devA0001"): (random_secret(), 1),  # same dn, other product
+}
+DEV_A = (PK, "devA0001")
+DEV_B = (PK, "devB0002")
+DEV_OFF = (PK, "devOff03")
+DEV_BARRIER = (PK, "barrier9")
+DEV_A_OTHER_PRODUCT = (PK2, "devA0001")
+
+
+def secret_of(dev):
+    return DEVICES[dev][0]
+
+
+def sign(ds, cid, dn, pk, ts=None, method="hmacsha1"):
+    """The Aliyun device password (lower-case hex HMAC)."""
+    content = "clientId%sdeviceName%sproductKey%s" % (cid, dn, pk)
+    if ts is not None:
+        content += "timestamp%s" % ts
+    digest = {"hmacsha1": hashlib.sha1, "hmacsha256": hashlib.sha256,
+              "hmacmd5": hashlib.md5, "hmacsha512": hashlib.sha512}[method.lower()]
+    return hmac.new(ds.encode(), content.encode(), digest).hexdigest()
+
+
+def client_id(ident, items):
+    return "%s|%s|" % (ident, ",".join(items))
+
+
+def creds(dev, ident=None, ts="1700000000000", method="hmacsha1", extra=()):
+    """(clientId, username, password) of a device in the generic form."""
+    pk, dn = dev
+    ident = ident or ("%s.%s" % (pk, dn))
+    items = ["securemode=3", "signmethod=%s" % method]
+    if ts is not None:
+        items.append("timestamp=%s" % ts)
+    items.extend(extra)
+    return (client_id(ident, items), "%s&%s" % (dn, pk),
+            sign(secret_of(dev), ident, dn, pk, ts, method))
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def asan_runtime(so_path):
+    """Path of the libasan the plugin links against, or None."""
+    try:
+        out = subprocess.run(["ldd", so_path], capture_output=True, text=True,
+                             timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        if "libasan" in line and "=>" in line:
+            path = line.split("=>")[1].split("(")[0].strip()
+            if path:
+                return path
+    return None
+
+
+def make_db(path, devices=None):
+    """Creates the emulator's database; returns the open writer connection."""
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    with open(SCHEMA, encoding="utf-8") as f:
+        con.executescript(f.read())
+    con.execute("PRAGMA user_version=1")
+    now = int(time.time())
+    con.execute("BEGIN")
+    for pk in sorted({pk for pk, _ in (devices or DEVICES)}):
+        con.execute("INSERT INTO products(product_key, name, created_at) VALUES (?,?,?)",
+                    (pk, "product " + pk, now))
+    for (pk, dn), (ds, enabled) in (devices or DEVICES).items():
+        con.execute("INSERT INTO devices(product_key, device_name, device_secret, enabled,"
+                    " created_at) VALUES (?,?,?,?,?)", (pk, dn, ds, enabled, now))
+    con.execute("COMMIT")
+    return con
+
+
+Msg = namedtuple("Msg", "topic payload qos retain")
+
+
+class Broker:
+    """A mosquitto process loading the plugin, on a free loopback port."""
+
+    def __init__(self, tmpdir, db_path, name="broker"):
+        self.port = free_port()
+        self.log_path = os.path.join(tmpdir, name + ".log")
+        conf = os.path.join(tmpdir, name + ".conf")
+        lines = [
+            "per_listener_settings false",
+            "allow_anonymous false",
+            "persistence false",
+            "listener %d 127.0.0.1" % self.port,
+            "plugin %s" % SO,
+            "plugin_opt_db_path %s" % db_path,
+            "plugin_opt_service_username %s" % SERVICE_USER,
+            "plugin_opt_service_password %s" % SERVICE_PASS,
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+        ]
+        if os.geteuid() == 0:
+            lines.append("user root")  # keep access to the 0700 temp dir
+        with open(conf, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+        env = dict(os.environ)
+        asan = asan_runtime(SO)
+        if asan:
+            env["LD_PRELOAD"] = asan
+            env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+            env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", conf], stdout=self.log,
+                                     stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError("mosquitto exited (%s):\n%s"
+                                     % (self.proc.returncode, self.read_log()))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise AssertionError("mosquitto not listening:\n" + self.read_log())
+                time.sleep(0.02)  # polling for the listener, bounded by deadline
+
+    def read_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.read_log()
+
+
+class Client:
+    """A paho client with synchronous helpers and a queue of received messages."""
+
+    def __init__(self, port, cid, username, password, keepalive=30):
+        self.port = port
+        self.keepalive = keepalive
+        self.connack = queue.Queue()
+        self.messages = queue.Queue()
+        self.subacks = queue.Queue()
+        self.seen = []
+        self.disconnected = threading.Event()
+        self.c = mqtt.Client(client_id=cid, clean_session=True, protocol=mqtt.MQTTv311,
+                             reconnect_on_failure=False)
+        if username is not None:
+            self.c.username_pw_set(username, password)
+        self.c.on_connect = lambda c, u, flags, rc: self.connack.put(rc)
+        self.c.on_message = lambda c, u, m: self.messages.put(
+            Msg(m.topic, m.payload, m.qos, bool(m.retain)))
+        self.c.on_subscribe = lambda c, u, mid, granted: self.subacks.put((mid, list(granted)))
+        self.c.on_disconnect = lambda c, u, rc: self.disconnected.set()
+        self.started = False
+
+    def connect(self):
+        """Returns the CONNACK return code."""
+        self.c.connect("127.0.0.1", self.port, self.keepalive)
+        self.c.loop_start()
+        self.started = True
+        try:
+            return self.connack.get(timeout=TIMEOUT)
+        except queue.Empty:
+            raise AssertionError("no CONNACK within %ss" % TIMEOUT) from None
+
+    def subscribe(self, filters, qos=1):
+        """Subscribes in one SUBSCRIBE packet; returns the granted list."""
+        rc, mid = self.c.subscribe([(f, qos) for f in filters])
+        assert rc == mqtt.MQTT_ERR_SUCCESS, rc
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                got_mid, granted = self.subacks.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError("no SUBACK") from None
+            if got_mid == mid:
+                return granted
+
+    def publish(self, topic, payload=b"x", qos=1):
+        info = self.c.publish(topic, payload, qos)
+        info.wait_for_publish(timeout=TIMEOUT)
+        assert info.is_published(), "PUBACK for %s not received" % topic
+
+    def wait_for(self, pred, what="message"):
+        """Returns the first new message satisfying pred (all are kept in seen)."""
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("timed out waiting for %s; seen: %r" % (what, self.seen))
+            try:
+                m = self.messages.get(timeout=remaining)
+            except queue.Empty:
+                continue
+            self.seen.append(m)
+            if pred(m):
+                return m
+
+    def close(self):
+        if self.started:
+            self.c.disconnect()
+            self.c.loop_stop()
+            self.started = False
+
+
+def status_of(msg):
+    return json.loads(msg.payload.decode("utf-8"))
+
+
+class BrokerPluginTest(unittest.TestCase):
+
+    def setUp(self):
+        self.assertTrue(os.path.exists(SO), "plugin not built: %s" % SO)
+        self.tmpdir = tempfile.mkdtemp(prefix="haas_auth_test_")
+        self.addCleanup(shutil.rmtree, self.tmpdir, True)
+        self.db_path = os.path.join(self.tmpdir, "haas.db")
+        self.db = make_db(self.db_path)
+        self.addCleanup(self.db.close)
+        self.brokers = []
+        self.clients = []
+        self.children = []
+        # also runs when setUp fails half-way (tearDown does not then)
+        self.addCleanup(self.shut_down)
+        self.broker = self.start_broker(self.db_path)
+        self.watch = self.client(SERVICE_USER, SERVICE_PASS, cid="watcher")
+        self.assertEqual(self.watch.connect(), 0)
+        self.assertEqual(self.watch.subscribe(["/as/mqtt/status/#"]), [1])
+
+    def tearDown(self):
+        self.shut_down()
+
+    def shut_down(self):
+        """Kills children, closes clients, stops brokers; fails on sanitizer reports."""
+        children, self.children = self.children, []
+        clients, self.clients = self.clients, []
+        brokers, self.brokers = self.brokers, []
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+            child.wait()
+            child.stdout.close()
+        for c in clients:
+            c.close()
+        reports = []
+        for b in brokers:
+            log = b.stop()
+            if any(m in log for m in ("AddressSanitizer", "LeakSanitizer", "runtime error:")):
+                reports.append(log)
+        if reports:
+            self.fail("sanitizer report in broker log:\n" + "\n".join(reports))
+
+    # -- helpers ----------------------------------------------------------
+
+    def start_broker(self, db_path, name="broker"):
+        b = Broker(self.tmpdir, db_path, name)
+        self.brokers.append(b)
+        return b
+
+    def client(self, username, password, cid=None, keepalive=30, broker=None):
+        c = Client((broker or self.broker).port, cid or ("svc-" + secrets.token_hex(4)),
+                   username, password, keepalive)
+        self.clients.append(c)
+        return c
+
+    def device(self, dev, **kw):
+        cid, user, pw = creds(dev, **kw)
+        return self.client(user, pw, cid=cid)
+
+    def connect_device(self, dev, **kw):
+        c = self.device(dev, **kw)
+        self.assertEqual(c.connect(), 0, "device %s&%s refused" % (dev[1], dev[0]))
+        return c
+
+    def wait_status(self, dev, status):
+        topic = "/as/mqtt/status/%s/%s" % dev
+        m = self.watch.wait_for(lambda m: m.topic == topic and status_of(m)["status"] == status,
+                                "%s %s" % (status, topic))
+        return m
+
+    def statuses_seen(self):
+        return [(m.topic, status_of(m)["status"]) for m in self.watch.seen]
+
+    def assert_connect_refused(self, cid, username, password, broker=None):
+        c = self.client(username, password, cid=cid, broker=broker)
+        self.assertEqual(c.connect(), NOT_AUTHORIZED,
+                         "expected refusal of clientId=%r username=%r" % (cid, username))
+
+    # -- authentication ---------------------------------------------------
+
+    def test_accepts_link_sdk_c_clientid(self):
+        pk, dn = DEV_A
+        ident = "%s.%s" % (pk, dn)
+        ts = "2524608000000"
+        cid = "%s|timestamp=%s,_ss=1,_v=sdk-c-4.0.0,securemode=3,signmethod=hmacsha256,ext=3,|" % (
+            ident, ts)
+        c = self.client("%s&%s" % (dn, pk), sign(secret_of(DEV_A), ident, dn, pk, ts, "hmacsha256"),
+                        cid=cid)
+        self.assertEqual(c.connect(), 0)
+        self.wait_status(DEV_A, "online")
+
+    def test_accepts_nodejs_clientid(self):
+        pk, dn = DEV_B
+        ident = "%s&%s" % (pk, dn)
+        ts = "1700000000000"
+        cid = "%s|securemode=3,signmethod=hmacsha1,timestamp=%s,lan=NODEJS,_v=1.2.8|" % (ident, ts)
+        c = self.client("%s&%s" % (dn, pk), sign(secret_of(DEV_B), ident, dn, pk, ts), cid=cid)
+        self.assertEqual(c.connect(), 0)
+        self.wait_status(DEV_B, "online")
+
+    def test_accepts_generic_clientid_with_protocol_test_vector(self):
+        c = self.client("light1983432&a14Xib5kdYd", "b2488041f64f425016b467ee1c94959ebd592ad1",
+                        cid="SN1928339|securemode=3,signmethod=hmacsha1,timestamp=1539421321846|")
+        self.assertEqual(c.connect(), 0)
+        self.wait_status((PK, VEC_DN), "online")
+
+    def test_each_sign_method(self):
+        cases = [
+            ("hmacsha1", "1", []),
+            ("hmacsha256", "2", []),
+            ("hmacmd5", "3", []),
+            ("HmacSHA256", "4", []),   # case-insensitive
+            ("HMACMD5", None, []),      # no timestamp in clientId
+        ]
+        for method, ts, extra in cases:
+            with self.subTest(method=method, ts=ts):
+                c = self.connect_device(DEV_A, ident="m-%s-%s" % (method, ts), ts=ts,
+                                        method=method, extra=extra)
+                c.close()
+        # signmethod absent: hmacsha1 is the default
+        pk, dn = DEV_A
+        cid = "nosig|securemode=3,timestamp=42|"
+        c = self.client("%s&%s" % (dn, pk), sign(secret_of(DEV_A), "nosig", dn, pk, "42"), cid=cid)
+        self.assertEqual(c.connect(), 0)
+        c.close()
+        cid = "nosig2||"
+        c = self.client("%s&%s" % (dn, pk), sign(secret_of(DEV_A), "nosig2", dn, pk), cid=cid)
+        self.assertEqual(c.connect(), 0)
+
+    def test_rejections_and_no_lifecycle_for_them(self):
+        pk, dn = DEV_A
+        user = "%s&%s" % (dn, pk)
+        ds = secret_of(DEV_A)
+        good_cid, _, good_pw = creds(DEV_A, ident="rej")
+        self.assertNotEqual(good_pw, good_pw.upper())
+        cases = {
+            "unknown device": (good_cid, "nobody99&%s" % pk,
+                               sign(ds, "rej", "nobody99", pk, "1700000000000")),
+            "unknown product": (good_cid, "%s&zzzzzzzzzzz" % dn,
+                                sign(ds, "rej", dn, "zzzzzzzzzzz", "1700000000000")),
+            "disabled device": creds(DEV_OFF, ident="rej"),
+            "wrong password": (good_cid, user, good_pw[:-1] + ("0" if good_pw[-1] != "0" else "1")),
+            "password of other device": (good_cid, user,
+                                         sign(secret_of(DEV_B), "rej", dn, pk, "1700000000000")),
+            "upper-case hex": (good_cid, user, good_pw.upper()),
+            "other method than declared": (good_cid, user,
+                                           sign(ds, "rej", dn, pk, "1700000000000", "hmacsha256")),
+            "timestamp not signed": (good_cid, user, sign(ds, "rej", dn, pk, None)),
+            "unknown sign method": (
+                "rej|signmethod=hmacsha512,timestamp=1|", user, sign(ds, "rej", dn, pk, "1", "hmacsha512")),
+            "empty sign method": ("rej|signmethod=,timestamp=1|", user, sign(ds, "rej", dn, pk, "1")),
+            "missing password": (good_cid, user, None),
+            "empty password": (good_cid, user, ""),
+            "username without &": (good_cid, dn + pk, good_pw),
+            "username reversed": (good_cid, "%s&%s" % (pk, dn), good_pw),
+            "username two &": (good_cid, user + "&x", good_pw),
+            "device name too short": ("rej|timestamp=1|", "abc&%s" % pk, sign(ds, "rej", "abc", pk, "1")),
+            "device name overlong": ("rej|timestamp=1|", "d" * 33 + "&" + pk,
+                                     sign(ds, "rej", "d" * 33, pk, "1")),
+            "username overlong": (good_cid, "d" * 5000 + "&" + pk, good_pw),
+            "bad char in device name": ("rej|timestamp=1|", "dev/A0001&%s" % pk,
+                                        sign(ds, "rej", "dev/A0001", pk, "1")),
+            "wildcard in device name": ("rej|timestamp=1|", "dev+#&%s" % pk,
+                                        sign(ds, "rej", "dev+#", pk, "1")),
+            "clientId without |": ("rej", user, sign(ds, "rej", dn, pk)),
+            "clientId without closing |": ("rej|timestamp=1", user, sign(ds, "rej", dn, pk, "1")),
+            "clientId text after |": ("rej|timestamp=1|x", user, sign(ds, "rej", dn, pk, "1")),
+            "clientId empty id": ("|timestamp=1|", user, sign(ds, "", dn, pk, "1")),
+            "clientId space in id": ("r j|timestamp=1|", user, sign(ds, "r j", dn, pk, "1")),
+            "clientId overlong id": ("i" * 200 + "|timestamp=1|", user, sign(ds, "i" * 200, dn, pk, "1")),
+            "clientId overlong": ("rej|timestamp=1," + "a=b," * 300 + "|", user,
+                                  sign(ds, "rej", dn, pk, "1")),
+            "clientId overlong timestamp": ("rej|timestamp=" + "1" * 65 + "|", user,
+                                            sign(ds, "rej", dn, pk, "1" * 65)),
+            "clientId duplicate timestamp": ("rej|timestamp=1,timestamp=2|", user,
+                                             sign(ds, "rej", dn, pk, "1")),
+            "no username": (good_cid, None, None),
+            "service user wrong password": ("svc-x", SERVICE_USER, SERVICE_PASS + "x"),
+            "service user no password": ("svc-y", SERVICE_USER, None),
+            "service password as device": (good_cid, user, SERVICE_PASS),
+        }
+        for name, (cid, username, password) in cases.items():
+            with self.subTest(name):
+                self.assert_connect_refused(cid, username, password)
+        # Barrier: a good device's "online" arrives after anything the refused
+        # clients could have caused; nothing else may have been announced.
+        self.connect_device(DEV_BARRIER)
+        self.wait_status(DEV_BARRIER, "online")
+        self.assertEqual(self.statuses_seen(),
+                         [("/as/mqtt/status/%s/%s" % DEV_BARRIER, "online")])
+
+    def test_device_disabled_while_running(self):
+        c = self.connect_device(DEV_A, ident="d1")
+        c.close()
+        self.db.execute("UPDATE devices SET enabled=0 WHERE product_key=? AND device_name=?", DEV_A)
+        cid, user, pw = creds(DEV_A, ident="d2")
+        self.assert_connect_refused(cid, user, pw)
+        self.db.execute("UPDATE devices SET enabled=1 WHERE product_key=? AND device_name=?", DEV_A)
+        self.connect_device(DEV_A, ident="d3")
+        # a deleted device is refused too
+        self.db.execute("DELETE FROM devices WHERE product_key=? AND device_name=?", DEV_B)
+        cid, user, pw = creds(DEV_B, ident="d4")
+        self.assert_connect_refused(cid, user, pw)
+
+    def test_open_write_transaction_does_not_block_auth(self):
+        # The emulator holds a write transaction (WAL): the plugin's read-only
+        # connection still answers, from the last committed state.
+        self.db.execute("BEGIN IMMEDIATE")
+        self.db.execute("UPDATE devices SET enabled=0 WHERE product_key=? AND device_name=?", DEV_A)
+        t0 = time.monotonic()
+        self.connect_device(DEV_A, ident="w1")
+        self.assertLess(time.monotonic() - t0, 0.9, "auth waited on the writer's lock")
+        self.db.execute("COMMIT")
+        cid, user, pw = creds(DEV_A, ident="w2")
+        self.assert_connect_refused(cid, user, pw)
+
+    def test_database_created_after_broker_start(self):
+        late = os.path.join(self.tmpdir, "late.db")
+        b = self.start_broker(late, name="late")
+        cid, user, pw = creds(DEV_A, ident="late1")
+        self.assert_connect_refused(cid, user, pw, broker=b)
+        svc = self.client(SERVICE_USER, SERVICE_PASS, broker=b)
+        self.assertEqual(svc.connect(), 0, "service account needs no database")
+        con = make_db(late)
+        self.addCleanup(con.close)
+        c = self.client(user, pw, cid=cid, broker=b)
+        self.assertEqual(c.connect(), 0)
+
+    def test_service_account_may_do_anything(self):
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        self.assertEqual(svc.subscribe(["#", "/sys/+/+/#"]), [1, 1])
+        other = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(other.connect(), 0)
+        for topic in ("/sys/%s/%s/thing/service/hli_service_upgrade" % DEV_A,
+                      "/ota/device/upgrade/%s/%s" % DEV_B, "anything/at/all"):
+            other.publish(topic, b"payload")
+            m = svc.wait_for(lambda m, t=topic: m.topic == t, topic)
+            self.assertEqual(m.payload, b"payload")
+
+    # -- ACL ---------------------------------------------------------------
+
+    def own_sub_filters(self, dev):
+        pk, dn = dev
+        return ["/sys/%s/%s/#" % dev, "/sys/%s/%s/thing/service/+" % dev,
+                "/sys/%s/%s/rrpc/request/+" % dev,
+                "/ota/device/upgrade/%s/%s" % dev, "/shadow/get/%s/%s" % dev,
+                "/ext/session/%s/%s/#" % dev, "/ext/ntp/%s/%s/#" % dev,
+                "/ext/rrpc/+/sys/%s/%s/#" % dev, "/%s/%s/user/#" % (pk, dn)]
+
+    def test_subscribe_acl(self):
+        a = self.connect_device(DEV_A)
+        b = self.connect_device(DEV_B)
+        self.assertEqual(a.subscribe(self.own_sub_filters(DEV_A)), [1] * 9)
+        self.assertEqual(b.subscribe(self.own_sub_filters(DEV_B)), [1] * 9)
+        pk, dn = DEV_A
+        denied = [
+            "#", "+", "/#", "/+/#", "+/#", "/sys/#", "/sys/+/+/#", "/sys/%s/#" % pk,
+            "/sys/%s/+/#" % pk, "/sys/%s/+/thing/service/+" % pk, "/sys/+/%s/#" % dn,
+            "/sys/%s/%s/#" % DEV_B, "/sys/%s/%s/#" % DEV_A_OTHER_PRODUCT,
+            "/ota/device/upgrade/%s/+" % pk, "/ota/device/upgrade/%s/%s" % DEV_B,
+            "/ota/device/+/%s/%s" % DEV_A, "/ota/device/inform/%s/%s" % DEV_A,
+            "/shadow/update/%s/%s" % DEV_A, "/ext/+/%s/%s/#" % DEV_A,
+            "/ext/rrpc/+/sys/%s/+/#" % pk, "/+/+/user/#", "/%s/%s/user/#" % DEV_B,
+            "/as/mqtt/status/#", "$SYS/#",
+        ]
+        self.assertEqual(a.subscribe(denied), [SUB_FAILURE] * len(denied))
+
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        foreign = ["/sys/%s/%s/thing/service/x" % DEV_B,
+                   "/sys/%s/%s/thing/service/x" % DEV_A_OTHER_PRODUCT,
+                   "/ota/device/upgrade/%s/%s" % DEV_B, "/shadow/get/%s/%s" % DEV_B,
+                   "/ext/rrpc/1/sys/%s/%s/x" % DEV_B, "/%s/%s/user/get" % DEV_B,
+                   "/ota/device/inform/%s/%s" % DEV_A, "/other/topic"]
+        for topic in foreign:
+            svc.publish(topic)
+        # B sees its own messages: the publishes did go out
+        for topic in foreign[:1] + foreign[2:6]:
+            b.wait_for(lambda m, t=topic: m.topic == t, topic)
+        # A's own topics reach A; the barrier proves nothing foreign came before
+        own = ["/sys/%s/%s/thing/service/hli_service_upgrade" % DEV_A,
+               "/ota/device/upgrade/%s/%s" % DEV_A, "/shadow/get/%s/%s" % DEV_A,
+               "/ext/rrpc/7/sys/%s/%s/thing/service/y" % DEV_A, "/%s/%s/user/get" % DEV_A]
+        for topic in own:
+            svc.publish(topic)
+        for topic in own:
+            a.wait_for(lambda m, t=topic: m.topic == t, topic)
+        self.assertEqual(sorted(m.topic for m in a.seen), sorted(own))
+
+    def test_publish_acl(self):
+        a = self.connect_device(DEV_A)
+        b = self.connect_device(DEV_B)
+        self.assertEqual(b.subscribe(self.own_sub_filters(DEV_B)), [1] * 9)
+        spy = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(spy.connect(), 0)
+        self.assertEqual(spy.subscribe(["#"]), [1])
+        pk, dn = DEV_A
+        allowed = ["/sys/%s/%s/thing/event/property/post" % DEV_A,
+                   "/sys/%s/%s/thing/event/hli_event/post" % DEV_A,
+                   "/ota/device/inform/%s/%s" % DEV_A, "/ota/device/progress/%s/%s" % DEV_A,
+                   "/ota/device/request/%s/%s" % DEV_A, "/shadow/update/%s/%s" % DEV_A,
+                   "/ext/session/%s/%s/combine/login" % DEV_A, "/ext/ntp/%s/%s/request" % DEV_A,
+                   "/ext/rrpc/9/sys/%s/%s/thing/service/x_reply" % DEV_A,
+                   "/%s/%s/user/update" % DEV_A]
+        denied = ["/sys/%s/%s/thing/service/x" % DEV_B,
+                  "/sys/%s/%s/thing/event/property/post" % DEV_A_OTHER_PRODUCT,
+                  "/ota/device/upgrade/%s/%s" % DEV_A, "/ota/device/upgrade/%s/%s" % DEV_B,
+                  "/shadow/get/%s/%s" % DEV_A, "/shadow/get/%s/%s" % DEV_B,
+                  "/ota/device/inform/%s/%s" % DEV_B, "/ext/rrpc/1/sys/%s/%s/x" % DEV_B,
+                  "/%s/%s/user/get" % DEV_B, "/as/mqtt/status/%s/%s" % DEV_A,
+                  "/as/mqtt/status/%s/%s" % DEV_B, "other/topic", "/sys/%s" % pk]
+        for topic in denied + allowed:
+            a.publish(topic, b"from-A")
+        for topic in allowed:
+            spy.wait_for(lambda m, t=topic: m.topic == t, topic)
+        # the service then reaches B; B got nothing from A before that
+        barrier = "/sys/%s/%s/thing/service/barrier" % DEV_B
+        spy.publish(barrier)
+        b.wait_for(lambda m: m.topic == barrier, barrier)
+        self.assertEqual([m.topic for m in b.seen], [barrier])
+        from_a = [m.topic for m in spy.seen if m.payload == b"from-A"]
+        self.assertEqual(sorted(from_a), sorted(allowed))  # none of the denied ones
+        # A could not spoof lifecycle messages
+        self.assertTrue(all(m.payload.startswith(b"{") for m in self.watch.seen))
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def check_status(self, msg, dev, status, t0, t1):
+        self.assertEqual(msg.topic, "/as/mqtt/status/%s/%s" % dev)
+        self.assertEqual(msg.qos, 1)
+        self.assertFalse(msg.retain)
+        s = status_of(msg)
+        self.assertEqual(set(s), {"status", "productKey", "deviceName", "time", "clientIp",
+                                  "lastTime"})
+        self.assertEqual(s["status"], status)
+        self.assertEqual(s["productKey"], dev[0])
+        self.assertEqual(s["deviceName"], dev[1])
+        self.assertEqual(s["clientIp"], "127.0.0.1")
+        for key in ("time", "lastTime"):
+            self.assertIsInstance(s[key], int)
+            self.assertGreaterEqual(s[key], int(t0 * 1000) - 2000)
+            self.assertLessEqual(s[key], int(t1 * 1000) + 2000)
+        self.assertGreaterEqual(s["lastTime"], s["time"])
+        return s
+
+    def test_lifecycle_clean_disconnect(self):
+        t0 = time.time()
+        c = self.connect_device(DEV_A)
+        on = self.check_status(self.wait_status(DEV_A, "online"), DEV_A, "online", t0, time.time())
+        c.close()
+        off = self.check_status(self.wait_status(DEV_A, "offline"), DEV_A, "offline", t0,
+                                time.time())
+        self.assertGreater(off["lastTime"], on["lastTime"])
+        self.assertEqual(self.statuses_seen(), [("/as/mqtt/status/%s/%s" % DEV_A, "online"),
+                                                ("/as/mqtt/status/%s/%s" % DEV_A, "offline")])
+
+    def start_child_device(self, dev, keepalive=2):
+        """A separate process holding one device connection; returns it once connected."""
+        cid, user, pw = creds(dev, ident="child")
+        code = (
+            "import sys, paho.mqtt.client as mqtt\n"
+            "c = mqtt.Client(client_id=sys.argv[2], protocol=mqtt.MQTTv311,"
+            " reconnect_on_failure=False)\n"
+            "c.username_pw_set(sys.argv[3], sys.argv[4])\n"
+            "c.on_connect = lambda cl, u, f, rc: print('CONNACK %d' % rc, flush=True)\n"
+            "c.connect('127.0.0.1', int(sys.argv[1]), int(sys.argv[5]))\n"
+            "c.loop_forever()\n")
+        child = subprocess.Popen([PYTHON, "-c", code, str(self.broker.port), cid, user, pw,
+                                  str(keepalive)], stdout=subprocess.PIPE)
+        self.children.append(child)
+        ready, _, _ = select.select([child.stdout], [], [], TIMEOUT)
+        self.assertTrue(ready, "child device did not report its CONNACK")
+        self.assertEqual(child.stdout.readline().strip(), b"CONNACK 0")
+        return child
+
+    def test_lifecycle_device_killed(self):
+        t0 = time.time()
+        child = self.start_child_device(DEV_A)
+        self.wait_status(DEV_A, "online")
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        off = self.wait_status(DEV_A, "offline")
+        self.check_status(off, DEV_A, "offline", t0, time.time())
+
+    def test_lifecycle_keepalive_timeout(self):
+        # A frozen device keeps its socket open: only the keepalive (2 s, the
+        # broker allows 1.5x) can tell it is gone.
+        child = self.start_child_device(DEV_B, keepalive=2)
+        self.wait_status(DEV_B, "online")
+        t_stop = time.monotonic()
+        child.send_signal(signal.SIGSTOP)
+        self.wait_status(DEV_B, "offline")
+        self.assertGreaterEqual(time.monotonic() - t_stop, 2.0,
+                                "offline before the keepalive could expire")
+        child.send_signal(signal.SIGKILL)
+
+    def test_lifecycle_takeover_ends_online(self):
+        cid, user, pw = creds(DEV_A, ident="same-client-id")
+        first = self.client(user, pw, cid=cid)
+        self.assertEqual(first.connect(), 0)
+        self.wait_status(DEV_A, "online")
+        second = self.client(user, pw, cid=cid)
+        self.assertEqual(second.connect(), 0)
+        self.assertTrue(first.disconnected.wait(TIMEOUT), "old connection not taken over")
+        self.wait_status(DEV_A, "online")
+        # barrier: anything the takeover caused is published before this
+        self.connect_device(DEV_BARRIER)
+        self.wait_status(DEV_BARRIER, "online")
+        a_topic = "/as/mqtt/status/%s/%s" % DEV_A
+        self.assertEqual([s for t, s in self.statuses_seen() if t == a_topic],
+                         ["online", "online"])
+        second.close()
+        self.wait_status(DEV_A, "offline")
+
+    def test_lifecycle_two_connections_same_device(self):
+        a1 = self.connect_device(DEV_A, ident="conn-1")
+        a2 = self.connect_device(DEV_A, ident="conn-2")
+        a1.close()
+        self.assertTrue(a1.disconnected.wait(TIMEOUT))
+        self.connect_device(DEV_BARRIER)
+        self.wait_status(DEV_BARRIER, "online")
+        a_topic = "/as/mqtt/status/%s/%s" % DEV_A
+        self.assertNotIn((a_topic, "offline"), self.statuses_seen())
+        a2.close()
+        self.wait_status(DEV_A, "offline")
+
+
+if __name__ == "__main__":
+    unittest.main()

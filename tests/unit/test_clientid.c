@@ -1,0 +1,435 @@
+/*
+ * test_clientid.c - cmocka unit tests of the haas_auth plugin's identity
+ * modules: clientid.c (username and clientId parsing, incl. malformed
+ * input), device_sign.c (the PROTOCOL.md test vector and every sign method)
+ * and conn_track.c / status_msg.c (lifecycle bookkeeping keyed by identity).
+ *
+ * Build and run from the repository root:
+ *   gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iserver/plugin \
+ *       tests/unit/test_clientid.c server/plugin/clientid.c \
+ *       server/plugin/device_sign.c server/plugin/conn_track.c \
+ *       server/plugin/status_msg.c -lcmocka -lcrypto -o build/test_clientid
+ *   ./build/test_clientid      (exit status non-zero on failure)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "clientid.h"
+#include "conn_track.h"
+#include "device_sign.h"
+#include "status_msg.h"
+
+#define VEC_PK "a14Xib5kdYd"
+#define VEC_DN "light1983432"
+#define VEC_DS "oLyaKqVxtRvjH284LdhqVgVUx1UPy6zq"
+#define VEC_ID "SN1928339"
+#define VEC_TS "1539421321846"
+
+/* ---- username ---------------------------------------------------------- */
+
+static void test_username_ok(void **state)
+{
+    (void)state;
+    struct haas_device_id d;
+    assert_true(haas_parse_username("light1983432&a14Xib5kdYd", &d));
+    assert_string_equal(d.device_name, "light1983432");
+    assert_string_equal(d.product_key, "a14Xib5kdYd");
+    assert_true(haas_parse_username("a_b@c.d:e-f&PK1", &d));
+    assert_string_equal(d.device_name, "a_b@c.d:e-f");
+    /* dn of exactly 4 and 32 characters */
+    assert_true(haas_parse_username("abcd&a14Xib5kdYd", &d));
+    assert_true(haas_parse_username("abcdefghijklmnopqrstuvwxyz012345&a14Xib5kdYd", &d));
+}
+
+static void test_username_bad(void **state)
+{
+    (void)state;
+    struct haas_device_id d;
+    const char *bad[] = {
+        "",
+        "&",
+        "light1983432",                /* no & */
+        "light1983432&",               /* empty pk */
+        "&a14Xib5kdYd",                /* empty dn */
+        "abc&a14Xib5kdYd",             /* dn too short */
+        "abcdefghijklmnopqrstuvwxyz0123456&a14Xib5kdYd", /* dn 33 chars */
+        "light1983432&a14Xib5kdYd&x",  /* second & */
+        "light 1983432&a14Xib5kdYd",   /* space */
+        "light/1983432&a14Xib5kdYd",   /* slash */
+        "light+#&a14Xib5kdYd",         /* wildcards */
+        "light1983432&a14Xib5k_dYd",   /* _ not allowed in pk */
+        "light1983432&a14Xib5kdYda14Xib5kdYda14Xib5kdYd", /* pk too long */
+        "light\xc3\xa9" "1983&a14Xib5kdYd", /* non-ASCII */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&d, 0x55, sizeof(d));
+        if (haas_parse_username(bad[i], &d)) {
+            fail_msg("accepted bad username #%zu \"%s\"", i, bad[i]);
+        }
+        assert_int_equal(d.device_name[0], 0);
+        assert_int_equal(d.product_key[0], 0);
+    }
+    assert_false(haas_parse_username(NULL, &d));
+    assert_false(haas_parse_username("light1983432&a14Xib5kdYd", NULL));
+
+    /* very long input is bounded, not read past */
+    char big[10000];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    big[20] = '&';
+    assert_false(haas_parse_username(big, &d));
+}
+
+/* ---- clientId ---------------------------------------------------------- */
+
+static void test_clientid_link_sdk_c(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    assert_true(haas_parse_client_id(
+        "a14Xib5kdYd.light1983432|timestamp=2524608000000,_ss=1,_v=sdk-c-4.0.0,"
+        "securemode=3,signmethod=hmacsha256,ext=3,|", &c));
+    assert_string_equal(c.id, "a14Xib5kdYd.light1983432");
+    assert_true(c.has_timestamp);
+    assert_string_equal(c.timestamp, "2524608000000");
+    assert_true(c.has_signmethod);
+    assert_string_equal(c.signmethod, "hmacsha256");
+    assert_true(c.has_securemode);
+    assert_string_equal(c.securemode, "3");
+}
+
+static void test_clientid_nodejs(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    assert_true(haas_parse_client_id(
+        "a14Xib5kdYd&light1983432|securemode=3,signmethod=hmacsha1,timestamp=1700000000000,"
+        "lan=NODEJS,_v=1.2.8|", &c));
+    assert_string_equal(c.id, "a14Xib5kdYd&light1983432");
+    assert_string_equal(c.timestamp, "1700000000000");
+    assert_string_equal(c.signmethod, "hmacsha1");
+}
+
+static void test_clientid_generic_and_variants(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    assert_true(haas_parse_client_id("SN1928339|securemode=3,signmethod=hmacsha1,timestamp=1539421321846|", &c));
+    assert_string_equal(c.id, "SN1928339");
+    assert_string_equal(c.timestamp, "1539421321846");
+
+    /* no timestamp, no signmethod, empty list */
+    assert_true(haas_parse_client_id("dev1||", &c));
+    assert_string_equal(c.id, "dev1");
+    assert_false(c.has_timestamp);
+    assert_false(c.has_signmethod);
+    assert_string_equal(c.timestamp, "");
+
+    /* empty items, bare flags and unknown keys are ignored */
+    assert_true(haas_parse_client_id("dev1|,,flag,foo=bar,,signmethod=HmacMD5,|", &c));
+    assert_string_equal(c.signmethod, "HmacMD5");
+    assert_false(c.has_timestamp);
+
+    /* value may contain '=' */
+    assert_true(haas_parse_client_id("dev1|x=a=b,timestamp=1=2|", &c));
+    assert_string_equal(c.timestamp, "1=2");
+
+    /* empty timestamp value still counts as present */
+    assert_true(haas_parse_client_id("dev1|timestamp=|", &c));
+    assert_true(c.has_timestamp);
+    assert_string_equal(c.timestamp, "");
+}
+
+static void test_clientid_bad(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    const char *bad[] = {
+        "",
+        "SN1928339",                            /* no | at all */
+        "SN1928339|securemode=3",               /* no closing | */
+        "|securemode=3|",                       /* empty id */
+        "SN1928339|securemode=3|x",             /* text after closing | */
+        "SN1928339|securemode=3||",             /* second closing | */
+        "SN 1928339|securemode=3|",             /* space in id */
+        "SN1928339|secure mode=3|",             /* space in key */
+        "SN1928339|securemode=3 |",             /* space in value */
+        "SN1928339|=3|",                        /* empty key */
+        "SN1928339|se-cure=3|",                 /* bad key char */
+        "SN1928339|timestamp=1,timestamp=2|",   /* duplicated known key */
+        "SN1928339|signmethod=hmacsha1,signmethod=hmacmd5|",
+        "SN1928339|securemode=3,securemode=2|",
+        "SN\t1928339|x=1|",                     /* control char */
+        "SN1928339|x=\x01|",
+        "SN\xe4\xb8\xad|x=1|",                  /* non-ASCII */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&c, 0x55, sizeof(c));
+        if (haas_parse_client_id(bad[i], &c)) {
+            fail_msg("accepted bad clientId #%zu \"%s\"", i, bad[i]);
+        }
+        assert_int_equal(c.id[0], 0);
+        assert_false(c.has_timestamp);
+    }
+    assert_false(haas_parse_client_id(NULL, &c));
+    assert_false(haas_parse_client_id("a|b|", NULL));
+}
+
+static void test_clientid_bounds(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    char buf[HAAS_CLIENTID_MAX * 4];
+
+    /* id of exactly HAAS_ID_MAX is fine, one more is not */
+    memset(buf, 'i', HAAS_ID_MAX);
+    strcpy(buf + HAAS_ID_MAX, "||");
+    assert_true(haas_parse_client_id(buf, &c));
+    assert_int_equal(strlen(c.id), HAAS_ID_MAX);
+    memset(buf, 'i', HAAS_ID_MAX + 1);
+    strcpy(buf + HAAS_ID_MAX + 1, "||");
+    assert_false(haas_parse_client_id(buf, &c));
+
+    /* timestamp of HAAS_TIMESTAMP_MAX ok, longer refused */
+    int n = snprintf(buf, sizeof(buf), "id|timestamp=");
+    memset(buf + n, '7', HAAS_TIMESTAMP_MAX);
+    strcpy(buf + n + HAAS_TIMESTAMP_MAX, "|");
+    assert_true(haas_parse_client_id(buf, &c));
+    memset(buf + n, '7', HAAS_TIMESTAMP_MAX + 1);
+    strcpy(buf + n + HAAS_TIMESTAMP_MAX + 1, "|");
+    assert_false(haas_parse_client_id(buf, &c));
+
+    /* overlong signmethod / key / unknown value */
+    n = snprintf(buf, sizeof(buf), "id|signmethod=");
+    memset(buf + n, 'h', HAAS_SIGNMETHOD_MAX + 1);
+    strcpy(buf + n + HAAS_SIGNMETHOD_MAX + 1, "|");
+    assert_false(haas_parse_client_id(buf, &c));
+    memset(buf, 0, sizeof(buf));
+    buf[0] = 'i';
+    buf[1] = '|';
+    memset(buf + 2, 'k', HAAS_KEY_MAX + 1);
+    strcat(buf, "=1|");
+    assert_false(haas_parse_client_id(buf, &c));
+    n = snprintf(buf, sizeof(buf), "id|x=");
+    memset(buf + n, 'v', HAAS_VALUE_MAX + 1);
+    strcpy(buf + n + HAAS_VALUE_MAX + 1, "|");
+    assert_false(haas_parse_client_id(buf, &c));
+
+    /* whole clientId longer than HAAS_CLIENTID_MAX, though each item is fine */
+    n = snprintf(buf, sizeof(buf), "id|");
+    while (n < HAAS_CLIENTID_MAX + 10) {
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "a=b,");
+    }
+    strcpy(buf + n, "|");
+    assert_false(haas_parse_client_id(buf, &c));
+}
+
+/* ---- sign -------------------------------------------------------------- */
+
+static void test_sign_method_names(void **state)
+{
+    (void)state;
+    assert_int_equal(haas_sign_method_from_name("hmacsha1"), HAAS_SIGN_HMACSHA1);
+    assert_int_equal(haas_sign_method_from_name("HMACSHA1"), HAAS_SIGN_HMACSHA1);
+    assert_int_equal(haas_sign_method_from_name("hmacSha256"), HAAS_SIGN_HMACSHA256);
+    assert_int_equal(haas_sign_method_from_name("hmacmd5"), HAAS_SIGN_HMACMD5);
+    assert_int_equal(haas_sign_method_from_name("sha1"), HAAS_SIGN_UNKNOWN);
+    assert_int_equal(haas_sign_method_from_name("hmacsha512"), HAAS_SIGN_UNKNOWN);
+    assert_int_equal(haas_sign_method_from_name(""), HAAS_SIGN_UNKNOWN);
+    assert_int_equal(haas_sign_method_from_name(NULL), HAAS_SIGN_UNKNOWN);
+    assert_int_equal(HAAS_SIGN_DEFAULT, HAAS_SIGN_HMACSHA1);
+}
+
+static void test_sign_vectors(void **state)
+{
+    (void)state;
+    char hex[HAAS_SIGN_HEX_MAX];
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), 40);
+    assert_string_equal(hex, "b2488041f64f425016b467ee1c94959ebd592ad1");
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA256, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), 64);
+    assert_string_equal(hex, "e6ad631b665206c0bf2efbe1b48ac4d84ff2a61fe89bac30065e17975a482c40");
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACMD5, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), 32);
+    assert_string_equal(hex, "56e22c4a903e6035658c6694db63d57a");
+    /* no timestamp: the "timestamp" part is left out */
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, NULL,
+                                       hex, sizeof(hex)), 40);
+    assert_string_equal(hex, "8d73dc7f16e2bfbbdb70cf37019602e2233d3d76");
+}
+
+static void test_sign_compute_errors(void **state)
+{
+    (void)state;
+    char hex[HAAS_SIGN_HEX_MAX];
+    char small[40]; /* one short for sha1 + NUL */
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_UNKNOWN, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), -1);
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, NULL, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), -1);
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       small, sizeof(small)), -1);
+    char longsecret[HAAS_SECRET_MAX + 2];
+    memset(longsecret, 's', sizeof(longsecret) - 1);
+    longsecret[sizeof(longsecret) - 1] = '\0';
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, longsecret, VEC_ID, VEC_DN, VEC_PK,
+                                       VEC_TS, hex, sizeof(hex)), -1);
+    char longid[2000];
+    memset(longid, 'i', sizeof(longid) - 1);
+    longid[sizeof(longid) - 1] = '\0';
+    assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, VEC_DS, longid, VEC_DN, VEC_PK, VEC_TS,
+                                       hex, sizeof(hex)), -1);
+}
+
+static void test_sign_verify(void **state)
+{
+    (void)state;
+    assert_true(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                 "b2488041f64f425016b467ee1c94959ebd592ad1"));
+    /* upper-case hex is not accepted (lower-case only, as specified) */
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "B2488041F64F425016B467EE1C94959EBD592AD1"));
+    /* one digit off, truncated, extended, empty, NULL */
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad2"));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad"));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad10"));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS, ""));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS, NULL));
+    /* right password, wrong method / timestamp / secret */
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA256, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad1"));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, NULL,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad1"));
+    assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, "x" VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                  "b2488041f64f425016b467ee1c94959ebd592ad1"));
+}
+
+static void test_secure_streq(void **state)
+{
+    (void)state;
+    assert_true(haas_secure_streq("secret", "secret"));
+    assert_true(haas_secure_streq("", ""));
+    assert_false(haas_secure_streq("secret", "secreT"));
+    assert_false(haas_secure_streq("secret", "secret2"));
+    assert_false(haas_secure_streq("secret", ""));
+    assert_false(haas_secure_streq(NULL, "x"));
+    assert_false(haas_secure_streq("x", NULL));
+    char big[HAAS_PASSWORD_MAX + 2];
+    memset(big, 'p', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_false(haas_secure_streq(big, big));
+}
+
+/* ---- lifecycle bookkeeping -------------------------------------------- */
+
+static void test_conn_track(void **state)
+{
+    (void)state;
+    struct haas_conn_table *t = haas_conn_table_new();
+    assert_non_null(t);
+    struct haas_device_id a = {"a14Xib5kdYd", "dev1"};
+    struct haas_device_id b = {"a14Xib5kdYd", "dev2"};
+    int c1, c2, c3; /* stand-ins for struct mosquitto * */
+    struct haas_device_id out;
+    size_t left = 99;
+
+    assert_int_equal(haas_conn_add(t, &c1, &a), 1);
+    assert_int_equal(haas_conn_add(t, &c2, &b), 1);
+    /* takeover: a second connection of dev1 before the first goes away */
+    assert_int_equal(haas_conn_add(t, &c3, &a), 2);
+    assert_int_equal(haas_conn_total(t), 3);
+    assert_true(haas_conn_remove(t, &c1, &out, &left));
+    assert_string_equal(out.device_name, "dev1");
+    assert_int_equal(left, 1); /* still online */
+    assert_int_equal(haas_conn_count(t, &a), 1);
+    /* an unknown (never authenticated) client changes nothing */
+    left = 99;
+    assert_false(haas_conn_remove(t, &c1, &out, &left));
+    assert_int_equal(left, 99);
+    assert_true(haas_conn_remove(t, &c3, &out, &left));
+    assert_int_equal(left, 0);
+    assert_int_equal(haas_conn_count(t, &a), 0);
+    assert_int_equal(haas_conn_count(t, &b), 1);
+    assert_int_equal(haas_conn_add(t, NULL, &a), 0);
+    haas_conn_table_free(t); /* frees the remaining record of dev2 */
+    haas_conn_table_free(NULL);
+}
+
+static void test_conn_track_many(void **state)
+{
+    (void)state;
+    struct haas_conn_table *t = haas_conn_table_new();
+    assert_non_null(t);
+    static char clients[5000];
+    for (size_t i = 0; i < sizeof(clients); i++) {
+        struct haas_device_id d = {"pk", ""};
+        snprintf(d.device_name, sizeof(d.device_name), "dev%zu", i % 2500);
+        assert_int_equal(haas_conn_add(t, &clients[i], &d), i < 2500 ? 1 : 2);
+    }
+    assert_int_equal(haas_conn_total(t), 5000);
+    size_t zeros = 0;
+    for (size_t i = 0; i < sizeof(clients); i++) {
+        size_t left = 9;
+        assert_true(haas_conn_remove(t, &clients[i], NULL, &left));
+        zeros += left == 0;
+    }
+    assert_int_equal(zeros, 2500);
+    assert_int_equal(haas_conn_total(t), 0);
+    haas_conn_table_free(t);
+}
+
+static void test_status_msg(void **state)
+{
+    (void)state;
+    struct haas_device_id d = {"a14Xib5kdYd", "light1983432"};
+    char topic[HAAS_STATUS_TOPIC_MAX];
+    char json[HAAS_STATUS_JSON_MAX];
+    assert_int_equal(haas_status_topic(topic, sizeof(topic), &d), 40);
+    assert_string_equal(topic, "/as/mqtt/status/a14Xib5kdYd/light1983432");
+    assert_true(haas_status_json(json, sizeof(json), true, &d, 1700000000123LL, "127.0.0.1",
+                                 1700000000124LL) > 0);
+    assert_string_equal(json,
+                        "{\"status\":\"online\",\"productKey\":\"a14Xib5kdYd\","
+                        "\"deviceName\":\"light1983432\",\"time\":1700000000123,"
+                        "\"clientIp\":\"127.0.0.1\",\"lastTime\":1700000000124}");
+    assert_true(haas_status_json(json, sizeof(json), false, &d, 1, "a\"b\\c\n", 2) > 0);
+    assert_non_null(strstr(json, "\"status\":\"offline\""));
+    assert_non_null(strstr(json, "\"clientIp\":\"a\\\"b\\\\c\\u000a\""));
+    assert_true(haas_status_json(json, sizeof(json), false, &d, 1, NULL, 2) > 0);
+    assert_non_null(strstr(json, "\"clientIp\":\"\""));
+    assert_int_equal(haas_status_json(json, 20, true, &d, 1, "x", 2), -1);
+    assert_int_equal(haas_status_topic(topic, 10, &d), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_username_ok),
+        cmocka_unit_test(test_username_bad),
+        cmocka_unit_test(test_clientid_link_sdk_c),
+        cmocka_unit_test(test_clientid_nodejs),
+        cmocka_unit_test(test_clientid_generic_and_variants),
+        cmocka_unit_test(test_clientid_bad),
+        cmocka_unit_test(test_clientid_bounds),
+        cmocka_unit_test(test_sign_method_names),
+        cmocka_unit_test(test_sign_vectors),
+        cmocka_unit_test(test_sign_compute_errors),
+        cmocka_unit_test(test_sign_verify),
+        cmocka_unit_test(test_secure_streq),
+        cmocka_unit_test(test_conn_track),
+        cmocka_unit_test(test_conn_track_many),
+        cmocka_unit_test(test_status_msg),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

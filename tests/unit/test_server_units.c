@@ -1,0 +1,141 @@
+/*
+ * test_server_units.c - unit tests of haas-emu's pure functions: identifier
+ * formats and version order (validate.c), OSS V1 URL signing and checking
+ * (oss_url.c). The HTTP-level behaviour is covered by tests/integration.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "oss_url.h"
+#include "validate.h"
+
+#define RESOURCE "/haas-emu/8800100099990000/python9000-8800100099990000-0.0.2.tar.gz"
+/* Computed independently (Python hmac/base64) for secret "test-secret". */
+#define VECTOR_SIG "B4T86RnmI9ZjRZgxj7HRYuya9ns="
+
+static const oss_signer signer = {"LTAIkey", "test-secret", "haas-emu", "http://127.0.0.1:8080"};
+
+static void test_identifier_formats(void **state)
+{
+    (void)state;
+    assert_true(valid_product_key("a14Xib5kdYd"));
+    assert_false(valid_product_key("a14Xib5kdY"));
+    assert_false(valid_product_key("a14Xib5kdYd1"));
+    assert_false(valid_product_key("a14Xib5kd-d"));
+    assert_true(valid_device_name("light1983432"));
+    assert_true(valid_device_name("a_b@c.d:e-f"));
+    assert_false(valid_device_name("abc"));
+    assert_false(valid_device_name("has space"));
+    assert_false(valid_device_name("123456789012345678901234567890123"));
+    assert_true(valid_app_name("python9000"));
+    assert_true(valid_app_name("abcdefghijklmnop"));
+    assert_false(valid_app_name("abcdefghijklmnopq"));
+    assert_false(valid_app_name(""));
+    assert_false(valid_app_name("py_9000"));
+    assert_true(valid_app_id("8800100099990000"));
+    assert_false(valid_app_id("8800200099990000"));
+    assert_false(valid_app_id("880010009999000"));
+    assert_false(valid_app_id("88001000999900001"));
+    assert_false(valid_app_id("880010009999000x"));
+    assert_true(valid_display_name("测试分组", 64));
+    assert_false(valid_display_name("a\tb", 64));
+    assert_false(valid_display_name("\xff\xfe", 64));
+    assert_false(valid_display_name("\xe6\xb5", 64)); /* truncated UTF-8 */
+    assert_false(valid_display_name("", 64));
+    assert_false(valid_display_name("abcde", 4));
+    assert_false(valid_product_key(NULL));
+}
+
+static void test_version_parse_and_order(void **state)
+{
+    (void)state;
+    long a[3], b[3];
+    assert_true(version_parse("0.0.10", a));
+    assert_int_equal(a[2], 10);
+    assert_true(version_parse("0.0.9", b));
+    assert_true(version_compare(a, b) > 0);
+    assert_true(version_compare(b, a) < 0);
+    assert_true(version_parse("1.02.3", a));
+    assert_true(version_parse("1.2.3", b));
+    assert_int_equal(version_compare(a, b), 0);
+    assert_true(version_parse("999999999.0.0", a));
+    const char *bad[] = {"", "1", "1.2", "1.2.3.4", "1..3", ".1.2", "1.2.", "a.b.c", "1.2.3a",
+                         "-1.2.3", "+1.2.3", "1000000000.0.0", " 1.2.3", "1.2.3 "};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(version_parse(bad[i], a));
+}
+
+static void test_package_file_names(void **state)
+{
+    (void)state;
+    char name[17], id[17], ver[32];
+    assert_null(package_filename_parse("python9000-8800100099990000-0.0.2.tar.gz", name, id, ver));
+    assert_string_equal(name, "python9000");
+    assert_string_equal(id, "8800100099990000");
+    assert_string_equal(ver, "0.0.2");
+    assert_string_equal(package_filename_parse("python9000-8800100099990000-0.0.2.tgz", name, id, ver), "InvalidFileName");
+    assert_string_equal(package_filename_parse("python9000-8800100099990000.tar.gz", name, id, ver), "InvalidFileName");
+    assert_string_equal(package_filename_parse("a-b-c-d.tar.gz", name, id, ver), "InvalidFileName");
+    assert_string_equal(package_filename_parse(".tar.gz", name, id, ver), "InvalidFileName");
+    assert_string_equal(package_filename_parse("py_9000-8800100099990000-0.0.2.tar.gz", name, id, ver), "InvalidAppName");
+    assert_string_equal(package_filename_parse("python90001234567890-8800100099990000-0.0.2.tar.gz", name, id, ver), "InvalidAppName");
+    assert_string_equal(package_filename_parse("python9000-8800200099990000-0.0.2.tar.gz", name, id, ver), "InvalidAppId");
+    assert_string_equal(package_filename_parse("python9000-8800100099990000-0.2.tar.gz", name, id, ver), "InvalidVersion");
+    assert_string_equal(package_filename_parse("python9000-8800100099990000-0.0.12345678901234567890123456789012.tar.gz",
+                                               name, id, ver), "InvalidVersion");
+}
+
+static void test_oss_signature_vector(void **state)
+{
+    (void)state;
+    char sig[64];
+    oss_signature("test-secret", 1700000000, RESOURCE, sig, sizeof sig);
+    assert_string_equal(sig, VECTOR_SIG);
+    char url[1024];
+    assert_int_equal(oss_sign_url(&signer, "8800100099990000/python9000-8800100099990000-0.0.2.tar.gz", 1700000000,
+                                  url, sizeof url), 0);
+    assert_string_equal(url, "http://127.0.0.1:8080" RESOURCE
+                             "?Expires=1700000000&OSSAccessKeyId=LTAIkey&Signature=B4T86RnmI9ZjRZgxj7HRYuya9ns%3D");
+    assert_int_equal(oss_sign_url(&signer, "x", 1, url, 20), -1); /* too small: refused, not cut */
+}
+
+static void test_oss_check(void **state)
+{
+    (void)state;
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIkey", VECTOR_SIG, 1699999999), OSS_OK);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIkey", VECTOR_SIG, 1700000000), OSS_OK);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIkey", VECTOR_SIG, 1700000001), OSS_EXPIRED);
+    /* '+' decoded to ' ' by a sloppy client still matches */
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000003", "LTAIkey", "/To+3LX3RmDoOakWNNixgySJ1hE=", 0), OSS_OK);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000003", "LTAIkey", "/To 3LX3RmDoOakWNNixgySJ1hE=", 0), OSS_OK);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000001", "LTAIkey", VECTOR_SIG, 0), OSS_BAD_SIGNATURE);
+    assert_int_equal(oss_check(&signer, "/haas-emu/other", "1700000000", "LTAIkey", VECTOR_SIG, 0), OSS_BAD_SIGNATURE);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIkey", "short", 0), OSS_BAD_SIGNATURE);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIother", VECTOR_SIG, 0), OSS_BAD_KEY_ID);
+    assert_int_equal(oss_check(&signer, RESOURCE, "17e8", "LTAIkey", VECTOR_SIG, 0), OSS_BAD_EXPIRES);
+    assert_int_equal(oss_check(&signer, RESOURCE, "-5", "LTAIkey", VECTOR_SIG, 0), OSS_BAD_EXPIRES);
+    assert_int_equal(oss_check(&signer, RESOURCE, NULL, "LTAIkey", VECTOR_SIG, 0), OSS_MISSING);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", NULL, VECTOR_SIG, 0), OSS_MISSING);
+    assert_int_equal(oss_check(&signer, RESOURCE, "1700000000", "LTAIkey", NULL, 0), OSS_MISSING);
+    assert_string_equal(oss_check_code(OSS_EXPIRED), "AccessDenied");
+    assert_string_equal(oss_check_code(OSS_BAD_SIGNATURE), "SignatureDoesNotMatch");
+    assert_string_equal(oss_check_code(OSS_BAD_KEY_ID), "InvalidAccessKeyId");
+    assert_string_equal(oss_check_message(OSS_EXPIRED), "Request has expired.");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identifier_formats),
+        cmocka_unit_test(test_version_parse_and_order),
+        cmocka_unit_test(test_package_file_names),
+        cmocka_unit_test(test_oss_signature_vector),
+        cmocka_unit_test(test_oss_check),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/*
+ * test_topic_acl.c - cmocka unit tests of topic_acl.c, the haas_auth
+ * plugin's per-device topic permissions: the full allow/deny matrix of
+ * PROTOCOL.md section 2 and MQTT wildcard containment.
+ *
+ * Build and run from the repository root:
+ *   gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iserver/plugin \
+ *       tests/unit/test_topic_acl.c server/plugin/topic_acl.c \
+ *       server/plugin/clientid.c -lcmocka -lcrypto -o build/test_topic_acl
+ *   ./build/test_topic_acl     (exit status non-zero on failure)
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "topic_acl.h"
+
+#define PK "a14Xib5kdYd"
+#define DN "light1983432"
+
+enum { P = 1, S = 2 }; /* expected permissions: publish, subscribe */
+
+struct row {
+    const char *topic;
+    int perms;
+};
+
+/* Checks one row both ways (publish and subscribe) for device PK/DN. */
+static void check_rows(const struct row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool pub = haas_acl_device_allows(PK, DN, rows[i].topic, HAAS_ACL_PUBLISH);
+        bool sub = haas_acl_device_allows(PK, DN, rows[i].topic, HAAS_ACL_SUBSCRIBE);
+        if (pub != ((rows[i].perms & P) != 0) || sub != ((rows[i].perms & S) != 0)) {
+            fail_msg("topic \"%s\": publish %d subscribe %d, expected %d %d", rows[i].topic,
+                     pub, sub, (rows[i].perms & P) != 0, (rows[i].perms & S) != 0);
+        }
+    }
+}
+
+static void test_own_topics(void **state)
+{
+    (void)state;
+    static const struct row rows[] = {
+        {"/sys/" PK "/" DN "/thing/event/property/post", P | S},
+        {"/sys/" PK "/" DN "/thing/service/hli_service_upgrade", P | S},
+        {"/sys/" PK "/" DN "/thing/service/x_reply", P | S},
+        {"/sys/" PK "/" DN "/rrpc/request/123", P | S},
+        {"/sys/" PK "/" DN, P | S}, /* '#' also matches the parent */
+        {"/ota/device/inform/" PK "/" DN, P},
+        {"/ota/device/progress/" PK "/" DN, P},
+        {"/ota/device/request/" PK "/" DN, P},
+        {"/ota/device/upgrade/" PK "/" DN, S},
+        {"/shadow/update/" PK "/" DN, P},
+        {"/shadow/get/" PK "/" DN, S},
+        {"/ext/session/" PK "/" DN "/combine/login", P | S},
+        {"/ext/ntp/" PK "/" DN "/request", P | S},
+        {"/ext/ntp/" PK "/" DN "/response", P | S},
+        {"/ext/rrpc/1234/sys/" PK "/" DN "/thing/service/x", P | S},
+        {"/" PK "/" DN "/user/get", P | S},
+        {"/" PK "/" DN "/user/a/b/c", P | S},
+    };
+    check_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_other_topics_denied(void **state)
+{
+    (void)state;
+    static const struct row rows[] = {
+        /* another device of the same product, another product */
+        {"/sys/" PK "/other1/thing/event/property/post", 0},
+        {"/sys/bbbbbbbbbbb/" DN "/thing/event/property/post", 0},
+        {"/ota/device/upgrade/" PK "/other1", 0},
+        {"/ota/device/inform/" PK "/other1", 0},
+        {"/shadow/get/" PK "/other1", 0},
+        {"/ext/rrpc/1/sys/" PK "/other1/x", 0},
+        {"/" PK "/other1/user/get", 0},
+        /* prefixes and look-alikes of the own space */
+        {"/sys/" PK "/" DN "x/thing", 0},
+        {"/sys/" PK "/" DN "/../other", P | S}, /* literal level "..": still under own # */
+        {"/sys/" PK, 0},
+        {"/sys", 0},
+        {"sys/" PK "/" DN "/thing", 0},
+        {"/" PK "/" DN "/userx/get", 0},
+        {"/" PK "/" DN "/user", P | S},
+        {"/" PK "/" DN, 0},
+        {"/ota/device/upgrade/" PK "/" DN "/x", 0},
+        {"/ota/device/inform/" PK "/" DN "/x", 0},
+        {"/ext/rrpc/sys/" PK "/" DN "/x", 0},
+        /* the service's own topics */
+        {"/as/mqtt/status/" PK "/" DN, 0},
+        {"$SYS/broker/uptime", 0},
+        {"", 0},
+    };
+    check_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_wildcards(void **state)
+{
+    (void)state;
+    static const struct row rows[] = {
+        {"#", 0},
+        {"+", 0},
+        {"/#", 0},
+        {"/+/#", 0},
+        {"/sys/#", 0},
+        {"/sys/+/+/#", 0},
+        {"/sys/" PK "/#", 0},
+        {"/sys/" PK "/+/#", 0},
+        {"/sys/" PK "/+/thing/service/+", 0},
+        {"/sys/+/" DN "/#", 0},
+        {"/+/" DN "/user/#", 0},
+        {"/" PK "/+/user/#", 0},
+        {"/ota/device/upgrade/" PK "/+", 0},
+        {"/ota/device/upgrade/+/" DN, 0},
+        {"/ota/device/+/" PK "/" DN, 0},
+        {"/ext/+/" PK "/" DN "/#", 0},
+        {"/ext/rrpc/+/sys/+/" DN "/#", 0},
+        /* inside the own space */
+        {"/sys/" PK "/" DN "/#", P | S},
+        {"/sys/" PK "/" DN "/thing/service/+", P | S},
+        {"/sys/" PK "/" DN "/+/+/+", P | S},
+        {"/sys/" PK "/" DN "/rrpc/request/+", P | S},
+        {"/ext/rrpc/+/sys/" PK "/" DN "/#", P | S},
+        {"/ext/rrpc/+/sys/" PK "/" DN "/+", P | S},
+        {"/ext/session/" PK "/" DN "/#", P | S},
+        {"/" PK "/" DN "/user/#", P | S},
+        {"/" PK "/" DN "/user/+", P | S},
+        /* malformed filters */
+        {"/sys/" PK "/" DN "/#/x", 0},
+        {"/sys/" PK "/" DN "/a+", 0},
+        {"/sys/" PK "/" DN "/a#", 0},
+        {"/sys/" PK "/" DN "/x/#/y", 0},
+    };
+    check_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_filter_within(void **state)
+{
+    (void)state;
+    assert_true(haas_filter_within("a/b", "a/b"));
+    assert_true(haas_filter_within("a/b", "a/+"));
+    assert_true(haas_filter_within("a/+", "a/+"));
+    assert_true(haas_filter_within("a", "a/#"));
+    assert_true(haas_filter_within("a/#", "a/#"));
+    assert_true(haas_filter_within("a/+/#", "a/#"));
+    assert_true(haas_filter_within("#", "#"));
+    assert_true(haas_filter_within("a/b/", "a/b/+")); /* empty last level */
+    assert_false(haas_filter_within("a/+", "a/b"));
+    assert_false(haas_filter_within("a/#", "a/+"));
+    assert_false(haas_filter_within("a/#", "a/b/#"));
+    assert_false(haas_filter_within("a", "a/+"));
+    assert_false(haas_filter_within("a/b/c", "a/+"));
+    assert_false(haas_filter_within("a/b", "a/b/c"));
+    assert_false(haas_filter_within("#", "a/#"));
+    assert_false(haas_filter_within("+/b", "a/b"));
+    assert_false(haas_filter_within("ab", "a"));
+    assert_false(haas_filter_within(NULL, "a"));
+    assert_false(haas_filter_within("a", NULL));
+}
+
+static void test_bad_identity_and_long_topic(void **state)
+{
+    (void)state;
+    assert_false(haas_acl_device_allows(NULL, DN, "/sys/x", HAAS_ACL_PUBLISH));
+    assert_false(haas_acl_device_allows(PK, NULL, "/sys/x", HAAS_ACL_PUBLISH));
+    assert_false(haas_acl_device_allows(PK, DN, NULL, HAAS_ACL_PUBLISH));
+    /* a pk/dn with wildcard characters never expands into a broad rule */
+    assert_false(haas_acl_device_allows("+", DN, "/sys/x/" DN "/a", HAAS_ACL_SUBSCRIBE));
+    assert_false(haas_acl_device_allows(PK, "#", "/sys/" PK "/x", HAAS_ACL_SUBSCRIBE));
+    assert_false(haas_acl_device_allows(PK, "dev/x", "/sys/" PK "/dev/x/a", HAAS_ACL_SUBSCRIBE));
+
+    /* 64 KiB topics inside and outside the own space */
+    static char big[65536];
+    const char *prefix = "/sys/" PK "/" DN "/";
+    size_t plen = strlen(prefix);
+    memcpy(big, prefix, plen);
+    for (size_t i = plen; i < sizeof(big) - 1; i++) {
+        big[i] = (i % 7 == 0) ? '/' : 'x';
+    }
+    big[sizeof(big) - 1] = '\0';
+    assert_true(haas_acl_device_allows(PK, DN, big, HAAS_ACL_PUBLISH));
+    big[1] = 'S';
+    assert_false(haas_acl_device_allows(PK, DN, big, HAAS_ACL_PUBLISH));
+    memset(big, '/', sizeof(big) - 1);
+    assert_false(haas_acl_device_allows(PK, DN, big, HAAS_ACL_SUBSCRIBE));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own_topics),
+        cmocka_unit_test(test_other_topics_denied),
+        cmocka_unit_test(test_wildcards),
+        cmocka_unit_test(test_filter_within),
+        cmocka_unit_test(test_bad_identity_and_long_topic),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
