@@ -24,7 +24,7 @@
  * from the client's username) only what topic_acl.c allows; READ (delivery)
  * is judged like SUBSCRIBE; UNSUBSCRIBE is always allowed.
  * MOSQ_EVT_DISCONNECT and successful device auth: lifecycle messages (QoS 1,
- * not retained), "offline" only when a device's last live connection ends.
+ * retained), "offline" only when a device's last live connection ends.
  *
  * State is one struct handed to mosquitto as the plugin's user data; the
  * broker calls every callback from its single main thread.
@@ -88,7 +88,10 @@ static void publish_status(struct haas_auth_state *st, bool online,
                              dev->device_name, dev->product_key);
         return;
     }
-    int rc = mosquitto_broker_publish_copy(NULL, topic, jlen, json, 1, false, NULL);
+    /* Retained: a subscriber that (re)subscribes, e.g. haas-emu after the
+     * broker restarted or its session was lost, learns every device's last
+     * state in this broker's lifetime at once. */
+    int rc = mosquitto_broker_publish_copy(NULL, topic, jlen, json, 1, true, NULL);
     if (rc != MOSQ_ERR_SUCCESS) {
         mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish status on %s: %s",
                              topic, mosquitto_strerror(rc));

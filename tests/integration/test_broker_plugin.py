@@ -670,6 +670,16 @@ class BrokerPluginTest(unittest.TestCase):
         self.assertEqual(child.stdout.readline().strip(), b"CONNACK 0")
         return child
 
+    def test_lifecycle_is_retained_for_late_subscribers(self):
+        self.connect_device(DEV_A)
+        self.wait_status(DEV_A, "online")
+        late = self.client(SERVICE_USER, SERVICE_PASS, cid="late-watcher")
+        self.assertEqual(late.connect(), 0)
+        late.subscribe(["/as/mqtt/status/#"])
+        got = late.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_A, "retained status")
+        self.assertTrue(got.retain)
+        self.assertEqual(status_of(got)["status"], "online")
+
     def test_lifecycle_device_killed(self):
         t0 = time.time()
         child = self.start_child_device(DEV_A)
