@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_SERVER := -std=c11 -D_GNU_SOURCE $(WARN) -g
 OPT     := -O2
 SAN     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lcrypto -lpthread
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lmosquitto -lcrypto -lpthread
 PLUGIN_LIBS := -lsqlite3 -lcrypto
 
 SERVER_SRC := $(wildcard server/src/*.c)

@@ -33,6 +33,16 @@ cJSON *device_json(sqlite3_stmt *st)
     cJSON_AddItemToObject(o, "createdAt", json_time(sqlite3_column_int64(st, 6)));
     cJSON *apps = cJSON_Parse(db_text(st, 7));
     cJSON_AddItemToObject(o, "apps", apps ? apps : cJSON_CreateArray());
+    if (sqlite3_column_type(st, 8) == SQLITE_NULL)
+        cJSON_AddNullToObject(o, "firmwareVersion");
+    else
+        cJSON_AddStringToObject(o, "firmwareVersion", db_text(st, 8));
+    /* The last thing/deviceinfo/update payload, as the device sent it. */
+    if (sqlite3_column_type(st, 9) == SQLITE_NULL)
+        cJSON_AddNullToObject(o, "deviceInfo");
+    else
+        cJSON_AddStringToObject(o, "deviceInfo", db_text(st, 9));
+    cJSON_AddItemToObject(o, "deviceInfoAt", json_time(sqlite3_column_int64(st, 10)));
     return o;
 }
 

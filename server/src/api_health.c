@@ -1,8 +1,11 @@
 /*
  * api_health.c - GET /healthz (readiness, for scripts and compose health
- * checks) and GET / (where to go from here).
+ * checks: 200 only when the database is open and the MQTT link is up) and
+ * GET / (where to go from here).
  */
+#include "broker.h"
 #include "db.h"
+#include "mqtt_link.h"
 #include "routes.h"
 #include "server.h"
 
@@ -11,13 +14,20 @@
 enum MHD_Result api_health(http_request *r)
 {
     int schema = db_schema_version();
+    int linked = mqtt_link_connected();
+    int ready = schema > 0 && linked;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", schema > 0 ? "ok" : "error");
-    /* No MQTT link in this build: the broker is reported as not used. */
-    cJSON_AddStringToObject(o, "broker", "none");
+    cJSON_AddStringToObject(o, "status", ready ? "ok" : "starting");
+    cJSON_AddStringToObject(o, "broker", linked ? "connected" : "disconnected");
+    cJSON_AddStringToObject(o, "brokerMode", server.cfg.broker[0] ? "external" : "managed");
+    if (!server.cfg.broker[0]) {
+        cJSON_AddNumberToObject(o, "brokerPid", broker_pid());
+        cJSON_AddNumberToObject(o, "brokerStarts", broker_starts());
+    }
+    cJSON_AddNumberToObject(o, "linkConnects", (double)mqtt_link_connects());
     cJSON_AddNumberToObject(o, "schemaVersion", schema);
     cJSON_AddNumberToObject(o, "uptimeSeconds", (double)(time(NULL) - server.started));
-    return reply_json(r, schema > 0 ? 200 : 503, o);
+    return reply_json(r, ready ? 200 : 503, o);
 }
 
 enum MHD_Result api_root(http_request *r)

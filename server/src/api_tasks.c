@@ -3,10 +3,11 @@
  * an app version and a test device group; pushing it sends the upgrade to
  * the group's online devices. Per-device state lives in task_devices.
  *
- * Until the MQTT link exists, a push answers 503 BrokerUnavailable.
+ * The push itself (who gets it, the message) is push.c's job.
  */
 #include "db.h"
 #include "ids.h"
+#include "push.h"
 #include "routes.h"
 
 #include <string.h>
@@ -186,10 +187,19 @@ enum MHD_Result api_task_get(http_request *r)
 
 enum MHD_Result api_task_push(http_request *r)
 {
-    sqlite3 *db = db_lock();
-    int exists = db_int(db, "SELECT 1 FROM tasks WHERE task_id = ?", r->params[0], NULL) == 1;
-    db_unlock();
-    if (!exists)
-        return reply_error(r, 404, "TaskNotFound", "no task %s", r->params[0]);
-    return reply_error(r, 503, "BrokerUnavailable", "this build has no MQTT broker link yet; pushes are not possible");
+    push_counts c;
+    switch (push_task(r->params[0], &c)) {
+    case -1:
+        return reply_error(r, 404, "TaskNotFound", "no task %s (or its version was deleted)", r->params[0]);
+    case -2:
+        return reply_error(r, 503, "BrokerUnavailable", "the MQTT link to the broker is down; try again");
+    case -3:
+        return reply_error(r, 500, "StorageError", "cannot record the push");
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "pushed", c.pushed);
+    cJSON_AddNumberToObject(o, "offline", c.offline);
+    cJSON_AddNumberToObject(o, "upToDate", c.up_to_date);
+    cJSON_AddNumberToObject(o, "notSent", c.failed_to_send);
+    return reply_json(r, 200, o);
 }

@@ -33,11 +33,15 @@ typedef struct {
 
 static const option options[] = {
     INT("--http-port", "HAAS_HTTP_PORT", http_port, 0, 65535, "HTTP port (8080; 0 = any free port)"),
-    INT("--mqtt-port", "HAAS_MQTT_PORT", mqtt_port, 0, 65535, "MQTT port of the managed broker (1883)"),
+    INT("--mqtt-port", "HAAS_MQTT_PORT", mqtt_port, 1, 65535, "MQTT port of the managed broker (1883)"),
     STR("--bind", "HAAS_BIND", bind, "address to listen on (127.0.0.1)"),
     STR("--data-dir", "HAAS_DATA_DIR", data_dir, "database and packages (./var)"),
     STR("--public-url", "HAAS_PUBLIC_URL", public_url, "base of package URLs given to devices (http://<bind>:<http-port>)"),
     STR("--broker", "HAAS_BROKER", broker, "HOST:PORT of an external broker instead of the managed one"),
+    STR("--broker-username", "HAAS_BROKER_USERNAME", broker_username, "service account of haas-emu on the broker (haas-emu)"),
+    STR("--broker-password", "HAAS_BROKER_PASSWORD", broker_password, "its password (generated for the managed broker)"),
+    STR("--mosquitto", "HAAS_MOSQUITTO", mosquitto, "mosquitto executable of the managed broker (/usr/sbin/mosquitto)"),
+    STR("--broker-plugin", "HAAS_BROKER_PLUGIN", broker_plugin, "auth plugin the managed broker loads (haas_auth.so beside haas-emu)"),
     STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
     STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
     STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),
@@ -132,6 +136,8 @@ int config_load(config *cfg, int argc, char **argv)
     cfg->mqtt_port = 1883;
     strcpy(cfg->data_dir, "./var");
     strcpy(cfg->oss_key_id, "LTAI5tHaaSEmulator");
+    strcpy(cfg->broker_username, "haas-emu");
+    strcpy(cfg->mosquitto, "/usr/sbin/mosquitto");
     strcpy(cfg->oss_bucket, "haas-emu");
     cfg->url_ttl = 3600;
     cfg->max_package_size = 64LL << 20;
@@ -173,6 +179,14 @@ int config_load(config *cfg, int argc, char **argv)
             return -1;
     }
 
+    if (cfg->broker[0]) {
+        const char *colon = strrchr(cfg->broker, ':');
+        long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+        if (!colon || colon == cfg->broker || port < 1 || port > 65535) {
+            fprintf(stderr, "haas-emu: --broker '%s' must be HOST:PORT\n", cfg->broker);
+            return -1;
+        }
+    }
     if (cfg->public_url[0] == '\0') {
         const char *host = strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind;
         /* The real port is only known after binding when --http-port 0;

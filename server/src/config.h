@@ -18,6 +18,10 @@ typedef struct {
     char data_dir[512];
     char public_url[512];     /* base of package URLs, always with a port */
     char broker[256];         /* "HOST:PORT" of an external broker, or "" */
+    char broker_username[128];/* service account on the broker */
+    char broker_password[128];/* "" with the managed broker: generated */
+    char mosquitto[512];      /* the managed broker's executable */
+    char broker_plugin[512];  /* haas_auth.so ("" = next to haas-emu) */
     char oss_key_id[128];
     char oss_key_secret[128]; /* "" = generated once and kept in the db */
     char oss_bucket[64];

@@ -1,15 +1,19 @@
 /*
  * main.c - haas-emu: a local emulator of Alibaba's HaaS Cloud app-upgrade
  * service. Start-up order: settings, data directory (and its lock),
- * database (migrations), URL-signing secret, clean-up, HTTP server; then wait
- * for SIGINT/SIGTERM and stop in reverse order.
+ * database (migrations), URL-signing secret, clean-up, the managed broker
+ * and the MQTT link, HTTP server; then wait for SIGINT/SIGTERM and stop in
+ * reverse order.
  */
+#include "broker.h"
 #include "config.h"
 #include "datadir.h"
 #include "db.h"
+#include "device_events.h"
 #include "http_server.h"
 #include "ids.h"
 #include "log.h"
+#include "mqtt_link.h"
 #include "server.h"
 
 #include <pthread.h>
@@ -42,6 +46,33 @@ static int load_oss_secret(char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* The managed broker (unless --broker names an external one), then the
+ * service account's link to it. */
+static int start_mqtt(const char *db_path, char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    char host[256];
+    int port;
+    static const mqtt_link_handlers handlers = {device_events_handle, device_events_session_lost};
+    if (cfg->broker[0]) {
+        snprintf(host, sizeof host, "%s", cfg->broker);
+        char *colon = strrchr(host, ':');
+        *colon = '\0';
+        port = atoi(colon + 1);
+    } else {
+        /* A fresh service password for every start of the managed broker. */
+        if (!cfg->broker_password[0] && ids_random_alnum(cfg->broker_password, 32) < 0) {
+            snprintf(err, errlen, "cannot generate the broker service password");
+            return -1;
+        }
+        if (broker_start(cfg, db_path, cfg->broker_username, cfg->broker_password, err, errlen) < 0)
+            return -1;
+        snprintf(host, sizeof host, "%s", !strcmp(cfg->bind, "0.0.0.0") ? "127.0.0.1" : cfg->bind);
+        port = cfg->mqtt_port;
+    }
+    return mqtt_link_start(host, port, cfg->broker_username, cfg->broker_password, &handlers, err, errlen);
 }
 
 int main(int argc, char **argv)
@@ -78,9 +109,16 @@ int main(int argc, char **argv)
         log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
 
     server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
+    if (start_mqtt(db_path, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        db_close();
+        return 1;
+    }
     int port = http_server_start(cfg->bind, cfg->http_port, cfg->http_threads, err, sizeof err);
     if (port < 0) {
         log_msg(LOG_ERROR, "%s", err);
+        mqtt_link_stop();
+        broker_stop();
         db_close();
         return 1;
     }
@@ -95,6 +133,8 @@ int main(int argc, char **argv)
     sigwait(&stop, &sig);
     log_msg(LOG_INFO, "stopping on signal %d", sig);
     http_server_stop();
+    mqtt_link_stop();
+    broker_stop();
     db_close();
     return 0;
 }

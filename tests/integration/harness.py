@@ -26,6 +26,18 @@ OSS_SECRET = "test-secret-0123456789"
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 
 
+def asan_runtime(binary):
+    """Path of libasan when binary was built with AddressSanitizer, else None."""
+    try:
+        linked = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    for line in linked.splitlines():
+        if "libasan" in line and "=>" in line:
+            return line.split("=>")[1].split("(")[0].strip()
+    return None
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -66,12 +78,14 @@ class Response:
 class Emulator:
     """One haas-emu process. Use as a context manager or start()/stop()."""
 
-    def __init__(self, name, args=(), data_dir=None, env=None):
+    def __init__(self, name, args=(), data_dir=None, env=None, oss_secret=OSS_SECRET):
         self.name = name
         self.port = free_port()
+        self.mqtt_port = free_port()
         self.data_dir = data_dir or os.path.join(OUT, "data", name)
         self.args = list(args)
         self.env = env or {}
+        self.oss_secret = oss_secret
         self.proc = None
         self.log_path = os.path.join(OUT, "logs", name + ".log")
 
@@ -82,9 +96,14 @@ class Emulator:
         env = dict(os.environ)
         env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                     "UBSAN_OPTIONS": "print_stacktrace=1"})
+        if asan_runtime(EMU):
+            # The managed mosquitto loads the sanitizer build of the plugin too.
+            env["LD_PRELOAD"] = asan_runtime(EMU)
         env.update(self.env)
-        cmd = [EMU, "--http-port", str(self.port), "--data-dir", self.data_dir,
-               "--oss-access-key-secret", OSS_SECRET] + self.args
+        cmd = [EMU, "--http-port", str(self.port), "--mqtt-port", str(self.mqtt_port), "--data-dir", self.data_dir]
+        if self.oss_secret:
+            cmd += ["--oss-access-key-secret", self.oss_secret]
+        cmd += self.args
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         if wait:

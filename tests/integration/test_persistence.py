@@ -6,7 +6,7 @@ import sqlite3
 import subprocess
 import unittest
 
-from harness import APP_ID, EMU, ROOT, Emulator, make_package, package_name, wait_for
+from harness import APP_ID, EMU, ROOT, Emulator, make_package, package_name
 
 MIGRATIONS = os.path.join(ROOT, "schema", "migrations")
 
@@ -40,31 +40,22 @@ class PersistenceTest(unittest.TestCase):
             emu.stop()
 
     def test_generated_signing_secret_survives_restart(self):
-        emu = Emulator("persist-secret")
-        emu_args = [EMU, "--http-port", str(emu.port), "--data-dir", emu.data_dir]
         # No --oss-access-key-secret: one is generated and kept in the database.
-        emu.start()
-        emu.stop()
-        log = open(emu.log_path, "ab")
-        procs = []
+        emu = Emulator("persist-secret", oss_secret=None).start()
         try:
-            for _ in range(2):
-                p = subprocess.Popen(emu_args, stdout=log, stderr=subprocess.STDOUT)
-                procs.append(p)
-                emu.proc = p
-                wait_for(lambda: emu.ready(), what="emulator")
-                if len(procs) == 1:
-                    emu.app()
-                    url = emu.upload(APP_ID, package_name(), make_package({})).json["url"]
-                    path = url.split(str(emu.port), 1)[1]
-                self.assertEqual(emu.get(path).status, 200)
-                p.terminate()
-                self.assertEqual(p.wait(timeout=30), 0)
+            emu.app()
+            url = emu.upload(APP_ID, package_name(), make_package({})).json["url"]
+            path = url.split(str(emu.port), 1)[1]
+            self.assertEqual(emu.get(path).status, 200)
         finally:
-            for p in procs:
-                if p.poll() is None:
-                    p.kill()
-            log.close()
+            emu.stop()
+        emu.start(fresh=False)
+        try:
+            self.assertEqual(emu.get(path).status, 200)
+            self.assertEqual(emu.get("/api/v1/apps/%s/versions/0.0.2" % APP_ID).json["url"].split("Signature=")[0]
+                             .split("?")[0], url.split("?")[0])
+        finally:
+            emu.stop()
 
     def test_second_instance_on_same_data_dir_is_refused(self):
         first = Emulator("persist-lock").start()

@@ -52,10 +52,14 @@ class TasksTest(EmulatorTest):
         self.assertEqual((r.status, r.code), (409, "VersionDeprecated"))
         self.assertEqual(self.emu.get("/api/v1/tasks").json["total"], before)
 
-    def test_push_without_broker_is_503(self):
+    def test_push_with_every_device_offline(self):
         t = self.create().json
         r = self.emu.post("/api/v1/tasks/%s/push" % t["taskId"])
-        self.assertEqual((r.status, r.code), (503, "BrokerUnavailable"))
+        self.assertEqual((r.status, r.json), (200, {"pushed": 0, "offline": 2, "upToDate": 0, "notSent": 0}))
+        got = self.emu.get("/api/v1/tasks/" + t["taskId"]).json
+        self.assertEqual([d["state"] for d in got["devices"]], ["offline", "offline"])
+        self.assertEqual((got["pushCount"], got["counts"]["offline"]), (1, 2))
+        self.assertIsNotNone(got["pushedAt"])
         self.assertEqual(self.emu.post("/api/v1/tasks/task-none/push").code, "TaskNotFound")
         self.assertEqual(self.emu.get("/api/v1/tasks/task-none").code, "TaskNotFound")
 

@@ -1,0 +1,35 @@
+/*
+ * broker.h - the managed broker: a mosquitto child process that haas-emu
+ * starts with a generated configuration, supervises and restarts.
+ *
+ * The configuration (<data>/broker/mosquitto.conf) loads the project's
+ * auth/ACL plugin (build/haas_auth.so) against the emulator's database and
+ * declares haas-emu's service account. Without --broker this is the default,
+ * so `make run` is one command and one process tree; with --broker HOST:PORT
+ * none of this runs.
+ */
+#ifndef HAAS_BROKER_H
+#define HAAS_BROKER_H
+
+#include "config.h"
+
+#include <stddef.h>
+
+/*
+ * Writes the configuration and starts mosquitto, waiting (a few seconds at
+ * most) until it accepts connections. A supervisor thread restarts it when
+ * it dies. Returns 0, or -1 with a message in err.
+ */
+int broker_start(const config *cfg, const char *db_path, const char *service_user,
+                 const char *service_password, char *err, size_t errlen);
+
+/* The running child's pid, or 0. */
+int broker_pid(void);
+
+/* How many times the child has been (re)started. */
+int broker_starts(void);
+
+/* Stops the child (SIGTERM, then SIGKILL) and the supervisor. */
+void broker_stop(void);
+
+#endif

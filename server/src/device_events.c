@@ -1,0 +1,267 @@
+/*
+ * device_events.c - handle device messages (see device_events.h).
+ *
+ * Topics (the broker's ACL guarantees a device only publishes under its own
+ * /sys/{pk}/{dn}/, so the identity in the topic can be trusted):
+ *   /as/mqtt/status/{pk}/{dn}                  lifecycle, from the plugin
+ *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; all get a reply
+ *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
+ */
+#include "device_events.h"
+#include "db.h"
+#include "log.h"
+#include "mqtt_link.h"
+#include "push.h"
+#include "validate.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_PAYLOAD (256 * 1024)
+#define MAX_DEVICE_INFO (16 * 1024)
+#define MAX_SEGMENTS 9
+
+/* Splits topic at '/' into at most MAX_SEGMENTS bounded segments (the
+ * leading empty one included). Returns the count, or -1 when too long. */
+static int split_topic(const char *topic, char seg[MAX_SEGMENTS][64])
+{
+    int n = 0;
+    const char *p = topic;
+    for (;;) {
+        const char *e = strchr(p, '/');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (n == MAX_SEGMENTS || len >= 64)
+            return -1;
+        memcpy(seg[n], p, len);
+        seg[n][len] = '\0';
+        n++;
+        if (!e)
+            return n;
+        p = e + 1;
+    }
+}
+
+static void on_status(const char *pk, const char *dn, cJSON *msg)
+{
+    cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
+    cJSON *time_ms = cJSON_GetObjectItemCaseSensitive(msg, "time");
+    cJSON *ip = cJSON_GetObjectItemCaseSensitive(msg, "clientIp");
+    if (!cJSON_IsString(status) || (strcmp(status->valuestring, "online") && strcmp(status->valuestring, "offline"))) {
+        log_msg(LOG_WARN, "status message for %s/%s without a valid status; ignored", pk, dn);
+        return;
+    }
+    int online = !strcmp(status->valuestring, "online");
+    long long at = cJSON_IsNumber(time_ms) ? (long long)(time_ms->valuedouble / 1000) : (long long)time(NULL);
+    sqlite3 *db = db_lock();
+    sqlite3_stmt *st = db_prepare(db, online
+        ? "UPDATE devices SET status = 'online', last_online_at = ?1, ip = ?2 WHERE product_key = ?3 AND device_name = ?4"
+        : "UPDATE devices SET status = 'offline' WHERE product_key = ?3 AND device_name = ?4");
+    if (st) {
+        if (online) {
+            sqlite3_bind_int64(st, 1, at);
+            if (cJSON_IsString(ip))
+                sqlite3_bind_text(st, 2, ip->valuestring, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_text(st, 3, pk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, dn, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    db_unlock();
+}
+
+/* Records that the device runs version of app_id (reported or reached). */
+static void set_device_app(sqlite3 *db, const char *pk, const char *dn, const char *app_id, const char *version)
+{
+    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO device_apps(product_key, device_name, app_id, version, updated_at) "
+                                      "SELECT ?1, ?2, ?3, ?4, strftime('%s','now') WHERE EXISTS "
+                                      "(SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2)");
+    if (!st)
+        return;
+    sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, app_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, version, -1, SQLITE_STATIC);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+/* hli_event app.result: the outcome of an upgrade. */
+static void on_result(const char *pk, const char *dn, cJSON *params)
+{
+    cJSON *type = cJSON_GetObjectItemCaseSensitive(params, "eventType");
+    cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "eventName");
+    cJSON *arg = cJSON_GetObjectItemCaseSensitive(params, "argInt");
+    cJSON *ext = cJSON_GetObjectItemCaseSensitive(params, "ext");
+    if (!cJSON_IsString(type) || strcmp(type->valuestring, "haas.upgrade") || !cJSON_IsString(name) ||
+        strcmp(name->valuestring, "app.result"))
+        return; /* another hli_event: acknowledged, nothing to record */
+    /* ext is a JSON document inside a string; an object is accepted too. */
+    cJSON *parsed = cJSON_IsString(ext) ? cJSON_Parse(ext->valuestring) : NULL;
+    cJSON *info = parsed ? parsed : ext;
+    cJSON *app = cJSON_GetObjectItemCaseSensitive(info, "appId");
+    cJSON *ver = cJSON_GetObjectItemCaseSensitive(info, "appNewVersion");
+    long parts[3];
+    if (!cJSON_IsNumber(arg) || !cJSON_IsString(app) || !cJSON_IsString(ver) || !valid_app_id(app->valuestring) ||
+        !version_parse(ver->valuestring, parts)) {
+        log_msg(LOG_WARN, "app.result from %s/%s without argInt, appId or appNewVersion; ignored", pk, dn);
+        cJSON_Delete(parsed);
+        return;
+    }
+    int code = arg->valueint;
+    sqlite3 *db = db_lock();
+    /* The device's row of the newest task that pushed it this version. */
+    sqlite3_stmt *st = db_prepare(db,
+        "UPDATE task_devices SET state = ?1, code = ?2, updated_at = strftime('%s','now') "
+        "WHERE rowid = (SELECT td.rowid FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
+        "  WHERE td.product_key = ?3 AND td.device_name = ?4 AND t.app_id = ?5 AND t.version = ?6 "
+        "  ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1)");
+    int changed = 0;
+    if (st) {
+        sqlite3_bind_text(st, 1, code == 200 ? "succeeded" : "failed", -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, code);
+        sqlite3_bind_text(st, 3, pk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, dn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, app->valuestring, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, ver->valuestring, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            changed = sqlite3_changes(db);
+        sqlite3_finalize(st);
+    }
+    if (code == 200)
+        set_device_app(db, pk, dn, app->valuestring, ver->valuestring);
+    db_unlock();
+    log_msg(LOG_INFO, "%s/%s reports app.result %d for %s %s%s", pk, dn, code, app->valuestring,
+            ver->valuestring, changed ? "" : " (no task pushed it)");
+    cJSON_Delete(parsed);
+}
+
+/* hli_event_upgrade_query: the device tells which app versions it runs. */
+static void on_query(const char *pk, const char *dn, cJSON *params)
+{
+    cJSON *apps = cJSON_GetObjectItemCaseSensitive(params, "app");
+    cJSON *fw = cJSON_GetObjectItemCaseSensitive(params, "firmwareVersion");
+    if (cJSON_IsString(fw) && strlen(fw->valuestring) <= 64) {
+        sqlite3 *db = db_lock();
+        sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET firmware_version = ? WHERE product_key = ? AND device_name = ?");
+        if (st) {
+            sqlite3_bind_text(st, 1, fw->valuestring, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
+            sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+        db_unlock();
+    }
+    cJSON *a;
+    int n = 0;
+    if (!cJSON_IsArray(apps))
+        return;
+    cJSON_ArrayForEach(a, apps) {
+        cJSON *id = cJSON_GetObjectItemCaseSensitive(a, "appId");
+        cJSON *ver = cJSON_GetObjectItemCaseSensitive(a, "version");
+        long parts[3];
+        if (++n > 32 || !cJSON_IsString(id) || !cJSON_IsString(ver) || !valid_app_id(id->valuestring) ||
+            !version_parse(ver->valuestring, parts))
+            continue;
+        sqlite3 *db = db_lock();
+        set_device_app(db, pk, dn, id->valuestring, ver->valuestring);
+        db_unlock();
+        push_on_query(pk, dn, id->valuestring, ver->valuestring);
+    }
+}
+
+/* Answers an event post on <topic>_reply, echoing its id as it came. */
+static void reply(const char *topic, cJSON *msg)
+{
+    cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    if (!cJSON_IsString(id) && !cJSON_IsNumber(id))
+        return;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 0));
+    cJSON_AddNumberToObject(r, "code", 200);
+    cJSON_AddItemToObject(r, "data", cJSON_CreateObject());
+    cJSON_AddStringToObject(r, "message", "success");
+    cJSON_AddStringToObject(r, "version", "1.0");
+    char *text = cJSON_PrintUnformatted(r);
+    char reply_topic[300];
+    if (text && (size_t)snprintf(reply_topic, sizeof reply_topic, "%s_reply", topic) < sizeof reply_topic)
+        mqtt_link_publish(reply_topic, text, strlen(text), 0);
+    cJSON_free(text);
+    cJSON_Delete(r);
+}
+
+static void on_device_info(const char *pk, const char *dn, const char *payload, int len)
+{
+    if (len > MAX_DEVICE_INFO)
+        len = MAX_DEVICE_INFO;
+    sqlite3 *db = db_lock();
+    sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET device_info = ?, device_info_at = strftime('%s','now') "
+                                      "WHERE product_key = ? AND device_name = ?");
+    if (st) {
+        /* Stored as text exactly as received (bytes, not re-encoded). */
+        sqlite3_bind_text(st, 1, payload ? payload : "", len, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    db_unlock();
+}
+
+void device_events_handle(const char *topic, const void *payload, int len)
+{
+    char seg[MAX_SEGMENTS][64];
+    int n = split_topic(topic, seg);
+    if (n < 0 || len < 0 || len > MAX_PAYLOAD || seg[0][0] != '\0') {
+        log_msg(LOG_WARN, "ignored a message on %.80s (%d bytes)", topic, len);
+        return;
+    }
+    if (n == 6 && !strcmp(seg[1], "as") && !strcmp(seg[2], "mqtt") && !strcmp(seg[3], "status")) {
+        cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+        if (msg && valid_product_key(seg[4]) && valid_device_name(seg[5]))
+            on_status(seg[4], seg[5], msg);
+        cJSON_Delete(msg);
+        return;
+    }
+    if (n < 6 || strcmp(seg[1], "sys") || strcmp(seg[4], "thing"))
+        return;
+    const char *pk = seg[2], *dn = seg[3];
+    if (n == 7 && !strcmp(seg[5], "deviceinfo") && !strcmp(seg[6], "update")) {
+        on_device_info(pk, dn, payload, len);
+        cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+        if (msg)
+            reply(topic, msg);
+        cJSON_Delete(msg);
+        return;
+    }
+    if (n != 8 || strcmp(seg[5], "event") || strcmp(seg[7], "post"))
+        return;
+    cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+    if (!cJSON_IsObject(msg)) {
+        log_msg(LOG_WARN, "%s/%s posted %s that is not a JSON object; ignored", pk, dn, seg[6]);
+        cJSON_Delete(msg);
+        return;
+    }
+    reply(topic, msg);
+    cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    if (cJSON_IsObject(params)) {
+        if (!strcmp(seg[6], "hli_event"))
+            on_result(pk, dn, params);
+        else if (!strcmp(seg[6], "hli_event_upgrade_query"))
+            on_query(pk, dn, params);
+    }
+    cJSON_Delete(msg);
+}
+
+void device_events_session_lost(void)
+{
+    sqlite3 *db = db_lock();
+    int n = db_change(db, "UPDATE devices SET status = 'offline' WHERE status = 'online'", NULL, NULL);
+    db_unlock();
+    if (n > 0)
+        log_msg(LOG_INFO, "broker session lost: %d device(s) marked offline until they announce again", n);
+}

@@ -1,0 +1,45 @@
+/*
+ * mqtt_link.h - haas-emu's own MQTT connection to the broker, as the
+ * privileged service account: it publishes pushes and post_replies and
+ * receives device events and lifecycle messages.
+ *
+ * libmosquitto runs the connection in its own thread and reconnects by
+ * itself (1 s, growing to 5 s); every (re)connect subscribes again. The
+ * session is persistent (clean session off), so QoS 1 messages sent to us
+ * while the link was down are delivered when it is back; when the broker
+ * lost our session (it restarted), the on_session_lost hook runs first.
+ */
+#ifndef HAAS_MQTT_LINK_H
+#define HAAS_MQTT_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct {
+    /* A message arrived on one of our subscriptions (link thread). */
+    void (*on_message)(const char *topic, const void *payload, int len);
+    /* The broker had no session for us: we may have missed messages. Runs on
+     * the link thread before the subscriptions are made again. */
+    void (*on_session_lost)(void);
+} mqtt_link_handlers;
+
+/*
+ * Starts connecting to host:port with the service credentials. Returns 0
+ * (connection proceeds in the background) or -1 with a message in err.
+ */
+int mqtt_link_start(const char *host, int port, const char *username, const char *password,
+                    const mqtt_link_handlers *handlers, char *err, size_t errlen);
+
+/* Is the link connected right now? */
+bool mqtt_link_connected(void);
+
+/* Publishes (QoS 0 or 1, not retained). Thread-safe. Returns 0 or -1. */
+int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qos);
+
+/* Counters for the health check and tests. */
+long mqtt_link_connects(void);
+
+/* Disconnects and stops the link thread. */
+void mqtt_link_stop(void);
+
+#endif
