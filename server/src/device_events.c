@@ -189,7 +189,7 @@ static void reply(const char *topic, cJSON *msg)
     char *text = cJSON_PrintUnformatted(r);
     char reply_topic[300];
     if (text && (size_t)snprintf(reply_topic, sizeof reply_topic, "%s_reply", topic) < sizeof reply_topic)
-        mqtt_link_publish(reply_topic, text, strlen(text), 0);
+        mqtt_link_publish(reply_topic, text, strlen(text), 1);
     cJSON_free(text);
     cJSON_Delete(r);
 }

@@ -72,7 +72,22 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
         snprintf(host, sizeof host, "%s", !strcmp(cfg->bind, "0.0.0.0") ? "127.0.0.1" : cfg->bind);
         port = cfg->mqtt_port;
     }
-    return mqtt_link_start(host, port, cfg->broker_username, cfg->broker_password, &handlers, err, errlen);
+    /* The link's client id: stable for this data directory (so the broker
+     * keeps our session across restarts), different for every other one (so
+     * two emulators sharing a broker do not take each other over). */
+    char instance[24];
+    sqlite3 *db = db_lock();
+    int found = db_get_setting(db, "instance_id", instance, sizeof instance);
+    if (found == 0 && (ids_random_alnum(instance, 12) < 0 || db_set_setting(db, "instance_id", instance) < 0))
+        found = -1;
+    db_unlock();
+    if (found < 0) {
+        snprintf(err, errlen, "cannot read or store the instance id");
+        return -1;
+    }
+    char client_id[64];
+    snprintf(client_id, sizeof client_id, "haas-emu-%s", instance);
+    return mqtt_link_start(host, port, client_id, cfg->broker_username, cfg->broker_password, &handlers, err, errlen);
 }
 
 int main(int argc, char **argv)

@@ -60,13 +60,11 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
         handlers.on_message(msg->topic, msg->payload, msg->payloadlen);
 }
 
-int mqtt_link_start(const char *host, int port, const char *username, const char *password,
+int mqtt_link_start(const char *host, int port, const char *client_id, const char *username, const char *password,
                     const mqtt_link_handlers *h, char *err, size_t errlen)
 {
     handlers = *h;
     mosquitto_lib_init();
-    char client_id[64];
-    snprintf(client_id, sizeof client_id, "haas-emu-service-%s", username);
     mosq = mosquitto_new(client_id, false, NULL);
     if (!mosq) {
         snprintf(err, errlen, "cannot create the MQTT client");

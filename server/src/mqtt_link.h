@@ -24,10 +24,10 @@ typedef struct {
 } mqtt_link_handlers;
 
 /*
- * Starts connecting to host:port with the service credentials. Returns 0
- * (connection proceeds in the background) or -1 with a message in err.
+ * Starts connecting to host:port as client_id with the service credentials.
+ * Returns 0 (connection proceeds in the background) or -1 with a message.
  */
-int mqtt_link_start(const char *host, int port, const char *username, const char *password,
+int mqtt_link_start(const char *host, int port, const char *client_id, const char *username, const char *password,
                     const mqtt_link_handlers *handlers, char *err, size_t errlen);
 
 /* Is the link connected right now? */

@@ -104,7 +104,7 @@ class Emulator:
         if self.oss_secret:
             cmd += ["--oss-access-key-secret", self.oss_secret]
         cmd += self.args
-        self.log = open(self.log_path, "ab")
+        self.log = open(self.log_path, "wb" if fresh else "ab")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         if wait:
             wait_for(self.ready, timeout=20, what="haas-emu /healthz on port %d" % self.port)
