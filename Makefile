@@ -92,13 +92,18 @@ $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR)
 
 unit-tests: $(UNIT_TESTS)
 
+# Load tools of the benchmarks (not part of `make`).
+$(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lmosquitto -lcrypto
+
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
 test: test-deps all asan unit-tests
 	@$(PYTHON) tests/run.py
 
-bench: test-deps all
+bench: test-deps all $(BUILD)/bench/mqtt_fleet
 	@sh tests/bench/run.sh
 
 clean:

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 server_state server;
@@ -99,6 +100,14 @@ int main(int argc, char **argv)
     if (cfg->verbose)
         log_set_level(LOG_DEBUG);
     server.started = time(NULL);
+
+    /* One descriptor per connected device: take all the kernel allows (the
+     * managed broker inherits the limit). */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
 
     /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t stop;
