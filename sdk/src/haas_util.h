@@ -1,0 +1,54 @@
+/*
+ * haas_util.h - the few string and memory helpers the portable core needs.
+ *
+ * The core (sdk/src) includes no C library header but the freestanding
+ * ones (stddef.h, stdint.h, stdbool.h), so it builds with a bare
+ * microcontroller compiler that has no libc at all (xtensa-lx106-elf-gcc
+ * of Debian). These helpers stand in for memcpy, strlen and friends.
+ */
+#ifndef HAAS_UTIL_H
+#define HAAS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Like memcpy / memset / memcmp / strlen / strcmp. */
+void haas_memcpy(void *dst, const void *src, size_t n);
+void haas_memset(void *dst, int c, size_t n);
+int haas_memcmp(const void *a, const void *b, size_t n);
+size_t haas_strlen(const char *s);
+int haas_strcmp(const char *a, const char *b);
+bool haas_starts_with(const char *s, const char *prefix);
+
+/*
+ * Copies at most cap-1 bytes of src and a NUL into dst. Returns the length
+ * of src; a result >= cap means it was cut (the caller decides whether
+ * that is an error).
+ */
+size_t haas_strlcpy(char *dst, const char *src, size_t cap);
+
+/*
+ * A bounded string builder: appends never overflow, and ok turns false
+ * once anything did not fit.
+ */
+typedef struct {
+    char *buf;
+    size_t cap, len;
+    bool ok;
+} haas_sb;
+
+void haas_sb_init(haas_sb *sb, char *buf, size_t cap);
+void haas_sb_str(haas_sb *sb, const char *s);
+void haas_sb_mem(haas_sb *sb, const char *s, size_t n);
+void haas_sb_u64(haas_sb *sb, uint64_t v);
+void haas_sb_i64(haas_sb *sb, int64_t v);
+/* Appends s as the inside of a JSON string (quotes not included). */
+void haas_sb_json_escaped(haas_sb *sb, const char *s);
+/* Appends n bytes as lower-case hex. */
+void haas_sb_hex(haas_sb *sb, const uint8_t *bytes, size_t n);
+
+/* Parses a decimal uint64 from s[0..n); false on anything else or overflow. */
+bool haas_parse_u64(const char *s, size_t n, uint64_t *out);
+
+#endif
