@@ -25,12 +25,24 @@ PLUGIN_HDR := $(wildcard server/plugin/*.h)
 MIGRATIONS := $(sort $(wildcard schema/migrations/*.sql))
 GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
 
-TARGETS := $(BUILD)/haas-emu
+SDK_SRC := $(wildcard sdk/src/*.c)
+SDK_HDR := $(wildcard sdk/src/*.h sdk/include/*.h)
+PORT_SRC := $(wildcard sdk/port/posix/*.c)
+PORT_HDR := $(wildcard sdk/port/posix/*.h)
+SDK_CFLAGS := -std=c99 $(WARN) -pedantic -g -Isdk/include -Isdk/src
+PORT_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -g -Isdk/include -Isdk/src -Isdk/port/posix
+PORT_LIBS := -lmosquitto -lcurl -lz -lcrypto -lpthread
+XTENSA_CC := xtensa-lx106-elf-gcc
+
+TARGETS := $(BUILD)/haas-emu $(BUILD)/libhaas_upgrade.a
 ifneq ($(PLUGIN_SRC),)
 TARGETS += $(BUILD)/haas_auth.so
 endif
+ifneq ($(PORT_SRC),)
+TARGETS += $(BUILD)/haas-device
+endif
 
-.PHONY: all deps test-deps run test bench clean asan unit-tests
+.PHONY: all deps test-deps run test bench clean asan unit-tests sdk-cross
 all: $(TARGETS)
 
 deps:
@@ -74,19 +86,50 @@ $(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SERVER) $(SAN) -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_LIBS)
 
-asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so)
+asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so) $(if $(PORT_SRC),$(BUILD)/asan/haas-device)
+
+# ---- device SDK: portable core, Linux port, simulator ----
+SDK_OBJ := $(patsubst sdk/src/%.c,$(BUILD)/obj/sdk/%.o,$(SDK_SRC))
+PORT_OBJ := $(patsubst sdk/port/posix/%.c,$(BUILD)/obj/port/%.o,$(PORT_SRC))
+$(BUILD)/obj/sdk/%.o: sdk/src/%.c $(SDK_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(SDK_CFLAGS) $(OPT) -c -o $@ $<
+$(BUILD)/obj/port/%.o: sdk/port/posix/%.c $(PORT_HDR) $(SDK_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(PORT_CFLAGS) $(OPT) -c -o $@ $<
+$(BUILD)/libhaas_upgrade.a: $(SDK_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libhaas_port_posix.a: $(PORT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/haas-device: sdk/tools/haas_device.c $(BUILD)/libhaas_upgrade.a $(BUILD)/libhaas_port_posix.a $(SDK_HDR) $(PORT_HDR)
+	$(CC) $(PORT_CFLAGS) $(OPT) -o $@ $< $(BUILD)/libhaas_port_posix.a $(BUILD)/libhaas_upgrade.a $(PORT_LIBS)
+$(BUILD)/asan/haas-device: sdk/tools/haas_device.c $(SDK_SRC) $(PORT_SRC) $(SDK_HDR) $(PORT_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(PORT_CFLAGS) $(SAN) -o $@ $< $(SDK_SRC) $(PORT_SRC) $(PORT_LIBS)
+
+# The core must build for a microcontroller with no C library at all.
+sdk-cross:
+	@mkdir -p $(BUILD)/xtensa
+	@for f in $(SDK_SRC); do \
+	  $(XTENSA_CC) -std=c99 -Os -ffreestanding $(WARN) -Isdk/include -Isdk/src -c -o $(BUILD)/xtensa/$$(basename $$f .c).o $$f || exit 1; \
+	done
+	@xtensa-lx106-elf-size -t $(BUILD)/xtensa/*.o | tail -1 | \
+	  awk '{print "SDK core code size (xtensa-lx106-elf-gcc -Os): " $$1 " bytes text, " $$2 " data, " $$3 " bss"}'
 
 # C unit tests (cmocka), built with the sanitizers; tests/run.py runs every
 # build/tests/test_* it finds. Each lists the sources it tests.
-UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src
+UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Isdk/include -Isdk/src
 UNIT_LIBS := -lcmocka -lcrypto
-UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units
+UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units \
+              $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c
 test_server_units_SRC := server/src/validate.c server/src/oss_url.c
+test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/haas_util.c
+test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 
 .SECONDEXPANSION:
-$(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR)
+$(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $($*_SRC) $(UNIT_LIBS)
 
@@ -100,7 +143,7 @@ $(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
-test: test-deps all asan unit-tests
+test: test-deps all asan unit-tests sdk-cross
 	@$(PYTHON) tests/run.py
 
 bench: test-deps all $(BUILD)/bench/mqtt_fleet

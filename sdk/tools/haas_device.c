@@ -1,0 +1,485 @@
+/*
+ * haas_device.c - haas-device, a simulated M5Stack Core2 running the HaaS
+ * app-upgrade loop, built from the SDK (sdk/src) and its Linux port
+ * (sdk/port/posix).
+ *
+ * Its flash is a folder (--root): the app lives in <root>/data/pyamp
+ * (manifest.json, main.py, ...), the SDK's staging area and journal in
+ * <root>/data/.haas. Like the tutorial's device it prints a boot log,
+ * connects with its triple, subscribes to the push topic and sends
+ * hli_event_upgrade_query with its version; on a push it downloads,
+ * verifies, installs, "restarts" (runs its boot path again), runs the new
+ * main.py with python3 (PYTHONPATH gets sdk/tools/pycompat so utime, ujson,
+ * uos and kv import), and confirms the app when main.py exits 0 or is still
+ * running after --app-settle seconds; an app that exits with an error is
+ * rejected (rolled back, 405).
+ *
+ * --fleet FILE runs one simulated device per line "pk dn ds" of FILE in
+ * this one process, each with its flash in <root>/<dn>, for load tests
+ * (apps are not run; a new app is confirmed as soon as it boots).
+ */
+#include "haas_port_posix.h"
+#include "haas_upgrade.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *pk, *dn, *ds;
+    char root[PATH_MAX];
+    haas_posix_port *pp;
+    haas_port port;
+    haas_config cfg;
+    haas_upgrade up;
+    pid_t app;                /* the running main.py, or 0 */
+    double app_started;
+    int confirming, results_sent, booted;
+} device;
+
+static struct {
+    char host[256];
+    int port;
+    const char *root, *fleet, *python, *pycompat, *init_app, *firmware;
+    int no_python, exit_after_result, boot_only, threads, keepalive;
+    double app_settle, confirm_timeout;
+    long long max_package;
+} opt = {.port = 1883, .python = "python3", .firmware = "1.0.0", .threads = 4, .keepalive = 60,
+         .app_settle = 2.0, .confirm_timeout = 60.0};
+
+static volatile sig_atomic_t stop_requested;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void say(const device *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const device *d, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (opt.fleet)
+        fprintf(stdout, "[%s] %s\n", d->dn, line);
+    else
+        fprintf(stdout, "%s\n", line);
+    fflush(stdout);
+}
+
+/* ---- the app (main.py) ---- */
+
+static void stop_app(device *d)
+{
+    if (d->app <= 0)
+        return;
+    kill(d->app, SIGTERM);
+    int status;
+    for (int i = 0; i < 100 && waitpid(d->app, &status, WNOHANG) == 0; i++)
+        usleep(10000);
+    if (waitpid(d->app, &status, WNOHANG) == 0) {
+        kill(d->app, SIGKILL);
+        waitpid(d->app, &status, 0);
+    }
+    d->app = 0;
+}
+
+static void print_manifest(device *d)
+{
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/data/pyamp/manifest.json", d->root);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char buf[2048];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    say(d, "%s", buf);
+}
+
+/* Starts main.py of the installed app (python3, pycompat on PYTHONPATH). */
+static void start_app(device *d)
+{
+    char dir[PATH_MAX + 16], main_py[PATH_MAX + 32];
+    snprintf(dir, sizeof dir, "%s/data/pyamp", d->root);
+    snprintf(main_py, sizeof main_py, "%s/main.py", dir);
+    say(d, "==== python file check /data/pyamp/main.py ====");
+    if (access(main_py, R_OK) != 0) {
+        say(d, "no /data/pyamp/main.py");
+        return;
+    }
+    say(d, "==== python execute from /data/pyamp/main.py ====");
+    print_manifest(d);
+    if (opt.no_python || opt.fleet)
+        return;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (chdir(dir) != 0)
+            _exit(126);
+        if (opt.pycompat)
+            setenv("PYTHONPATH", opt.pycompat, 1);
+        setenv("HAAS_DEVICE_ROOT", d->root, 1);
+        setenv("PYTHONUNBUFFERED", "1", 1);
+        execlp(opt.python, opt.python, "main.py", (char *)NULL);
+        fprintf(stderr, "haas-device: cannot run %s: %s\n", opt.python, strerror(errno));
+        _exit(127);
+    }
+    d->app = pid > 0 ? pid : 0;
+    d->app_started = now_s();
+}
+
+/* While a new app awaits confirmation: its exit or survival decides. */
+static void judge_app(device *d)
+{
+    if (!d->confirming)
+        return;
+    if (opt.no_python || opt.fleet || d->app == 0) {
+        d->confirming = 0;
+        haas_confirm(&d->up);
+        return;
+    }
+    int status;
+    pid_t r = waitpid(d->app, &status, WNOHANG);
+    if (r == d->app) {
+        d->app = 0;
+        d->confirming = 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            haas_confirm(&d->up);
+        } else {
+            say(d, "new app failed (%s %d): rolling back", WIFEXITED(status) ? "exit status" : "signal",
+                WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            haas_reject(&d->up);
+            start_app(d); /* the previous app again */
+        }
+    } else if (now_s() - d->app_started >= opt.app_settle) {
+        d->confirming = 0;
+        haas_confirm(&d->up);
+    }
+}
+
+/* ---- SDK events ---- */
+
+static void on_event(void *user, const haas_event *ev)
+{
+    device *d = user;
+    switch (ev->type) {
+    case HAAS_EV_PUSH_ACCEPTED:
+        say(d, "local version[%s] low,upgrade to [%s].", haas_app_version(&d->up), ev->version);
+        break;
+    case HAAS_EV_PUSH_IGNORED:
+        say(d, "push of %s ignored: %s", ev->version ? ev->version : "?", ev->detail);
+        break;
+    case HAAS_EV_PROGRESS:
+        say(d, "download %llu/%llu bytes", (unsigned long long)ev->done, (unsigned long long)ev->total);
+        break;
+    case HAAS_EV_VERIFIED:
+        say(d, "package verified (md5 ok, sha256 %s)", ev->detail);
+        break;
+    case HAAS_EV_INSTALLED:
+        say(d, "App upgrade finished.");
+        break;
+    case HAAS_EV_CONFIRMED:
+        say(d, "new version %s confirmed", ev->version);
+        break;
+    case HAAS_EV_ROLLED_BACK:
+        say(d, "rolled back to %s: %s", ev->version, ev->detail);
+        break;
+    case HAAS_EV_FAILED:
+        say(d, "upgrade to %s failed (%d): %s", ev->version, ev->code, ev->detail);
+        break;
+    case HAAS_EV_RESULT_SENT:
+        say(d, "upgrade result %d sent", ev->code);
+        d->results_sent++;
+        break;
+    case HAAS_EV_CONNECTED:
+        say(d, "link platform connected");
+        break;
+    case HAAS_EV_DISCONNECTED:
+        say(d, "link platform disconnected");
+        break;
+    }
+}
+
+/* ---- boot ---- */
+
+/* Copies the template app folder into an empty flash (fleet setup). */
+static int init_app(device *d)
+{
+    char app[PATH_MAX + 16], cmd[3 * PATH_MAX + 64];
+    snprintf(app, sizeof app, "%s/data/pyamp", d->root);
+    struct stat sb;
+    if (!opt.init_app || stat(app, &sb) == 0)
+        return 0;
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/data' && cp -r '%s' '%s'", d->root, opt.init_app, app);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static int boot(device *d)
+{
+    say(d, "==== python execute bootpy ====");
+    int st = haas_boot(&d->up, &d->cfg, &d->port, on_event, d);
+    if (st < 0) {
+        say(d, "SDK could not boot (bad configuration or flash)");
+        return -1;
+    }
+    d->booted++;
+    if (opt.boot_only)
+        return 0;
+    d->confirming = st == HAAS_CONFIRMING;
+    start_app(d);
+    haas_start(&d->up);
+    return 0;
+}
+
+static int device_init(device *d)
+{
+    d->pp = haas_posix_port_new(d->root, d->dn);
+    if (!d->pp)
+        return -1;
+    haas_posix_port_fill(d->pp, &d->port);
+    d->cfg = (haas_config){
+        .product_key = d->pk, .device_name = d->dn, .device_secret = d->ds,
+        .mqtt_host = opt.host, .mqtt_port = (uint16_t)opt.port, .keepalive_s = (uint16_t)opt.keepalive,
+        .app_dir = "/data/pyamp", .work_dir = "/data/.haas", .firmware_version = opt.firmware,
+        .max_package_size = (uint64_t)opt.max_package,
+        .confirm_timeout_ms = (uint32_t)(opt.confirm_timeout * 1000),
+    };
+    return init_app(d);
+}
+
+/* One step of a device's main loop; returns 1 when it wants to stop. */
+static int device_step(device *d, uint32_t budget_ms)
+{
+    haas_drive(&d->up, budget_ms);
+    judge_app(d);
+    if (haas_posix_port_reboot_requested(d->pp)) {
+        say(d, "Reset Device to upgrade app");
+        stop_app(d);
+        d->port.mqtt_disconnect(d->port.ctx);
+        if (boot(d) < 0)
+            return 1;
+    }
+    return opt.exit_after_result && d->results_sent > 0;
+}
+
+/* ---- fleet ---- */
+
+static device *fleet;
+static int fleet_size;
+
+static void *fleet_worker(void *arg)
+{
+    long w = (long)arg;
+    int active = 1;
+    while (!stop_requested && active) {
+        active = 0;
+        for (int i = (int)w; i < fleet_size; i += opt.threads)
+            if (!device_step(&fleet[i], 0))
+                active = 1;
+        usleep(1000);
+    }
+    return NULL;
+}
+
+static int run_fleet(void)
+{
+    FILE *f = fopen(opt.fleet, "r");
+    if (!f) {
+        fprintf(stderr, "haas-device: cannot read %s: %s\n", opt.fleet, strerror(errno));
+        return 2;
+    }
+    char line[512];
+    int cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        char pk[64], dn[64], ds[64];
+        if (line[0] == '#' || sscanf(line, "%63s %63s %63s", pk, dn, ds) != 3)
+            continue;
+        if (fleet_size == cap) {
+            cap = cap ? cap * 2 : 64;
+            fleet = realloc(fleet, (size_t)cap * sizeof *fleet);
+            if (!fleet)
+                return 2;
+        }
+        device *d = &fleet[fleet_size++];
+        memset(d, 0, sizeof *d);
+        d->pk = strdup(pk), d->dn = strdup(dn), d->ds = strdup(ds);
+        snprintf(d->root, sizeof d->root, "%s/%s", opt.root, dn);
+    }
+    fclose(f);
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    for (int i = 0; i < fleet_size; i++) {
+        mkdir(fleet[i].root, 0755);
+        if (device_init(&fleet[i]) < 0 || boot(&fleet[i]) < 0) {
+            fprintf(stderr, "haas-device: device %s cannot start\n", fleet[i].dn);
+            return 1;
+        }
+    }
+    printf("fleet of %d devices started\n", fleet_size);
+    fflush(stdout);
+    pthread_t *t = calloc((size_t)opt.threads, sizeof *t);
+    for (long w = 0; w < opt.threads; w++)
+        pthread_create(&t[w], NULL, fleet_worker, (void *)w);
+    for (int w = 0; w < opt.threads; w++)
+        pthread_join(t[w], NULL);
+    free(t);
+    return 0;
+}
+
+/* ---- main ---- */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: haas-device --product-key PK --device-name DN --device-secret DS\n"
+            "                   --broker HOST:PORT --root DIR [options]\n"
+            "       haas-device --fleet FILE --broker HOST:PORT --root DIR [--init-app DIR] [--threads N]\n\n"
+            "  --root DIR            the simulated flash; the app is in DIR/data/pyamp\n"
+            "  --python PATH         interpreter for main.py (python3); --no-python to skip running it\n"
+            "  --pycompat DIR        HaaS Python compatibility modules (sdk/tools/pycompat)\n"
+            "  --app-settle S        a new app still running after S seconds is confirmed (2)\n"
+            "  --confirm-timeout S   a new app not confirmed in S seconds is rolled back (60)\n"
+            "  --max-package-size B  refuse bigger packages (16 MiB)\n"
+            "  --firmware-version V  reported in the upgrade query (1.0.0)\n"
+            "  --keepalive S         MQTT keepalive (60)\n"
+            "  --exit-after-result   exit once an upgrade result has been sent\n"
+            "  --boot-only           run the boot path (journal recovery) and exit\n"
+            "  --fleet FILE          many devices, one \"pk dn ds\" per line, flash in DIR/<dn>\n"
+            "  --init-app DIR        app copied into an empty flash (fleet)\n"
+            "  --threads N           fleet worker threads (4)\n");
+}
+
+/* Finds sdk/tools/pycompat relative to the executable (build/haas-device). */
+static const char *default_pycompat(void)
+{
+    static char path[PATH_MAX];
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    const char *candidates[] = {"%s/../sdk/tools/pycompat", "%s/../../sdk/tools/pycompat", "%s/pycompat"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        snprintf(path, sizeof path, candidates[i], exe);
+        if (access(path, R_OK) == 0)
+            return path;
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"product-key", 1, 0, 'p'}, {"device-name", 1, 0, 'd'}, {"device-secret", 1, 0, 's'},
+        {"broker", 1, 0, 'b'}, {"root", 1, 0, 'r'}, {"python", 1, 0, 'y'}, {"no-python", 0, 0, 'N'},
+        {"pycompat", 1, 0, 'c'}, {"app-settle", 1, 0, 'a'}, {"confirm-timeout", 1, 0, 't'},
+        {"max-package-size", 1, 0, 'm'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
+        {"exit-after-result", 0, 0, 'x'}, {"boot-only", 0, 0, 'B'}, {"fleet", 1, 0, 'F'},
+        {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    device one = {0};
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': one.pk = optarg; break;
+        case 'd': one.dn = optarg; break;
+        case 's': one.ds = optarg; break;
+        case 'b': {
+            char *colon = strrchr(optarg, ':');
+            if (!colon || (size_t)(colon - optarg) >= sizeof opt.host) {
+                fprintf(stderr, "haas-device: --broker must be HOST:PORT\n");
+                return 2;
+            }
+            memcpy(opt.host, optarg, (size_t)(colon - optarg));
+            opt.host[colon - optarg] = '\0';
+            opt.port = atoi(colon + 1);
+            break;
+        }
+        case 'r': opt.root = optarg; break;
+        case 'y': opt.python = optarg; break;
+        case 'N': opt.no_python = 1; break;
+        case 'c': opt.pycompat = optarg; break;
+        case 'a': opt.app_settle = atof(optarg); break;
+        case 't': opt.confirm_timeout = atof(optarg); break;
+        case 'm': opt.max_package = atoll(optarg); break;
+        case 'f': opt.firmware = optarg; break;
+        case 'k': opt.keepalive = atoi(optarg); break;
+        case 'x': opt.exit_after_result = 1; break;
+        case 'B': opt.boot_only = 1; break;
+        case 'F': opt.fleet = optarg; break;
+        case 'i': opt.init_app = optarg; break;
+        case 'T': opt.threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (!opt.root || (!opt.fleet && !opt.boot_only && (!one.pk || !one.dn || !one.ds || !opt.host[0])) ||
+        (opt.fleet && !opt.host[0]) || opt.port <= 0 || opt.port > 65535) {
+        usage(stderr);
+        return 2;
+    }
+    if (!opt.pycompat)
+        opt.pycompat = default_pycompat();
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    if (opt.fleet)
+        return run_fleet();
+
+    if (!realpath(opt.root, one.root)) {
+        fprintf(stderr, "haas-device: --root %s: %s\n", opt.root, strerror(errno));
+        return 2;
+    }
+    if (!one.pk)
+        one.pk = "boot", one.dn = "boot-only", one.ds = "-";
+    if (!opt.host[0])
+        strcpy(opt.host, "127.0.0.1");
+    if (device_init(&one) < 0 || boot(&one) < 0)
+        return 1;
+    if (opt.boot_only) {
+        printf("app %s %s\n", haas_app_id(&one.up)[0] ? haas_app_id(&one.up) : "-",
+               haas_app_version(&one.up)[0] ? haas_app_version(&one.up) : "-");
+        haas_posix_port_free(one.pp);
+        return 0;
+    }
+    while (!stop_requested && !device_step(&one, 100))
+        ;
+    stop_app(&one);
+    one.port.mqtt_disconnect(one.port.ctx);
+    haas_posix_port_free(one.pp);
+    return 0;
+}

@@ -1,0 +1,2 @@
+"""HaaS Python's ujson on CPython."""
+from json import dump, dumps, load, loads  # noqa: F401
