@@ -76,7 +76,10 @@ int mqtt_link_start(const char *host, int port, const char *client_id, const cha
     mosquitto_disconnect_callback_set(mosq, on_disconnect);
     mosquitto_message_callback_set(mosq, on_message);
     mosquitto_reconnect_delay_set(mosq, 1, 5, true);
-    mosquitto_max_inflight_messages_set(mosq, 0);
+    /* A bounded window: libmosquitto 2.0 walks its in-flight list on every
+     * publish and acknowledgement, so "unlimited" turns a push to 10,000
+     * devices quadratic; beyond the window messages wait in its queue. */
+    mosquitto_max_inflight_messages_set(mosq, 1000);
     int rc = mosquitto_connect_async(mosq, host, port, 30);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
         log_msg(LOG_WARN, "MQTT link: first connect to %s:%d failed (%s); retrying", host, port,

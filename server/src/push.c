@@ -1,9 +1,9 @@
 /*
  * push.c - send the HaaS upgrade push to the devices of a task (see push.h).
  *
- * The states are written (one transaction) before anything is published, so
- * a device that answers at once always finds its row in "pushed". Messages
- * are published after the database lock is released; the link queues them.
+ * States are written in one transaction and each push is published right
+ * after its row; answers from devices wait for the database lock, so they
+ * are handled after the commit and always find their row in "pushed".
  */
 #include "push.h"
 #include "db.h"
@@ -73,6 +73,7 @@ int push_build_message(char *out, size_t outlen, unsigned long id, const char *a
 
 typedef struct {
     char pk[16], dn[40], trace[31];
+    const char *state; /* pushed, offline, upToDate */
     unsigned long id;
 } push_target;
 
@@ -106,21 +107,19 @@ static int load_package(sqlite3 *db, const char *task_id, package_info *p, char 
     return found ? 0 : -1;
 }
 
-/* Publishes the push to each target; returns how many could not be sent. */
-static int send_all(const package_info *p, const push_target *targets, int n)
+/* Signs the package URL handed to devices (valid for --url-ttl). */
+static int sign_url(const package_info *p, char *url, size_t len)
 {
-    char url[1400], msg[2048], topic[128];
-    if (oss_sign_url(&server.signer, p->object, (long long)time(NULL) + server.cfg.url_ttl, url, sizeof url) < 0)
-        return n;
-    int failed = 0;
-    for (int i = 0; i < n; i++) {
-        int len = push_build_message(msg, sizeof msg, targets[i].id, p->app_id, p->version, p->size, p->md5, url,
-                                     targets[i].trace);
-        snprintf(topic, sizeof topic, PUSH_TOPIC_FMT, targets[i].pk, targets[i].dn);
-        if (len < 0 || mqtt_link_publish(topic, msg, (size_t)len, 1) < 0)
-            failed++;
-    }
-    return failed;
+    return oss_sign_url(&server.signer, p->object, (long long)time(NULL) + server.cfg.url_ttl, url, len);
+}
+
+/* Publishes one push; 0 or -1. */
+static int send_one(const package_info *p, const char *url, const push_target *t)
+{
+    char msg[2048], topic[128];
+    int len = push_build_message(msg, sizeof msg, t->id, p->app_id, p->version, p->size, p->md5, url, t->trace);
+    snprintf(topic, sizeof topic, PUSH_TOPIC_FMT, t->pk, t->dn);
+    return len < 0 || mqtt_link_publish(topic, msg, (size_t)len, 1) < 0 ? -1 : 0;
 }
 
 int push_task(const char *task_id, push_counts *counts)
@@ -129,11 +128,15 @@ int push_task(const char *task_id, push_counts *counts)
     if (!mqtt_link_connected())
         return -2;
     package_info p;
-    char group[48];
+    char group[48], url[1400];
     sqlite3 *db = db_lock();
     if (load_package(db, task_id, &p, group, sizeof group) < 0) {
         db_unlock();
         return -1;
+    }
+    if (sign_url(&p, url, sizeof url) < 0) {
+        db_unlock();
+        return -3;
     }
     sqlite3_stmt *members = db_prepare(db,
         "SELECT m.product_key, m.device_name, d.status, "
@@ -144,53 +147,61 @@ int push_task(const char *task_id, push_counts *counts)
     sqlite3_stmt *record = db_prepare(db,
         "INSERT OR REPLACE INTO task_devices(task_id, product_key, device_name, state, code, trace_id, updated_at) "
         "VALUES (?, ?, ?, ?, NULL, ?, ?)");
-    push_target *targets = NULL;
-    int n = 0, cap = 0, ok = members && record && db_exec(db, "BEGIN IMMEDIATE") == 0;
+    int ok = members && record && db_exec(db, "BEGIN IMMEDIATE") == 0;
     long long now = time(NULL);
     if (ok) {
         sqlite3_bind_text(members, 1, group, -1, SQLITE_STATIC);
         sqlite3_bind_text(members, 2, p.app_id, -1, SQLITE_STATIC);
     }
+    /* First every push goes out, then the states are written: a device's
+     * answer needs the database lock we hold until the commit, so it is
+     * handled afterwards and always finds its "pushed" row. Publishing first
+     * lets the broker deliver while we write. */
+    push_target *targets = NULL;
+    int n = 0, cap = 0;
     while (ok && sqlite3_step(members) == SQLITE_ROW) {
-        const char *pk = db_text(members, 0), *dn = db_text(members, 1);
-        long known[3];
-        const char *state = "pushed";
-        if (strcmp(db_text(members, 2), "online") != 0)
-            state = "offline", counts->offline++;
-        else if (version_parse(db_text(members, 3), known) && version_compare(known, p.parts) >= 0)
-            state = "upToDate", counts->up_to_date++;
-        char trace[31] = "";
-        if (!strcmp(state, "pushed")) {
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                push_target *grown = realloc(targets, (size_t)cap * sizeof *targets);
-                if (!grown) {
-                    ok = 0;
-                    break;
-                }
-                targets = grown;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            push_target *grown = realloc(targets, (size_t)cap * sizeof *targets);
+            if (!grown) {
+                ok = 0;
+                break;
             }
-            push_target *t = &targets[n++];
-            snprintf(t->pk, sizeof t->pk, "%s", pk);
-            snprintf(t->dn, sizeof t->dn, "%s", dn);
+            targets = grown;
+        }
+        push_target *t = &targets[n++];
+        snprintf(t->pk, sizeof t->pk, "%s", db_text(members, 0));
+        snprintf(t->dn, sizeof t->dn, "%s", db_text(members, 1));
+        long known[3];
+        t->state = "pushed";
+        if (strcmp(db_text(members, 2), "online") != 0)
+            t->state = "offline", counts->offline++;
+        else if (version_parse(db_text(members, 3), known) && version_compare(known, p.parts) >= 0)
+            t->state = "upToDate", counts->up_to_date++;
+        if (t->state[0] == 'p') {
             push_trace_id(t->trace);
             t->id = message_id();
-            snprintf(trace, sizeof trace, "%s", t->trace);
             counts->pushed++;
+            if (send_one(&p, url, t) < 0)
+                counts->failed_to_send++;
         }
+    }
+    for (int i = 0; ok && i < n; i++) {
+        const push_target *t = &targets[i];
         sqlite3_reset(record);
         sqlite3_bind_text(record, 1, task_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(record, 2, pk, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(record, 3, dn, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(record, 4, state, -1, SQLITE_STATIC);
-        if (trace[0])
-            sqlite3_bind_text(record, 5, trace, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(record, 2, t->pk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(record, 3, t->dn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(record, 4, t->state, -1, SQLITE_STATIC);
+        if (t->state[0] == 'p')
+            sqlite3_bind_text(record, 5, t->trace, -1, SQLITE_STATIC);
         else
             sqlite3_bind_null(record, 5);
         sqlite3_bind_int64(record, 6, now);
         if (sqlite3_step(record) != SQLITE_DONE)
             ok = 0;
     }
+    free(targets);
     if (ok)
         ok = db_change(db, "UPDATE tasks SET pushed_at = strftime('%s','now'), push_count = push_count + 1 "
                            "WHERE task_id = ?", task_id, NULL) == 1;
@@ -201,16 +212,13 @@ int push_task(const char *task_id, push_counts *counts)
     sqlite3_finalize(members);
     sqlite3_finalize(record);
     db_unlock();
-    if (!ok) {
-        free(targets);
+    if (!ok)
         return -3;
-    }
-    counts->failed_to_send = send_all(&p, targets, n);
     if (counts->failed_to_send)
-        log_msg(LOG_WARN, "task %s: %d of %d pushes could not be sent", task_id, counts->failed_to_send, n);
+        log_msg(LOG_WARN, "task %s: %d of %d pushes could not be sent", task_id, counts->failed_to_send,
+                counts->pushed);
     log_msg(LOG_INFO, "task %s pushed: %d pushed, %d offline, %d up to date", task_id, counts->pushed,
             counts->offline, counts->up_to_date);
-    free(targets);
     return 0;
 }
 
@@ -261,9 +269,10 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
         }
     }
     db_unlock();
-    if (!due)
+    char url[1400];
+    if (!due || sign_url(&p, url, sizeof url) < 0)
         return 0;
-    int failed = send_all(&p, &t, 1);
+    int failed = send_one(&p, url, &t) < 0;
     log_msg(LOG_INFO, "%s/%s asked with %s %s: pushed %s of task %s", pk, dn, app_id, version, p.version, task_id);
     return failed ? -1 : 1;
 }

@@ -1,0 +1,679 @@
+/*
+ * mqtt_fleet.c - the MQTT load tool of the push benchmark
+ * (tests/bench/bench_push.py). Built by `make build/bench/mqtt_fleet`.
+ *
+ * The benchmark asks: how long does a push to a group of N connected devices
+ * take until every device has it, next to the floor of N messages published
+ * straight through the same mosquitto? This tool plays both MQTT sides. It
+ * only talks to 127.0.0.1.
+ *
+ *   mqtt_fleet devices --port P --file TRIPLES [--window W] [--timeout S]
+ *
+ *     Holds one MQTT 3.1.1 connection per device listed in TRIPLES (one
+ *     "pk dn ds" per line), logging in as Link SDK C 4.x does (PROTOCOL.md
+ *     section 2) and subscribing each device to its push topic
+ *     /sys/{pk}/{dn}/thing/service/hli_service_upgrade_push with QoS 1. All
+ *     clients live in one thread: one epoll set over the clients' sockets,
+ *     driven with mosquitto_loop_read/loop_write/loop_misc. At most W logins
+ *     (CONNECT until SUBACK) are in flight at a time, so the broker's accept
+ *     queue is never flooded.
+ *
+ *   mqtt_fleet floor --port P --file TRIPLES --username U --password PW
+ *                    --size BYTES [--inflight K] [--timeout S]
+ *
+ *     One connection with the service account. On each GO it publishes one
+ *     BYTES-long push-shaped message (QoS 1) to the push topic of every
+ *     device in TRIPLES, as fast as libmosquitto can, and waits for every
+ *     PUBACK. The payloads are built before GO. K is libmosquitto's limit of
+ *     unacknowledged messages; the default 0 (no limit) is what haas-emu's
+ *     own link uses.
+ *
+ * The driver speaks to the tool with lines on stdin and reads lines
+ * "WORD key=value ..." on stdout. Every time is CLOCK_MONOTONIC in
+ * milliseconds, the clock of Python's time.monotonic(), so the driver can
+ * subtract its own start time from the tool's arrival time:
+ *
+ *   devices  -> CONNECTED n= ms= rate=    every CONNACK accepted (rate = n/s)
+ *            -> SUBSCRIBED n= ms=         every SUBACK granted (ms since start)
+ *            -> READY
+ *            <- ROUND                     expect one more push per device
+ *            -> ARMED round=R
+ *            -> DONE round=R count=N first_ms= last_ms= bytes= extra= dup= bad=
+ *               when every device has exactly R pushes (last_ms: the last
+ *               arrival), or TIMEOUT round=R received= missing= missing_dn=...
+ *               after --timeout seconds, and the tool exits with status 3
+ *            <- QUIT
+ *            -> BYE rounds=R received= extra= dup= bad= ; exit status 0 only
+ *               when every device got exactly R pushes and nothing else
+ *
+ *   floor    -> READY                     connected
+ *            <- GO
+ *            -> SENT round=R n=N t0_ms= sent_ms= acked_ms=
+ *               t0_ms: just before the first publish; acked_ms: last PUBACK
+ *            <- QUIT
+ *            -> BYE rounds=R
+ *
+ * Any failure (refused login, lost connection, bad arguments) prints a line
+ * "ERROR ..." and exits with status 1. The driver times a push through
+ * haas-emu from just before its HTTP POST .../push to the DONE line's
+ * last_ms, and the floor from SENT's t0_ms to DONE's last_ms; a push counts
+ * only when every device got exactly one (a message id seen twice by a
+ * device is a "dup", a message beyond the expected count is "extra", a
+ * message on a foreign topic or without the push method is "bad").
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <mosquitto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HOST "127.0.0.1"
+#define KEEPALIVE 300
+#define SDK_TIMESTAMP "2524608000000"
+#define PUSH_TOPIC_FMT "/sys/%s/%s/thing/service/hli_service_upgrade_push"
+#define PUSH_METHOD "\"method\":\"thing.service.hli_service_upgrade_push\""
+#define FLOOR_ID_BASE 4000000000UL /* floor message ids: above the emulator's */
+#define MAX_EVENTS 512
+
+typedef struct device {
+    struct mosquitto *mosq;
+    char pk[32], dn[64], ds[64];
+    char topic[160];
+    int fd;                 /* socket in the epoll set, -1 when none */
+    bool want_out;          /* EPOLLOUT requested */
+    bool connacked, subacked;
+    unsigned got;           /* push messages counted (all rounds) */
+    unsigned long last_id;  /* "id" of the last push, to spot duplicates */
+} device;
+
+static struct {
+    const char *mode, *file, *username, *password;
+    int port, window, timeout_s, size, inflight;
+} opt = {.window = 200, .timeout_s = 60, .size = 600, .inflight = 0};
+
+static device *devs;
+static int ndev;
+static int epfd = -1;
+static char stdin_buf[4096];
+static size_t stdin_len;
+static bool quit;
+
+/* devices mode */
+static int started, connacked, subacked;
+static unsigned expected;           /* pushes per device after this round */
+static int complete;                /* devices with got == expected */
+static double round_start, first_ms, last_ms, connect_start;
+static unsigned long long received, round_bytes, extra, dups, bad;
+static bool armed;
+
+/* floor mode */
+static device service;
+static char **payloads;
+static char **topics;
+static int acked, floor_round;
+static bool go_pending;
+
+/* Monotonic time in milliseconds (CLOCK_MONOTONIC, like time.monotonic()). */
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Prints "ERROR <message>" on stdout and exits with status 1. */
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("ERROR ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    exit(1);
+}
+
+/* Reads the "pk dn ds" lines of path into devs/ndev. */
+static void load_triples(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        die("cannot open %s: %s", path, strerror(errno));
+    int cap = 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        device d = {.fd = -1};
+        int k = sscanf(line, "%31s %63s %63s", d.pk, d.dn, d.ds);
+        if (k <= 0)
+            continue; /* blank line */
+        if (k < 2)
+            die("bad line in %s: %s", path, line);
+        if (ndev == cap) {
+            cap = cap ? cap * 2 : 1024;
+            device *grown = realloc(devs, (size_t)cap * sizeof *devs);
+            if (!grown)
+                die("out of memory");
+            devs = grown;
+        }
+        snprintf(d.topic, sizeof d.topic, PUSH_TOPIC_FMT, d.pk, d.dn);
+        devs[ndev++] = d;
+    }
+    fclose(f);
+    if (ndev == 0)
+        die("no devices in %s", path);
+}
+
+/* clientId, username and password of a device, as Link SDK C 4.x computes
+ * them: password = hex HMAC-SHA256(ds, "clientId"pk.dn"deviceName"dn
+ * "productKey"pk"timestamp"ts). */
+static void credentials(const device *d, char *cid, size_t cidlen, char *user, size_t userlen, char pass[65])
+{
+    char content[256];
+    snprintf(cid, cidlen, "%s.%s|timestamp=" SDK_TIMESTAMP ",_ss=1,_v=sdk-c-4.0.0,securemode=3,"
+                          "signmethod=hmacsha256,ext=3,|", d->pk, d->dn);
+    snprintf(user, userlen, "%s&%s", d->dn, d->pk);
+    int n = snprintf(content, sizeof content, "clientId%s.%sdeviceName%sproductKey%stimestamp" SDK_TIMESTAMP,
+                     d->pk, d->dn, d->dn, d->pk);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    if (n < 0 || (size_t)n >= sizeof content ||
+        !HMAC(EVP_sha256(), d->ds, (int)strlen(d->ds), (const unsigned char *)content, (size_t)n, mac, &maclen))
+        die("cannot sign the login of %s", d->dn);
+    for (unsigned i = 0; i < maclen && i < 32; i++)
+        sprintf(pass + 2 * i, "%02x", mac[i]);
+    pass[64] = '\0';
+}
+
+/* Lowest free descriptor number. */
+static int lowest_free_fd(void)
+{
+    int fd = fcntl(epfd, F_DUPFD, 0);
+    if (fd < 0)
+        die("no descriptor left: %s", strerror(errno));
+    close(fd);
+    return fd;
+}
+
+/* Sets the soft descriptor limit (the hard one stays). */
+static void set_fd_limit(rlim_t soft)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rl.rlim_cur = soft < rl.rlim_max ? soft : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        die("setrlimit: %s", strerror(errno));
+}
+
+/* Raises the soft descriptor limit to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    getrlimit(RLIMIT_NOFILE, &rl);
+    set_fd_limit(rl.rlim_max);
+}
+
+/* Adds or updates the epoll registration of d's socket: always readable,
+ * writable only while libmosquitto has bytes queued for it. */
+static void set_interest(device *d)
+{
+    int fd = mosquitto_socket(d->mosq);
+    if (fd < 0)
+        return;
+    bool out = mosquitto_want_write(d->mosq);
+    struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = d};
+    if (d->fd != fd) {
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+            die("epoll_ctl add: %s", strerror(errno));
+        d->fd = fd;
+    } else if (out != d->want_out && epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
+        die("epoll_ctl mod: %s", strerror(errno));
+    }
+    d->want_out = out;
+}
+
+/* CONNACK: a refused login ends the run; an accepted one subscribes (devices)
+ * or announces READY (floor). */
+static void on_connect(struct mosquitto *m, void *obj, int rc)
+{
+    device *d = obj;
+    if (rc != 0)
+        die("CONNACK refused for %s: %s", d->dn, mosquitto_connack_string(rc));
+    if (d == &service) {
+        d->connacked = true;
+        return;
+    }
+    d->connacked = true;
+    if (++connacked == ndev) {
+        double ms = now_ms() - connect_start;
+        printf("CONNECTED n=%d ms=%.3f rate=%.1f\n", ndev, ms, ndev / (ms / 1000.0));
+    }
+    int src = mosquitto_subscribe(m, NULL, d->topic, 1);
+    if (src != MOSQ_ERR_SUCCESS)
+        die("subscribe %s: %s", d->topic, mosquitto_strerror(src));
+}
+
+/* SUBACK: the push topic must be granted with QoS 1. */
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count, const int *granted)
+{
+    (void)m, (void)mid;
+    device *d = obj;
+    if (qos_count != 1 || granted[0] != 1)
+        die("subscription to %s refused (granted %d)", d->topic, qos_count > 0 ? granted[0] : -1);
+    d->subacked = true;
+    if (++subacked == ndev)
+        printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, now_ms() - connect_start);
+}
+
+/* Value of the "id" string at the start of a push payload, 0 if none. */
+static unsigned long message_id(const char *payload, int len)
+{
+    static const char prefix[] = "{\"id\":\"";
+    if (len < (int)sizeof prefix || memcmp(payload, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    return strtoul(payload + sizeof prefix - 1, NULL, 10);
+}
+
+/* A message for a device: counts it against the round's expectation. */
+static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
+{
+    (void)m;
+    device *d = obj;
+    double t = now_ms();
+    const char *p = msg->payload;
+    if (!msg->topic || strcmp(msg->topic, d->topic) != 0 || !p || msg->payloadlen <= 0 ||
+        !memmem(p, (size_t)msg->payloadlen, PUSH_METHOD, sizeof PUSH_METHOD - 1)) {
+        bad++;
+        return;
+    }
+    unsigned long id = message_id(p, msg->payloadlen);
+    if (id != 0 && id == d->last_id) {
+        dups++;
+        return;
+    }
+    d->last_id = id;
+    received++;
+    d->got++;
+    if (!armed || d->got > expected) {
+        extra++;
+        return;
+    }
+    round_bytes += (unsigned long long)msg->payloadlen;
+    if (first_ms == 0)
+        first_ms = t;
+    last_ms = t;
+    if (d->got == expected)
+        complete++;
+}
+
+/* Any disconnect during a benchmark is a failure. */
+static void on_disconnect(struct mosquitto *m, void *obj, int rc)
+{
+    (void)m;
+    device *d = obj;
+    if (!quit)
+        die("%s disconnected: %s", d == &service ? "service account" : d->dn, mosquitto_strerror(rc));
+}
+
+/* PUBACK of a floor message. */
+static void on_publish(struct mosquitto *m, void *obj, int mid)
+{
+    (void)m, (void)obj, (void)mid;
+    acked++;
+}
+
+/* Creates d's client and starts its non-blocking connect.
+ *
+ * libmosquitto 2.0 opens a socketpair in mosquitto_new() and again in every
+ * connect, only to wake mosquitto_loop(), which this tool does not use: with
+ * it, 10,000 clients would need 30,000 descriptors. While the client is made,
+ * the soft descriptor limit is lowered so that exactly one descriptor is
+ * free: socketpair() needs two and fails (libmosquitto carries on without
+ * the pair, it checks for that), the client's TCP socket takes the one. */
+static void start_client(device *d, const char *user_override, const char *pass_override)
+{
+    char cid[256], user[128], pass[65];
+    if (user_override) {
+        snprintf(cid, sizeof cid, "bench-floor-%ld", (long)getpid());
+        snprintf(user, sizeof user, "%s", user_override);
+        snprintf(pass, sizeof pass, "%s", pass_override);
+    } else {
+        credentials(d, cid, sizeof cid, user, sizeof user, pass);
+    }
+    set_fd_limit((rlim_t)lowest_free_fd() + 1);
+    d->mosq = mosquitto_new(cid, true, d);
+    int rc = d->mosq ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
+    if (rc == MOSQ_ERR_SUCCESS) {
+        mosquitto_int_option(d->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+        mosquitto_username_pw_set(d->mosq, user, pass);
+        mosquitto_connect_callback_set(d->mosq, on_connect);
+        mosquitto_subscribe_callback_set(d->mosq, on_subscribe);
+        mosquitto_message_callback_set(d->mosq, on_message);
+        mosquitto_disconnect_callback_set(d->mosq, on_disconnect);
+        mosquitto_publish_callback_set(d->mosq, on_publish);
+        mosquitto_max_inflight_messages_set(d->mosq, (unsigned)opt.inflight);
+        rc = mosquitto_connect_async(d->mosq, HOST, opt.port, KEEPALIVE);
+    }
+    raise_fd_limit();
+    if (rc != MOSQ_ERR_SUCCESS)
+        die("connect of %s: %s", user, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    set_interest(d);
+}
+
+/* Serves socket events of one client; a broken connection ends the run. */
+static void service_client(device *d, uint32_t events)
+{
+    int rc = MOSQ_ERR_SUCCESS;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP))
+        rc = mosquitto_loop_read(d->mosq, 64);
+    if (rc == MOSQ_ERR_SUCCESS && ((events & EPOLLOUT) || mosquitto_want_write(d->mosq)))
+        rc = mosquitto_loop_write(d->mosq, 64);
+    if (rc != MOSQ_ERR_SUCCESS)
+        die("%s: connection failed: %s", d == &service ? "service account" : d->dn,
+            rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+    set_interest(d);
+}
+
+/* Keepalive pings etc. of every started client; call about once a second. */
+static void housekeeping(void)
+{
+    static double last;
+    double t = now_ms();
+    if (t - last < 1000)
+        return;
+    last = t;
+    if (service.mosq) {
+        mosquitto_loop_misc(service.mosq);
+        set_interest(&service);
+    }
+    for (int i = 0; i < started; i++) {
+        mosquitto_loop_misc(devs[i].mosq);
+        set_interest(&devs[i]);
+    }
+}
+
+/* Handles one command line from the driver. */
+static void command(const char *line);
+
+/* Reads what stdin has (epoll said it is readable, so read() does not
+ * block) and runs every complete line; EOF means QUIT. */
+static void read_stdin(void)
+{
+    ssize_t n = read(0, stdin_buf + stdin_len, sizeof stdin_buf - 1 - stdin_len);
+    if (n < 0 && errno == EINTR)
+        return;
+    if (n <= 0) {
+        command("QUIT");
+        return;
+    }
+    stdin_len += (size_t)n;
+    stdin_buf[stdin_len] = '\0';
+    char *start = stdin_buf, *nl;
+    while ((nl = strchr(start, '\n')) != NULL) {
+        *nl = '\0';
+        if (nl > start && nl[-1] == '\r')
+            nl[-1] = '\0';
+        command(start);
+        start = nl + 1;
+    }
+    stdin_len = strlen(start);
+    memmove(stdin_buf, start, stdin_len + 1);
+    if (stdin_len == sizeof stdin_buf - 1)
+        die("command line too long");
+}
+
+/* One epoll round: waits at most timeout_ms and serves what is ready. */
+static void poll_once(int timeout_ms)
+{
+    struct epoll_event ev[MAX_EVENTS];
+    int n = epoll_wait(epfd, ev, MAX_EVENTS, timeout_ms);
+    if (n < 0 && errno != EINTR)
+        die("epoll_wait: %s", strerror(errno));
+    for (int i = 0; i < n; i++) {
+        if (ev[i].data.ptr == NULL)
+            read_stdin();
+        else
+            service_client(ev[i].data.ptr, ev[i].events);
+    }
+    housekeeping();
+}
+
+/* Names up to ten devices that lack the round's push, as "a,b,c". */
+static void missing_names(char *out, size_t outlen)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (int i = 0, shown = 0; i < ndev && shown < 10; i++) {
+        if (devs[i].got >= expected)
+            continue;
+        int k = snprintf(out + used, outlen - used, "%s%s", shown ? "," : "", devs[i].dn);
+        if (k < 0 || (size_t)k >= outlen - used)
+            break;
+        used += (size_t)k;
+        shown++;
+    }
+}
+
+/* Frees every client and buffer (so valgrind sees a clean exit). */
+static void cleanup(void)
+{
+    quit = true;
+    for (int i = 0; i < started; i++)
+        mosquitto_destroy(devs[i].mosq);
+    if (service.mosq)
+        mosquitto_destroy(service.mosq);
+    for (int i = 0; payloads && i < ndev; i++) {
+        free(payloads[i]);
+        free(topics[i]);
+    }
+    free(payloads);
+    free(topics);
+    free(devs);
+    if (epfd >= 0)
+        close(epfd);
+    mosquitto_lib_cleanup();
+}
+
+/* Publishes one floor round: one message per device, then every PUBACK. */
+static void floor_go(void)
+{
+    floor_round++;
+    acked = 0;
+    for (int i = 0; i < ndev; i++) { /* a fresh id per device and round */
+        char id[16];
+        snprintf(id, sizeof id, "%010lu", FLOOR_ID_BASE + (unsigned long)(floor_round - 1) * (unsigned long)ndev +
+                                          (unsigned long)i);
+        memcpy(payloads[i] + 7, id, 10);
+    }
+    double t0 = now_ms();
+    for (int i = 0; i < ndev; i++) {
+        int rc = mosquitto_publish(service.mosq, NULL, topics[i], opt.size, payloads[i], 1, false);
+        if (rc != MOSQ_ERR_SUCCESS)
+            die("publish on %s: %s", topics[i], mosquitto_strerror(rc));
+    }
+    double sent = now_ms();
+    set_interest(&service);
+    while (acked < ndev) {
+        if (now_ms() - t0 > opt.timeout_s * 1000.0)
+            die("floor round %d: %d of %d PUBACKs after %ds", floor_round, acked, ndev, opt.timeout_s);
+        poll_once(100);
+    }
+    printf("SENT round=%d n=%d t0_ms=%.3f sent_ms=%.3f acked_ms=%.3f\n", floor_round, ndev, t0, sent, now_ms());
+}
+
+static void command(const char *line)
+{
+    if (!strcmp(line, "QUIT")) {
+        if (!strcmp(opt.mode, "floor")) {
+            printf("BYE rounds=%d\n", floor_round);
+            cleanup();
+            exit(0);
+        }
+        int short_of = 0;
+        for (int i = 0; i < ndev; i++)
+            short_of += devs[i].got != expected;
+        printf("BYE rounds=%u received=%llu extra=%llu dup=%llu bad=%llu wrong_count=%d\n", expected, received,
+               extra, dups, bad, short_of);
+        int ok = short_of == 0 && extra == 0 && dups == 0 && bad == 0;
+        cleanup();
+        exit(ok ? 0 : 2);
+    } else if (!strcmp(line, "ROUND") && !strcmp(opt.mode, "devices")) {
+        expected++;
+        complete = 0;
+        for (int i = 0; i < ndev; i++)
+            complete += devs[i].got == expected;
+        first_ms = last_ms = 0;
+        round_bytes = 0;
+        armed = true;
+        round_start = now_ms();
+        printf("ARMED round=%u\n", expected);
+    } else if (!strcmp(line, "GO") && !strcmp(opt.mode, "floor")) {
+        go_pending = true; /* run by run_floor(), not from inside read_stdin() */
+    } else if (line[0] != '\0') {
+        die("unknown command: %s", line);
+    }
+}
+
+/* Devices mode: log in every device, then serve rounds until QUIT. */
+static void run_devices(void)
+{
+    connect_start = now_ms();
+    while (subacked < ndev) {
+        while (started < ndev && started - subacked < opt.window)
+            start_client(&devs[started++], NULL, NULL);
+        if (now_ms() - connect_start > opt.timeout_s * 1000.0)
+            die("connecting: %d CONNACKs, %d SUBACKs of %d after %ds", connacked, subacked, ndev, opt.timeout_s);
+        poll_once(100);
+    }
+    printf("READY\n");
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
+        die("epoll_ctl stdin: %s", strerror(errno));
+    for (;;) {
+        poll_once(armed ? 20 : 200);
+        if (!armed)
+            continue;
+        if (complete == ndev) {
+            armed = false;
+            printf("DONE round=%u count=%d first_ms=%.3f last_ms=%.3f bytes=%llu extra=%llu dup=%llu bad=%llu\n",
+                   expected, complete, first_ms, last_ms, round_bytes / (unsigned long long)ndev, extra, dups, bad);
+        } else if (now_ms() - round_start > opt.timeout_s * 1000.0) {
+            char names[512];
+            missing_names(names, sizeof names);
+            printf("TIMEOUT round=%u received=%d missing=%d missing_dn=%s\n", expected, complete, ndev - complete,
+                   names);
+            quit = true;
+            cleanup();
+            exit(3);
+        }
+    }
+}
+
+/* Floor mode: connect the service account, build the payloads, serve GOs. */
+static void run_floor(void)
+{
+    static const char head[] = "{\"id\":\"0000000000\",\"version\":\"1.0\"," PUSH_METHOD ",\"params\":{\"pad\":\"";
+    static const char tail[] = "\"}}";
+    size_t fixed = sizeof head - 1 + sizeof tail - 1;
+    if (opt.size < (int)fixed || opt.size > 1 << 20)
+        die("--size must be %zu..%d", fixed, 1 << 20);
+    payloads = calloc((size_t)ndev, sizeof *payloads);
+    topics = calloc((size_t)ndev, sizeof *topics);
+    if (!payloads || !topics)
+        die("out of memory");
+    for (int i = 0; i < ndev; i++) {
+        payloads[i] = malloc((size_t)opt.size + 1);
+        topics[i] = strdup(devs[i].topic);
+        if (!payloads[i] || !topics[i])
+            die("out of memory");
+        char *p = payloads[i];
+        memcpy(p, head, sizeof head - 1);
+        memset(p + sizeof head - 1, 'x', (size_t)opt.size - fixed);
+        memcpy(p + opt.size - (sizeof tail - 1), tail, sizeof tail - 1);
+        p[opt.size] = '\0';
+    }
+    double start = now_ms();
+    start_client(&service, opt.username, opt.password);
+    while (!service.connacked) {
+        if (now_ms() - start > opt.timeout_s * 1000.0)
+            die("no CONNACK for the service account after %ds", opt.timeout_s);
+        poll_once(100);
+    }
+    printf("READY\n");
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
+        die("epoll_ctl stdin: %s", strerror(errno));
+    for (;;) {
+        poll_once(200);
+        if (go_pending) {
+            go_pending = false;
+            floor_go();
+        }
+    }
+}
+
+/* Parses the command line into opt; exits with usage on anything odd. */
+static void parse_args(int argc, char **argv)
+{
+    const char *usage = "usage: mqtt_fleet devices --port P --file TRIPLES [--window W] [--timeout S]\n"
+                        "       mqtt_fleet floor --port P --file TRIPLES --username U --password PW --size B "
+                        "[--inflight K] [--timeout S]";
+    if (argc < 2 || (strcmp(argv[1], "devices") && strcmp(argv[1], "floor")))
+        die("%s", usage);
+    opt.mode = argv[1];
+    for (int i = 2; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            die("%s needs a value", argv[i]);
+        const char *k = argv[i], *v = argv[i + 1];
+        if (!strcmp(k, "--port"))
+            opt.port = atoi(v);
+        else if (!strcmp(k, "--file"))
+            opt.file = v;
+        else if (!strcmp(k, "--window"))
+            opt.window = atoi(v);
+        else if (!strcmp(k, "--timeout"))
+            opt.timeout_s = atoi(v);
+        else if (!strcmp(k, "--inflight"))
+            opt.inflight = atoi(v);
+        else if (!strcmp(k, "--size"))
+            opt.size = atoi(v);
+        else if (!strcmp(k, "--username"))
+            opt.username = v;
+        else if (!strcmp(k, "--password"))
+            opt.password = v;
+        else
+            die("unknown option %s\n%s", k, usage);
+    }
+    if (opt.port <= 0 || opt.port > 65535 || !opt.file || opt.window < 1 || opt.timeout_s < 1)
+        die("%s", usage);
+    if (!strcmp(opt.mode, "floor") && (!opt.username || !opt.password))
+        die("floor needs --username and --password");
+}
+
+int main(int argc, char **argv)
+{
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    parse_args(argc, argv);
+    raise_fd_limit();
+    load_triples(opt.file);
+    mosquitto_lib_init();
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0)
+        die("epoll_create1: %s", strerror(errno));
+    service.fd = -1;
+    snprintf(service.dn, sizeof service.dn, "service account");
+    if (!strcmp(opt.mode, "devices"))
+        run_devices();
+    else
+        run_floor();
+    return 0;
+}
