@@ -33,14 +33,14 @@ typedef enum {
     TAR_ERR_FORBIDDEN_TYPE = -5, /* link, device, FIFO, or unknown type */
     TAR_ERR_TRUNCATED = -6,      /* tar_reader_finish before the end-of-archive blocks */
     TAR_ERR_CALLBACK = -7,       /* a callback returned non-zero */
-    TAR_ERR_AFTER_END = -8,      /* feed after an error or after the end */
+    TAR_ERR_AFTER_END = -8,      /* feed after a successful tar_reader_finish */
 } tar_result;
 
 typedef enum { TAR_ENTRY_FILE, TAR_ENTRY_DIR } tar_entry_type;
 
 typedef struct {
-    /* A member starts. name is normalised and safe; size is 0 for folders.
-     * Return 0 to go on. */
+    /* A member starts. name is normalised and safe, and valid only during
+     * this call; size is 0 for folders. Return 0 to go on. */
     int (*on_entry)(void *user, const char *name, tar_entry_type type, uint64_t size);
     /* Content of the current file, in order, in pieces of any size. */
     int (*on_data)(void *user, const uint8_t *data, size_t len);
@@ -77,7 +77,9 @@ void tar_reader_init(tar_reader *t, const tar_callbacks *cb, void *user);
 int tar_reader_feed(tar_reader *t, const uint8_t *data, size_t len);
 
 /* The input ended: TAR_OK when the archive ended properly (end-of-archive
- * blocks seen, or at least no member cut short), else an error. */
+ * blocks seen, or at least no member cut short), else an error. A cut that
+ * falls exactly between two members looks complete: check the package's
+ * digest before extracting (the SDK does). */
 int tar_reader_finish(tar_reader *t);
 
 /* A short English text for a tar_result. */
