@@ -122,7 +122,10 @@ static int publish_event(haas_upgrade *u, const char *event, size_t len)
     return u->port.mqtt_publish(u->port.ctx, u->topic, u->msg, len, 1);
 }
 
-/* Sends the decided result; the journal goes once it is out. */
+static void send_query(haas_upgrade *u);
+
+/* Sends the decided result, then the version now running (after a rollback
+ * that is the old one again); the journal goes once the result is out. */
 static void send_result(haas_upgrade *u)
 {
     if (u->journal.state != JOURNAL_REPORT || !u->connected)
@@ -135,6 +138,7 @@ static void send_result(haas_upgrade *u)
     emit(u, HAAS_EV_RESULT_SENT, j->version, 0, 0, j->code, NULL);
     journal_clear(&u->port, u->cfg.work_dir, u->path[0]);
     haas_memset(j, 0, sizeof *j);
+    send_query(u);
 }
 
 static void send_query(haas_upgrade *u)
@@ -204,8 +208,10 @@ static int connect_now(haas_upgrade *u)
     u->connected = true;
     say(u, HAAS_LOG_INFO, "subscribed topic success: ", u->topic);
     emit(u, HAAS_EV_CONNECTED, u->app_version, 0, 0, 0, NULL);
-    send_result(u);
-    send_query(u);
+    if (u->journal.state == JOURNAL_REPORT)
+        send_result(u); /* followed by the query */
+    else
+        send_query(u);
     return 0;
 }
 
@@ -287,13 +293,13 @@ static int download(haas_upgrade *u)
             }
         }
         emit(u, HAAS_EV_PROGRESS, j->version, u->received, j->size, 0, NULL);
-        if (rc == HAAS_PORT_ERR_NET && !u->error && ++u->download_attempts < attempts_max) {
-            say(u, HAAS_LOG_WARN, "download cut; resuming", NULL);
-            continue;
-        }
         uint8_t md5[16], sha[32];
         u->port.hash_final(u->port.ctx, &u->md5, md5);
         u->port.hash_final(u->port.ctx, &u->sha256, sha);
+        if (rc == HAAS_PORT_ERR_NET && !u->error && ++u->download_attempts < attempts_max) {
+            say(u, HAAS_LOG_WARN, "download cut; resuming", NULL);
+            continue; /* the digests start again over the bytes on flash */
+        }
         if (rc != 0 || u->error || u->received != j->size || !md5_matches(md5, j->md5)) {
             say(u, HAAS_LOG_ERROR, rc != 0 ? "download failed" : "package size or md5 mismatch", NULL);
             u->port.remove_file(u->port.ctx, pkg);

@@ -1,0 +1,150 @@
+/*
+ * haas_port_posix.h - the Linux implementation of the device SDK's port
+ * interface (haas_port.h): MQTT 3.1.1 with libmosquitto, HTTP range GET
+ * with libcurl, gzip with zlib, MD5/SHA-256/HMAC-SHA256 with OpenSSL 3 EVP,
+ * and plain POSIX files under a folder that stands in for the device's flash.
+ *
+ * One haas_posix_port is one simulated device. Any number of them can live
+ * in one process (the fleet mode): they share nothing but the once-only
+ * library initialisation (mosquitto_lib_init, curl_global_init). A single
+ * instance is not thread-safe; distinct instances may run on distinct
+ * threads. Link with -lmosquitto -lcurl -lz -lcrypto.
+ *
+ * Behaviour the portable core can rely on
+ * ---------------------------------------
+ * MQTT
+ *   - mqtt_connect resolves host (every address is tried in turn), opens the
+ *     TCP connection and waits for CONNACK, all within 10 s. It returns
+ *     HAAS_PORT_ERR when the broker refuses (bad credentials, ...) and
+ *     HAAS_PORT_ERR_NET when the broker cannot be reached or does not answer
+ *     in time. A keepalive of 1..4 s is raised to 5 s (libmosquitto's floor);
+ *     0 disables keepalive. A new connect first drops any old connection.
+ *   - mqtt_subscribe waits (up to 10 s) for the SUBACK: HAAS_PORT_ERR when the
+ *     broker refused the subscription (0x80), HAAS_PORT_ERR_NET when the
+ *     connection is lost or the SUBACK does not come.
+ *   - mqtt_publish with QoS 0 hands the message to the socket; with QoS 1 it
+ *     waits (up to 10 s) for the PUBACK, so 0 means the broker has it.
+ *     Only QoS 0 and 1 are accepted.
+ *   - Messages are delivered ONLY from inside mqtt_poll, on the caller's
+ *     thread, never from inside libmosquitto: a message that arrives while
+ *     connect/subscribe/publish waits is queued (at most 256 messages /
+ *     4 MiB; beyond that it is dropped with a warning) and delivered by the
+ *     next mqtt_poll. The receive callback may itself call publish,
+ *     subscribe, disconnect or connect.
+ *   - mqtt_poll runs the connection (keepalive pings included) for up to
+ *     timeout_ms, but returns as soon as it has delivered at least one
+ *     message. It returns HAAS_PORT_ERR_NET once the connection is lost (or
+ *     was never made); messages that arrived before the loss are delivered
+ *     first. There is no automatic reconnect. The core must call mqtt_poll at
+ *     least once per keepalive period (an HTTP download does not run the MQTT
+ *     connection).
+ *   - Each connection holds 3 descriptors (the socket and libmosquitto's
+ *     internal socketpair). The port waits with poll(2), so descriptors past
+ *     FD_SETSIZE work, but there libmosquitto's socketpair is no longer
+ *     drained and grows to its socket buffer size (~200 KiB of kernel memory
+ *     per device): a fleet of more than ~300 devices is better split across
+ *     processes (and needs RLIMIT_NOFILE raised anyway).
+ *   - libmosquitto writes with write(2); so that a write to a dead broker
+ *     cannot kill the process, every MQTT call blocks SIGPIPE on the calling
+ *     thread for its duration and discards a SIGPIPE it caused. The process's
+ *     signal dispositions are not changed.
+ * HTTP
+ *   - http_get sends "Range: bytes=<offset>-" when offset > 0 and follows no
+ *     redirect. Accepted: 200 when offset is 0, and 206 whose Content-Range
+ *     starts at offset. A 200 to a ranged request (the server ignored Range),
+ *     a 206 starting elsewhere, and every other status give HAAS_PORT_ERR_HTTP;
+ *     no byte of such a body reaches the sink.
+ *   - *total (may be NULL) is set to the full size of the resource when the
+ *     server says it (Content-Range's total, else Content-Length + offset),
+ *     and to 0 when it does not.
+ *   - HAAS_PORT_ERR_NET: connection failure (10 s connect timeout), less than
+ *     1 byte/s for 15 s, a body shorter than announced, or a 206 that stops
+ *     before the end of the resource: resume from the bytes the sink got.
+ *     HAAS_PORT_ERR_ABORTED: the sink returned non-zero. HAAS_PORT_ERR: a
+ *     malformed or non-http(s) URL. A body without Content-Length ends when
+ *     the server closes the connection, so a cut there cannot be told apart.
+ * gzip
+ *   - inflate_feed passes the output in chunks of at most 16 KiB. After the
+ *     end of the gzip stream (return 1) any further feed returns 1 again and
+ *     ignores its input (trailing bytes after the first member are ignored).
+ *     After an error every feed returns an error until inflate_begin.
+ *     HAAS_PORT_ERR for corrupt data, HAAS_PORT_ERR_ABORTED when the sink
+ *     stopped. inflate_begin while a stream is open restarts it.
+ * Digests
+ *   - hash_init allocates an EVP_MD_CTX and keeps its pointer in the
+ *     haas_hash_state; hash_final frees it. Every successful hash_init MUST be
+ *     paired with a hash_final (also when the core gives up half-way), else
+ *     the context leaks. update/final on a state whose init failed do nothing.
+ * Files (all paths relative to root, see haas_posix_port_new)
+ *   - A path must start with '/' and contain no ".." component, else the call
+ *     fails (HAAS_PORT_ERR, NULL for file_open) and a warning is logged.
+ *     "/" itself (the root) cannot be renamed or removed.
+ *   - Symbolic links are never followed in the last component: file_open of a
+ *     symlink fails, path_kind reports it as a file (1), file_size gives the
+ *     link's own size, remove_file/remove_tree remove the link, not its target.
+ *   - file_open: READ, WRITE (create or truncate, mode 0644), APPEND (create).
+ *     file_read fills the buffer unless the end of the file comes first.
+ *   - Every change of a folder's content is made durable before returning:
+ *     rename fsyncs the destination's parent folder (and the source's, when
+ *     different); remove_file, make_dir and remove_tree fsync the parent.
+ *   - rename replaces an existing file but fails when the destination is a
+ *     folder; remove_file and remove_tree accept an absent path (return 0);
+ *     remove_tree of a file removes the file; make_dir accepts an existing
+ *     folder but fails when a file has that name.
+ * System
+ *   - now_ms: CLOCK_MONOTONIC in ms. log: one line "<prefix> LEVEL message" on
+ *     stderr (LEVEL is DEBUG, INFO, WARN or ERROR; newlines in the message are
+ *     shown as spaces). reboot logs and sets a flag that
+ *     haas_posix_port_reboot_requested reports; it returns to the core.
+ *
+ * Crash injection (power-cut tests)
+ * ---------------------------------
+ * Read once, by haas_posix_port_new, from the environment:
+ *   HAAS_CRASH_AT=N (decimal, N >= 1): the port counts "durable steps", that
+ *     is every call of file_write, file_sync, rename, remove_file, make_dir
+ *     and remove_tree whose path(s) passed validation (whether or not it
+ *     changes anything). At the N-th step the process dies on the spot with
+ *     raise(SIGKILL) before the step completes; a file_write first writes the
+ *     first half (len / 2 bytes) of its buffer (a torn write). The count is
+ *     per haas_posix_port instance, from 1.
+ *   HAAS_CRASH_TRACE=path: before each durable step the port appends one
+ *     line to that file: "<n> <op> <path>\n", where op is the function's name
+ *     (file_write, file_sync, rename, remove_file, make_dir, remove_tree),
+ *     path is the path as the core passed it (for file_write/file_sync, the
+ *     path the file was opened with) and rename adds " <to>" after <from>.
+ *     The line of the step that crashes is written too.
+ * Invalid values are ignored with a warning.
+ */
+#ifndef HAAS_PORT_POSIX_H
+#define HAAS_PORT_POSIX_H
+
+#include "haas_port.h"
+
+typedef struct haas_posix_port haas_posix_port;
+
+/*
+ * Creates a port. root is the folder that simulates the flash: every path
+ * the core passes ("/data/pyamp/main.py") is taken relative to it (it must
+ * exist; trailing '/' are ignored). log_prefix starts every log line (NULL
+ * gives "haas"). Both strings are copied. Returns NULL when root is NULL or
+ * empty, or on allocation or library initialisation failure.
+ */
+haas_posix_port *haas_posix_port_new(const char *root, const char *log_prefix);
+
+/* Fills out: out->ctx = p and every function pointer of haas_port. */
+void haas_posix_port_fill(haas_posix_port *p, haas_port *out);
+
+/*
+ * Returns 1 when the core called reboot() since the last call, else 0; the
+ * flag is cleared by this call. The simulator then runs its boot path again.
+ */
+int haas_posix_port_reboot_requested(haas_posix_port *p);
+
+/*
+ * Releases the port: drops the MQTT connection (undelivered messages are
+ * lost), ends an open inflate stream, closes the files still open through
+ * file_open and frees everything. NULL is fine.
+ */
+void haas_posix_port_free(haas_posix_port *p);
+
+#endif
