@@ -92,9 +92,13 @@ static void read_manifest(haas_upgrade *u)
         u->app_id[0] = u->app_version[0] = '\0';
 }
 
-/* Decides the outcome: journal REPORT(code), to be sent when connected. */
+/* Decides the outcome: journal REPORT(code), to be sent when connected.
+ * The staged package is not needed any more, whatever the outcome. */
 static void decide(haas_upgrade *u, int code)
 {
+    const char *pkg = work(u, 0, "package.tar.gz");
+    if (kind(u, pkg) == 1)
+        u->port.remove_file(u->port.ctx, pkg);
     u->journal.state = JOURNAL_REPORT;
     u->journal.code = code;
     save_journal(u);

@@ -80,6 +80,19 @@ class DeviceTest(EmulatorTest):
         return wait_for(lambda: current() == (state, code), timeout=timeout,
                         what="%s %s/%s in %s (now %s)" % (dn, state, code, tid, current()))
 
+    def service_publish(self, topic, payload):
+        conf = open(os.path.join(self.emu.data_dir, "broker", "mosquitto.conf")).read()
+        user = re.search(r"plugin_opt_service_username (\S+)", conf).group(1)
+        pw = re.search(r"plugin_opt_service_password (\S+)", conf).group(1)
+        c = mqtt.Client(client_id="test-publisher", protocol=mqtt.MQTTv311)
+        c.username_pw_set(user, pw)
+        c.connect("127.0.0.1", self.emu.mqtt_port)
+        c.loop_start()
+        info = c.publish(topic, payload, 1)
+        info.wait_for_publish(timeout=10)
+        c.disconnect()
+        c.loop_stop()
+
     def manifest_version(self, d):
         with open(os.path.join(d.app_dir, "manifest.json")) as f:
             return json.load(f)["version"]
@@ -119,19 +132,6 @@ class TutorialTest(DeviceTest):
 
 
 class FailureTest(DeviceTest):
-    def service_publish(self, topic, payload):
-        conf = open(os.path.join(self.emu.data_dir, "broker", "mosquitto.conf")).read()
-        user = re.search(r"plugin_opt_service_username (\S+)", conf).group(1)
-        pw = re.search(r"plugin_opt_service_password (\S+)", conf).group(1)
-        c = mqtt.Client(client_id="test-publisher", protocol=mqtt.MQTTv311)
-        c.username_pw_set(user, pw)
-        c.connect("127.0.0.1", self.emu.mqtt_port)
-        c.loop_start()
-        info = c.publish(topic, payload, 1)
-        info.wait_for_publish(timeout=10)
-        c.disconnect()
-        c.loop_stop()
-
     def test_older_or_equal_push_is_ignored(self):
         d = self.new_device("core2-ignore", "0.0.5")
         d.start()
@@ -242,13 +242,8 @@ class ResumeTest(DeviceTest):
 
     @classmethod
     def setUpClass(cls):
-        cls.proxy = None
-        port = __import__("harness").free_port()
-        cls.emu = Emulator(cls.__module__ + ".ResumeTest", ["--public-url", "http://127.0.0.1:%d" % port])
-        cls.emu.port = port  # placeholder replaced below
-        http_port = __import__("harness").free_port()
-        cls.emu.port = http_port
-        cls.proxy = CuttingProxy(http_port, cut_after=40000)
+        cls.emu = Emulator(cls.__module__ + ".ResumeTest")
+        cls.proxy = CuttingProxy(cls.emu.port, cut_after=40000)
         cls.emu.args = ["--public-url", "http://127.0.0.1:%d" % cls.proxy.port]
         cls.emu.start()
         cls.pk = cls.emu.product("HaaS Core2")
@@ -280,3 +275,99 @@ class ResumeTest(DeviceTest):
         self.assertGreater(int(m.group(1)), 0)
         self.assertLessEqual(int(m.group(1)), 40000)
         self.assertIn("download cut; resuming", d.read_log())
+
+
+class MaliciousPackageTest(DeviceTest):
+    """Packages the emulator would refuse, served by a plain HTTP server and
+    pushed straight to the device: nothing may be written outside its app
+    folder, and the old app stays."""
+
+    def serve(self, directory):
+        import functools
+        import http.server
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
+        handler.log_message = lambda *a: None
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.shutdown)
+        return server.server_address[1]
+
+    def test_malicious_packages_are_refused(self):
+        import hashlib
+        corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus", "bad-packages")
+        port = self.serve(corpus)
+        d = self.new_device("core2-evil")
+        before = read_app(d.app_dir)
+        d.start(["--max-package-size", "65536"])
+        d.wait_log("link platform connected")
+        cases = [("member-dotdot", 405), ("member-dotdot-inside", 405), ("member-absolute-path", 405),
+                 ("member-symlink", 405), ("member-hardlink", 405), ("member-char-device", 405),
+                 ("member-fifo", 405), ("member-backslash", 405), ("truncated-gzip", 405),
+                 ("not-gzip-random-bytes", 405), ("unpacked-too-large", 404), ("manifest-wrong-version", 405)]
+        for i, (name, code) in enumerate(cases):
+            with open(os.path.join(corpus, name + ".tar.gz"), "rb") as f:
+                data = f.read()
+            version = "0.9.%d" % (i + 1)
+            push = {"id": str(100 + i), "version": "1.0", "method": "thing.service.hli_service_upgrade_push",
+                    "params": {"app": [{"size": len(data), "appId": APP_ID, "rollingBack": 0, "version": version,
+                                        "url": "http://127.0.0.1:%d/%s.tar.gz" % (port, name),
+                                        "md5": hashlib.md5(data).hexdigest(), "needRestart": 0}],
+                               "appUpdateCount": 1, "errorCode": "200", "needUpdateFirmware": 0,
+                               "haasTraceId": "x"}}
+            self.service_publish("/sys/%s/core2-evil/thing/service/hli_service_upgrade_push" % self.pk,
+                                 json.dumps(push))
+            d.wait_log("upgrade to %s failed (%d)" % (version, code))
+            d.wait_log("upgrade result %d sent" % code)
+            self.assertEqual(read_app(d.app_dir), before, name)
+        # nothing escaped: the flash holds the app and the SDK's (empty) work folder
+        found = sorted(os.path.relpath(os.path.join(p, f), d.root) for p, _, fs in os.walk(d.root) for f in fs)
+        self.assertEqual(found, sorted(os.path.join("data", "pyamp", f) for f in before))
+        self.assertEqual(os.listdir(os.path.join(d.root, "data", ".haas")), [])
+
+
+class FleetTest(DeviceTest):
+    def test_fleet_upgrade(self):
+        import shutil
+        import subprocess
+        from sim_device import DEVICE, write_app
+        n = 20
+        r = self.emu.post("/api/v1/products/%s/devices" % self.pk, {"count": n, "prefix": "fleet-"})
+        devices = r.json["items"]
+        fleet_dir = os.path.join(OUT, "devices", "fleet")
+        shutil.rmtree(fleet_dir, ignore_errors=True)
+        template = os.path.join(fleet_dir, "template")
+        write_app(template, "0.0.1", {"main.py": OLD_MAIN})
+        fleet_file = os.path.join(fleet_dir, "fleet.txt")
+        with open(fleet_file, "w") as f:
+            for x in devices:
+                f.write("%s %s %s\n" % (x["productKey"], x["deviceName"], x["deviceSecret"]))
+        roots = os.path.join(fleet_dir, "roots")
+        os.makedirs(roots)
+        log = open(os.path.join(OUT, "logs", "device-fleet.log"), "wb")
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=1")
+        env.pop("LD_PRELOAD", None)
+        proc = subprocess.Popen([DEVICE, "--fleet", fleet_file, "--broker", "127.0.0.1:%d" % self.emu.mqtt_port,
+                                 "--root", roots, "--init-app", template, "--threads", "2"],
+                                stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            wait_for(lambda: self.emu.get("/api/v1/products/%s/devices?status=online&limit=1" % self.pk)
+                     .json["total"] >= n, what="fleet online", timeout=30)
+            self.upload("0.0.7", {"main.py": NEW_MAIN})
+            gid = self.emu.post("/api/v1/groups", {"name": "fleet"}).json["groupId"]
+            self.emu.post("/api/v1/groups/%s/devices" % gid,
+                          {"devices": [{"productKey": self.pk, "deviceName": x["deviceName"]} for x in devices]})
+            tid = self.emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "0.0.7", "groupId": gid}).json["taskId"]
+            self.assertEqual(self.push(tid)["pushed"], n)
+            wait_for(lambda: self.emu.get("/api/v1/tasks/" + tid).json["counts"]["succeeded"] == n,
+                     what="all %d succeeded" % n, timeout=60)
+            for x in devices:
+                with open(os.path.join(roots, x["deviceName"], "data", "pyamp", "manifest.json")) as f:
+                    self.assertEqual(json.load(f)["version"], "0.0.7")
+        finally:
+            proc.terminate()
+            self.assertEqual(proc.wait(timeout=30), 0)
+            log.close()
+        with open(os.path.join(OUT, "logs", "device-fleet.log"), "rb") as f:
+            text = f.read().decode("utf-8", "replace")
+        for mark in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+            self.assertNotIn(mark, text)
