@@ -375,7 +375,8 @@ static void usage(FILE *out)
             "  --boot-only           run the boot path (journal recovery) and exit\n"
             "  --fleet FILE          many devices, one \"pk dn ds\" per line, flash in DIR/<dn>\n"
             "  --init-app DIR        app copied into an empty flash (fleet)\n"
-            "  --threads N           fleet worker threads (4)\n");
+            "  --threads N           fleet worker threads (4)\n"
+            "  --sizes               print the size of the SDK's state and exit\n");
 }
 
 /* Finds sdk/tools/pycompat relative to the executable (build/haas-device). */
@@ -408,7 +409,7 @@ int main(int argc, char **argv)
         {"pycompat", 1, 0, 'c'}, {"app-settle", 1, 0, 'a'}, {"confirm-timeout", 1, 0, 't'},
         {"max-package-size", 1, 0, 'm'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
         {"exit-after-result", 0, 0, 'x'}, {"boot-only", 0, 0, 'B'}, {"fleet", 1, 0, 'F'},
-        {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"sizes", 0, 0, 'S'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     device one = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -441,6 +442,10 @@ int main(int argc, char **argv)
         case 'F': opt.fleet = optarg; break;
         case 'i': opt.init_app = optarg; break;
         case 'T': opt.threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+        case 'S':
+            /* The SDK's whole state: it allocates nothing else. */
+            printf("sizeof(haas_upgrade) %zu\nsizeof(tar_reader) %zu\n", sizeof(haas_upgrade), sizeof(tar_reader));
+            return 0;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
