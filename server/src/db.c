@@ -3,6 +3,7 @@
  */
 #include "db.h"
 #include "log.h"
+#include "validate.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -84,6 +85,20 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
+/* SQL version_cmp(a, b): <0, 0, >0 comparing "x.y.z" numerically; NULL
+ * when either is not a version. */
+static void sql_version_cmp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    long a[3], b[3];
+    const char *x = (const char *)sqlite3_value_text(argv[0]);
+    const char *y = (const char *)sqlite3_value_text(argv[1]);
+    if (!version_parse(x, a) || !version_parse(y, b))
+        sqlite3_result_null(ctx);
+    else
+        sqlite3_result_int(ctx, version_compare(a, b));
+}
+
 int db_open(const char *path, char *err, size_t errlen)
 {
     if (sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -101,6 +116,8 @@ int db_open(const char *path, char *err, size_t errlen)
         db_close();
         return -1;
     }
+    sqlite3_create_function(handle, "version_cmp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_version_cmp,
+                            NULL, NULL);
     if (migrate(handle, err, errlen) < 0) {
         db_close();
         return -1;

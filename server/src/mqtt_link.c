@@ -1,13 +1,28 @@
 /*
  * mqtt_link.c - the service account's MQTT connection (see mqtt_link.h).
+ *
+ * One thread owns the libmosquitto client and is the only one that calls
+ * into it: it polls the socket and an eventfd, reads and writes packets,
+ * sends keepalives and reconnects. Other threads hand messages to publish
+ * over through a queue and wake it through the eventfd once per batch. A
+ * push to thousands of devices is thus written by one thread in one go,
+ * instead of one cross-thread wake-up per message (libmosquitto's own
+ * threaded mode), which costs more than the publishing itself.
  */
 #include "mqtt_link.h"
 #include "log.h"
 
+#include <errno.h>
 #include <mosquitto.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 /* What haas-emu listens to: device lifecycle, event posts (results, queries,
@@ -18,10 +33,25 @@ static const char *const subscriptions[] = {
     "/sys/+/+/thing/deviceinfo/update",
 };
 
+/* A message waiting for the link thread. */
+typedef struct outgoing {
+    struct outgoing *next;
+    int qos;
+    size_t len;
+    char *topic;
+    char payload[]; /* topic follows the payload */
+} outgoing;
+
 static struct mosquitto *mosq;
 static mqtt_link_handlers handlers;
-static atomic_bool connected;
+static char host[256];
+static int port;
+static atomic_bool connected, stopping;
 static atomic_long connects;
+static pthread_t thread;
+static int wake_fd = -1;
+static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static outgoing *queue_head, **queue_tail = &queue_head;
 
 bool mqtt_link_connected(void) { return atomic_load(&connected); }
 long mqtt_link_connects(void) { return atomic_load(&connects); }
@@ -37,8 +67,7 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
     if (!session_present && handlers.on_session_lost)
         handlers.on_session_lost();
     int n = (int)(sizeof subscriptions / sizeof subscriptions[0]);
-    char *const *topics = (char *const *)subscriptions;
-    int src = mosquitto_subscribe_multiple(m, NULL, n, topics, 1, 0, NULL);
+    int src = mosquitto_subscribe_multiple(m, NULL, n, (char *const *)subscriptions, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS)
         log_msg(LOG_ERROR, "cannot subscribe: %s", mosquitto_strerror(src));
     atomic_store(&connected, true);
@@ -60,13 +89,95 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
         handlers.on_message(msg->topic, msg->payload, msg->payloadlen);
 }
 
-int mqtt_link_start(const char *host, int port, const char *client_id, const char *username, const char *password,
-                    const mqtt_link_handlers *h, char *err, size_t errlen)
+/* Publishes everything queued (link thread only). */
+static void drain_queue(void)
 {
-    handlers = *h;
+    pthread_mutex_lock(&queue_lock);
+    outgoing *list = queue_head;
+    queue_head = NULL;
+    queue_tail = &queue_head;
+    pthread_mutex_unlock(&queue_lock);
+    while (list) {
+        outgoing *o = list;
+        list = o->next;
+        int rc = mosquitto_publish(mosq, NULL, o->topic, (int)o->len, o->payload, o->qos, false);
+        if (rc != MOSQ_ERR_SUCCESS)
+            log_msg(LOG_WARN, "publish on %s failed: %s", o->topic, mosquitto_strerror(rc));
+        free(o);
+    }
+}
+
+/* Waits up to ms for the wake-up descriptor (or until we stop). */
+static void pause_ms(int ms)
+{
+    struct pollfd p = {wake_fd, POLLIN, 0};
+    poll(&p, 1, ms);
+}
+
+static void *run(void *arg)
+{
+    (void)arg;
+    int have_socket = 0, backoff_ms = 1000;
+    while (!atomic_load(&stopping)) {
+        if (!have_socket) {
+            int rc = mosquitto_connect(mosq, host, port, 30);
+            if (rc == MOSQ_ERR_SUCCESS) {
+                have_socket = 1;
+                backoff_ms = 1000;
+            } else {
+                log_msg(LOG_DEBUG, "MQTT link: connect to %s:%d failed (%s)", host, port,
+                        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+                pause_ms(backoff_ms);
+                backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+                /* Messages queued while disconnected are dropped: the API
+                 * refuses to queue then, so this holds only stragglers. */
+                continue;
+            }
+        }
+        struct pollfd fds[2] = {
+            {mosquitto_socket(mosq), (short)(POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0)), 0},
+            {wake_fd, POLLIN, 0},
+        };
+        if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents & POLLIN) {
+            uint64_t count;
+            (void)!read(wake_fd, &count, sizeof count);
+            drain_queue();
+        }
+        int rc = MOSQ_ERR_SUCCESS;
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
+            rc = mosquitto_loop_read(mosq, 1);
+        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq))
+            rc = mosquitto_loop_write(mosq, 1);
+        if (rc == MOSQ_ERR_SUCCESS)
+            rc = mosquitto_loop_misc(mosq);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            /* Lost: libmosquitto has called on_disconnect; start over. */
+            atomic_store(&connected, false);
+            mosquitto_disconnect(mosq);
+            have_socket = 0;
+            pause_ms(backoff_ms);
+        }
+    }
+    if (have_socket) {
+        drain_queue();
+        mosquitto_disconnect(mosq);
+        mosquitto_loop_write(mosq, 1);
+    }
+    return NULL;
+}
+
+int mqtt_link_start(const char *h, int p, const char *client_id, const char *username, const char *password,
+                    const mqtt_link_handlers *hs, char *err, size_t errlen)
+{
+    handlers = *hs;
+    snprintf(host, sizeof host, "%s", h);
+    port = p;
     mosquitto_lib_init();
     mosq = mosquitto_new(client_id, false, NULL);
-    if (!mosq) {
+    wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (!mosq || wake_fd < 0) {
         snprintf(err, errlen, "cannot create the MQTT client");
         return -1;
     }
@@ -75,18 +186,12 @@ int mqtt_link_start(const char *host, int port, const char *client_id, const cha
     mosquitto_connect_with_flags_callback_set(mosq, on_connect);
     mosquitto_disconnect_callback_set(mosq, on_disconnect);
     mosquitto_message_callback_set(mosq, on_message);
-    mosquitto_reconnect_delay_set(mosq, 1, 5, true);
     /* A bounded window: libmosquitto 2.0 walks its in-flight list on every
      * publish and acknowledgement, so "unlimited" turns a push to 10,000
      * devices quadratic; beyond the window messages wait in its queue. */
     mosquitto_max_inflight_messages_set(mosq, 1000);
-    int rc = mosquitto_connect_async(mosq, host, port, 30);
-    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_ERRNO)
-        log_msg(LOG_WARN, "MQTT link: first connect to %s:%d failed (%s); retrying", host, port,
-                mosquitto_strerror(rc));
-    rc = mosquitto_loop_start(mosq);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        snprintf(err, errlen, "cannot start the MQTT thread: %s", mosquitto_strerror(rc));
+    if (pthread_create(&thread, NULL, run, NULL) != 0) {
+        snprintf(err, errlen, "cannot start the MQTT thread");
         return -1;
     }
     return 0;
@@ -96,10 +201,24 @@ int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qo
 {
     if (!mosq || !atomic_load(&connected))
         return -1;
-    int rc = mosquitto_publish(mosq, NULL, topic, (int)len, payload, qos, false);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        log_msg(LOG_WARN, "publish on %s failed: %s", topic, mosquitto_strerror(rc));
+    size_t tlen = strlen(topic) + 1;
+    outgoing *o = malloc(sizeof *o + len + tlen);
+    if (!o)
         return -1;
+    o->next = NULL;
+    o->qos = qos;
+    o->len = len;
+    memcpy(o->payload, payload, len);
+    o->topic = o->payload + len;
+    memcpy(o->topic, topic, tlen);
+    pthread_mutex_lock(&queue_lock);
+    int was_empty = queue_head == NULL;
+    *queue_tail = o;
+    queue_tail = &o->next;
+    pthread_mutex_unlock(&queue_lock);
+    if (was_empty) {
+        uint64_t one = 1;
+        (void)!write(wake_fd, &one, sizeof one);
     }
     return 0;
 }
@@ -108,9 +227,19 @@ void mqtt_link_stop(void)
 {
     if (!mosq)
         return;
-    mosquitto_disconnect(mosq);
-    mosquitto_loop_stop(mosq, false);
+    atomic_store(&stopping, true);
+    uint64_t one = 1;
+    (void)!write(wake_fd, &one, sizeof one);
+    pthread_join(thread, NULL);
     mosquitto_destroy(mosq);
     mosq = NULL;
+    close(wake_fd);
+    wake_fd = -1;
+    while (queue_head) {
+        outgoing *o = queue_head;
+        queue_head = o->next;
+        free(o);
+    }
+    queue_tail = &queue_head;
     mosquitto_lib_cleanup();
 }

@@ -15,7 +15,6 @@
 #include <arpa/inet.h>
 #include <stdatomic.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -73,7 +72,6 @@ int push_build_message(char *out, size_t outlen, unsigned long id, const char *a
 
 typedef struct {
     char pk[16], dn[40], trace[31];
-    const char *state; /* pushed, offline, upToDate */
     unsigned long id;
 } push_target;
 
@@ -144,9 +142,21 @@ int push_task(const char *task_id, push_counts *counts)
         "   AND a.device_name = m.device_name AND a.app_id = ?2) "
         "FROM group_members m JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
         "WHERE m.group_id = ?1");
+    /* All states in one statement, computed in SQL the same way as below in
+     * C (version_cmp is registered by db.c); re-pushed rows are updated in
+     * place. */
     sqlite3_stmt *record = db_prepare(db,
-        "INSERT OR REPLACE INTO task_devices(task_id, product_key, device_name, state, code, trace_id, updated_at) "
-        "VALUES (?, ?, ?, ?, NULL, ?, ?)");
+        "INSERT INTO task_devices(task_id, product_key, device_name, state, code, trace_id, updated_at) "
+        "SELECT ?1, m.product_key, m.device_name, "
+        "  CASE WHEN d.status != 'online' THEN 'offline' "
+        "       WHEN a.version IS NOT NULL AND version_cmp(a.version, ?3) >= 0 THEN 'upToDate' "
+        "       ELSE 'pushed' END, NULL, NULL, ?4 "
+        "FROM group_members m JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+        "LEFT JOIN device_apps a ON a.product_key = m.product_key AND a.device_name = m.device_name "
+        "  AND a.app_id = ?2 "
+        "WHERE m.group_id = ?5 "
+        "ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, code = NULL, "
+        "trace_id = NULL, updated_at = excluded.updated_at");
     int ok = members && record && db_exec(db, "BEGIN IMMEDIATE") == 0;
     long long now = time(NULL);
     if (ok) {
@@ -156,52 +166,37 @@ int push_task(const char *task_id, push_counts *counts)
     /* First every push goes out, then the states are written: a device's
      * answer needs the database lock we hold until the commit, so it is
      * handled afterwards and always finds its "pushed" row. Publishing first
-     * lets the broker deliver while we write. */
-    push_target *targets = NULL;
-    int n = 0, cap = 0;
+     * lets the broker deliver while we write. (The per-device trace ids are
+     * in the messages only.) */
+    int n = 0;
     while (ok && sqlite3_step(members) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 256;
-            push_target *grown = realloc(targets, (size_t)cap * sizeof *targets);
-            if (!grown) {
-                ok = 0;
-                break;
-            }
-            targets = grown;
+        n++;
+        if (strcmp(db_text(members, 2), "online") != 0) {
+            counts->offline++;
+            continue;
         }
-        push_target *t = &targets[n++];
-        snprintf(t->pk, sizeof t->pk, "%s", db_text(members, 0));
-        snprintf(t->dn, sizeof t->dn, "%s", db_text(members, 1));
         long known[3];
-        t->state = "pushed";
-        if (strcmp(db_text(members, 2), "online") != 0)
-            t->state = "offline", counts->offline++;
-        else if (version_parse(db_text(members, 3), known) && version_compare(known, p.parts) >= 0)
-            t->state = "upToDate", counts->up_to_date++;
-        if (t->state[0] == 'p') {
-            push_trace_id(t->trace);
-            t->id = message_id();
-            counts->pushed++;
-            if (send_one(&p, url, t) < 0)
-                counts->failed_to_send++;
+        if (version_parse(db_text(members, 3), known) && version_compare(known, p.parts) >= 0) {
+            counts->up_to_date++;
+            continue;
         }
+        push_target t;
+        snprintf(t.pk, sizeof t.pk, "%s", db_text(members, 0));
+        snprintf(t.dn, sizeof t.dn, "%s", db_text(members, 1));
+        push_trace_id(t.trace);
+        t.id = message_id();
+        counts->pushed++;
+        if (send_one(&p, url, &t) < 0)
+            counts->failed_to_send++;
     }
-    for (int i = 0; ok && i < n; i++) {
-        const push_target *t = &targets[i];
-        sqlite3_reset(record);
+    if (ok) {
         sqlite3_bind_text(record, 1, task_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(record, 2, t->pk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(record, 3, t->dn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(record, 4, t->state, -1, SQLITE_STATIC);
-        if (t->state[0] == 'p')
-            sqlite3_bind_text(record, 5, t->trace, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(record, 5);
-        sqlite3_bind_int64(record, 6, now);
-        if (sqlite3_step(record) != SQLITE_DONE)
-            ok = 0;
+        sqlite3_bind_text(record, 2, p.app_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(record, 3, p.version, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(record, 4, now);
+        sqlite3_bind_text(record, 5, group, -1, SQLITE_STATIC);
+        ok = sqlite3_step(record) == SQLITE_DONE && sqlite3_changes(db) == n;
     }
-    free(targets);
     if (ok)
         ok = db_change(db, "UPDATE tasks SET pushed_at = strftime('%s','now'), push_count = push_count + 1 "
                            "WHERE task_id = ?", task_id, NULL) == 1;
