@@ -42,6 +42,7 @@ static const option options[] = {
     STR("--broker-password", "HAAS_BROKER_PASSWORD", broker_password, "its password (generated for the managed broker)"),
     STR("--mosquitto", "HAAS_MOSQUITTO", mosquitto, "mosquitto executable of the managed broker (/usr/sbin/mosquitto)"),
     STR("--broker-plugin", "HAAS_BROKER_PLUGIN", broker_plugin, "auth plugin the managed broker loads (haas_auth.so beside haas-emu)"),
+    STR("--web-dir", "HAAS_WEB_DIR", web_dir, "the console's files (web/ beside the build folder)"),
     STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
     STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
     STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),

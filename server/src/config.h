@@ -22,6 +22,7 @@ typedef struct {
     char broker_password[128];/* "" with the managed broker: generated */
     char mosquitto[512];      /* the managed broker's executable */
     char broker_plugin[512];  /* haas_auth.so ("" = next to haas-emu) */
+    char web_dir[512];        /* the console ("" = web/ of the source tree) */
     char oss_key_id[128];
     char oss_key_secret[128]; /* "" = generated once and kept in the db */
     char oss_bucket[64];

@@ -9,6 +9,7 @@
  */
 #include "device_events.h"
 #include "db.h"
+#include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
 #include "push.h"
@@ -89,8 +90,9 @@ static void set_device_app(sqlite3 *db, const char *pk, const char *dn, const ch
     sqlite3_finalize(st);
 }
 
-/* hli_event app.result: the outcome of an upgrade. */
-static void on_result(const char *pk, const char *dn, cJSON *params)
+/* hli_event app.result: the outcome of an upgrade. The task it belongs to
+ * goes to task_id (for the console's log). */
+static void on_result(const char *pk, const char *dn, cJSON *params, char task_id[48])
 {
     cJSON *type = cJSON_GetObjectItemCaseSensitive(params, "eventType");
     cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "eventName");
@@ -115,18 +117,28 @@ static void on_result(const char *pk, const char *dn, cJSON *params)
     sqlite3 *db = db_lock();
     /* The device's row of the newest task that pushed it this version. */
     sqlite3_stmt *st = db_prepare(db,
-        "UPDATE task_devices SET state = ?1, code = ?2, updated_at = strftime('%s','now') "
-        "WHERE rowid = (SELECT td.rowid FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
-        "  WHERE td.product_key = ?3 AND td.device_name = ?4 AND t.app_id = ?5 AND t.version = ?6 "
-        "  ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1)");
+        "SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
+        "WHERE td.product_key = ? AND td.device_name = ? AND t.app_id = ? AND t.version = ? "
+        "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1");
+    sqlite3_int64 row = 0;
+    if (st) {
+        sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, app->valuestring, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, ver->valuestring, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            row = sqlite3_column_int64(st, 0);
+            snprintf(task_id, 48, "%s", db_text(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
     int changed = 0;
+    st = row ? db_prepare(db, "UPDATE task_devices SET state = ?, code = ?, updated_at = strftime('%s','now') "
+                              "WHERE rowid = ?") : NULL;
     if (st) {
         sqlite3_bind_text(st, 1, code == 200 ? "succeeded" : "failed", -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 2, code);
-        sqlite3_bind_text(st, 3, pk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, dn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, app->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, ver->valuestring, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, row);
         if (sqlite3_step(st) == SQLITE_DONE)
             changed = sqlite3_changes(db);
         sqlite3_finalize(st);
@@ -222,8 +234,10 @@ void device_events_handle(const char *topic, const void *payload, int len)
     }
     if (n == 6 && !strcmp(seg[1], "as") && !strcmp(seg[2], "mqtt") && !strcmp(seg[3], "status")) {
         cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
-        if (msg && valid_product_key(seg[4]) && valid_device_name(seg[5]))
+        if (msg && valid_product_key(seg[4]) && valid_device_name(seg[5])) {
             on_status(seg[4], seg[5], msg);
+            live_log("in", "status", seg[4], seg[5], NULL, topic, payload, (size_t)len);
+        }
         cJSON_Delete(msg);
         return;
     }
@@ -232,6 +246,7 @@ void device_events_handle(const char *topic, const void *payload, int len)
     const char *pk = seg[2], *dn = seg[3];
     if (n == 7 && !strcmp(seg[5], "deviceinfo") && !strcmp(seg[6], "update")) {
         on_device_info(pk, dn, payload, len);
+        live_log("in", "deviceinfo", pk, dn, NULL, topic, payload, (size_t)len);
         cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
         if (msg)
             reply(topic, msg);
@@ -243,17 +258,24 @@ void device_events_handle(const char *topic, const void *payload, int len)
     cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
     if (!cJSON_IsObject(msg)) {
         log_msg(LOG_WARN, "%s/%s posted %s that is not a JSON object; ignored", pk, dn, seg[6]);
+        live_log("in", "invalid", pk, dn, NULL, topic, payload, (size_t)len);
         cJSON_Delete(msg);
         return;
     }
     reply(topic, msg);
     cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-    if (cJSON_IsObject(params)) {
-        if (!strcmp(seg[6], "hli_event"))
-            on_result(pk, dn, params);
-        else if (!strcmp(seg[6], "hli_event_upgrade_query"))
+    char task_id[48] = "";
+    const char *kind = "event";
+    if (!strcmp(seg[6], "hli_event")) {
+        kind = "result";
+        if (cJSON_IsObject(params))
+            on_result(pk, dn, params, task_id);
+    } else if (!strcmp(seg[6], "hli_event_upgrade_query")) {
+        kind = "query";
+        if (cJSON_IsObject(params))
             on_query(pk, dn, params);
     }
+    live_log("in", kind, pk, dn, task_id, topic, payload, (size_t)len);
     cJSON_Delete(msg);
 }
 

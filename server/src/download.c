@@ -16,6 +16,7 @@
 #include "log.h"
 #include "routes.h"
 #include "server.h"
+#include "web.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -113,8 +114,11 @@ static int if_range_matches(const char *if_range, const char *etag, const char *
 enum MHD_Result download_package(http_request *r)
 {
     const char *bucket = r->params[0], *object = r->params[1];
-    if (strcmp(bucket, server.cfg.oss_bucket) != 0)
-        return oss_error(r, 404, "NoSuchBucket", "The specified bucket does not exist.");
+    if (strcmp(bucket, server.cfg.oss_bucket) != 0) {
+        int found;
+        enum MHD_Result ret = web_serve(r, r->path + 1, &found); /* a console file in a folder */
+        return found ? ret : oss_error(r, 404, "NoSuchBucket", "The specified bucket does not exist.");
+    }
 
     char resource[400];
     if ((size_t)snprintf(resource, sizeof resource, "/%s/%s", bucket, object) >= sizeof resource)

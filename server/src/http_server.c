@@ -12,6 +12,7 @@
  */
 #include "http_server.h"
 #include "http.h"
+#include "live.h"
 #include "log.h"
 #include "routes.h"
 #include "server.h"
@@ -45,6 +46,8 @@ enum MHD_Result reply_response(http_request *r, unsigned status, struct MHD_Resp
         return MHD_NO;
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
+    if (status < 300 && strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
+        live_changed(); /* a write succeeded: the console refreshes */
     if (server.cfg.verbose)
         log_msg(LOG_INFO, "%s %s -> %u", r->method, r->path, status);
     return ret;

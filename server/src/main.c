@@ -12,6 +12,7 @@
 #include "device_events.h"
 #include "http_server.h"
 #include "ids.h"
+#include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
 #include "server.h"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 server_state server;
 
@@ -91,6 +93,33 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
     return mqtt_link_start(host, port, client_id, cfg->broker_username, cfg->broker_password, &handlers, err, errlen);
 }
 
+/* The console's folder: --web-dir, or web/ of the source tree the binary
+ * was built in (build/haas-emu or build/asan/haas-emu). */
+static void find_web_dir(void)
+{
+    char candidate[700], exe[512];
+    if (server.cfg.web_dir[0]) {
+        if (!realpath(server.cfg.web_dir, server.web_dir))
+            log_msg(LOG_WARN, "--web-dir %s does not exist; no console", server.cfg.web_dir);
+        return;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    *strrchr(exe, '/') = '\0';
+    const char *rel[] = {"../web", "../../web"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        snprintf(candidate, sizeof candidate, "%s/%s/index.html", exe, rel[i]);
+        if (access(candidate, R_OK) == 0) {
+            *strrchr(candidate, '/') = '\0';
+            if (realpath(candidate, server.web_dir))
+                return;
+        }
+    }
+    server.web_dir[0] = '\0';
+}
+
 int main(int argc, char **argv)
 {
     int rc = config_load(&server.cfg, argc, argv);
@@ -128,6 +157,7 @@ int main(int argc, char **argv)
         log_msg(LOG_ERROR, "%s", err);
         return 1;
     }
+    find_web_dir();
     int swept = datadir_sweep(server.packages_dir, server.tmp_dir);
     if (swept)
         log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
@@ -160,5 +190,6 @@ int main(int argc, char **argv)
     mqtt_link_stop();
     broker_stop();
     db_close();
+    live_free();
     return 0;
 }

@@ -7,6 +7,7 @@
  */
 #include "push.h"
 #include "db.h"
+#include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
 #include "server.h"
@@ -111,13 +112,16 @@ static int sign_url(const package_info *p, char *url, size_t len)
     return oss_sign_url(&server.signer, p->object, (long long)time(NULL) + server.cfg.url_ttl, url, len);
 }
 
-/* Publishes one push; 0 or -1. */
-static int send_one(const package_info *p, const char *url, const push_target *t)
+/* Publishes one push of task_id (and logs it for the console); 0 or -1. */
+static int send_one(const package_info *p, const char *url, const push_target *t, const char *task_id)
 {
     char msg[2048], topic[128];
     int len = push_build_message(msg, sizeof msg, t->id, p->app_id, p->version, p->size, p->md5, url, t->trace);
     snprintf(topic, sizeof topic, PUSH_TOPIC_FMT, t->pk, t->dn);
-    return len < 0 || mqtt_link_publish(topic, msg, (size_t)len, 1) < 0 ? -1 : 0;
+    if (len < 0 || mqtt_link_publish(topic, msg, (size_t)len, 1) < 0)
+        return -1;
+    live_log("out", "push", t->pk, t->dn, task_id, topic, msg, (size_t)len);
+    return 0;
 }
 
 int push_task(const char *task_id, push_counts *counts)
@@ -186,7 +190,7 @@ int push_task(const char *task_id, push_counts *counts)
         push_trace_id(t.trace);
         t.id = message_id();
         counts->pushed++;
-        if (send_one(&p, url, &t) < 0)
+        if (send_one(&p, url, &t, task_id) < 0)
             counts->failed_to_send++;
     }
     if (ok) {
@@ -267,7 +271,7 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
     char url[1400];
     if (!due || sign_url(&p, url, sizeof url) < 0)
         return 0;
-    int failed = send_one(&p, url, &t) < 0;
+    int failed = send_one(&p, url, &t, task_id) < 0;
     log_msg(LOG_INFO, "%s/%s asked with %s %s: pushed %s of task %s", pk, dn, app_id, version, p.version, task_id);
     return failed ? -1 : 1;
 }

@@ -7,7 +7,10 @@
 
 static const route table[] = {
     {"GET", "/healthz", BODY_NONE, api_health},
-    {"GET", "/", BODY_NONE, api_root},
+    {"GET", "/", BODY_NONE, web_index},
+    {"GET", "/api/v1", BODY_NONE, api_root},
+    {"GET", "/api/v1/rev", BODY_NONE, api_rev},
+    {"GET", "/api/v1/messages", BODY_NONE, api_messages},
 
     {"POST", "/api/v1/products", BODY_JSON, api_product_create},
     {"GET", "/api/v1/products", BODY_NONE, api_product_list},
@@ -41,7 +44,10 @@ static const route table[] = {
     {"GET", "/api/v1/tasks/{id}", BODY_NONE, api_task_get},
     {"POST", "/api/v1/tasks/{id}/push", BODY_NONE, api_task_push},
 
-    /* Package downloads: /<bucket>/<object>; the handler checks the bucket. */
+    /* The console's files at the top (/app.js), and package downloads at
+     * /<bucket>/<object>; the download handler passes other folders on to
+     * the console's files. */
+    {"GET", "/{file}", BODY_NONE, web_file},
     {"GET", "/{bucket}/{*}", BODY_NONE, download_package},
 };
 

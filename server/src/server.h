@@ -17,6 +17,7 @@ typedef struct {
     char oss_secret[128];    /* the secret signer.key_secret points to */
     char packages_dir[600];  /* <data>/packages: <appId>/<file>.tar.gz */
     char tmp_dir[600];       /* <data>/tmp: uploads in progress */
+    char web_dir[600];       /* the console's files, "" when there is none */
     time_t started;
 } server_state;
 

@@ -116,6 +116,8 @@ class OpenApiTest(EmulatorTest):
             return emu.upload(APP_ID, package_name(v), make_package({}, version=v))
         if path == "/{bucket}/{object}":
             return emu.get(f["download"].path + "?" + f["download"].query)
+        if path in ("/", "/{file}"):  # the console's files are checked in test_live.py
+            return None
         return emu.request(method.upper(), target, body=bodies.get((method, path)))
 
     def test_every_route_is_documented(self):
@@ -135,6 +137,8 @@ class OpenApiTest(EmulatorTest):
                     continue
                 with self.subTest(op="%s %s" % (method.upper(), path)):
                     r = self.call(method, path, self.fixture())
+                    if r is None:
+                        continue
                     documented = op["responses"]
                     self.assertIn(str(r.status), documented, r)
                     self.assertLess(r.status, 300, r)  # the fixtures make every call valid
