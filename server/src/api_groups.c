@@ -53,11 +53,20 @@ enum MHD_Result api_group_create(http_request *r)
         cJSON_Delete(in);
         return reply_error(r, 400, "InvalidName", "name must be 1..64 bytes of text without control characters");
     }
-    char id[32] = "grp-";
+    /* groupId is generated unless given (seeded CI runs need fixed ids). */
+    cJSON *given = cJSON_GetObjectItemCaseSensitive(in, "groupId");
+    if (given && (!cJSON_IsString(given) || !valid_token(given->valuestring))) {
+        cJSON_Delete(in);
+        return reply_error(r, 400, "InvalidGroupId", "groupId must be 1..40 of A-Z a-z 0-9 _ -");
+    }
+    char id[48] = "grp-";
     sqlite3 *db = db_lock();
     cJSON *out = NULL;
-    for (int attempt = 0; attempt < 10 && !out; attempt++) {
-        if (ids_random_hex(id + 4, 12) < 0)
+    int exists = 0;
+    for (int attempt = 0; attempt < 10 && !out && !exists; attempt++) {
+        if (given)
+            snprintf(id, sizeof id, "%s", given->valuestring);
+        else if (ids_random_hex(id + 4, 12) < 0)
             break;
         sqlite3_stmt *st = db_prepare(db, "INSERT OR IGNORE INTO device_groups(group_id, name, created_at) VALUES (?, ?, ?)");
         if (!st)
@@ -71,9 +80,13 @@ enum MHD_Result api_group_create(http_request *r)
             break;
         if (sqlite3_changes(db) == 1)
             out = load_group(db, id);
+        else if (given)
+            exists = 1;
     }
     db_unlock();
     cJSON_Delete(in);
+    if (exists)
+        return reply_error(r, 409, "GroupExists", "group %s already exists", id);
     if (!out)
         return reply_error(r, 500, "StorageError", "cannot store the group");
     return reply_json(r, 201, out);

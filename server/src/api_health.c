@@ -15,9 +15,9 @@ enum MHD_Result api_health(http_request *r)
 {
     int schema = db_schema_version();
     int linked = mqtt_link_connected();
-    int ready = schema > 0 && linked;
+    int ready = schema > 0 && linked && !server.seeding;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "status", ready ? "ok" : "starting");
+    cJSON_AddStringToObject(o, "status", ready ? "ok" : server.seeding ? "seeding" : "starting");
     cJSON_AddStringToObject(o, "broker", linked ? "connected" : "disconnected");
     cJSON_AddStringToObject(o, "brokerMode", server.cfg.broker[0] ? "external" : "managed");
     if (!server.cfg.broker[0]) {

@@ -9,6 +9,9 @@
 #include "ids.h"
 #include "push.h"
 #include "routes.h"
+#include "validate.h"
+
+#include <stdio.h>
 
 #include <string.h>
 #include <time.h>
@@ -104,9 +107,12 @@ enum MHD_Result api_task_create(http_request *r)
     cJSON *app = cJSON_GetObjectItemCaseSensitive(in, "appId");
     cJSON *ver = cJSON_GetObjectItemCaseSensitive(in, "version");
     cJSON *grp = cJSON_GetObjectItemCaseSensitive(in, "groupId");
-    if (!cJSON_IsString(app) || !cJSON_IsString(ver) || !cJSON_IsString(grp)) {
+    cJSON *given = cJSON_GetObjectItemCaseSensitive(in, "taskId"); /* fixed ids for seeded runs */
+    if (!cJSON_IsString(app) || !cJSON_IsString(ver) || !cJSON_IsString(grp) ||
+        (given && (!cJSON_IsString(given) || !valid_token(given->valuestring)))) {
         cJSON_Delete(in);
-        return reply_error(r, 400, "InvalidTask", "appId, version and groupId are required strings");
+        return reply_error(r, 400, "InvalidTask", "appId, version and groupId are required strings "
+                           "(and taskId, when given, 1..40 of A-Z a-z 0-9 _ -)");
     }
     sqlite3 *db = db_lock();
     const char *status = NULL;
@@ -123,9 +129,12 @@ enum MHD_Result api_task_create(http_request *r)
         ret = reply_error(r, 404, "GroupNotFound", "no group %.40s", grp->valuestring);
     else
         status = "ok";
-    char id[32] = "task-";
-    for (int attempt = 0; status && attempt < 10 && !out; attempt++) {
-        if (ids_random_hex(id + 5, 12) < 0)
+    char id[48] = "task-";
+    int exists = 0;
+    for (int attempt = 0; status && attempt < 10 && !out && !exists; attempt++) {
+        if (given)
+            snprintf(id, sizeof id, "%s", given->valuestring);
+        else if (ids_random_hex(id + 5, 12) < 0)
             break;
         sqlite3_stmt *st = db_prepare(db, "INSERT OR IGNORE INTO tasks(task_id, app_id, version, group_id, created_at) "
                                           "VALUES (?, ?, ?, ?, ?)");
@@ -142,11 +151,15 @@ enum MHD_Result api_task_create(http_request *r)
             break;
         if (sqlite3_changes(db) == 1)
             out = load_task(db, id, 1);
+        else if (given)
+            exists = 1;
     }
     db_unlock();
     cJSON_Delete(in);
     if (!status)
         return ret;
+    if (exists)
+        return reply_error(r, 409, "TaskExists", "task %s already exists", id);
     return out ? reply_json(r, 201, out) : reply_error(r, 500, "StorageError", "cannot store the task");
 }
 

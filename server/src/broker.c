@@ -95,6 +95,14 @@ static int write_config(const config *cfg, const char *db_path, const char *user
                "plugin_opt_service_password %s\n",
             cfg->mqtt_port, cfg->bind, cfg->verbose ? "log_type notice\nlog_type information\n" : "",
             plugin, db_path, user, password);
+    /* Real HaaS firmware connects to port 443 in plain TCP: extra listeners
+     * let a Core2 reach this broker unchanged (README, "A real Core2"). */
+    for (const char *p = cfg->mqtt_extra_ports; *p;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        fprintf(f, "listener %ld %s\n", port, cfg->bind);
+        p = *end ? end + 1 : end;
+    }
     /* Started as root, mosquitto would switch to the "mosquitto" user and lose
      * access to the data directory: keep the user we run as. */
     if (pw)

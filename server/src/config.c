@@ -43,6 +43,10 @@ static const option options[] = {
     STR("--mosquitto", "HAAS_MOSQUITTO", mosquitto, "mosquitto executable of the managed broker (/usr/sbin/mosquitto)"),
     STR("--broker-plugin", "HAAS_BROKER_PLUGIN", broker_plugin, "auth plugin the managed broker loads (haas_auth.so beside haas-emu)"),
     STR("--web-dir", "HAAS_WEB_DIR", web_dir, "the console's files (web/ beside the build folder)"),
+    STR("--api-token", "HAAS_API_TOKEN", api_token, "token the management API and console require (generated when bound beyond loopback)"),
+    STR("--mqtt-extra-port", "HAAS_MQTT_EXTRA_PORT", mqtt_extra_ports, "more ports of the managed broker, e.g. 443 (comma-separated)"),
+    STR("--seed", "HAAS_SEED", seed, "JSON file of products, devices, groups, apps, versions, tasks to create at start"),
+    {"--ephemeral", "HAAS_EPHEMERAL", OPT_FLAG, offsetof(config, ephemeral), 0, 0, 1, "keep data in a temporary folder removed at exit"},
     STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
     STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
     STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),
@@ -180,6 +184,16 @@ int config_load(config *cfg, int argc, char **argv)
             return -1;
     }
 
+    for (const char *p = cfg->mqtt_extra_ports; *p;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        if (end == p || port < 1 || port > 65535 || (*end && *end != ',')) {
+            fprintf(stderr, "haas-emu: --mqtt-extra-port '%s' must be ports separated by commas\n",
+                    cfg->mqtt_extra_ports);
+            return -1;
+        }
+        p = *end ? end + 1 : end;
+    }
     if (cfg->broker[0]) {
         const char *colon = strrchr(cfg->broker, ':');
         long port = colon ? strtol(colon + 1, NULL, 10) : 0;

@@ -23,6 +23,10 @@ typedef struct {
     char mosquitto[512];      /* the managed broker's executable */
     char broker_plugin[512];  /* haas_auth.so ("" = next to haas-emu) */
     char web_dir[512];        /* the console ("" = web/ of the source tree) */
+    char api_token[128];      /* required for /api/v1 ("" = generated when bound beyond loopback) */
+    char mqtt_extra_ports[128]; /* more listeners of the managed broker, "443,8883" */
+    char seed[512];           /* JSON file of things to create at start */
+    int ephemeral;            /* data in a temporary folder removed at exit */
     char oss_key_id[128];
     char oss_key_secret[128]; /* "" = generated once and kept in the db */
     char oss_bucket[64];

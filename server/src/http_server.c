@@ -20,10 +20,12 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 static struct MHD_Daemon *daemon_handle;
@@ -201,10 +203,32 @@ static void take_body(http_request *r, const char *data, size_t size)
     r->body[r->body_len] = '\0';
 }
 
+/* Does the request carry the management token (Authorization: Bearer,
+ * X-Api-Token, or ?token=)? */
+static int authorized(http_request *r)
+{
+    const char *given = http_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (given && !strncasecmp(given, "Bearer ", 7))
+        given += 7;
+    else
+        given = http_header(r, "X-Api-Token");
+    if (!given)
+        given = http_query(r, "token");
+    size_t n = strlen(server.api_token);
+    return given && strlen(given) == n && CRYPTO_memcmp(given, server.api_token, n) == 0;
+}
+
 /* First call: match the route and prepare for the body. */
 static void begin_request(http_request *r)
 {
     int path_known;
+    /* Beyond loopback the management API needs the token; device-facing
+     * paths (signed package URLs) and the console's files stay open. */
+    if (server.api_token[0] && !strncmp(r->path, "/api/", 5) && !authorized(r)) {
+        http_fail_later(r, 401, "Unauthorized", "the management API needs the token haas-emu printed at start "
+                        "(Authorization: Bearer <token>)");
+        return;
+    }
     r->route = routes_match(r, r->method, r->path, &path_known);
     if (!r->route) {
         if (path_known)

@@ -15,14 +15,17 @@
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
+#include "seed.h"
 #include "server.h"
 
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +123,48 @@ static void find_web_dir(void)
     server.web_dir[0] = '\0';
 }
 
+/* Is addr a loopback address (where no token is needed)? */
+static int is_loopback(const char *addr)
+{
+    return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost");
+}
+
+/* The management token: --api-token, or a fresh one when the API is
+ * reachable from other machines (printed, so the user can use it). */
+static int choose_api_token(void)
+{
+    config *cfg = &server.cfg;
+    if (cfg->api_token[0]) {
+        snprintf(server.api_token, sizeof server.api_token, "%s", cfg->api_token);
+        return 0;
+    }
+    if (is_loopback(cfg->bind))
+        return 0;
+    if (ids_random_alnum(server.api_token, 24) < 0)
+        return -1;
+    log_msg(LOG_INFO, "the management API and console need this token (beyond loopback): %s", server.api_token);
+    log_msg(LOG_INFO, "  send it as \"Authorization: Bearer %s\", or open the console at /?token=%s",
+            server.api_token, server.api_token);
+    return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* --ephemeral: a temporary data directory, removed at exit. */
+static int make_ephemeral_dir(void)
+{
+    char tmpl[] = "/tmp/haas-emu-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return -1;
+    snprintf(server.cfg.data_dir, sizeof server.cfg.data_dir, "%s", tmpl);
+    log_msg(LOG_INFO, "ephemeral data directory %s (removed at exit)", tmpl);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc = config_load(&server.cfg, argc, argv);
@@ -147,6 +192,10 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     char err[600], db_path[700];
+    if ((cfg->ephemeral && make_ephemeral_dir() < 0) || choose_api_token() < 0) {
+        log_msg(LOG_ERROR, "cannot create a temporary data directory or a token");
+        return 1;
+    }
     if (datadir_prepare(cfg->data_dir, server.packages_dir, sizeof server.packages_dir, server.tmp_dir,
                         sizeof server.tmp_dir, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
@@ -163,6 +212,7 @@ int main(int argc, char **argv)
         log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
 
     server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
+    server.seeding = cfg->seed[0] != '\0';
     if (start_mqtt(db_path, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
         db_close();
@@ -180,16 +230,27 @@ int main(int argc, char **argv)
         char *colon = strrchr(cfg->public_url, ':');
         snprintf(colon, sizeof cfg->public_url - (size_t)(colon - cfg->public_url), ":%d", port);
     }
-    log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,
-            cfg->data_dir, cfg->public_url);
-
     int sig = 0;
-    sigwait(&stop, &sig);
-    log_msg(LOG_INFO, "stopping on signal %d", sig);
+    if (cfg->seed[0]) {
+        const char *host = !strcmp(cfg->bind, "0.0.0.0") ? "127.0.0.1" : !strcmp(cfg->bind, "::") ? "::1" : cfg->bind;
+        if (seed_apply(cfg->seed, host, port, server.api_token, err, sizeof err) < 0) {
+            log_msg(LOG_ERROR, "%s", err);
+            sig = -1;
+        }
+    }
+    server.seeding = 0;
+    if (sig == 0) {
+        log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,
+                cfg->data_dir, cfg->public_url);
+        sigwait(&stop, &sig);
+        log_msg(LOG_INFO, "stopping on signal %d", sig);
+    }
     http_server_stop();
     mqtt_link_stop();
     broker_stop();
     db_close();
     live_free();
-    return 0;
+    if (cfg->ephemeral)
+        nftw(cfg->data_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return sig < 0 ? 1 : 0;
 }

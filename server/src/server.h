@@ -18,6 +18,8 @@ typedef struct {
     char packages_dir[600];  /* <data>/packages: <appId>/<file>.tar.gz */
     char tmp_dir[600];       /* <data>/tmp: uploads in progress */
     char web_dir[600];       /* the console's files, "" when there is none */
+    char api_token[128];     /* "" = the management API is open (loopback) */
+    volatile int seeding;    /* a --seed file is being applied: not ready yet */
     time_t started;
 } server_state;
 

@@ -38,6 +38,17 @@ def asan_runtime(binary):
     return None
 
 
+def emu_env():
+    """The environment haas-emu runs in under test: sanitizer options and,
+    for the sanitizer build, libasan preloaded so that the managed
+    mosquitto can load the sanitizer build of the plugin too."""
+    env = dict(os.environ)
+    env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0", "UBSAN_OPTIONS": "print_stacktrace=1"})
+    if asan_runtime(EMU):
+        env["LD_PRELOAD"] = asan_runtime(EMU)
+    return env
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -93,12 +104,7 @@ class Emulator:
         if fresh and os.path.exists(self.data_dir):
             shutil.rmtree(self.data_dir)
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
-        env = dict(os.environ)
-        env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
-                    "UBSAN_OPTIONS": "print_stacktrace=1"})
-        if asan_runtime(EMU):
-            # The managed mosquitto loads the sanitizer build of the plugin too.
-            env["LD_PRELOAD"] = asan_runtime(EMU)
+        env = emu_env()
         env.update(self.env)
         cmd = [EMU, "--http-port", str(self.port), "--mqtt-port", str(self.mqtt_port), "--data-dir", self.data_dir]
         if self.oss_secret:
