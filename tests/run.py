@@ -5,6 +5,7 @@
      cmocka's own summary lines.
   2. Integration and end-to-end tests: tests/integration/test_*.py
      (unittest), against real processes on loopback.
+  3. Shell end-to-end scripts: tests/e2e/*.sh (exit status 0 passes).
 
 Usage: tests/run.py [NAME...]  runs only suites/modules whose name contains
 one of NAME. Output of every run goes to tests/out/.
@@ -80,15 +81,35 @@ def run_integration(filters):
     return result.testsRun - failed - len(result.skipped), failed
 
 
+def run_scripts(filters):
+    """tests/e2e/*.sh: each script is one test; exit status 0 passes."""
+    passed = failed = 0
+    folder = os.path.join(ROOT, "tests", "e2e")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
+        if not name.endswith(".sh") or not selected(name, filters):
+            continue
+        t0 = time.monotonic()
+        proc = subprocess.run(["sh", os.path.join(folder, name)], cwd=ROOT, capture_output=True, text=True,
+                              timeout=600)
+        ok = proc.returncode == 0
+        passed, failed = passed + ok, failed + (not ok)
+        print("  %-5s e2e/%-62s %.2fs" % ("ok" if ok else "FAIL", name, time.monotonic() - t0), flush=True)
+        if not ok:
+            print((proc.stdout + proc.stderr)[-4000:], flush=True)
+    return passed, failed
+
+
 def main():
     filters = sys.argv[1:]
     # Integration tests load the sanitizer builds unless told otherwise.
     os.environ.setdefault("HAAS_EMU", os.path.join(ROOT, "build", "asan", "haas-emu"))
     os.environ.setdefault("HAAS_AUTH_SO", os.path.join(ROOT, "build", "asan", "haas_auth.so"))
+    os.environ.setdefault("HAAS_DEVICE", os.path.join(ROOT, "build", "asan", "haas-device"))
     os.makedirs(os.path.join(ROOT, "tests", "out"), exist_ok=True)
     up, uf = run_unit(filters)
     ip, if_ = run_integration(filters)
-    passed, failed = up + ip, uf + if_
+    sp, sf = run_scripts(filters)
+    passed, failed = up + ip + sp, uf + if_ + sf
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or passed == 0 else 0)
 
