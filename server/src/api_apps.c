@@ -4,6 +4,7 @@
  * appName and appId follow the console's rules (PROTOCOL.md 4.6) and are
  * each unique. An app with versions cannot be deleted: delete them first.
  */
+#include "api_shared.h"
 #include "db.h"
 #include "routes.h"
 #include "validate.h"
@@ -17,8 +18,9 @@
     "(SELECT v.version FROM versions v WHERE v.app_id = a.app_id " \
     "  ORDER BY v.v_major DESC, v.v_minor DESC, v.v_patch DESC LIMIT 1)"
 
-static cJSON *app_json(sqlite3_stmt *st)
+static cJSON *app_json(sqlite3 *db, sqlite3_stmt *st)
 {
+    (void)db;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "appId", db_text(st, 0));
     cJSON_AddStringToObject(o, "appName", db_text(st, 1));
@@ -38,7 +40,7 @@ static cJSON *load_app(sqlite3 *db, const char *id)
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? app_json(st) : NULL;
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? app_json(db, st) : NULL;
     sqlite3_finalize(st);
     return o;
 }
@@ -87,23 +89,8 @@ enum MHD_Result api_app_create(http_request *r)
 
 enum MHD_Result api_app_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
-    sqlite3 *db = db_lock();
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " APP_COLUMNS " FROM apps a ORDER BY a.created_at, a.app_id LIMIT ? OFFSET ?");
-    if (st) {
-        sqlite3_bind_int(st, 1, limit);
-        sqlite3_bind_int(st, 2, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, app_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, "SELECT COUNT(*) FROM apps", NULL, NULL);
-    db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    return api_page(r, "SELECT " APP_COLUMNS " FROM apps a ORDER BY a.created_at, a.app_id LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM apps", NULL, NULL, app_json);
 }
 
 enum MHD_Result api_app_get(http_request *r)

@@ -18,8 +18,9 @@
 #define MAX_BATCH 10000
 #define DEVICE_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@.:-"
 
-cJSON *device_json(sqlite3_stmt *st)
+cJSON *device_json(sqlite3 *db, sqlite3_stmt *st)
 {
+    (void)db;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "productKey", db_text(st, 0));
     cJSON_AddStringToObject(o, "deviceName", db_text(st, 1));
@@ -58,7 +59,7 @@ static cJSON *load_device(sqlite3 *db, const char *pk, const char *dn)
         return NULL;
     sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
-    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? device_json(st) : NULL;
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? device_json(db, st) : NULL;
     sqlite3_finalize(st);
     return o;
 }
@@ -189,36 +190,19 @@ enum MHD_Result api_device_create(http_request *r)
 
 enum MHD_Result api_device_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
     const char *pk = r->params[0];
     const char *status = http_query(r, "status");
     if (status && strcmp(status, "online") && strcmp(status, "offline") && strcmp(status, "inactive"))
         return reply_error(r, 400, "InvalidParameter", "status must be online, offline or inactive");
     sqlite3 *db = db_lock();
-    if (db_int(db, "SELECT 1 FROM products WHERE product_key = ?", pk, NULL) != 1) {
-        db_unlock();
-        return reply_error(r, 404, "ProductNotFound", "no product %s", pk);
-    }
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 "
-                                      "AND (?2 IS NULL OR d.status = ?2) ORDER BY d.device_name LIMIT ?3 OFFSET ?4");
-    if (st) {
-        sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
-        if (status)
-            sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 3, limit);
-        sqlite3_bind_int(st, 4, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, device_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, status ? "SELECT COUNT(*) FROM devices WHERE product_key = ? AND status = ?"
-                                      : "SELECT COUNT(*) FROM devices WHERE product_key = ?", pk, status);
+    int exists = db_int(db, "SELECT 1 FROM products WHERE product_key = ?", pk, NULL) == 1;
     db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    if (!exists)
+        return reply_error(r, 404, "ProductNotFound", "no product %s", pk);
+    return api_page(r, "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 "
+                       "AND (?2 IS NULL OR d.status = ?2) ORDER BY d.device_name LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM devices WHERE product_key = ?1 AND (?2 IS NULL OR status = ?2)",
+                    pk, status, device_json);
 }
 
 enum MHD_Result api_device_get(http_request *r)

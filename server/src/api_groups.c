@@ -16,8 +16,9 @@
     "g.group_id, g.name, g.created_at, " \
     "(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.group_id)"
 
-static cJSON *group_json(sqlite3_stmt *st)
+static cJSON *group_json(sqlite3 *db, sqlite3_stmt *st)
 {
+    (void)db;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "groupId", db_text(st, 0));
     cJSON_AddStringToObject(o, "name", db_text(st, 1));
@@ -32,7 +33,7 @@ static cJSON *load_group(sqlite3 *db, const char *id)
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? group_json(st) : NULL;
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? group_json(db, st) : NULL;
     sqlite3_finalize(st);
     return o;
 }
@@ -94,23 +95,8 @@ enum MHD_Result api_group_create(http_request *r)
 
 enum MHD_Result api_group_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
-    sqlite3 *db = db_lock();
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " GROUP_COLUMNS " FROM device_groups g ORDER BY g.created_at, g.group_id LIMIT ? OFFSET ?");
-    if (st) {
-        sqlite3_bind_int(st, 1, limit);
-        sqlite3_bind_int(st, 2, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, group_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, "SELECT COUNT(*) FROM device_groups", NULL, NULL);
-    db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    return api_page(r, "SELECT " GROUP_COLUMNS " FROM device_groups g ORDER BY g.created_at, g.group_id LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM device_groups", NULL, NULL, group_json);
 }
 
 enum MHD_Result api_group_get(http_request *r)
@@ -211,31 +197,16 @@ enum MHD_Result api_group_add_devices(http_request *r)
 
 enum MHD_Result api_group_list_devices(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
     const char *gid = r->params[0];
     sqlite3 *db = db_lock();
-    if (!group_exists(db, gid)) {
-        db_unlock();
-        return reply_error(r, 404, "GroupNotFound", "no group %s", gid);
-    }
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
-                                      "ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                                      "WHERE m.group_id = ? ORDER BY d.product_key, d.device_name LIMIT ? OFFSET ?");
-    if (st) {
-        sqlite3_bind_text(st, 1, gid, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
-        sqlite3_bind_int(st, 3, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, device_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, "SELECT COUNT(*) FROM group_members WHERE group_id = ?", gid, NULL);
+    int exists = group_exists(db, gid);
     db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    if (!exists)
+        return reply_error(r, 404, "GroupNotFound", "no group %s", gid);
+    return api_page(r, "SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
+                       "ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                       "WHERE m.group_id = ?1 ORDER BY d.product_key, d.device_name LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM group_members WHERE group_id = ?1", gid, NULL, device_json);
 }
 
 enum MHD_Result api_group_remove_device(http_request *r)

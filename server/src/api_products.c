@@ -5,6 +5,7 @@
  * linked to the HaaS console (tutorial 2.2-2.3). Deleting a product deletes
  * its devices and their group memberships.
  */
+#include "api_shared.h"
 #include "db.h"
 #include "ids.h"
 #include "routes.h"
@@ -17,8 +18,9 @@
     "p.product_key, p.name, p.created_at, " \
     "(SELECT COUNT(*) FROM devices d WHERE d.product_key = p.product_key)"
 
-static cJSON *product_json(sqlite3_stmt *st)
+static cJSON *product_json(sqlite3 *db, sqlite3_stmt *st)
 {
+    (void)db;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "productKey", db_text(st, 0));
     cJSON_AddStringToObject(o, "name", db_text(st, 1));
@@ -34,7 +36,7 @@ static cJSON *load_product(sqlite3 *db, const char *pk)
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
-    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? product_json(st) : NULL;
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? product_json(db, st) : NULL;
     sqlite3_finalize(st);
     return o;
 }
@@ -92,23 +94,8 @@ enum MHD_Result api_product_create(http_request *r)
 
 enum MHD_Result api_product_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
-    sqlite3 *db = db_lock();
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " PRODUCT_COLUMNS " FROM products p ORDER BY p.created_at, p.product_key LIMIT ? OFFSET ?");
-    if (st) {
-        sqlite3_bind_int(st, 1, limit);
-        sqlite3_bind_int(st, 2, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, product_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, "SELECT COUNT(*) FROM products", NULL, NULL);
-    db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    return api_page(r, "SELECT " PRODUCT_COLUMNS " FROM products p ORDER BY p.created_at, p.product_key LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM products", NULL, NULL, product_json);
 }
 
 enum MHD_Result api_product_get(http_request *r)

@@ -5,6 +5,7 @@
  *
  * The push itself (who gets it, the message) is push.c's job.
  */
+#include "api_shared.h"
 #include "db.h"
 #include "ids.h"
 #include "push.h"
@@ -163,29 +164,15 @@ enum MHD_Result api_task_create(http_request *r)
     return out ? reply_json(r, 201, out) : reply_error(r, 500, "StorageError", "cannot store the task");
 }
 
+/* A task of a list: without its per-device rows. */
+static cJSON *task_summary(sqlite3 *db, sqlite3_stmt *st) { return task_json(db, st, 0); }
+
 enum MHD_Result api_task_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
-    const char *app = http_query(r, "appId");
-    sqlite3 *db = db_lock();
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " TASK_COLUMNS " FROM tasks t WHERE (?1 IS NULL OR t.app_id = ?1) "
-                                      "ORDER BY t.created_at DESC, t.task_id LIMIT ?2 OFFSET ?3");
-    if (st) {
-        if (app)
-            sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
-        sqlite3_bind_int(st, 3, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, task_json(db, st, 0));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, app ? "SELECT COUNT(*) FROM tasks WHERE app_id = ?" : "SELECT COUNT(*) FROM tasks", app, NULL);
-    db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    return api_page(r, "SELECT " TASK_COLUMNS " FROM tasks t WHERE (?1 IS NULL OR t.app_id = ?1) "
+                       "ORDER BY t.created_at DESC, t.task_id LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM tasks WHERE (?1 IS NULL OR app_id = ?1)", http_query(r, "appId"), NULL,
+                    task_summary);
 }
 
 enum MHD_Result api_task_get(http_request *r)

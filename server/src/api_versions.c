@@ -8,6 +8,7 @@
  * rejected upload leaves neither a row nor a file; a crash between rename and
  * commit leaves a file no row names, which start-up removes (datadir.c).
  */
+#include "api_shared.h"
 #include "db.h"
 #include "log.h"
 #include "package_check.h"
@@ -26,8 +27,9 @@
 #define VERSION_COLUMNS "app_id, version, object_key, size, md5, sha256, status, created_at"
 #define VERSION_ORDER "ORDER BY v_major DESC, v_minor DESC, v_patch DESC"
 
-static cJSON *version_json(sqlite3_stmt *st)
+static cJSON *version_json(sqlite3 *db, sqlite3_stmt *st)
 {
+    (void)db;
     cJSON *o = cJSON_CreateObject();
     const char *object = db_text(st, 2);
     const char *slash = strrchr(object, '/');
@@ -54,7 +56,7 @@ static cJSON *load_version(sqlite3 *db, const char *app, const char *version)
         return NULL;
     sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
-    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? version_json(st) : NULL;
+    cJSON *o = sqlite3_step(st) == SQLITE_ROW ? version_json(db, st) : NULL;
     sqlite3_finalize(st);
     return o;
 }
@@ -209,29 +211,14 @@ enum MHD_Result api_version_upload(http_request *r)
 
 enum MHD_Result api_version_list(http_request *r)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
     const char *app = r->params[0];
     sqlite3 *db = db_lock();
-    if (!app_exists(db, app)) {
-        db_unlock();
-        return reply_error(r, 404, "AppNotFound", "no app %s", app);
-    }
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, "SELECT " VERSION_COLUMNS " FROM versions WHERE app_id = ? " VERSION_ORDER " LIMIT ? OFFSET ?");
-    if (st) {
-        sqlite3_bind_text(st, 1, app, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, limit);
-        sqlite3_bind_int(st, 3, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, version_json(st));
-        sqlite3_finalize(st);
-    }
-    int64_t total = db_int(db, "SELECT COUNT(*) FROM versions WHERE app_id = ?", app, NULL);
+    int exists = app_exists(db, app);
     db_unlock();
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    if (!exists)
+        return reply_error(r, 404, "AppNotFound", "no app %s", app);
+    return api_page(r, "SELECT " VERSION_COLUMNS " FROM versions WHERE app_id = ?1 " VERSION_ORDER " LIMIT ?3 OFFSET ?4",
+                    "SELECT COUNT(*) FROM versions WHERE app_id = ?1", app, NULL, version_json);
 }
 
 /* Answers 404 for a missing app or version; returns 1 when it did. */

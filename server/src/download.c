@@ -158,7 +158,7 @@ enum MHD_Result download_package(http_request *r)
 
     char etag[48], last_modified[64];
     snprintf(etag, sizeof etag, "\"");
-    for (int i = 0; md5[i] && i < 32; i++)
+    for (int i = 0; i < 32 && md5[i]; i++)
         etag[1 + i] = (char)toupper((unsigned char)md5[i]), etag[2 + i] = '\0';
     strncat(etag, "\"", sizeof etag - strlen(etag) - 1);
     http_date((time_t)created, last_modified, sizeof last_modified);
