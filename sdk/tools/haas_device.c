@@ -316,9 +316,12 @@ static int run_fleet(void)
             continue;
         if (fleet_size == cap) {
             cap = cap ? cap * 2 : 64;
-            fleet = realloc(fleet, (size_t)cap * sizeof *fleet);
-            if (!fleet)
+            device *grown = realloc(fleet, (size_t)cap * sizeof *fleet);
+            if (!grown) {
+                fclose(f);
                 return 2;
+            }
+            fleet = grown;
         }
         device *d = &fleet[fleet_size++];
         memset(d, 0, sizeof *d);
