@@ -214,8 +214,8 @@ static int connect_now(haas_upgrade *u)
     emit(u, HAAS_EV_CONNECTED, u->app_version, 0, 0, 0, NULL);
     if (u->journal.state == JOURNAL_REPORT)
         send_result(u); /* followed by the query */
-    else
-        send_query(u);
+    else if (u->state != HAAS_CONFIRMING)
+        send_query(u); /* an unconfirmed app is reported once it is confirmed */
     return 0;
 }
 

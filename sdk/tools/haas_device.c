@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -287,17 +288,50 @@ static int device_step(device *d, uint32_t budget_ms)
 static device *fleet;
 static int fleet_size;
 
+/* Drives every opt.threads-th device. It waits on all their MQTT sockets
+ * with one poll() and drives the devices with something to read, something
+ * queued, an upgrade in progress, or no connection; every device is also
+ * driven once a second (keepalive, reconnects). An idle fleet thus sleeps. */
 static void *fleet_worker(void *arg)
 {
     long w = (long)arg;
-    int active = 1;
+    int mine = 0;
+    for (int i = (int)w; i < fleet_size; i += opt.threads)
+        mine++;
+    struct pollfd *fds = calloc((size_t)mine, sizeof *fds);
+    double *last = calloc((size_t)mine, sizeof *last);
+    int active = fds && last;
     while (!stop_requested && active) {
+        int k = 0, busy = 0;
+        for (int i = (int)w; i < fleet_size; i += opt.threads, k++) {
+            device *d = &fleet[i];
+            fds[k].fd = haas_posix_port_mqtt_socket(d->pp);
+            fds[k].events = POLLIN;
+            fds[k].revents = 0;
+            busy |= d->up.state != HAAS_IDLE || d->confirming || fds[k].fd < 0 ||
+                    haas_posix_port_mqtt_pending(d->pp);
+        }
+        poll(fds, (nfds_t)mine, busy ? 0 : 50);
+        double now = now_s();
         active = 0;
-        for (int i = (int)w; i < fleet_size; i += opt.threads)
-            if (!device_step(&fleet[i], 0))
+        k = 0;
+        for (int i = (int)w; i < fleet_size; i += opt.threads, k++) {
+            device *d = &fleet[i];
+            int due = fds[k].revents || fds[k].fd < 0 || d->up.state != HAAS_IDLE || d->confirming ||
+                      haas_posix_port_mqtt_pending(d->pp) || now - last[k] >= 1.0;
+            if (due) {
+                last[k] = now;
+                if (!device_step(d, 0))
+                    active = 1;
+            } else {
                 active = 1;
-        usleep(1000);
+            }
+        }
+        if (busy && !active)
+            break;
     }
+    free(fds);
+    free(last);
     return NULL;
 }
 

@@ -10,7 +10,29 @@
 #include <string.h>
 
 static sqlite3 *handle;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t lock;
+static pthread_once_t lock_once = PTHREAD_ONCE_INIT;
+
+/* Recursive: a batch (db_batch_begin) holds the lock while the handlers it
+ * runs take it again for each statement. */
+static void init_lock(void)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+}
+
+/* Prepared statements kept for reuse, keyed by the address of their SQL
+ * text (callers pass string literals). Parsing a statement costs more than
+ * running most of ours; the hot paths (device messages, pushes, db_int,
+ * db_change) use the cache. Guarded by the database lock. */
+#define STMT_CACHE_SIZE 64
+static struct {
+    const char *sql;
+    sqlite3_stmt *st;
+} stmt_cache[STMT_CACHE_SIZE];
 
 int db_exec(sqlite3 *db, const char *sql)
 {
@@ -127,6 +149,11 @@ int db_open(const char *path, char *err, size_t errlen)
 
 void db_close(void)
 {
+    for (int i = 0; i < STMT_CACHE_SIZE; i++) {
+        sqlite3_finalize(stmt_cache[i].st);
+        stmt_cache[i].sql = NULL;
+        stmt_cache[i].st = NULL;
+    }
     if (handle) {
         sqlite3_close_v2(handle);
         handle = NULL;
@@ -135,6 +162,7 @@ void db_close(void)
 
 sqlite3 *db_lock(void)
 {
+    pthread_once(&lock_once, init_lock);
     pthread_mutex_lock(&lock);
     return handle;
 }
@@ -176,9 +204,56 @@ const char *db_text(sqlite3_stmt *st, int col)
     return t ? (const char *)t : "";
 }
 
+sqlite3_stmt *db_cached(sqlite3 *db, const char *sql)
+{
+    int free_slot = -1;
+    for (int i = 0; i < STMT_CACHE_SIZE; i++) {
+        if (stmt_cache[i].sql == sql)
+            return stmt_cache[i].st;
+        if (!stmt_cache[i].sql && free_slot < 0)
+            free_slot = i;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_msg(LOG_ERROR, "sqlite prepare: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+        return NULL;
+    }
+    if (free_slot >= 0) {
+        stmt_cache[free_slot].sql = sql;
+        stmt_cache[free_slot].st = st;
+    }
+    return st;
+}
+
+void db_done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < STMT_CACHE_SIZE; i++) {
+        if (stmt_cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            return;
+        }
+    }
+    sqlite3_finalize(st); /* the cache was full */
+}
+
+void db_batch_begin(void)
+{
+    sqlite3 *db = db_lock();
+    db_exec(db, "BEGIN");
+}
+
+void db_batch_end(void)
+{
+    db_exec(handle, "COMMIT");
+    db_unlock();
+}
+
 int64_t db_int(sqlite3 *db, const char *sql, const char *p1, const char *p2)
 {
-    sqlite3_stmt *st = db_prepare(db, sql);
+    sqlite3_stmt *st = db_cached(db, sql);
     if (!st)
         return -1;
     if (p1)
@@ -186,13 +261,13 @@ int64_t db_int(sqlite3 *db, const char *sql, const char *p1, const char *p2)
     if (p2)
         sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
     int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    sqlite3_finalize(st);
+    db_done(st);
     return v;
 }
 
 int db_change(sqlite3 *db, const char *sql, const char *p1, const char *p2)
 {
-    sqlite3_stmt *st = db_prepare(db, sql);
+    sqlite3_stmt *st = db_cached(db, sql);
     if (!st)
         return -1;
     if (p1)
@@ -200,7 +275,7 @@ int db_change(sqlite3 *db, const char *sql, const char *p1, const char *p2)
     if (p2)
         sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    db_done(st);
     if (rc != SQLITE_DONE) {
         log_msg(LOG_ERROR, "sqlite: %s (in: %.60s)", sqlite3_errmsg(db), sql);
         return -1;

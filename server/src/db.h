@@ -65,8 +65,27 @@ int db_schema_version(void);
 /* Column text, or "" when NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
 
-/* Runs a one-row, one-integer query with up to two text parameters (NULL =
- * unused); returns the integer, or -1 when there is no row or on error. */
+/*
+ * Like db_prepare, but the statement is kept and reused: sql must be a
+ * string literal (it is the cache key), and the caller ends with
+ * db_done(st), never sqlite3_finalize. The caller holds the lock.
+ */
+sqlite3_stmt *db_cached(sqlite3 *db, const char *sql);
+
+/* Ends a use of a db_cached statement (reset, bindings cleared). */
+void db_done(sqlite3_stmt *st);
+
+/*
+ * Runs the work between begin and end as one transaction under the lock
+ * (the lock is recursive, so code inside may take it again): many small
+ * writes, one commit. Used by the MQTT link for each batch of messages.
+ */
+void db_batch_begin(void);
+void db_batch_end(void);
+
+/* Runs a one-row, one-integer query (a string literal: it is cached) with
+ * up to two text parameters (NULL = unused); returns the integer, or -1 when
+ * there is no row or on error. */
 int64_t db_int(sqlite3 *db, const char *sql, const char *p1, const char *p2);
 
 /* Runs a statement with up to two text parameters (NULL = unused); returns

@@ -57,7 +57,7 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
     int online = !strcmp(status->valuestring, "online");
     long long at = cJSON_IsNumber(time_ms) ? (long long)(time_ms->valuedouble / 1000) : (long long)time(NULL);
     sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_prepare(db, online
+    sqlite3_stmt *st = db_cached(db, online
         ? "UPDATE devices SET status = 'online', last_online_at = ?1, ip = ?2 WHERE product_key = ?3 AND device_name = ?4"
         : "UPDATE devices SET status = 'offline' WHERE product_key = ?3 AND device_name = ?4");
     if (st) {
@@ -69,7 +69,7 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
         sqlite3_bind_text(st, 3, pk, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 4, dn, -1, SQLITE_STATIC);
         sqlite3_step(st);
-        sqlite3_finalize(st);
+        db_done(st);
     }
     db_unlock();
 }
@@ -77,7 +77,7 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
 /* Records that the device runs version of app_id (reported or reached). */
 static void set_device_app(sqlite3 *db, const char *pk, const char *dn, const char *app_id, const char *version)
 {
-    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO device_apps(product_key, device_name, app_id, version, updated_at) "
+    sqlite3_stmt *st = db_cached(db, "INSERT OR REPLACE INTO device_apps(product_key, device_name, app_id, version, updated_at) "
                                       "SELECT ?1, ?2, ?3, ?4, strftime('%s','now') WHERE EXISTS "
                                       "(SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2)");
     if (!st)
@@ -87,7 +87,7 @@ static void set_device_app(sqlite3 *db, const char *pk, const char *dn, const ch
     sqlite3_bind_text(st, 3, app_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, version, -1, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    db_done(st);
 }
 
 /* hli_event app.result: the outcome of an upgrade. The task it belongs to
@@ -116,7 +116,7 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
     int code = arg->valueint;
     sqlite3 *db = db_lock();
     /* The device's row of the newest task that pushed it this version. */
-    sqlite3_stmt *st = db_prepare(db,
+    sqlite3_stmt *st = db_cached(db,
         "SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
         "WHERE td.product_key = ? AND td.device_name = ? AND t.app_id = ? AND t.version = ? "
         "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1");
@@ -130,10 +130,10 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
             row = sqlite3_column_int64(st, 0);
             snprintf(task_id, 48, "%s", db_text(st, 1));
         }
-        sqlite3_finalize(st);
+        db_done(st);
     }
     int changed = 0;
-    st = row ? db_prepare(db, "UPDATE task_devices SET state = ?, code = ?, updated_at = strftime('%s','now') "
+    st = row ? db_cached(db, "UPDATE task_devices SET state = ?, code = ?, updated_at = strftime('%s','now') "
                               "WHERE rowid = ?") : NULL;
     if (st) {
         sqlite3_bind_text(st, 1, code == 200 ? "succeeded" : "failed", -1, SQLITE_STATIC);
@@ -141,7 +141,7 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
         sqlite3_bind_int64(st, 3, row);
         if (sqlite3_step(st) == SQLITE_DONE)
             changed = sqlite3_changes(db);
-        sqlite3_finalize(st);
+        db_done(st);
     }
     if (code == 200)
         set_device_app(db, pk, dn, app->valuestring, ver->valuestring);
@@ -158,13 +158,13 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
     cJSON *fw = cJSON_GetObjectItemCaseSensitive(params, "firmwareVersion");
     if (cJSON_IsString(fw) && strlen(fw->valuestring) <= 64) {
         sqlite3 *db = db_lock();
-        sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET firmware_version = ? WHERE product_key = ? AND device_name = ?");
+        sqlite3_stmt *st = db_cached(db, "UPDATE devices SET firmware_version = ? WHERE product_key = ? AND device_name = ?");
         if (st) {
             sqlite3_bind_text(st, 1, fw->valuestring, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
             sqlite3_step(st);
-            sqlite3_finalize(st);
+            db_done(st);
         }
         db_unlock();
     }
@@ -211,7 +211,7 @@ static void on_device_info(const char *pk, const char *dn, const char *payload, 
     if (len > MAX_DEVICE_INFO)
         len = MAX_DEVICE_INFO;
     sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_prepare(db, "UPDATE devices SET device_info = ?, device_info_at = strftime('%s','now') "
+    sqlite3_stmt *st = db_cached(db, "UPDATE devices SET device_info = ?, device_info_at = strftime('%s','now') "
                                       "WHERE product_key = ? AND device_name = ?");
     if (st) {
         /* Stored as text exactly as received (bytes, not re-encoded). */
@@ -219,7 +219,7 @@ static void on_device_info(const char *pk, const char *dn, const char *payload, 
         sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
         sqlite3_step(st);
-        sqlite3_finalize(st);
+        db_done(st);
     }
     db_unlock();
 }

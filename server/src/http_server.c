@@ -311,7 +311,9 @@ int http_server_start(const char *bind, int port, int threads, char *err, size_t
                                      MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                                      MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+                                     /* idle keep-alive connections go after 30 s: a fleet
+                                      * of devices must not pin memory for minutes */
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
                                      MHD_OPTION_END);
     freeaddrinfo(ai);

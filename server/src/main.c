@@ -61,7 +61,8 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
     config *cfg = &server.cfg;
     char host[256];
     int port;
-    static const mqtt_link_handlers handlers = {device_events_handle, device_events_session_lost};
+    static const mqtt_link_handlers handlers = {device_events_handle, device_events_session_lost, db_batch_begin,
+                                                db_batch_end};
     if (cfg->broker[0]) {
         snprintf(host, sizeof host, "%s", cfg->broker);
         char *colon = strrchr(host, ':');

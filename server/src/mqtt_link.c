@@ -146,8 +146,20 @@ static void *run(void *arg)
             drain_queue();
         }
         int rc = MOSQ_ERR_SUCCESS;
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
-            rc = mosquitto_loop_read(mosq, 1);
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            /* Everything already waiting on the socket (up to a bound) is
+             * one batch: libmosquitto reads a packet or so per call. */
+            if (handlers.on_batch_begin)
+                handlers.on_batch_begin();
+            for (int i = 0; i < 512 && rc == MOSQ_ERR_SUCCESS; i++) {
+                rc = mosquitto_loop_read(mosq, 1);
+                struct pollfd more = {mosquitto_socket(mosq), POLLIN, 0};
+                if (rc != MOSQ_ERR_SUCCESS || more.fd < 0 || poll(&more, 1, 0) <= 0)
+                    break;
+            }
+            if (handlers.on_batch_end)
+                handlers.on_batch_end();
+        }
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq))
             rc = mosquitto_loop_write(mosq, 1);
         if (rc == MOSQ_ERR_SUCCESS)

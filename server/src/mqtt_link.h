@@ -21,6 +21,10 @@ typedef struct {
     /* The broker had no session for us: we may have missed messages. Runs on
      * the link thread before the subscriptions are made again. */
     void (*on_session_lost)(void);
+    /* Around each batch of messages read in one go (optional): lets the
+     * handlers share one database transaction. */
+    void (*on_batch_begin)(void);
+    void (*on_batch_end)(void);
 } mqtt_link_handlers;
 
 /*

@@ -85,7 +85,7 @@ typedef struct {
 /* Reads the task's package; 0, or -1 when the task or version is gone. */
 static int load_package(sqlite3 *db, const char *task_id, package_info *p, char *group, size_t glen)
 {
-    sqlite3_stmt *st = db_prepare(db, "SELECT t.app_id, t.version, t.group_id, v.object_key, v.size, v.md5 "
+    sqlite3_stmt *st = db_cached(db, "SELECT t.app_id, t.version, t.group_id, v.object_key, v.size, v.md5 "
                                       "FROM tasks t JOIN versions v ON v.app_id = t.app_id AND v.version = t.version "
                                       "WHERE t.task_id = ?");
     int found = 0;
@@ -101,7 +101,7 @@ static int load_package(sqlite3 *db, const char *task_id, package_info *p, char 
             snprintf(p->md5, sizeof p->md5, "%s", db_text(st, 5));
             found = version_parse(p->version, p->parts);
         }
-        sqlite3_finalize(st);
+        db_done(st);
     }
     return found ? 0 : -1;
 }
@@ -229,7 +229,7 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
     sqlite3 *db = db_lock();
     /* The newest version offered to this device by a pushed task of one of
      * its groups, unless the device already finished that task. */
-    sqlite3_stmt *st = db_prepare(db,
+    sqlite3_stmt *st = db_cached(db,
         "SELECT t.task_id FROM tasks t "
         "JOIN versions v ON v.app_id = t.app_id AND v.version = t.version "
         "JOIN group_members m ON m.group_id = t.group_id AND m.product_key = ?1 AND m.device_name = ?2 "
@@ -244,7 +244,7 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
         sqlite3_bind_text(st, 3, app_id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW)
             snprintf(task_id, sizeof task_id, "%s", db_text(st, 0));
-        sqlite3_finalize(st);
+        db_done(st);
     }
     package_info p;
     int due = task_id[0] && load_package(db, task_id, &p, NULL, 0) == 0 && version_compare(p.parts, reported) > 0;
@@ -254,7 +254,7 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
         snprintf(t.dn, sizeof t.dn, "%s", dn);
         push_trace_id(t.trace);
         t.id = message_id();
-        sqlite3_stmt *rec = db_prepare(db,
+        sqlite3_stmt *rec = db_cached(db,
             "INSERT OR REPLACE INTO task_devices(task_id, product_key, device_name, state, code, trace_id, updated_at) "
             "VALUES (?, ?, ?, 'pushed', NULL, ?, strftime('%s','now'))");
         due = rec != NULL;
@@ -264,7 +264,7 @@ int push_on_query(const char *pk, const char *dn, const char *app_id, const char
             sqlite3_bind_text(rec, 3, dn, -1, SQLITE_STATIC);
             sqlite3_bind_text(rec, 4, t.trace, -1, SQLITE_STATIC);
             due = sqlite3_step(rec) == SQLITE_DONE;
-            sqlite3_finalize(rec);
+            db_done(rec);
         }
     }
     db_unlock();

@@ -147,4 +147,16 @@ int haas_posix_port_reboot_requested(haas_posix_port *p);
  */
 void haas_posix_port_free(haas_posix_port *p);
 
+/*
+ * The MQTT connection's socket, or -1 when not connected: a program that
+ * runs many devices (haas-device --fleet) waits on all of them with one
+ * poll() and drives only those with something to read.
+ */
+int haas_posix_port_mqtt_socket(haas_posix_port *p);
+
+/* 1 when messages are queued for the next mqtt_poll (they arrived while the
+ * port waited for something else): drive the device even if its socket is
+ * quiet. */
+int haas_posix_port_mqtt_pending(haas_posix_port *p);
+
 #endif

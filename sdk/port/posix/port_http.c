@@ -165,7 +165,7 @@ static int h_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn sink,
         if (!p->curl)
             return HAAS_PORT_ERR;
     } else {
-        curl_easy_reset(p->curl); /* keeps the live connection */
+        curl_easy_reset(p->curl);
     }
     CURL *c = p->curl;
     char shown[256];
@@ -184,6 +184,10 @@ static int h_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn sink,
     SET(CURLOPT_PROTOCOLS_STR, "http,https");
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_NOSIGNAL, 1L);
+    /* A device fetches one package now and then: close the connection after
+     * each transfer instead of holding a server connection open for nothing
+     * (a resume after a cut opens a new one anyway). */
+    SET(CURLOPT_FORBID_REUSE, 1L);
     SET(CURLOPT_CONNECTTIMEOUT_MS, HTTP_CONNECT_TIMEOUT_MS);
     SET(CURLOPT_LOW_SPEED_LIMIT, HTTP_LOW_SPEED_BYTES);
     SET(CURLOPT_LOW_SPEED_TIME, HTTP_LOW_SPEED_SECS);

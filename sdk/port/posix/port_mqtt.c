@@ -491,3 +491,13 @@ void port_mqtt_fill(haas_port *out)
     out->mqtt_poll = m_poll;
     out->mqtt_disconnect = m_disconnect;
 }
+
+int haas_posix_port_mqtt_socket(haas_posix_port *p)
+{
+    return p && p->mqtt.mosq && p->mqtt.connected ? mosquitto_socket(p->mqtt.mosq) : -1;
+}
+
+int haas_posix_port_mqtt_pending(haas_posix_port *p)
+{
+    return p && p->mqtt.head != NULL;
+}
