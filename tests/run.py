@@ -6,12 +6,14 @@
   2. Integration and end-to-end tests: tests/integration/test_*.py
      (unittest), against real processes on loopback.
   3. Shell end-to-end scripts: tests/e2e/*.sh (exit status 0 passes).
+  4. Browser tests of the console: tests/browser (node --test, TAP).
 
 Usage: tests/run.py [NAME...]  runs only suites/modules whose name contains
 one of NAME. Output of every run goes to tests/out/.
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -99,6 +101,41 @@ def run_scripts(filters):
     return passed, failed
 
 
+def run_browser(filters):
+    """tests/browser: the console in Debian's chromium, driven by
+    playwright-core under Node's test runner; its TAP summary is counted."""
+    folder = os.path.join(ROOT, "tests", "browser")
+    if not os.path.isfile(os.path.join(folder, "package.json")) or not selected("browser", filters):
+        return 0, 0
+    if not shutil.which("node") or not shutil.which("npm"):
+        print("  FAIL  browser tests: Node.js 20+ with npm is needed (node, npm not found)", flush=True)
+        return 0, 1
+    installed = os.path.join(folder, "node_modules", ".package-lock.json")
+    lock = os.path.join(folder, "package-lock.json")
+    if not os.path.exists(installed) or os.path.getmtime(installed) < os.path.getmtime(lock):
+        npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=folder, capture_output=True, text=True,
+                             timeout=900)
+        if npm.returncode != 0:
+            print("  FAIL  browser tests: npm ci failed\n" + (npm.stdout + npm.stderr)[-3000:], flush=True)
+            return 0, 1
+    t0 = time.monotonic()
+    proc = subprocess.run(["node", "--test", "--test-reporter=tap"], cwd=folder, capture_output=True, text=True,
+                          timeout=1200)
+    out = proc.stdout + proc.stderr
+    ok = sum(int(n) for n in re.findall(r"^# pass (\d+)$", out, re.M))
+    bad = sum(int(n) for n in re.findall(r"^# fail (\d+)$", out, re.M))
+    if proc.returncode != 0 and bad == 0:
+        bad = 1
+    for verdict, name in re.findall(r"^(not ok|ok) \d+ - (.+)$", out, re.M):
+        print("  %-5s browser/%s" % ("ok" if verdict == "ok" else "FAIL", name), flush=True)
+    print("browser tests: %d passed, %d failed (%.1fs)" % (ok, bad, time.monotonic() - t0), flush=True)
+    if bad:
+        print(out[-6000:], flush=True)
+    with open(os.path.join(ROOT, "tests", "out", "browser-tap.txt"), "w") as f:
+        f.write(out)
+    return ok, bad
+
+
 def main():
     filters = sys.argv[1:]
     # Integration tests load the sanitizer builds unless told otherwise.
@@ -109,7 +146,8 @@ def main():
     up, uf = run_unit(filters)
     ip, if_ = run_integration(filters)
     sp, sf = run_scripts(filters)
-    passed, failed = up + ip + sp, uf + if_ + sf
+    bp, bf = run_browser(filters)
+    passed, failed = up + ip + sp + bp, uf + if_ + sf + bf
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or passed == 0 else 0)
 

@@ -159,7 +159,12 @@ int push_task(const char *task_id, push_counts *counts)
         "LEFT JOIN device_apps a ON a.product_key = m.product_key AND a.device_name = m.device_name "
         "  AND a.app_id = ?2 "
         "WHERE m.group_id = ?5 "
-        "ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, code = NULL, "
+        "ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET "
+        /* a device that already succeeded in this task stays succeeded */
+        "state = CASE WHEN task_devices.state = 'succeeded' AND excluded.state = 'upToDate' "
+        "             THEN 'succeeded' ELSE excluded.state END, "
+        "code = CASE WHEN task_devices.state = 'succeeded' AND excluded.state = 'upToDate' "
+        "            THEN task_devices.code ELSE NULL END, "
         "trace_id = NULL, updated_at = excluded.updated_at");
     int ok = members && record && db_exec(db, "BEGIN IMMEDIATE") == 0;
     long long now = time(NULL);

@@ -216,6 +216,7 @@ class MqttFlowTest(EmulatorTest):
             again = devs[n].wait_push()
             self.assertNotEqual(again["params"]["haasTraceId"], first[n])
         self.assertEqual(self.states(tid)["res-404"], ("pushed", None))
+        self.assertEqual(self.states(tid)["res-ok"], ("succeeded", 200))  # a success stays a success
         self.assertEqual(self.emu.get("/api/v1/tasks/" + tid).json["pushCount"], 2)
         self.assert_no_push(devs["res-ok"], since=1)
 

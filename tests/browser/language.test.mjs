@@ -1,0 +1,38 @@
+// language.test.mjs — Chinese for a zh-CN browser, English after the switch
+// (remembered across reloads), English for an en-US browser.
+import assert from 'node:assert/strict';
+import { browserTest } from './support/harness.mjs';
+import { openBrowser } from './support/browser.mjs';
+
+const navText = (page) => page.getByRole('navigation', { name: /主菜单|Main menu/ }).getByRole('link').allTextContents();
+
+browserTest('language switch', { locale: 'zh-CN' }, async ({ emu, page }) => {
+  await page.goto(`${emu.base}/#/apps`);
+  await page.getByRole('heading', { name: '应用', level: 1 }).waitFor();
+  assert.deepEqual(await navText(page), ['产品', '测试设备分组', '应用升级', '测试任务']);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'zh-CN');
+  await page.getByRole('button', { name: '创建应用' }).waitFor();
+
+  await page.getByRole('button', { name: /Switch to English/ }).click();
+  await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
+  assert.deepEqual(await navText(page), ['Products', 'Test device groups', 'App upgrade', 'Test tasks']);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en-US');
+  await page.getByRole('button', { name: 'Create app' }).waitFor();
+
+  await page.reload();
+  await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor();
+  assert.equal(await page.evaluate(() => localStorage.getItem('haas-emu.lang')), 'en');
+
+  // a browser set to English starts in English and can switch to Chinese
+  const english = await openBrowser('language-switch-en', { locale: 'en-US' });
+  try {
+    await english.page.goto(`${emu.base}/#/products`);
+    await english.page.getByRole('heading', { name: 'Products', level: 1 }).waitFor();
+    assert.deepEqual(await navText(english.page), ['Products', 'Test device groups', 'App upgrade', 'Test tasks']);
+    await english.page.getByRole('button', { name: /Switch to Chinese/ }).click();
+    await english.page.getByRole('heading', { name: '产品', level: 1 }).waitFor();
+    assert.deepEqual(english.errors, []);
+  } finally {
+    await english.close();
+  }
+});

@@ -1,0 +1,47 @@
+// phone-keyboard.test.mjs — the task page on a 390x844 phone: no sideways
+// scrolling, and the push button reached with Tab and pressed with Enter.
+import assert from 'node:assert/strict';
+import { browserTest } from './support/harness.mjs';
+import { makePackage, packageName } from './support/package.mjs';
+import { APP_ID } from './support/device.mjs';
+
+browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width: 390, height: 844 }, isMobile: true }, async ({ emu, page, workDir, shot }) => {
+  const pk = (await emu.api('POST', '/api/v1/products', { name: 'HaaS Core2' })).json.productKey;
+  await emu.api('POST', `/api/v1/products/${pk}/devices`, { deviceName: 'core2-0001' });
+  const gid = (await emu.api('POST', '/api/v1/groups', { name: '测试分组' })).json.groupId;
+  await emu.api('POST', `/api/v1/groups/${gid}/devices`, { devices: [{ productKey: pk, deviceName: 'core2-0001' }] });
+  await emu.api('POST', '/api/v1/apps', { appName: 'python9000', appId: APP_ID });
+  const pkg = makePackage(workDir, '0.0.2');
+  await emu.api('POST', `/api/v1/apps/${APP_ID}/versions?filename=${packageName('0.0.2')}`, pkg.bytes, { 'Content-Type': 'application/gzip' });
+  const task = await emu.api('POST', '/api/v1/tasks', { appId: APP_ID, version: '0.0.2', groupId: gid });
+  assert.equal(task.status, 201, task.text);
+
+  await page.goto(`${emu.base}/#/tasks/${task.json.taskId}`);
+  await page.locator(`tr[data-row="${pk}/core2-0001"] [data-state="pending"]`).waitFor();
+  const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok((await overflow()) <= 0, `page is ${await overflow()} px wider than the phone`);
+
+  // Tab from the top of the page to the push button, then Enter.
+  let found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = await page.evaluate(() => document.activeElement && document.activeElement.textContent.trim() === '推送');
+  }
+  assert.ok(found, 'the push button is reachable with Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.notEqual(outline, 'none', 'focus is visible');
+  await page.keyboard.press('Enter');
+  await page.getByText('已推送 0 台，离线 1 台，已是最新 0 台').waitFor();
+  await page.locator(`tr[data-row="${pk}/core2-0001"] [data-state="offline"]`).waitFor();
+  await page.getByRole('button', { name: '重新推送' }).waitFor();
+  assert.ok((await overflow()) <= 0, `page is ${await overflow()} px wider than the phone after the push`);
+  await shot('task');
+
+  // the other screens fit too
+  for (const hash of ['#/products', `#/products/${pk}`, `#/apps/${APP_ID}`, `#/groups/${gid}`, '#/tasks']) {
+    await page.goto(`${emu.base}/${hash}`);
+    await page.locator('.list').first().waitFor();
+    await page.locator('tbody tr').first().waitFor();
+    assert.ok((await overflow()) <= 0, `${hash} is ${await overflow()} px wider than the phone`);
+  }
+});

@@ -1,0 +1,46 @@
+// live.js — live updates: polls GET /api/v1/rev about once a second and
+// calls the listener when the counter moved (every API write and device
+// message moves it). Also shows whether the emulator answers.
+import { api } from './api.js';
+import { t } from './i18n.js';
+
+let lastRev = null;
+let connected = null;
+let listener = () => {};
+let indicator = null;
+
+function show() {
+  if (!indicator) return;
+  indicator.className = `live ${connected ? 'live-on' : connected === false ? 'live-off' : ''}`;
+  indicator.textContent = connected === false ? t('live.off') : t('live.on');
+  indicator.title = connected === false ? t('live.offHint') : t('live.onHint');
+}
+
+async function tick() {
+  let wait = 1000;
+  try {
+    const { rev } = await api.get('/rev');
+    const wasDown = connected === false;
+    connected = true;
+    if ((lastRev !== null && rev !== lastRev) || wasDown) listener(rev);
+    lastRev = rev;
+  } catch {
+    connected = false;
+    wait = 3000;
+  }
+  show();
+  if (document.hidden) wait = Math.max(wait, 5000);
+  setTimeout(tick, wait);
+}
+
+export function startLive(el, onChange) {
+  indicator = el;
+  listener = onChange;
+  show();
+  tick();
+}
+
+// Redraws the indicator in the current language.
+export function redrawLive() {
+  show();
+}

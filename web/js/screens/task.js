@@ -1,0 +1,145 @@
+// screens/task.js — one test task (推送升级): push and re-push, live
+// per-device states with counts and a progress bar, failure codes in
+// words, and the live log of the task's MQTT messages.
+import { api, enc } from '../api.js';
+import { h, fmtTime, renderIfChanged } from '../dom.js';
+import { t } from '../i18n.js';
+import { alertArea } from '../forms.js';
+import { showError } from '../errors.js';
+import { table } from '../table.js';
+import { pageHeader, section, statusBadge, stateBadge, details, codeText } from '../layout.js';
+import { messageLog } from '../msglog.js';
+
+const STATES = ['succeeded', 'failed', 'upToDate', 'pushed', 'offline', 'pending'];
+const DONE = ['succeeded', 'failed', 'upToDate'];
+
+function progressView(c) {
+  const total = c.total || 0;
+  const done = DONE.reduce((n, s) => n + (c[s] || 0), 0);
+  const pct = (n) => (total ? `${(n / total) * 100}%` : '0');
+  return h(
+    'div',
+    { class: 'task-progress' },
+    h(
+      'ul',
+      { class: 'counts', 'aria-label': t('tasks.counts') },
+      h('li', { class: 'count count-total' }, h('span', { class: 'count-n', dataset: { count: 'total' } }, String(total)), h('span', { class: 'count-label' }, t('tasks.totalLabel'))),
+      STATES.map((s) =>
+        h('li', { class: `count count-${s}` }, h('span', { class: 'count-n', dataset: { count: s } }, String(c[s] || 0)), h('span', { class: 'count-label' }, t(`state.${s}`))),
+      ),
+    ),
+    h(
+      'div',
+      { class: 'progress-row' },
+      h(
+        'div',
+        { class: 'bar', role: 'progressbar', 'aria-label': t('tasks.progress'), 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': done, 'aria-valuetext': `${done}/${total}` },
+        DONE.concat(['pushed']).map((s) => h('span', { class: `bar-seg seg-${s}`, style: `width:${pct(c[s] || 0)}` })),
+      ),
+      h('span', { class: 'progress-label' }, t('tasks.done'), ' ', h('strong', { class: 'progress-count' }, `${done}/${total}`)),
+    ),
+  );
+}
+
+export function mount(main, [taskId]) {
+  const path = `/tasks/${enc(taskId)}`;
+  const head = h('div');
+  const loadErr = alertArea();
+  const subtitle = h('p', { class: 'subtitle' });
+  const info = h('div');
+  const pushBtn = h('button', { type: 'button', class: 'btn btn-primary btn-push', disabled: true }, t('tasks.push'));
+  const pushResult = h('p', { class: 'push-result', role: 'status' });
+  const pushErr = alertArea();
+  const progress = h('div');
+  const devices = h('div', { class: 'list' });
+  const log = messageLog(`taskId=${enc(taskId)}`);
+  const legend = h(
+    'dl',
+    { class: 'legend' },
+    [404, 405].map((code) => h('div', null, h('dt', null, codeText(code)), h('dd', null, t(`code.${code}.long`)))),
+  );
+
+  let pushing = false;
+  pushBtn.addEventListener('click', async () => {
+    if (pushing) return;
+    pushing = true;
+    pushBtn.disabled = true;
+    showError(pushErr, null);
+    try {
+      const r = await api.post(`${path}/push`);
+      const text = t('tasks.pushResult', { pushed: r.pushed, offline: r.offline, upToDate: r.upToDate }) + (r.notSent ? ` ${t('tasks.notSent', { n: r.notSent })}` : '');
+      pushResult.textContent = text;
+      await refresh();
+    } catch (e) {
+      showError(pushErr, e);
+    } finally {
+      pushing = false;
+      pushBtn.disabled = false;
+    }
+  });
+
+  main.append(
+    head,
+    subtitle,
+    loadErr,
+    section(t('tasks.pushTitle'), h('p', { class: 'hint' }, t('tasks.pushHint')), h('div', { class: 'form-actions' }, pushBtn), pushResult, pushErr, progress),
+    section(t('tasks.devices'), devices, legend),
+    section(t('msg.title'), log.el),
+    info,
+  );
+
+  async function refresh() {
+    let task;
+    try {
+      task = await api.get(path);
+      showError(loadErr, null);
+    } catch (e) {
+      showError(loadErr, e);
+      return;
+    }
+    renderIfChanged(head, [task.appName, task.version], () =>
+      pageHeader(t('tasks.titleOf', { app: task.appName, version: task.version }), [
+        { href: '#/tasks', label: t('tasks.title') },
+        { href: `#/apps/${enc(task.appId)}`, label: task.appName },
+      ]),
+    );
+    renderIfChanged(subtitle, [task.groupId, task.groupName], () => [
+      `${t('tasks.group')}: `,
+      h('a', { href: `#/groups/${enc(task.groupId)}` }, task.groupName),
+    ]);
+    pushBtn.textContent = task.pushCount ? t('tasks.repush') : t('tasks.push');
+    pushBtn.disabled = pushing;
+    renderIfChanged(info, task, (k) =>
+      section(
+        t('tasks.info'),
+        details([
+          [t('tasks.task'), h('code', { class: 'mono' }, k.taskId)],
+          [t('tasks.app'), h('a', { href: `#/apps/${enc(k.appId)}` }, `${k.appName} (${k.appId})`)],
+          [t('versions.version'), h('code', { class: 'mono' }, k.version)],
+          [t('tasks.group'), h('a', { href: `#/groups/${enc(k.groupId)}` }, k.groupName)],
+          [t('common.createdAt'), fmtTime(k.createdAt)],
+          [t('tasks.pushedAt'), fmtTime(k.pushedAt)],
+          [t('tasks.pushCount'), String(k.pushCount)],
+        ]),
+      ),
+    );
+    renderIfChanged(progress, task.counts, progressView);
+    renderIfChanged(devices, task.devices || [], (items) =>
+      table(
+        [
+          { label: 'DeviceName', class: 'mono', cell: (d) => h('a', { href: `#/products/${enc(d.productKey)}/devices/${enc(d.deviceName)}` }, d.deviceName) },
+          { label: 'ProductKey', class: 'mono', cell: (d) => d.productKey },
+          { label: t('devices.status'), cell: (d) => statusBadge(d.deviceStatus) },
+          { label: t('tasks.state'), cell: (d) => stateBadge(d.state, d.code) },
+          { label: t('tasks.updatedAt'), cell: (d) => fmtTime(d.updatedAt) },
+        ],
+        items,
+        { empty: t('tasks.noDevices'), rowKey: (d) => `${d.productKey}/${d.deviceName}` },
+      ),
+    );
+    await log.poll();
+  }
+
+  refresh();
+  return { refresh };
+}

@@ -1,0 +1,106 @@
+// screens/tasks.js — test tasks (测试任务): the list, and 新建测试任务 by
+// choosing an app, one of its versions and a test device group.
+import { api, enc, getAll } from '../api.js';
+import { h, fmtTime, renderIfChanged, toast } from '../dom.js';
+import { t } from '../i18n.js';
+import { field, alertArea, submitting } from '../forms.js';
+import { showError } from '../errors.js';
+import { table, createPager } from '../table.js';
+import { pageHeader, section } from '../layout.js';
+import { go } from '../router.js';
+
+const SHOWN = ['succeeded', 'failed', 'pushed', 'offline', 'upToDate', 'pending'];
+
+// "成功 1 · 已推送 2 / 3" — the non-zero counts, then the total.
+export function taskCountsText(c) {
+  const parts = SHOWN.filter((s) => c[s]).map((s) => `${t(`state.${s}`)} ${c[s]}`);
+  return `${parts.join(' · ') || '—'} / ${t('tasks.total', { n: c.total })}`;
+}
+
+function options(select, items, placeholder, value, label) {
+  const keep = select.value;
+  select.replaceChildren(h('option', { value: '' }, placeholder), ...items.map((i) => h('option', { value: value(i) }, label(i))));
+  if (items.some((i) => value(i) === keep)) select.value = keep;
+}
+
+export function mount(main) {
+  const appSel = field({ label: t('tasks.app'), name: 'appId', as: 'select' });
+  const verSel = field({ label: t('versions.version'), name: 'version', as: 'select' });
+  const grpSel = field({ label: t('tasks.group'), name: 'groupId', as: 'select', hint: t('tasks.groupHint') });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('tasks.createAndOpen'));
+  const formErr = alertArea();
+  const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('tasks.new') }, h('div', { class: 'form-row' }, appSel.el, verSel.el, grpSel.el), h('div', { class: 'form-actions' }, submit), formErr);
+
+  async function loadChoices() {
+    try {
+      const [apps, groups] = await Promise.all([getAll('/apps', 500), getAll('/groups', 500)]);
+      options(appSel.input, apps, t('tasks.chooseApp'), (a) => a.appId, (a) => `${a.appName} (${a.appId})`);
+      options(grpSel.input, groups, groups.length ? t('tasks.chooseGroup') : t('tasks.noGroups'), (g) => g.groupId, (g) => `${g.name} (${t('groups.nDevices', { n: g.deviceCount })})`);
+      loadVersions();
+    } catch (e) {
+      showError(formErr, e);
+    }
+  }
+
+  async function loadVersions() {
+    const appId = appSel.input.value;
+    if (!appId) {
+      options(verSel.input, [], t('tasks.chooseAppFirst'), () => '', () => '');
+      return;
+    }
+    try {
+      const vs = (await getAll(`/apps/${enc(appId)}/versions`, 500)).filter((v) => v.status !== 'deprecated');
+      options(verSel.input, vs, vs.length ? t('tasks.chooseVersion') : t('versions.none'), (v) => v.version, (v) => v.version);
+    } catch (e) {
+      showError(formErr, e);
+    }
+  }
+  appSel.input.addEventListener('change', loadVersions);
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const body = { appId: appSel.input.value, version: verSel.input.value, groupId: grpSel.input.value };
+    if (!body.appId || !body.version || !body.groupId) {
+      showError(formErr, { message: t('tasks.chooseAll') });
+      return;
+    }
+    const task = await submitting(submit, formErr, () => api.post('/tasks', body));
+    if (task) {
+      toast(t('tasks.created'));
+      go(`#/tasks/${enc(task.taskId)}`);
+    }
+  });
+
+  const listErr = alertArea();
+  const list = h('div', { class: 'list' });
+  const pager = createPager(() => refresh());
+  main.append(pageHeader(t('tasks.title')), section(t('tasks.new'), form), section(t('tasks.list'), listErr, list, pager.el));
+
+  async function refresh() {
+    try {
+      const page = await api.get(`/tasks?${pager.query()}`);
+      showError(listErr, null);
+      pager.update(page.total);
+      renderIfChanged(list, page.items, (items) =>
+        table(
+          [
+            { label: t('tasks.task'), class: 'mono', cell: (k) => h('a', { href: `#/tasks/${enc(k.taskId)}` }, k.taskId) },
+            { label: t('tasks.app'), cell: (k) => h('a', { href: `#/apps/${enc(k.appId)}` }, k.appName) },
+            { label: t('versions.version'), class: 'mono', cell: (k) => k.version },
+            { label: t('tasks.group'), cell: (k) => h('a', { href: `#/groups/${enc(k.groupId)}` }, k.groupName) },
+            { label: t('tasks.counts'), cell: (k) => taskCountsText(k.counts) },
+            { label: t('tasks.pushedAt'), cell: (k) => fmtTime(k.pushedAt) },
+          ],
+          items,
+          { empty: t('tasks.none'), rowKey: (k) => k.taskId },
+        ),
+      );
+    } catch (e) {
+      showError(listErr, e);
+    }
+  }
+
+  loadChoices();
+  refresh();
+  return { refresh };
+}
