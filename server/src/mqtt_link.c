@@ -82,9 +82,18 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
         log_msg(rc ? LOG_WARN : LOG_INFO, "MQTT link disconnected%s", rc ? "; reconnecting" : "");
 }
 
+/* Is a batch open? It opens with the first message of a read, not with the
+ * read itself: acknowledgements of our own pushes must not wait for the
+ * database lock a push in progress holds. */
+static int in_batch;
+
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
     (void)m, (void)obj;
+    if (!in_batch && handlers.on_batch_begin) {
+        handlers.on_batch_begin();
+        in_batch = 1;
+    }
     if (handlers.on_message && msg->topic)
         handlers.on_message(msg->topic, msg->payload, msg->payloadlen);
 }
@@ -149,16 +158,16 @@ static void *run(void *arg)
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             /* Everything already waiting on the socket (up to a bound) is
              * one batch: libmosquitto reads a packet or so per call. */
-            if (handlers.on_batch_begin)
-                handlers.on_batch_begin();
             for (int i = 0; i < 512 && rc == MOSQ_ERR_SUCCESS; i++) {
                 rc = mosquitto_loop_read(mosq, 1);
                 struct pollfd more = {mosquitto_socket(mosq), POLLIN, 0};
                 if (rc != MOSQ_ERR_SUCCESS || more.fd < 0 || poll(&more, 1, 0) <= 0)
                     break;
             }
-            if (handlers.on_batch_end)
+            if (in_batch) {
                 handlers.on_batch_end();
+                in_batch = 0;
+            }
         }
         if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq))
             rc = mosquitto_loop_write(mosq, 1);
