@@ -114,44 +114,35 @@ class MqttFlowTest(EmulatorTest):
         self.wait_device(dn, lambda x: x["status"] == "offline", "offline")
         self.assertEqual(self.device(dn)["lastOnlineAt"], dev["lastOnlineAt"])
 
-    def test_killed_device_goes_offline(self):
-        dn = self.new_device("life-kill")
+    def device_process(self, dn, keepalive=2):
+        """A separate process holding dn's connection (keepalive seconds),
+        returned once the emulator shows the device online."""
         cid, user, pw = credentials(self.pk, dn, self.secrets[dn])
         code = ("import sys, paho.mqtt.client as m\n"
                 "c = m.Client(client_id=sys.argv[2], protocol=m.MQTTv311)\n"
                 "c.username_pw_set(sys.argv[3], sys.argv[4])\n"
-                "c.connect('127.0.0.1', int(sys.argv[1]), 2)\n"
+                "c.connect('127.0.0.1', int(sys.argv[1]), int(sys.argv[5]))\n"
                 "c.loop_forever()\n")
-        child = subprocess.Popen(["/usr/bin/python3", "-c", code, str(self.emu.mqtt_port), cid, user, pw])
-        try:
-            self.wait_device(dn, lambda x: x["status"] == "online", "online")
-            child.send_signal(signal.SIGKILL)
-            child.wait()
-            t_kill = time.monotonic()
-            self.wait_device(dn, lambda x: x["status"] == "offline", "offline")
-            self.assertLess(time.monotonic() - t_kill, 1.0)  # "within a second"
-        finally:
-            if child.poll() is None:
-                child.kill()
+        child = subprocess.Popen(["/usr/bin/python3", "-c", code, str(self.emu.mqtt_port), cid, user, pw,
+                                  str(keepalive)])
+        self.addCleanup(lambda: (child.kill(), child.wait()))
+        self.wait_device(dn, lambda x: x["status"] == "online", "online")
+        return child
+
+    def test_killed_device_goes_offline(self):
+        child = self.device_process(self.new_device("life-kill"))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        t_kill = time.monotonic()
+        self.wait_device("life-kill", lambda x: x["status"] == "offline", "offline")
+        self.assertLess(time.monotonic() - t_kill, 1.0)  # "within a second"
 
     def test_frozen_device_goes_offline_by_keepalive(self):
-        dn = self.new_device("life-frozen")
-        cid, user, pw = credentials(self.pk, dn, self.secrets[dn])
-        code = ("import sys, paho.mqtt.client as m\n"
-                "c = m.Client(client_id=sys.argv[2], protocol=m.MQTTv311)\n"
-                "c.username_pw_set(sys.argv[3], sys.argv[4])\n"
-                "c.connect('127.0.0.1', int(sys.argv[1]), 2)\n"
-                "c.loop_forever()\n")
-        child = subprocess.Popen(["/usr/bin/python3", "-c", code, str(self.emu.mqtt_port), cid, user, pw])
-        try:
-            self.wait_device(dn, lambda x: x["status"] == "online", "online")
-            child.send_signal(signal.SIGSTOP)  # socket stays open; only the keepalive can tell
-            t_stop = time.monotonic()
-            self.wait_device(dn, lambda x: x["status"] == "offline", "offline")
-            self.assertGreaterEqual(time.monotonic() - t_stop, 2.0)
-        finally:
-            child.kill()
-            child.wait()
+        child = self.device_process(self.new_device("life-frozen"))
+        child.send_signal(signal.SIGSTOP)  # the socket stays open; only the keepalive can tell
+        t_stop = time.monotonic()
+        self.wait_device("life-frozen", lambda x: x["status"] == "offline", "offline")
+        self.assertGreaterEqual(time.monotonic() - t_stop, 2.0)
 
     # -- push --
     def test_push_reaches_online_devices_with_the_exact_shape(self):
