@@ -42,7 +42,7 @@ ifneq ($(PORT_SRC),)
 TARGETS += $(BUILD)/haas-device
 endif
 
-.PHONY: all deps test-deps run test bench clean asan unit-tests sdk-cross
+.PHONY: all deps test-deps run test bench clean asan unit-tests sdk-cross fuzz
 all: $(TARGETS)
 
 deps:
@@ -136,6 +136,17 @@ $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR
 
 unit-tests: $(UNIT_TESTS)
 
+# Fuzz targets (libFuzzer, clang), run for a bounded time by tests/run.py.
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input
+$(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/haas_util.c
+$(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) server/src/validate.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/src/validate.c
+fuzz: $(FUZZ_TARGETS)
+
 # Load tools of the benchmarks (not part of `make`).
 $(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
 	@mkdir -p $(dir $@)
@@ -144,7 +155,7 @@ $(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
-test: test-deps all asan unit-tests sdk-cross
+test: test-deps all asan unit-tests sdk-cross fuzz
 	@$(PYTHON) tests/run.py
 
 bench: test-deps all $(BUILD)/bench/mqtt_fleet

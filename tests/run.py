@@ -7,6 +7,7 @@
      (unittest), against real processes on loopback.
   3. Shell end-to-end scripts: tests/e2e/*.sh (exit status 0 passes).
   4. Browser tests of the console: tests/browser (node --test, TAP).
+  5. Fuzz targets: build/fuzz/fuzz_* (libFuzzer) for a bounded time each.
 
 Usage: tests/run.py [NAME...]  runs only suites/modules whose name contains
 one of NAME. Output of every run goes to tests/out/.
@@ -101,6 +102,37 @@ def run_scripts(filters):
     return passed, failed
 
 
+FUZZ_SECONDS = int(os.environ.get("HAAS_FUZZ_SECONDS", "15"))
+FUZZ_EXTRA_SEEDS = {"fuzz_device_input": ["tests/corpus/tar"]}
+
+
+def run_fuzz(filters):
+    """build/fuzz/fuzz_*: each libFuzzer target runs for FUZZ_SECONDS from
+    its seeds (tests/fuzz/seeds/<name> and any extra corpus); a crash, leak
+    or sanitizer report fails it. New inputs it finds stay in tests/out."""
+    passed = failed = 0
+    bindir = os.path.join(ROOT, "build", "fuzz")
+    for name in sorted(os.listdir(bindir)) if os.path.isdir(bindir) else []:
+        if not name.startswith("fuzz_") or not selected(name, filters):
+            continue
+        work = os.path.join(ROOT, "tests", "out", "fuzz", name)
+        os.makedirs(work, exist_ok=True)
+        seeds = [os.path.join(ROOT, "tests", "fuzz", "seeds", name[len("fuzz_"):])]
+        seeds += [os.path.join(ROOT, d) for d in FUZZ_EXTRA_SEEDS.get(name, [])]
+        proc = subprocess.run([os.path.join(bindir, name), "-max_total_time=%d" % FUZZ_SECONDS, "-timeout=10",
+                               "-rss_limit_mb=2048", "-artifact_prefix=" + work + "/", work] +
+                              [d for d in seeds if os.path.isdir(d)], capture_output=True, text=True,
+                              timeout=FUZZ_SECONDS + 120)
+        runs = re.findall(r"Done (\d+) runs", proc.stderr)
+        ok = proc.returncode == 0
+        passed, failed = passed + ok, failed + (not ok)
+        print("  %-5s fuzz/%-40s %s runs in %ds" % ("ok" if ok else "FAIL", name, runs[-1] if runs else "?",
+                                                    FUZZ_SECONDS), flush=True)
+        if not ok:
+            print(proc.stderr[-4000:], flush=True)
+    return passed, failed
+
+
 def run_browser(filters):
     """tests/browser: the console in Debian's chromium, driven by
     playwright-core under Node's test runner; its TAP summary is counted."""
@@ -145,9 +177,10 @@ def main():
     os.makedirs(os.path.join(ROOT, "tests", "out"), exist_ok=True)
     up, uf = run_unit(filters)
     ip, if_ = run_integration(filters)
+    fp, ff = run_fuzz(filters)
     sp, sf = run_scripts(filters)
     bp, bf = run_browser(filters)
-    passed, failed = up + ip + sp + bp, uf + if_ + sf + bf
+    passed, failed = up + fp + ip + sp + bp, uf + ff + if_ + sf + bf
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or passed == 0 else 0)
 
