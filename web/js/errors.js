@@ -39,3 +39,16 @@ export function showError(area, err) {
   area.replaceChildren(err ? errorNode(err) : '');
   area.hidden = !err;
 }
+
+// Awaits request (a promise): its answer, with area cleared; or, when it
+// fails, undefined with the failure shown in area.
+export async function loaded(area, request) {
+  try {
+    const answer = await request;
+    showError(area, null);
+    return answer;
+  } catch (e) {
+    showError(area, e);
+    return undefined;
+  }
+}

@@ -5,7 +5,7 @@ import { api, enc, getAll, uploadVersion } from '../api.js';
 import { h, fmtTime, fmtSize, renderIfChanged, toast, confirmAction, copyButton } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, alertArea, submitting } from '../forms.js';
-import { showError } from '../errors.js';
+import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, details } from '../layout.js';
 import { taskCountsText } from './tasks.js';
@@ -155,13 +155,9 @@ export function mount(main, [appId]) {
   }
 
   async function refresh() {
-    try {
-      app = await api.get(base);
-      showError(loadErr, null);
-    } catch (e) {
-      showError(loadErr, e);
-      return;
-    }
+    const answer = await loaded(loadErr, api.get(base));
+    if (!answer) return;
+    app = answer;
     renderIfChanged(head, app.appName, () => pageHeader(`${app.appName}`, [{ href: '#/apps', label: t('apps.title') }]));
     renderIfChanged(info, app, (a) =>
       section(t('apps.info'), details([[t('apps.name'), a.appName], [t('apps.id'), h('code', { class: 'mono' }, a.appId)], [t('apps.description'), a.description || '—'], [t('apps.latest'), a.latestVersion || '—'], [t('common.createdAt'), fmtTime(a.createdAt)]])),

@@ -1,14 +1,15 @@
 // screens/device.js — one device (设备详情): its triple (设备证书) with copy
 // buttons, live status, last-seen time, reported versions and its messages.
 import { api, enc } from '../api.js';
-import { h, fmtTime, renderIfChanged, toast, confirmAction } from '../dom.js';
+import { h, fmtTime, renderIfChanged } from '../dom.js';
 import { t } from '../i18n.js';
 import { alertArea } from '../forms.js';
-import { showError } from '../errors.js';
+import { loaded } from '../errors.js';
 import { pageHeader, section, statusBadge, appsText, details } from '../layout.js';
 import { messageLog } from '../msglog.js';
 import { tripleBlock } from '../triple.js';
 import { go } from '../router.js';
+import { confirmDelete } from '../paged_list.js';
 
 export function mount(main, [pk, dn]) {
   const path = `/products/${enc(pk)}/devices/${enc(dn)}`;
@@ -27,29 +28,18 @@ export function mount(main, [pk, dn]) {
     section(t('msg.title'), log.el),
   );
 
-  async function remove() {
-    if (!confirmAction(t('devices.confirmDelete', { name: dn }))) return;
-    try {
-      await api.del(path);
-      toast(t('common.deleted'));
-      go(`#/products/${enc(pk)}`);
-    } catch (e) {
-      showError(loadErr, e);
-    }
-  }
+  const remove = () => confirmDelete(t('devices.confirmDelete', { name: dn }), path, loadErr, () => go(`#/products/${enc(pk)}`));
 
   async function refresh() {
-    let d;
-    try {
-      [d] = await Promise.all([
+    const both = await loaded(
+      loadErr,
+      Promise.all([
         api.get(path),
         productName === pk ? api.get(`/products/${enc(pk)}`).then((p) => { productName = p.name; }) : null,
-      ]);
-      showError(loadErr, null);
-    } catch (e) {
-      showError(loadErr, e);
-      return;
-    }
+      ]),
+    );
+    if (!both) return;
+    const [d] = both;
     renderIfChanged(head, productName, () =>
       pageHeader(dn, [
         { href: '#/products', label: t('products.title') },

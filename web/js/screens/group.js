@@ -1,13 +1,14 @@
 // screens/group.js — one test device group: its devices, adding devices of a
 // product (添加分组设备) and removing them.
 import { api, enc, getAll } from '../api.js';
-import { h, fmtTime, renderIfChanged, toast, confirmAction } from '../dom.js';
+import { h, fmtTime, renderIfChanged, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, alertArea, submitting } from '../forms.js';
-import { showError } from '../errors.js';
+import { showError, loaded } from '../errors.js';
 import { table, createPager } from '../table.js';
 import { pageHeader, section, statusBadge, appsText, details } from '../layout.js';
 import { go } from '../router.js';
+import { confirmDelete } from '../paged_list.js';
 
 export function mount(main, [gid]) {
   const base = `/groups/${enc(gid)}`;
@@ -83,38 +84,22 @@ export function mount(main, [gid]) {
 
   main.append(head, loadErr, info, section(t('groups.addDevices'), addForm), section(t('groups.members'), listErr, list, pager.el));
 
-  async function removeGroup(g) {
-    if (!confirmAction(t('groups.confirmDelete', { name: g.name }))) return;
-    try {
-      await api.del(base);
-      toast(t('common.deleted'));
-      go('#/groups');
-    } catch (e) {
-      showError(loadErr, e);
-    }
-  }
-
-  async function removeMember(d) {
-    if (!confirmAction(t('groups.confirmRemove', { name: d.deviceName }))) return;
-    try {
-      await api.del(`${base}/devices/${enc(d.productKey)}/${enc(d.deviceName)}`);
-      toast(t('groups.removed', { name: d.deviceName }));
-      await refresh();
-      loadChoices();
-    } catch (e) {
-      showError(listErr, e);
-    }
-  }
+  const removeGroup = (g) => confirmDelete(t('groups.confirmDelete', { name: g.name }), base, loadErr, () => go('#/groups'));
+  const removeMember = (d) =>
+    confirmDelete(
+      t('groups.confirmRemove', { name: d.deviceName }),
+      `${base}/devices/${enc(d.productKey)}/${enc(d.deviceName)}`,
+      listErr,
+      async () => {
+        await refresh();
+        loadChoices();
+      },
+      t('groups.removed', { name: d.deviceName }),
+    );
 
   async function refresh() {
-    let g;
-    try {
-      g = await api.get(base);
-      showError(loadErr, null);
-    } catch (e) {
-      showError(loadErr, e);
-      return;
-    }
+    const g = await loaded(loadErr, api.get(base));
+    if (!g) return;
     renderIfChanged(head, g.name, () =>
       pageHeader(g.name, [{ href: '#/groups', label: t('groups.title') }], [
         h('button', { type: 'button', class: 'btn btn-danger', onclick: () => removeGroup(g) }, t('groups.delete')),

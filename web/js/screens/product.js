@@ -2,15 +2,16 @@
 // add, live status and last-seen time, reported app versions, the triple
 // with copy buttons, CSV export.
 import { api, enc, getAll } from '../api.js';
-import { h, fmtTime, renderIfChanged, toast, confirmAction, copyButton, downloadFile } from '../dom.js';
+import { h, fmtTime, renderIfChanged, toast, copyButton, downloadFile } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, alertArea, submitting, setFieldError } from '../forms.js';
-import { showError } from '../errors.js';
+import { showError, loaded } from '../errors.js';
 import { table, createPager } from '../table.js';
 import { pageHeader, section, statusBadge, appsText, details } from '../layout.js';
 import { devicesCsv, tripleSnippet } from '../export.js';
 import { tripleBlock } from '../triple.js';
 import { go } from '../router.js';
+import { confirmDelete } from '../paged_list.js';
 
 const DEVICE_NAME = /^[A-Za-z0-9_@.:-]{4,32}$/;
 
@@ -101,39 +102,14 @@ export function mount(main, [pk]) {
     section(t('devices.list'), h('div', { class: 'toolbar' }, filter.el, csvBtn), listErr, list, pager.el),
   );
 
-  async function removeProduct(p) {
-    if (!confirmAction(t('products.confirmDelete', { name: p.name }))) return;
-    try {
-      await api.del(base);
-      toast(t('common.deleted'));
-      go('#/products');
-    } catch (e) {
-      showError(loadErr, e);
-    }
-  }
-
-  async function removeDevice(d) {
-    if (!confirmAction(t('devices.confirmDelete', { name: d.deviceName }))) return;
-    try {
-      await api.del(`${base}/devices/${enc(d.deviceName)}`);
-      toast(t('common.deleted'));
-      refresh();
-    } catch (e) {
-      showError(listErr, e);
-    }
-  }
+  const removeProduct = (p) => confirmDelete(t('products.confirmDelete', { name: p.name }), base, loadErr, () => go('#/products'));
+  const removeDevice = (d) => confirmDelete(t('devices.confirmDelete', { name: d.deviceName }), `${base}/devices/${enc(d.deviceName)}`, listErr, () => refresh());
 
   const devHref = (d) => `#/products/${enc(pk)}/devices/${enc(d.deviceName)}`;
 
   async function refresh() {
-    let product;
-    try {
-      product = await api.get(base);
-      showError(loadErr, null);
-    } catch (e) {
-      showError(loadErr, e);
-      return;
-    }
+    const product = await loaded(loadErr, api.get(base));
+    if (!product) return;
     renderIfChanged(head, product.name, () =>
       pageHeader(product.name, [{ href: '#/products', label: t('products.title') }], [
         h('button', { type: 'button', class: 'btn btn-danger', onclick: () => removeProduct(product) }, t('products.delete')),

@@ -5,7 +5,7 @@ import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged } from '../dom.js';
 import { t } from '../i18n.js';
 import { alertArea } from '../forms.js';
-import { showError } from '../errors.js';
+import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, statusBadge, stateBadge, details, codeText } from '../layout.js';
 import { messageLog } from '../msglog.js';
@@ -89,14 +89,8 @@ export function mount(main, [taskId]) {
   );
 
   async function refresh() {
-    let task;
-    try {
-      task = await api.get(path);
-      showError(loadErr, null);
-    } catch (e) {
-      showError(loadErr, e);
-      return;
-    }
+    const task = await loaded(loadErr, api.get(path));
+    if (!task) return;
     renderIfChanged(head, [task.appName, task.version], () =>
       pageHeader(t('tasks.titleOf', { app: task.appName, version: task.version }), [
         { href: '#/tasks', label: t('tasks.title') },

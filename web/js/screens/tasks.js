@@ -1,13 +1,13 @@
 // screens/tasks.js — test tasks (测试任务): the list, and 新建测试任务 by
 // choosing an app, one of its versions and a test device group.
 import { api, enc, getAll } from '../api.js';
-import { h, fmtTime, renderIfChanged, toast } from '../dom.js';
+import { h, fmtTime, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { field, alertArea, submitting } from '../forms.js';
 import { showError } from '../errors.js';
-import { table, createPager } from '../table.js';
 import { pageHeader, section } from '../layout.js';
 import { go } from '../router.js';
+import { pagedList } from '../paged_list.js';
 
 const SHOWN = ['succeeded', 'failed', 'pushed', 'offline', 'upToDate', 'pending'];
 
@@ -71,36 +71,22 @@ export function mount(main) {
     }
   });
 
-  const listErr = alertArea();
-  const list = h('div', { class: 'list' });
-  const pager = createPager(() => refresh());
-  main.append(pageHeader(t('tasks.title')), section(t('tasks.new'), form), section(t('tasks.list'), listErr, list, pager.el));
-
-  async function refresh() {
-    try {
-      const page = await api.get(`/tasks?${pager.query()}`);
-      showError(listErr, null);
-      pager.update(page.total);
-      renderIfChanged(list, page.items, (items) =>
-        table(
-          [
-            { label: t('tasks.task'), class: 'mono', cell: (k) => h('a', { href: `#/tasks/${enc(k.taskId)}` }, k.taskId) },
-            { label: t('tasks.app'), cell: (k) => h('a', { href: `#/apps/${enc(k.appId)}` }, k.appName) },
-            { label: t('versions.version'), class: 'mono', cell: (k) => k.version },
-            { label: t('tasks.group'), cell: (k) => h('a', { href: `#/groups/${enc(k.groupId)}` }, k.groupName) },
-            { label: t('tasks.counts'), cell: (k) => taskCountsText(k.counts) },
-            { label: t('tasks.pushedAt'), cell: (k) => fmtTime(k.pushedAt) },
-          ],
-          items,
-          { empty: t('tasks.none'), rowKey: (k) => k.taskId },
-        ),
-      );
-    } catch (e) {
-      showError(listErr, e);
-    }
-  }
+  const list = pagedList({
+    path: '/tasks',
+    id: (k) => k.taskId,
+    empty: 'tasks.none',
+    columns: (href) => [
+      { label: t('tasks.task'), class: 'mono', cell: (k) => h('a', { href: href(k) }, k.taskId) },
+      { label: t('tasks.app'), cell: (k) => h('a', { href: `#/apps/${enc(k.appId)}` }, k.appName) },
+      { label: t('versions.version'), class: 'mono', cell: (k) => k.version },
+      { label: t('tasks.group'), cell: (k) => h('a', { href: `#/groups/${enc(k.groupId)}` }, k.groupName) },
+      { label: t('tasks.counts'), cell: (k) => taskCountsText(k.counts) },
+      { label: t('tasks.pushedAt'), cell: (k) => fmtTime(k.pushedAt) },
+    ],
+  });
+  main.append(pageHeader(t('tasks.title')), section(t('tasks.new'), form), list.section(t('tasks.list')));
 
   loadChoices();
-  refresh();
-  return { refresh };
+  list.refresh();
+  return { refresh: list.refresh };
 }
