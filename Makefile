@@ -138,13 +138,16 @@ unit-tests: $(UNIT_TESTS)
 
 # Fuzz targets (libFuzzer, clang), run for a bounded time by tests/run.py.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input $(BUILD)/fuzz/fuzz_package_check
 $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/haas_util.c
 $(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) server/src/validate.c
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/src/validate.c
+$(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c server/src/validate.c $(SERVER_HDR)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c server/src/validate.c -larchive -lcjson
 fuzz: $(FUZZ_TARGETS)
 
 # Load tools of the benchmarks (not part of `make`).

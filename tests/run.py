@@ -103,7 +103,7 @@ def run_scripts(filters):
 
 
 FUZZ_SECONDS = int(os.environ.get("HAAS_FUZZ_SECONDS", "15"))
-FUZZ_EXTRA_SEEDS = {"fuzz_device_input": ["tests/corpus/tar"]}
+FUZZ_EXTRA_SEEDS = {"fuzz_device_input": ["tests/corpus/tar"], "fuzz_package_check": ["tests/corpus/bad-packages"]}
 
 
 def run_fuzz(filters):
