@@ -121,13 +121,16 @@ sdk-cross:
 UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Isdk/include -Isdk/src -Isdk/port/posix
 UNIT_LIBS := -lcmocka -lmosquitto -lcurl -lz -lcrypto
 UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units \
-              $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix
+              $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix \
+              $(BUILD)/tests/test_upgrade
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c
 test_server_units_SRC := server/src/validate.c server/src/oss_url.c
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
+test_upgrade_SRC := sdk/src/upgrade.c sdk/src/journal.c sdk/src/alink.c sdk/src/json_scan.c sdk/src/tar_reader.c \
+                    sdk/src/haas_util.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR)

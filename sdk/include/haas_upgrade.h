@@ -41,8 +41,8 @@ typedef struct {
     const char *mqtt_host;
     uint16_t mqtt_port;
     uint16_t keepalive_s;          /* 0 = 60 */
-    const char *app_dir;           /* where the app lives, e.g. "/data/pyamp" */
-    const char *work_dir;          /* staging and journal, e.g. "/data/.haas" (same file system) */
+    const char *app_dir;           /* where the app lives, e.g. "/data/pyamp" (at most 160 bytes) */
+    const char *work_dir;          /* staging and journal, e.g. "/data/.haas" (same file system, at most 160 bytes) */
     const char *firmware_version;  /* reported in the upgrade query */
     uint64_t max_package_size;     /* bytes; larger pushes fail with 404; 0 = 16 MiB */
     uint64_t max_unpacked_size;    /* bytes of files in a package; 0 = 64 MiB */
@@ -114,8 +114,10 @@ typedef struct haas_upgrade {
  * At every boot, before the app runs: reads the journal and finishes or
  * undoes an interrupted install so the app folder holds one complete app.
  * Returns the state: HAAS_CONFIRMING when a new app boots for the first
- * time(s) and must confirm; HAAS_IDLE otherwise (a download in progress is
- * resumed after haas_start). Negative on invalid arguments.
+ * time(s) and must confirm; HAAS_DOWNLOADING or HAAS_INSTALLING when an
+ * interrupted download or extraction will go on in haas_drive (the app
+ * folder then holds the old app); HAAS_IDLE otherwise. Negative on invalid
+ * arguments (missing fields, app_dir or work_dir longer than 160 bytes).
  */
 int haas_boot(haas_upgrade *u, const haas_config *cfg, const haas_port *port, haas_event_fn on_event, void *user);
 

@@ -29,6 +29,7 @@
 #define DEFAULT_MAX_ENTRIES 1024
 #define DEFAULT_CONFIRM_MS 60000
 #define RECONNECT_MS 2000
+#define HAAS_DIR_MAX 160 /* longest app_dir / work_dir: paths below them fit in 192 bytes */
 
 /* ---- small helpers ---- */
 
@@ -162,8 +163,11 @@ static void on_message(void *core, const char *topic, const uint8_t *payload, si
         return; /* post_replies and the rest need nothing */
     alink_push push;
     alink_push_verdict v = alink_parse_push((const char *)payload, len, u->app_id, u->app_version, &push);
-    if (v == ALINK_PUSH_OK && (u->state != HAAS_IDLE || u->journal.state != JOURNAL_NONE))
-        v = ALINK_PUSH_NOT_NEWER, say(u, HAAS_LOG_WARN, "push ignored: an upgrade is already in progress", NULL);
+    if (v == ALINK_PUSH_OK && (u->state != HAAS_IDLE || u->journal.state != JOURNAL_NONE)) {
+        say(u, HAAS_LOG_WARN, "push ignored: an upgrade is already in progress", NULL);
+        emit(u, HAAS_EV_PUSH_IGNORED, push.version, 0, 0, 0, "an upgrade is already in progress");
+        return;
+    }
     if (v != ALINK_PUSH_OK) {
         say(u, HAAS_LOG_INFO, "push ignored: ", alink_push_verdict_text(v));
         emit(u, HAAS_EV_PUSH_IGNORED, push.version, 0, 0, 0, alink_push_verdict_text(v));
@@ -396,14 +400,16 @@ static int extract(haas_upgrade *u)
     u->unpacked = 0;
     u->file = NULL;
     tar_reader_init(&u->tar, &tar_cb, u);
-    int rc = u->port.inflate_begin(u->port.ctx), end = 0;
+    int rc = u->port.inflate_begin(u->port.ctx), end = 0, tar_failed = 0;
     long n = 0;
     while (rc == 0 && !end && (n = u->port.file_read(u->port.ctx, in, u->buf, sizeof u->buf)) > 0) {
         int r = u->port.inflate_feed(u->port.ctx, u->buf, (size_t)n, inflated, u);
-        if (r < 0)
+        if (r < 0) {
             rc = -1;
-        else
+            tar_failed = u->tar.error != TAR_OK; /* the sink (tar) stopped it */
+        } else {
             end = r == 1;
+        }
     }
     u->port.inflate_end(u->port.ctx);
     u->port.file_close(u->port.ctx, in);
@@ -411,9 +417,13 @@ static int extract(haas_upgrade *u)
         u->port.file_close(u->port.ctx, u->file);
         u->file = NULL;
     }
-    if (rc != 0 || !end || n < 0 || tar_reader_finish(&u->tar) != TAR_OK) {
-        say(u, HAAS_LOG_ERROR, "package cannot be extracted: ", rc || !end ? "gzip data is corrupt or cut"
-                                                                          : tar_result_text(u->tar.error));
+    int finished = rc == 0 && end && n >= 0 ? tar_reader_finish(&u->tar) : TAR_OK;
+    if (rc != 0 || !end || n < 0 || finished != TAR_OK) {
+        const char *why = tar_failed || finished != TAR_OK ? tar_result_text(u->tar.error ? u->tar.error : finished)
+                          : "gzip data is corrupt or cut";
+        if (tar_failed && u->tar.error == TAR_ERR_CALLBACK)
+            why = "too many members, too large, or cannot be written";
+        say(u, HAAS_LOG_ERROR, "package cannot be extracted: ", why);
         u->port.remove_tree(u->port.ctx, newdir);
         return 405;
     }
@@ -482,8 +492,14 @@ static void roll_back_and_report(haas_upgrade *u, const char *why)
     say(u, HAAS_LOG_WARN, "rolling back: ", why);
     u->journal.state = JOURNAL_ROLLING_BACK;
     save_journal(u);
-    if (rollback(u) != 0)
+    u->state = HAAS_IDLE;
+    if (rollback(u) != 0) {
+        /* The journal stays ROLLING_BACK: every boot tries again, and 405 is
+         * reported only once the old app is back in place. */
         say(u, HAAS_LOG_ERROR, "rollback failed; will retry at next boot", NULL);
+        read_manifest(u);
+        return;
+    }
     read_manifest(u);
     emit(u, HAAS_EV_ROLLED_BACK, u->app_version, 0, 0, 405, why);
     decide(u, 405);
@@ -497,9 +513,18 @@ static void install(haas_upgrade *u)
         decide(u, code);
         return;
     }
+    /* A leftover of an earlier upgrade must go first: the swap moves the
+     * running app there, and a rollback trusts what it finds there. */
     char old[192];
     journal_path(old, u->cfg.work_dir, "old");
-    u->port.remove_tree(u->port.ctx, old); /* a leftover of an earlier upgrade */
+    if (u->port.remove_tree(u->port.ctx, old) != 0) {
+        say(u, HAAS_LOG_ERROR, "cannot clear the backup folder; not installing", NULL);
+        const char *newdir = work(u, 1, "new");
+        if (newdir)
+            u->port.remove_tree(u->port.ctx, newdir);
+        decide(u, 405);
+        return;
+    }
     u->journal.state = JOURNAL_SWAPPING;
     if (save_journal(u) != 0 || swap(u) != 0) {
         say(u, HAAS_LOG_ERROR, "swap failed", NULL);
@@ -576,6 +601,9 @@ int haas_boot(haas_upgrade *u, const haas_config *cfg, const haas_port *port, ha
 {
     if (!u || !cfg || !port || !cfg->product_key || !cfg->device_name || !cfg->device_secret || !cfg->app_dir ||
         !cfg->work_dir || !cfg->mqtt_host)
+        return -1;
+    /* Room for "<dir>/<longest name we add>" in the 192-byte path buffers. */
+    if (haas_strlen(cfg->app_dir) > HAAS_DIR_MAX || haas_strlen(cfg->work_dir) > HAAS_DIR_MAX)
         return -1;
     haas_memset(u, 0, sizeof *u);
     u->cfg = *cfg;
