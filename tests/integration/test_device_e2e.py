@@ -47,6 +47,12 @@ class DeviceTest(EmulatorTest):
         self.devices.append(d)
         return d
 
+    def start_online(self, d, extra=()):
+        """Starts the simulator and returns once the emulator sees it online."""
+        d.start(extra)
+        d.wait_log("link platform connected")
+        wait_for(lambda: self.device_json(d.dn)["status"] == "online", what="%s online" % d.dn)
+
     def device_json(self, dn):
         return self.emu.get("/api/v1/products/%s/devices/%s" % (self.pk, dn)).json
 
@@ -158,9 +164,7 @@ class FailureTest(DeviceTest):
             f.seek(len(data) // 2)
             f.write(bytes(b ^ 0xFF for b in data[len(data) // 2:len(data) // 2 + 8]))
         tid = self.task_for("core2-corrupt", "0.0.3")
-        d.start()
-        d.wait_log("link platform connected")
-        wait_for(lambda: self.device_json("core2-corrupt")["status"] == "online", what="online")
+        self.start_online(d)
         self.push(tid)
         self.wait_task_state(tid, "core2-corrupt", "failed", 404)
         self.assertEqual(read_app(d.app_dir), before)
@@ -171,9 +175,7 @@ class FailureTest(DeviceTest):
         before = read_app(d.app_dir)
         self.upload("0.0.4", {"main.py": "import sys\nprint('broken build')\nsys.exit(3)\n"})
         tid = self.task_for("core2-rollback", "0.0.4")
-        d.start()
-        d.wait_log("link platform connected")
-        wait_for(lambda: self.device_json("core2-rollback")["status"] == "online", what="online")
+        self.start_online(d)
         self.push(tid)
         self.wait_task_state(tid, "core2-rollback", "failed", 405)
         self.assertEqual(read_app(d.app_dir), before)
@@ -261,9 +263,7 @@ class ResumeTest(DeviceTest):
         big = os.urandom(96 * 1024)  # incompressible: the package is ~96 KiB
         self.upload("0.1.0", {"main.py": NEW_MAIN, "assets/blob.bin": big})
         tid = self.task_for("core2-resume", "0.1.0")
-        d.start()
-        d.wait_log("link platform connected")
-        wait_for(lambda: self.device_json("core2-resume")["status"] == "online", what="online")
+        self.start_online(d)
         self.push(tid)
         self.wait_task_state(tid, "core2-resume", "succeeded", 200)
         self.assertEqual(read_app(d.app_dir)["assets/blob.bin"], big)

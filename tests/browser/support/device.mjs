@@ -4,8 +4,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEVICE, OUT, SANITIZER_MARKS, freshDir } from './paths.mjs';
-import { exitOf } from './emulator.mjs';
+import { DEVICE, OUT, freshDir } from './paths.mjs';
+import { stopAndCheck } from './emulator.mjs';
 
 export const APP_NAME = 'python9000';
 export const APP_ID = '8800100099990000';
@@ -34,18 +34,7 @@ export function startDevice({ name, emu, productKey, deviceName, deviceSecret, v
   const readLog = () => fs.readFileSync(logPath, 'utf8');
 
   async function stop() {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      if (!(await exitOf(proc, 15000))) {
-        proc.kill('SIGKILL');
-        await exitOf(proc, 5000);
-      }
-    }
-    fs.closeSync(log);
-    const text = readLog();
-    for (const mark of SANITIZER_MARKS) {
-      if (text.includes(mark)) throw new Error(`sanitizer report in ${logPath}:\n${text.slice(-4000)}`);
-    }
+    await stopAndCheck(proc, log, logPath, 15000);
   }
 
   return { root, appDir: path.join(root, 'data', 'pyamp'), logPath, readLog, stop, proc };

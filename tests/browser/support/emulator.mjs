@@ -42,6 +42,24 @@ export function exitOf(proc, timeoutMs) {
   });
 }
 
+// Stops a process we started (SIGTERM, then SIGKILL after graceMs), closes
+// its log and fails on any sanitizer report in it. Returns the log text.
+export async function stopAndCheck(proc, log, logPath, graceMs) {
+  if (proc.exitCode === null && proc.signalCode === null) {
+    proc.kill('SIGTERM');
+    if (!(await exitOf(proc, graceMs))) {
+      proc.kill('SIGKILL');
+      await exitOf(proc, 5000);
+    }
+  }
+  fs.closeSync(log);
+  const text = fs.readFileSync(logPath, 'utf8');
+  for (const mark of SANITIZER_MARKS) {
+    if (text.includes(mark)) throw new Error(`sanitizer report in ${logPath}:\n${text.slice(-4000)}`);
+  }
+  return text;
+}
+
 export async function startEmulator(name) {
   if (!fs.existsSync(EMU)) throw new Error(`${EMU} does not exist: run make (or make asan), or set HAAS_EMU`);
   const port = await freePort();
@@ -95,18 +113,7 @@ export async function startEmulator(name) {
   });
 
   async function stop() {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      if (!(await exitOf(proc, 30000))) {
-        proc.kill('SIGKILL');
-        await exitOf(proc, 5000);
-      }
-    }
-    fs.closeSync(log);
-    const text = readLog();
-    for (const mark of SANITIZER_MARKS) {
-      if (text.includes(mark)) throw new Error(`sanitizer report in ${logPath}:\n${text.slice(-4000)}`);
-    }
+    const text = await stopAndCheck(proc, log, logPath, 30000);
     if (proc.exitCode !== 0) throw new Error(`haas-emu exited with ${proc.exitCode ?? proc.signalCode}:\n${text.slice(-2000)}`);
   }
 
