@@ -46,6 +46,8 @@ enum MHD_Result reply_response(http_request *r, unsigned status, struct MHD_Resp
 {
     if (!resp)
         return MHD_NO;
+    if (r->upload)
+        upload_discard(r->upload); /* whatever the answer, no temporary file outlives it */
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     if (status < 300 && strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))

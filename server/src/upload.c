@@ -179,16 +179,23 @@ const char *upload_sha256(const upload *u) { return u->sha256_hex; }
 const char *upload_part_filename(const upload *u) { return u->part_filename; }
 void upload_claim(upload *u) { u->claimed = 1; }
 
+void upload_discard(upload *u)
+{
+    if (u->fd < 0)
+        return;
+    close(u->fd);
+    if (!u->claimed && u->path[0])
+        unlink(u->path);
+    u->fd = -1;
+}
+
 void upload_free(upload *u)
 {
     if (!u)
         return;
     if (u->pp)
         MHD_destroy_post_processor(u->pp);
-    if (u->fd >= 0)
-        close(u->fd);
-    if (!u->claimed && u->path[0] && u->fd >= 0)
-        unlink(u->path);
+    upload_discard(u);
     EVP_MD_CTX_free(u->md5);
     EVP_MD_CTX_free(u->sha256);
     free(u);

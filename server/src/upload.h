@@ -46,6 +46,10 @@ const char *upload_part_filename(const upload *u);
 /* Marks the temporary file as moved elsewhere, so upload_free keeps it. */
 void upload_claim(upload *u);
 
+/* Removes the temporary file now unless claimed (before an answer is sent,
+ * so a client that got a refusal never finds the file still there). */
+void upload_discard(upload *u);
+
 /* Closes and frees; removes the temporary file unless claimed. NULL ok. */
 void upload_free(upload *u);
 
