@@ -122,7 +122,8 @@ UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Isdk/includ
 UNIT_LIBS := -lcmocka -lmosquitto -lcurl -lz -lcrypto
 UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units \
               $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix \
-              $(BUILD)/tests/test_upgrade
+              $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub
+test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c
 test_server_units_SRC := server/src/validate.c server/src/oss_url.c

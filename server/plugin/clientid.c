@@ -155,6 +155,14 @@ static bool parse_item(const char *item, size_t len, struct haas_client_id *out)
         out->has_securemode = true;
         return copy_field(out->securemode, sizeof(out->securemode), val, val_len);
     }
+    if (key_len == 3 && memcmp(item, "_ss", 3) == 0) {
+        if (out->has_ss) {
+            return false;
+        }
+        out->has_ss = true;
+        out->auto_subscribe = val_len == 1 && val[0] == '1';
+        return true;
+    }
     return true; /* unknown key: ignored */
 }
 

@@ -18,8 +18,8 @@
  *    comma-separated list, and a closing `|` that must end the string.
  *    List items are `key=value` (key [A-Za-z0-9_], value printable ASCII
  *    without `,` and `|`); empty items, items without `=` and unknown keys are
- *    ignored; a known key (signmethod, timestamp, securemode) given twice is
- *    malformed.
+ *    ignored; a known key (signmethod, timestamp, securemode, _ss) given twice
+ *    is malformed.
  */
 #ifndef HAAS_CLIENTID_H
 #define HAAS_CLIENTID_H
@@ -54,6 +54,10 @@ struct haas_client_id {
     char signmethod[HAAS_SIGNMETHOD_MAX + 1]; /* its raw value ("" when absent) */
     bool has_securemode;                      /* a securemode=... item was present */
     char securemode[HAAS_SECUREMODE_MAX + 1]; /* informational only */
+    bool has_ss;                              /* a _ss=... item was present */
+    bool auto_subscribe;                      /* _ss=1: Link SDK C 3.1+ asks the
+                                                 platform to subscribe it to its
+                                                 downstream topics (auto_sub.h) */
 };
 
 /*

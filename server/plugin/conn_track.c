@@ -11,24 +11,30 @@
 
 #define BUCKETS 1024u /* power of two; chains grow beyond that */
 
-/* Per-device live connection count. */
+struct conn_entry;
+
+/* Per-device live connection count and the list of those connections. */
 struct dev_entry {
     struct haas_device_id dev;
     size_t count;
+    struct conn_entry *first; /* its connections, linked by dev_next */
     struct dev_entry *next;
 };
 
 /* One live connection; points at its device's counter. */
 struct conn_entry {
     const void *client;
+    void *data;                 /* the caller's, freed by free_data */
     struct dev_entry *dev;
-    struct conn_entry *next;
+    struct conn_entry *next;     /* same hash bucket */
+    struct conn_entry *dev_next; /* same device */
 };
 
 struct haas_conn_table {
     struct conn_entry *conns[BUCKETS];
     struct dev_entry *devs[BUCKETS];
     size_t total;
+    void (*free_data)(void *data);
 };
 
 static size_t ptr_hash(const void *p)
@@ -60,9 +66,22 @@ static bool dev_equal(const struct haas_device_id *a, const struct haas_device_i
            strcmp(a->device_name, b->device_name) == 0;
 }
 
-struct haas_conn_table *haas_conn_table_new(void)
+struct haas_conn_table *haas_conn_table_new(void (*free_data)(void *data))
 {
-    return calloc(1, sizeof(struct haas_conn_table));
+    struct haas_conn_table *table = calloc(1, sizeof(struct haas_conn_table));
+    if (table != NULL) {
+        table->free_data = free_data;
+    }
+    return table;
+}
+
+/* Frees one connection record and the caller's data attached to it. */
+static void free_conn(const struct haas_conn_table *table, struct conn_entry *c)
+{
+    if (c->data != NULL && table->free_data != NULL) {
+        table->free_data(c->data);
+    }
+    free(c);
 }
 
 void haas_conn_table_free(struct haas_conn_table *table)
@@ -74,7 +93,7 @@ void haas_conn_table_free(struct haas_conn_table *table)
         struct conn_entry *c = table->conns[i];
         while (c != NULL) {
             struct conn_entry *next = c->next;
-            free(c);
+            free_conn(table, c);
             c = next;
         }
         struct dev_entry *d = table->devs[i];
@@ -100,7 +119,7 @@ static struct dev_entry *find_dev(const struct haas_conn_table *table,
 }
 
 size_t haas_conn_add(struct haas_conn_table *table, const void *client,
-                     const struct haas_device_id *dev)
+                     const struct haas_device_id *dev, void *data)
 {
     if (table == NULL || client == NULL || dev == NULL) {
         return 0;
@@ -123,7 +142,10 @@ size_t haas_conn_add(struct haas_conn_table *table, const void *client,
     }
     d->count++;
     c->client = client;
+    c->data = data;
     c->dev = d;
+    c->dev_next = d->first;
+    d->first = c;
     size_t h = ptr_hash(client);
     c->next = table->conns[h];
     table->conns[h] = c;
@@ -161,7 +183,12 @@ bool haas_conn_remove(struct haas_conn_table *table, const void *client,
     }
     *pp = c->next;
     struct dev_entry *d = c->dev;
-    free(c);
+    struct conn_entry **dp = &d->first;
+    while (*dp != c) {
+        dp = &(*dp)->dev_next;
+    }
+    *dp = c->dev_next;
+    free_conn(table, c);
     table->total--;
     d->count--;
     if (dev_out != NULL) {
@@ -188,4 +215,32 @@ size_t haas_conn_count(const struct haas_conn_table *table, const struct haas_de
 size_t haas_conn_total(const struct haas_conn_table *table)
 {
     return table ? table->total : 0;
+}
+
+void *haas_conn_data(const struct haas_conn_table *table, const void *client)
+{
+    if (table == NULL || client == NULL) {
+        return NULL;
+    }
+    for (const struct conn_entry *c = table->conns[ptr_hash(client)]; c != NULL; c = c->next) {
+        if (c->client == client) {
+            return c->data;
+        }
+    }
+    return NULL;
+}
+
+size_t haas_conn_each(const struct haas_conn_table *table, const struct haas_device_id *dev,
+                      haas_conn_visit visit, void *arg)
+{
+    if (table == NULL || dev == NULL || visit == NULL) {
+        return 0;
+    }
+    const struct dev_entry *d = find_dev(table, dev);
+    size_t n = 0;
+    for (const struct conn_entry *c = d ? d->first : NULL; c != NULL; c = c->dev_next) {
+        visit(c->client, c->data, arg);
+        n++;
+    }
+    return n;
 }

@@ -21,21 +21,26 @@
 
 struct haas_conn_table;
 
-/* Allocates an empty table; NULL when out of memory. */
-struct haas_conn_table *haas_conn_table_new(void);
+/*
+ * Allocates an empty table; NULL when out of memory. `free_data` (may be
+ * NULL) frees the data the caller attaches to a connection, whenever its
+ * record goes (haas_conn_remove, haas_conn_table_free).
+ */
+struct haas_conn_table *haas_conn_table_new(void (*free_data)(void *data));
 
 /* Frees the table and every record in it. NULL is a no-op. */
 void haas_conn_table_free(struct haas_conn_table *table);
 
 /*
- * Records that connection `client` authenticated as device `dev`. The caller
+ * Records that connection `client` authenticated as device `dev`, with the
+ * caller's `data` (may be NULL; owned by the table from then on). The caller
  * must first haas_conn_remove() any record of the same pointer (pointers are
  * reused by the broker). Returns the device's number of live connections
  * after adding (>= 1), or 0 when out of memory or on bad arguments (nothing
- * recorded then).
+ * recorded then, and `data` still belongs to the caller).
  */
 size_t haas_conn_add(struct haas_conn_table *table, const void *client,
-                     const struct haas_device_id *dev);
+                     const struct haas_device_id *dev, void *data);
 
 /*
  * Removes the record of connection `client`. Returns true when one existed;
@@ -51,5 +56,19 @@ size_t haas_conn_count(const struct haas_conn_table *table, const struct haas_de
 
 /* Returns the total number of recorded connections. */
 size_t haas_conn_total(const struct haas_conn_table *table);
+
+/* Returns the data attached to connection `client`, or NULL (none, unknown). */
+void *haas_conn_data(const struct haas_conn_table *table, const void *client);
+
+/* Called by haas_conn_each() for one live connection of a device. */
+typedef void (*haas_conn_visit)(const void *client, void *data, void *arg);
+
+/*
+ * Calls visit(client, data, arg) for every live connection of device `dev`,
+ * newest first. `visit` must not add or remove records. Returns how many
+ * connections were visited.
+ */
+size_t haas_conn_each(const struct haas_conn_table *table, const struct haas_device_id *dev,
+                      haas_conn_visit visit, void *arg);
 
 #endif /* HAAS_CONN_TRACK_H */

@@ -7,6 +7,7 @@
  */
 #include "device_sign.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -133,7 +134,20 @@ bool haas_sign_verify(enum haas_sign_method method, const char *device_secret,
                           timestamp, expected, sizeof(expected)) < 0) {
         return false;
     }
-    bool ok = haas_secure_streq(expected, password);
+    /* Hex digits compare case-insensitively: Link SDK C 4.x (HaaS firmware)
+     * sends upper case, most other SDKs lower case (PROTOCOL.md section 2).
+     * The password is folded into a bounded copy; anything longer than a
+     * digest can never match and is refused by length alone. */
+    char folded[HAAS_SIGN_HEX_MAX];
+    size_t n = strnlen(password, sizeof(folded));
+    bool ok = false;
+    if (n < sizeof(folded)) {
+        for (size_t i = 0; i <= n; i++) {
+            folded[i] = (char)tolower((unsigned char)password[i]);
+        }
+        ok = haas_secure_streq(expected, folded);
+    }
     OPENSSL_cleanse(expected, sizeof(expected));
+    OPENSSL_cleanse(folded, sizeof(folded));
     return ok;
 }

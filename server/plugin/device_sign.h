@@ -56,7 +56,8 @@ int haas_sign_compute(enum haas_sign_method method, const char *device_secret,
 
 /*
  * Returns true when `password` equals the password computed as in
- * haas_sign_compute() with the same arguments. The comparison runs in
+ * haas_sign_compute() with the same arguments, hex digits compared
+ * case-insensitively (Link SDK C 4.x sends upper case). The comparison runs in
  * constant time with respect to the contents of both strings. NULL password
  * or any computation failure gives false.
  */

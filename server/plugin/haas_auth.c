@@ -14,15 +14,22 @@
  *   device_db.c    read-only SQLite look-up of device secrets
  *   topic_acl.c    per-device topic permissions incl. wildcards
  *   conn_track.c   live authenticated connections per device
- *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON
+ *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the
+ *                  refusal notices on `/as/mqtt/refused`
+ *   auto_sub.c     automatic subscription of `_ss=1` (Link SDK C) devices
  *
  * MOSQ_EVT_BASIC_AUTH: the service account (exact username, constant-time
  * password compare) or a device authenticated per PROTOCOL.md section 2;
- * everything else gets MOSQ_ERR_AUTH (CONNACK "not authorized"). A missing
- * signmethod means hmacsha1 (HAAS_SIGN_DEFAULT).
+ * everything else gets MOSQ_ERR_AUTH (CONNACK "not authorized"), and a
+ * refusal notice with its reason for haas-emu. A missing signmethod means
+ * hmacsha1 (HAAS_SIGN_DEFAULT).
  * MOSQ_EVT_ACL_CHECK: the service account may do anything; a device (found
  * from the client's username) only what topic_acl.c allows; READ (delivery)
- * is judged like SUBSCRIBE; UNSUBSCRIBE is always allowed.
+ * is judged like SUBSCRIBE; UNSUBSCRIBE is always allowed. Subscriptions
+ * and unsubscriptions of `_ss=1` connections are recorded for auto_sub.c.
+ * MOSQ_EVT_MESSAGE: a message on a downstream topic of the automatic
+ * subscription table is handed to each `_ss=1` connection of the addressed
+ * device that does not get it through a subscription of its own.
  * MOSQ_EVT_DISCONNECT and successful device auth: lifecycle messages (QoS 1,
  * retained), "offline" only when a device's last live connection ends.
  *
@@ -39,6 +46,7 @@
 #include <mosquitto_broker.h>
 #include <mosquitto_plugin.h>
 
+#include "auto_sub.h"
 #include "clientid.h"
 #include "conn_track.h"
 #include "device_db.h"
@@ -53,6 +61,7 @@ struct haas_auth_state {
     char *service_password;
     struct haas_device_db *db;
     struct haas_conn_table *conns;
+    size_t auto_sub_conns;         /* live connections with `_ss=1` */
     long long last_time_ms;        /* last lastTime published */
 };
 
@@ -105,14 +114,39 @@ static bool is_service(const struct haas_auth_state *st, const char *username)
            strcmp(username, st->service_username) == 0;
 }
 
-/* Logs why a CONNECT is refused and returns MOSQ_ERR_AUTH. */
-static int refuse(struct mosquitto *client, const char *why)
+/*
+ * Refuses a CONNECT: logs why (broker log, notice level), tells haas-emu on
+ * HAAS_REFUSED_TOPIC (`dev` may be NULL), and returns MOSQ_ERR_AUTH.
+ */
+static int refuse(struct mosquitto *client, const struct haas_device_id *dev,
+                  const char *code, const char *why)
 {
     const char *id = mosquitto_client_id(client);
     const char *addr = mosquitto_client_address(client);
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "haas_auth: refusing client %.80s from %s: %s",
                          id ? id : "?", addr ? addr : "?", why);
+    char json[HAAS_REFUSAL_JSON_MAX];
+    int len = haas_refusal_json(json, sizeof(json), code, why, dev, id, addr, now_ms());
+    if (len > 0) {
+        mosquitto_broker_publish_copy(NULL, HAAS_REFUSED_TOPIC, len, json, 1, false, NULL);
+    }
     return MOSQ_ERR_AUTH;
+}
+
+/*
+ * Drops the record of connection `client`, if any, publishing "offline"
+ * when it was its device's last connection.
+ */
+static void forget_connection(struct haas_auth_state *st, const struct mosquitto *client)
+{
+    if (haas_conn_data(st->conns, client) != NULL) {
+        st->auto_sub_conns--;
+    }
+    struct haas_device_id dev;
+    size_t left = 1;
+    if (haas_conn_remove(st->conns, client, &dev, &left) && left == 0) {
+        publish_status(st, false, &dev, mosquitto_client_address(client));
+    }
 }
 
 /* Authenticates a device CONNECT; returns MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH. */
@@ -122,49 +156,56 @@ static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
     struct haas_device_id dev;
     struct haas_client_id cid;
     if (!haas_parse_username(username, &dev)) {
-        return refuse(client, "malformed username (expected dn&pk)");
+        return refuse(client, NULL, "MalformedUsername", "malformed username (expected dn&pk)");
     }
     if (!haas_parse_client_id(mosquitto_client_id(client), &cid)) {
-        return refuse(client, "malformed clientId (expected id|k=v,...|)");
+        return refuse(client, &dev, "MalformedClientId", "malformed clientId (expected id|k=v,...|)");
     }
     enum haas_sign_method method = cid.has_signmethod
                                        ? haas_sign_method_from_name(cid.signmethod)
                                        : HAAS_SIGN_DEFAULT;
     if (method == HAAS_SIGN_UNKNOWN) {
-        return refuse(client, "unknown signmethod");
+        return refuse(client, &dev, "UnknownSignMethod", "unknown signmethod");
     }
     if (password == NULL) {
-        return refuse(client, "no password");
+        return refuse(client, &dev, "NoPassword", "no password");
     }
     char secret[HAAS_SECRET_MAX + 1];
     bool enabled = false;
     enum haas_db_result r = haas_device_db_lookup(st->db, dev.product_key, dev.device_name,
                                                   secret, sizeof(secret), &enabled, log_notice);
     if (r == HAAS_DB_NOT_FOUND) {
-        return refuse(client, "unknown device");
+        return refuse(client, &dev, "UnknownDevice", "unknown device");
     }
     if (r != HAAS_DB_FOUND) {
-        return refuse(client, "device database unavailable");
+        return refuse(client, &dev, "DatabaseUnavailable", "device database unavailable");
     }
     bool ok = haas_sign_verify(method, secret, cid.id, dev.device_name, dev.product_key,
                                cid.has_timestamp ? cid.timestamp : NULL, password);
     memset(secret, 0, sizeof(secret));
     if (!ok) {
-        return refuse(client, "wrong password");
+        return refuse(client, &dev, "WrongPassword",
+                      "wrong password (DeviceSecret, signmethod or clientId do not match)");
     }
     if (!enabled) {
-        return refuse(client, "device disabled");
+        return refuse(client, &dev, "DeviceDisabled", "device disabled");
     }
 
     /* A pointer still recorded means the broker reused a freed context. */
-    struct haas_device_id old;
-    size_t left = 1;
-    if (haas_conn_remove(st->conns, client, &old, &left) && left == 0) {
-        publish_status(st, false, &old, mosquitto_client_address(client));
+    forget_connection(st, client);
+    struct haas_auto_sub *auto_sub = NULL;
+    if (cid.auto_subscribe) {
+        auto_sub = haas_auto_sub_new(&dev);
     }
-    if (haas_conn_add(st->conns, client, &dev) == 0) {
+    if (haas_conn_add(st->conns, client, &dev, auto_sub) == 0) {
+        haas_auto_sub_free(auto_sub);
         mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory tracking %s&%s",
                              dev.device_name, dev.product_key);
+    } else if (auto_sub != NULL) {
+        st->auto_sub_conns++;
+    } else if (cid.auto_subscribe) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory: %s&%s gets no automatic "
+                             "subscription", dev.device_name, dev.product_key);
     }
     publish_status(st, true, &dev, mosquitto_client_address(client));
     return MOSQ_ERR_SUCCESS;
@@ -180,14 +221,14 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
         return MOSQ_ERR_AUTH;
     }
     if (ed->username == NULL) {
-        return refuse(ed->client, "no username");
+        return refuse(ed->client, NULL, "NoUsername", "no username");
     }
     if (is_service(st, ed->username)) {
         if (st->service_password != NULL &&
             haas_secure_streq(ed->password, st->service_password)) {
             return MOSQ_ERR_SUCCESS;
         }
-        return refuse(ed->client, "wrong service account password");
+        return refuse(ed->client, NULL, "WrongServicePassword", "wrong service account password");
     }
     return auth_device(st, ed->client, ed->username, ed->password);
 }
@@ -209,6 +250,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (!haas_parse_username(username, &dev)) {
         return MOSQ_ERR_ACL_DENIED;
     }
+    struct haas_auto_sub *auto_sub = haas_conn_data(st->conns, ed->client);
     enum haas_acl_access want;
     switch (ed->access) {
     case MOSQ_ACL_SUBSCRIBE:
@@ -219,13 +261,64 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         want = HAAS_ACL_PUBLISH;
         break;
     case MOSQ_ACL_UNSUBSCRIBE:
+        if (auto_sub != NULL && !haas_auto_sub_unsubscribed(auto_sub, ed->topic)) {
+            mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot record that %s&%s "
+                                 "unsubscribed %.100s", dev.device_name, dev.product_key, ed->topic);
+        }
         return MOSQ_ERR_SUCCESS;
     default:
         return MOSQ_ERR_ACL_DENIED;
     }
-    return haas_acl_device_allows(dev.product_key, dev.device_name, ed->topic, want)
-               ? MOSQ_ERR_SUCCESS
-               : MOSQ_ERR_ACL_DENIED;
+    if (!haas_acl_device_allows(dev.product_key, dev.device_name, ed->topic, want)) {
+        return MOSQ_ERR_ACL_DENIED;
+    }
+    if (ed->access == MOSQ_ACL_SUBSCRIBE && auto_sub != NULL) {
+        /* Not recorded: the device may get a topic twice, never miss one. */
+        (void)haas_auto_sub_subscribed(auto_sub, ed->topic);
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
+/* What deliver_auto() needs to know about the message being routed. */
+struct auto_delivery {
+    const struct mosquitto_evt_message *msg;
+};
+
+/* haas_conn_each() visitor: hands the message to one `_ss=1` connection. */
+static void deliver_auto(const void *client, void *data, void *arg)
+{
+    const struct auto_delivery *d = arg;
+    const struct mosquitto_evt_message *msg = d->msg;
+    if (data == NULL || client == msg->client || !haas_auto_sub_delivers(data, msg->topic)) {
+        return;
+    }
+    const char *id = mosquitto_client_id(client);
+    int qos = msg->qos > 1 ? 1 : msg->qos; /* the platform has no QoS 2 */
+    int rc = id ? mosquitto_broker_publish_copy(id, msg->topic, (int)msg->payloadlen, msg->payload, qos,
+                                                false, NULL)
+                : MOSQ_ERR_INVAL;
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot deliver %.100s to %.80s: %s",
+                             msg->topic, id ? id : "?", mosquitto_strerror(rc));
+    }
+}
+
+/* MOSQ_EVT_MESSAGE: automatic subscription (auto_sub.h). */
+static int on_message(int event, void *event_data, void *userdata)
+{
+    (void)event;
+    struct mosquitto_evt_message *ed = event_data;
+    struct haas_auth_state *st = userdata;
+    if (ed == NULL || st == NULL || st->auto_sub_conns == 0 || ed->topic == NULL) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    struct haas_device_id dev;
+    if (!haas_auto_sub_topic_device(ed->topic, &dev)) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    struct auto_delivery d = {ed};
+    haas_conn_each(st->conns, &dev, deliver_auto, &d);
+    return MOSQ_ERR_SUCCESS;
 }
 
 /* MOSQ_EVT_DISCONNECT: clean, keepalive timeout, socket error, takeover. */
@@ -237,11 +330,7 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     if (ed == NULL || st == NULL || ed->client == NULL) {
         return MOSQ_ERR_SUCCESS;
     }
-    struct haas_device_id dev;
-    size_t left = 1;
-    if (haas_conn_remove(st->conns, ed->client, &dev, &left) && left == 0) {
-        publish_status(st, false, &dev, mosquitto_client_address(ed->client));
-    }
+    forget_connection(st, ed->client);
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -311,6 +400,15 @@ static bool read_options(struct haas_auth_state *st, const struct mosquitto_opt 
     return true;
 }
 
+/* Unregisters every callback (those never registered are ignored by mosquitto). */
+static void unregister_all(mosquitto_plugin_id_t *identifier)
+{
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_MESSAGE, on_message, NULL);
+}
+
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
 {
     for (int i = 0; i < supported_version_count; i++) {
@@ -335,7 +433,7 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
         return MOSQ_ERR_INVAL;
     }
     st->db = haas_device_db_new(db_path);
-    st->conns = haas_conn_table_new();
+    st->conns = haas_conn_table_new(haas_auto_sub_free);
     if (st->db == NULL || st->conns == NULL) {
         state_free(st);
         return MOSQ_ERR_NOMEM;
@@ -347,10 +445,11 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = mosquitto_callback_register(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL, st);
     }
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, on_message, NULL, st);
+    }
     if (rc != MOSQ_ERR_SUCCESS) {
-        mosquitto_callback_unregister(identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
-        mosquitto_callback_unregister(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
-        mosquitto_callback_unregister(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+        unregister_all(identifier);
         state_free(st);
         return rc;
     }
@@ -367,9 +466,7 @@ int mosquitto_plugin_cleanup(void *userdata, struct mosquitto_opt *options, int 
     if (st == NULL) {
         return MOSQ_ERR_SUCCESS;
     }
-    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_BASIC_AUTH, on_basic_auth, NULL);
-    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
-    mosquitto_callback_unregister(st->identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
+    unregister_all(st->identifier);
     state_free(st);
     return MOSQ_ERR_SUCCESS;
 }

@@ -36,4 +36,26 @@ int haas_status_topic(char *buf, size_t size, const struct haas_device_id *dev);
 int haas_status_json(char *buf, size_t size, bool online, const struct haas_device_id *dev,
                      long long time_ms, const char *client_ip, long long last_time_ms);
 
+/*
+ * Refusals. When the plugin refuses a CONNECT it publishes (QoS 1, not
+ * retained) on HAAS_REFUSED_TOPIC, which only the service account may read:
+ *   {"code":"WrongPassword","reason":"wrong password","productKey":"..",
+ *    "deviceName":"..","clientId":"..","clientIp":"..","time":<ms>}
+ * productKey and deviceName are "" when the username could not be parsed.
+ * haas-emu logs it and shows it on the device's page, so a user sees why a
+ * device cannot connect without turning on verbose logs.
+ */
+#define HAAS_REFUSED_TOPIC "/as/mqtt/refused"
+#define HAAS_REFUSAL_JSON_MAX 1536
+
+/*
+ * Writes the refusal JSON into `buf`. `code` and `reason` must be JSON-safe
+ * constants; `dev` may be NULL; `client_id` (cut to 128 bytes) and
+ * `client_ip` (cut to 64) may be NULL and are escaped. Returns the length,
+ * or -1 when it does not fit or buf, code or reason is NULL.
+ */
+int haas_refusal_json(char *buf, size_t size, const char *code, const char *reason,
+                      const struct haas_device_id *dev, const char *client_id,
+                      const char *client_ip, long long time_ms);
+
 #endif /* HAAS_STATUS_MSG_H */

@@ -18,6 +18,7 @@
 
 #include <cmocka.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -294,9 +295,14 @@ static void test_sign_verify(void **state)
     (void)state;
     assert_true(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
                                  "b2488041f64f425016b467ee1c94959ebd592ad1"));
-    /* upper-case hex is not accepted (lower-case only, as specified) */
+    /* hex case does not matter: Link SDK C 4.x sends upper case */
+    assert_true(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                 "B2488041F64F425016B467EE1C94959EBD592AD1"));
+    assert_true(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                 "b2488041F64f425016B467ee1c94959ebd592aD1"));
+    /* folding case is all: a non-hex letter still fails */
     assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
-                                  "B2488041F64F425016B467EE1C94959EBD592AD1"));
+                                  "b2488041f64f425016b467ee1c94959ebd592adl"));
     /* one digit off, truncated, extended, empty, NULL */
     assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
                                   "b2488041f64f425016b467ee1c94959ebd592ad2"));
@@ -313,6 +319,67 @@ static void test_sign_verify(void **state)
                                   "b2488041f64f425016b467ee1c94959ebd592ad1"));
     assert_false(haas_sign_verify(HAAS_SIGN_HMACSHA1, "x" VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
                                   "b2488041f64f425016b467ee1c94959ebd592ad1"));
+}
+
+/*
+ * Link SDK C 4.1.0 (HaaS firmware): clientId with _ss=1, _conn, id = pk.dn,
+ * the constant timestamp, and the password in UPPER-case hex. The expected
+ * digests were computed with `openssl dgst -hmac` over
+ * clientId<pk.dn>deviceName<dn>productKey<pk>timestamp2524608000000.
+ */
+static void test_sign_link_sdk_c_41(void **state)
+{
+    (void)state;
+    static const char *cid_text =
+        "a14Xib5kdYd.light1983432|timestamp=2524608000000,_ss=1,_v=sdk-c-4.1.0,securemode=3,"
+        "signmethod=hmacsha256,ext=3,_conn=tcp_0|";
+    static const struct {
+        enum haas_sign_method method;
+        const char *upper;
+    } cases[] = {
+        {HAAS_SIGN_HMACSHA256, "1F22E91857307EFC0C7B47BA8CCE8738FF1B9545F6EB2E5AD98C2BB9992FFC91"},
+        {HAAS_SIGN_HMACSHA1, "1932BE2C9505F2B8A1704A6DA0F7CFE66E53088D"},
+        {HAAS_SIGN_HMACMD5, "967A44E787E8072B8A5967D4DFC6105E"},
+    };
+    struct haas_client_id cid;
+    assert_true(haas_parse_client_id(cid_text, &cid));
+    assert_string_equal(cid.id, "a14Xib5kdYd.light1983432");
+    assert_true(cid.auto_subscribe);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char lower[HAAS_SIGN_HEX_MAX];
+        size_t n = strlen(cases[i].upper);
+        for (size_t k = 0; k <= n; k++) {
+            lower[k] = (char)tolower((unsigned char)cases[i].upper[k]);
+        }
+        assert_true(haas_sign_verify(cases[i].method, VEC_DS, cid.id, VEC_DN, VEC_PK, cid.timestamp,
+                                     cases[i].upper));
+        assert_true(haas_sign_verify(cases[i].method, VEC_DS, cid.id, VEC_DN, VEC_PK, cid.timestamp,
+                                     lower));
+        /* another device's secret, or another method's digest, fails */
+        assert_false(haas_sign_verify(cases[i].method, "A" VEC_DS, cid.id, VEC_DN, VEC_PK,
+                                      cid.timestamp, cases[i].upper));
+        assert_false(haas_sign_verify(cases[(i + 1) % 3].method, VEC_DS, cid.id, VEC_DN, VEC_PK,
+                                      cid.timestamp, cases[i].upper));
+    }
+}
+
+/* `_ss` is read as the automatic-subscription flag; twice is malformed. */
+static void test_clientid_auto_subscribe_flag(void **state)
+{
+    (void)state;
+    struct haas_client_id c;
+    assert_true(haas_parse_client_id("x.y|_ss=1|", &c));
+    assert_true(c.has_ss);
+    assert_true(c.auto_subscribe);
+    assert_true(haas_parse_client_id("x.y|_ss=0,securemode=3|", &c));
+    assert_true(c.has_ss);
+    assert_false(c.auto_subscribe);
+    assert_true(haas_parse_client_id("x.y|_ss=11|", &c));
+    assert_false(c.auto_subscribe);
+    assert_true(haas_parse_client_id("SN1|securemode=3,signmethod=hmacsha1|", &c));
+    assert_false(c.has_ss);
+    assert_false(c.auto_subscribe);
+    assert_false(haas_parse_client_id("x.y|_ss=1,_ss=1|", &c));
 }
 
 static void test_secure_streq(void **state)
@@ -336,7 +403,7 @@ static void test_secure_streq(void **state)
 static void test_conn_track(void **state)
 {
     (void)state;
-    struct haas_conn_table *t = haas_conn_table_new();
+    struct haas_conn_table *t = haas_conn_table_new(NULL);
     assert_non_null(t);
     struct haas_device_id a = {"a14Xib5kdYd", "dev1"};
     struct haas_device_id b = {"a14Xib5kdYd", "dev2"};
@@ -344,10 +411,10 @@ static void test_conn_track(void **state)
     struct haas_device_id out;
     size_t left = 99;
 
-    assert_int_equal(haas_conn_add(t, &c1, &a), 1);
-    assert_int_equal(haas_conn_add(t, &c2, &b), 1);
+    assert_int_equal(haas_conn_add(t, &c1, &a, NULL), 1);
+    assert_int_equal(haas_conn_add(t, &c2, &b, NULL), 1);
     /* takeover: a second connection of dev1 before the first goes away */
-    assert_int_equal(haas_conn_add(t, &c3, &a), 2);
+    assert_int_equal(haas_conn_add(t, &c3, &a, NULL), 2);
     assert_int_equal(haas_conn_total(t), 3);
     assert_true(haas_conn_remove(t, &c1, &out, &left));
     assert_string_equal(out.device_name, "dev1");
@@ -361,7 +428,7 @@ static void test_conn_track(void **state)
     assert_int_equal(left, 0);
     assert_int_equal(haas_conn_count(t, &a), 0);
     assert_int_equal(haas_conn_count(t, &b), 1);
-    assert_int_equal(haas_conn_add(t, NULL, &a), 0);
+    assert_int_equal(haas_conn_add(t, NULL, &a, NULL), 0);
     haas_conn_table_free(t); /* frees the remaining record of dev2 */
     haas_conn_table_free(NULL);
 }
@@ -369,13 +436,13 @@ static void test_conn_track(void **state)
 static void test_conn_track_many(void **state)
 {
     (void)state;
-    struct haas_conn_table *t = haas_conn_table_new();
+    struct haas_conn_table *t = haas_conn_table_new(NULL);
     assert_non_null(t);
     static char clients[5000];
     for (size_t i = 0; i < sizeof(clients); i++) {
         struct haas_device_id d = {"pk", ""};
         snprintf(d.device_name, sizeof(d.device_name), "dev%zu", i % 2500);
-        assert_int_equal(haas_conn_add(t, &clients[i], &d), i < 2500 ? 1 : 2);
+        assert_int_equal(haas_conn_add(t, &clients[i], &d, NULL), i < 2500 ? 1 : 2);
     }
     assert_int_equal(haas_conn_total(t), 5000);
     size_t zeros = 0;
@@ -387,6 +454,83 @@ static void test_conn_track_many(void **state)
     assert_int_equal(zeros, 2500);
     assert_int_equal(haas_conn_total(t), 0);
     haas_conn_table_free(t);
+}
+
+/* Counts frees of attached data. */
+static int freed_data;
+static void count_free(void *data)
+{
+    (void)data;
+    freed_data++;
+}
+
+/* haas_conn_each() visitor: sums the ints attached as data. */
+static void sum_data(const void *client, void *data, void *arg)
+{
+    (void)client;
+    *(int *)arg += *(int *)data;
+}
+
+static void test_conn_track_data(void **state)
+{
+    (void)state;
+    struct haas_conn_table *t = haas_conn_table_new(count_free);
+    struct haas_device_id a = {"a14Xib5kdYd", "dev1"};
+    struct haas_device_id b = {"a14Xib5kdYd", "dev2"};
+    int c1, c2, c3, c4;
+    int d1 = 1, d2 = 10, d3 = 100, d4 = 1000;
+    freed_data = 0;
+    assert_int_equal(haas_conn_add(t, &c1, &a, &d1), 1);
+    assert_int_equal(haas_conn_add(t, &c2, &a, &d2), 2);
+    assert_int_equal(haas_conn_add(t, &c3, &b, &d3), 1);
+    assert_int_equal(haas_conn_add(t, &c4, &a, NULL), 3);
+    assert_ptr_equal(haas_conn_data(t, &c2), &d2);
+    assert_null(haas_conn_data(t, &c4));
+    assert_null(haas_conn_data(t, &d4)); /* unknown client */
+    int sum = 0;
+    struct haas_device_id none = {"a14Xib5kdYd", "nobody"};
+    assert_int_equal(haas_conn_each(t, &none, sum_data, &sum), 0);
+    /* only dev1's connections with data, dev2's are not visited */
+    assert_true(haas_conn_remove(t, &c4, NULL, NULL));
+    assert_int_equal(freed_data, 0); /* NULL data is not handed to free_data */
+    assert_int_equal(haas_conn_each(t, &a, sum_data, &sum), 2);
+    assert_int_equal(sum, 11);
+    /* removing the middle of a device's list keeps the rest reachable */
+    assert_int_equal(haas_conn_add(t, &c4, &a, &d4), 3);
+    assert_true(haas_conn_remove(t, &c2, NULL, NULL));
+    assert_int_equal(freed_data, 1);
+    sum = 0;
+    assert_int_equal(haas_conn_each(t, &a, sum_data, &sum), 2);
+    assert_int_equal(sum, 1001);
+    assert_int_equal(haas_conn_each(NULL, &a, sum_data, &sum), 0);
+    haas_conn_table_free(t);
+    assert_int_equal(freed_data, 4); /* d1, d3, d4 at the end */
+}
+
+static void test_refusal_json(void **state)
+{
+    (void)state;
+    struct haas_device_id d = {"a14Xib5kdYd", "light1983432"};
+    char json[HAAS_REFUSAL_JSON_MAX];
+    int n = haas_refusal_json(json, sizeof(json), "WrongPassword", "wrong password", &d,
+                              "pk.dn|\"x\"|", "127.0.0.1", 1700000000123LL);
+    assert_true(n > 0);
+    assert_string_equal(json, "{\"code\":\"WrongPassword\",\"reason\":\"wrong password\","
+                              "\"productKey\":\"a14Xib5kdYd\",\"deviceName\":\"light1983432\","
+                              "\"clientId\":\"pk.dn|\\\"x\\\"|\",\"clientIp\":\"127.0.0.1\","
+                              "\"time\":1700000000123}");
+    /* no device, no id, no address */
+    n = haas_refusal_json(json, sizeof(json), "NoUsername", "no username", NULL, NULL, NULL, 1);
+    assert_string_equal(json, "{\"code\":\"NoUsername\",\"reason\":\"no username\",\"productKey\":\"\","
+                              "\"deviceName\":\"\",\"clientId\":\"\",\"clientIp\":\"\",\"time\":1}");
+    /* a clientId full of control bytes is escaped and cut, never overflows */
+    char id[600];
+    memset(id, 1, sizeof(id) - 1);
+    id[sizeof(id) - 1] = '\0';
+    n = haas_refusal_json(json, sizeof(json), "X", "y", &d, id, id, 1);
+    assert_true(n > 0 && (size_t)n < sizeof(json));
+    assert_int_equal(haas_refusal_json(json, 10, "X", "y", &d, NULL, NULL, 1), -1);
+    assert_int_equal(haas_refusal_json(NULL, 10, "X", "y", &d, NULL, NULL, 1), -1);
 }
 
 static void test_status_msg(void **state)
@@ -426,9 +570,13 @@ int main(void)
         cmocka_unit_test(test_sign_vectors),
         cmocka_unit_test(test_sign_compute_errors),
         cmocka_unit_test(test_sign_verify),
+        cmocka_unit_test(test_sign_link_sdk_c_41),
+        cmocka_unit_test(test_clientid_auto_subscribe_flag),
         cmocka_unit_test(test_secure_streq),
         cmocka_unit_test(test_conn_track),
         cmocka_unit_test(test_conn_track_many),
+        cmocka_unit_test(test_conn_track_data),
+        cmocka_unit_test(test_refusal_json),
         cmocka_unit_test(test_status_msg),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
