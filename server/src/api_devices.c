@@ -44,6 +44,9 @@ cJSON *device_json(sqlite3 *db, sqlite3_stmt *st)
     else
         cJSON_AddStringToObject(o, "deviceInfo", db_text(st, 9));
     cJSON_AddItemToObject(o, "deviceInfoAt", json_time(sqlite3_column_int64(st, 10)));
+    /* Why the broker last refused its login (the plugin's notice), or null. */
+    cJSON *refusal = sqlite3_column_type(st, 11) == SQLITE_NULL ? NULL : cJSON_Parse(db_text(st, 11));
+    cJSON_AddItemToObject(o, "lastRefusal", refusal ? refusal : cJSON_CreateNull());
     return o;
 }
 

@@ -15,7 +15,7 @@
     "d.product_key, d.device_name, d.device_secret, d.status, d.last_online_at, d.ip, d.created_at, " \
     "(SELECT json_group_array(json_object('appId', a.app_id, 'version', a.version)) " \
     "   FROM device_apps a WHERE a.product_key = d.product_key AND a.device_name = d.device_name), " \
-    "d.firmware_version, d.device_info, d.device_info_at"
+    "d.firmware_version, d.device_info, d.device_info_at, d.last_refusal"
 
 /* A device row (DEVICE_COLUMNS starting at column 0) as the API's JSON. */
 cJSON *device_json(sqlite3 *db, sqlite3_stmt *st);

@@ -4,7 +4,9 @@
  * Topics (the broker's ACL guarantees a device only publishes under its own
  * /sys/{pk}/{dn}/, so the identity in the topic can be trusted):
  *   /as/mqtt/status/{pk}/{dn}                  lifecycle, from the plugin
- *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; all get a reply
+ *   /as/mqtt/refused                           refused logins, from the plugin
+ *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; a reply unless
+ *                                              "sys":{"ack":0} asks for none
  *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
  */
 #include "device_events.h"
@@ -24,6 +26,7 @@
 #define MAX_PAYLOAD (256 * 1024)
 #define MAX_DEVICE_INFO (16 * 1024)
 #define MAX_SEGMENTS 9
+#define HAAS_REFUSED_TOPIC "/as/mqtt/refused" /* the plugin's status_msg.h */
 
 /* Splits topic at '/' into at most MAX_SEGMENTS bounded segments (the
  * leading empty one included). Returns the count, or -1 when too long. */
@@ -186,11 +189,21 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
     }
 }
 
+/* Does an Alink request ask for no reply ("sys":{"ack":0}, PROTOCOL.md 2)?
+ * Link SDK C 4.x sends "ack":1 by default and 0 when the firmware turned
+ * post replies off; anything but a literal 0 keeps the reply. */
+static int wants_no_reply(cJSON *msg)
+{
+    cJSON *sys = cJSON_GetObjectItemCaseSensitive(msg, "sys");
+    cJSON *ack = cJSON_GetObjectItemCaseSensitive(sys, "ack");
+    return cJSON_IsNumber(ack) && ack->valuedouble == 0;
+}
+
 /* Answers an event post on <topic>_reply, echoing its id as it came. */
 static void reply(const char *topic, cJSON *msg)
 {
     cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    if (!cJSON_IsString(id) && !cJSON_IsNumber(id))
+    if ((!cJSON_IsString(id) && !cJSON_IsNumber(id)) || wants_no_reply(msg))
         return;
     cJSON *r = cJSON_CreateObject();
     cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 0));
@@ -224,8 +237,59 @@ static void on_device_info(const char *pk, const char *dn, const char *payload, 
     db_unlock();
 }
 
+/* A login the broker refused: logged without --verbose (a device that cannot
+ * come online is the first thing a user needs to see), and kept on the
+ * device's row for its console page. */
+static void on_refused(const void *payload, int len)
+{
+    cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+    cJSON *code = cJSON_GetObjectItemCaseSensitive(msg, "code");
+    cJSON *reason = cJSON_GetObjectItemCaseSensitive(msg, "reason");
+    cJSON *pk = cJSON_GetObjectItemCaseSensitive(msg, "productKey");
+    cJSON *dn = cJSON_GetObjectItemCaseSensitive(msg, "deviceName");
+    cJSON *cid = cJSON_GetObjectItemCaseSensitive(msg, "clientId");
+    cJSON *ip = cJSON_GetObjectItemCaseSensitive(msg, "clientIp");
+    if (!cJSON_IsString(code) || !cJSON_IsString(reason) || !cJSON_IsString(pk) || !cJSON_IsString(dn)) {
+        log_msg(LOG_WARN, "ignored a malformed refusal notice from the broker");
+        cJSON_Delete(msg);
+        return;
+    }
+    int known = valid_product_key(pk->valuestring) && valid_device_name(dn->valuestring);
+    int stored = 0;
+    if (known) {
+        sqlite3 *db = db_lock();
+        sqlite3_stmt *st = db_cached(db, "UPDATE devices SET last_refusal = ?1, last_refusal_at = strftime('%s','now') "
+                                          "WHERE product_key = ?2 AND device_name = ?3");
+        if (st) {
+            sqlite3_bind_text(st, 1, payload, len, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, pk->valuestring, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, dn->valuestring, -1, SQLITE_STATIC);
+            if (sqlite3_step(st) == SQLITE_DONE)
+                stored = sqlite3_changes(db);
+            db_done(st);
+        }
+        db_unlock();
+    }
+    log_msg(LOG_WARN, "refused MQTT login of %s%s%s (clientId %.100s from %s): %s [%s]%s",
+            known ? dn->valuestring : "a client", known ? "&" : "", known ? pk->valuestring : "",
+            cJSON_IsString(cid) ? cid->valuestring : "?", cJSON_IsString(ip) ? ip->valuestring : "?",
+            reason->valuestring, code->valuestring,
+            !strcmp(code->valuestring, "UnknownDevice") || (known && !stored)
+                ? " - no such device here: create it (POST /api/v1/products/{pk}/devices) with its DeviceSecret"
+            : !strcmp(code->valuestring, "WrongPassword")
+                ? " - the DeviceSecret on the device differs from the emulator's"
+                : "");
+    live_log("in", "refused", known ? pk->valuestring : "", known ? dn->valuestring : "", NULL, HAAS_REFUSED_TOPIC,
+             payload, (size_t)len);
+    cJSON_Delete(msg);
+}
+
 void device_events_handle(const char *topic, const void *payload, int len)
 {
+    if (!strcmp(topic, HAAS_REFUSED_TOPIC) && len >= 0 && len <= MAX_PAYLOAD) {
+        on_refused(payload, len);
+        return;
+    }
     char seg[MAX_SEGMENTS][64];
     int n = split_topic(topic, seg);
     if (n < 0 || len < 0 || len > MAX_PAYLOAD || seg[0][0] != '\0') {

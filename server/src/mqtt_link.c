@@ -25,10 +25,12 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What haas-emu listens to: device lifecycle, event posts (results, queries,
- * properties: every post gets a post_reply) and device info. */
+/* What haas-emu listens to: device lifecycle and refused logins (both from
+ * the broker plugin), event posts (results, queries, properties: every post
+ * gets a post_reply unless it asks for none) and device info. */
 static const char *const subscriptions[] = {
     "/as/mqtt/status/+/+",
+    "/as/mqtt/refused",
     "/sys/+/+/thing/event/+/post",
     "/sys/+/+/thing/deviceinfo/update",
 };
