@@ -36,5 +36,26 @@ enum MHD_Result api_root(http_request *r)
     cJSON_AddStringToObject(o, "service", "haas-emu");
     cJSON_AddStringToObject(o, "api", "/api/v1");
     cJSON_AddStringToObject(o, "health", "/healthz");
+    /* Where devices connect (the console shows it; null = not offered). */
+    const config *cfg = &server.cfg;
+    int managed = !cfg->broker[0];
+    cJSON *mq = cJSON_AddObjectToObject(o, "endpoints");
+    if (managed)
+        cJSON_AddNumberToObject(mq, "mqttPort", cfg->mqtt_port);
+    else
+        cJSON_AddStringToObject(mq, "externalBroker", cfg->broker);
+    if (managed && server.tls.cert_path[0] && cfg->mqtts_port)
+        cJSON_AddNumberToObject(mq, "mqttsPort", cfg->mqtts_port);
+    else
+        cJSON_AddNullToObject(mq, "mqttsPort");
+    if (server.https_port)
+        cJSON_AddNumberToObject(mq, "httpsPort", server.https_port);
+    else
+        cJSON_AddNullToObject(mq, "httpsPort");
+    cJSON_AddStringToObject(mq, "publicUrl", cfg->public_url);
+    if (server.ca_pem)
+        cJSON_AddStringToObject(mq, "caPem", "/api/v1/ca.pem");
+    else
+        cJSON_AddNullToObject(mq, "caPem");
     return reply_json(r, 200, o);
 }

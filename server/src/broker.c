@@ -10,6 +10,7 @@
  */
 #include "broker.h"
 #include "log.h"
+#include "port_probe.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 static char conf_path[700];
+static char pid_path[700];
 static char mosquitto_path[512];
 static char probe_host[64];
 static int probe_port;
@@ -56,8 +58,22 @@ static int default_plugin(char *out, size_t n)
     return (size_t)snprintf(out, n, "%s/haas_auth.so", exe) < n ? 0 : -1;
 }
 
+/* One `listener` line per port of a comma-separated list; with `tls`, each
+ * followed by the certificate settings (they apply to the listener above). */
+static void write_listeners(FILE *f, const char *ports, const char *bind, const tls_files *tls)
+{
+    for (const char *p = ports; *p;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        fprintf(f, "listener %ld %s\n", port, bind);
+        if (tls)
+            fprintf(f, "certfile %s\nkeyfile %s\n", tls->cert_path, tls->key_path);
+        p = *end ? end + 1 : end;
+    }
+}
+
 static int write_config(const config *cfg, const char *db_path, const char *user, const char *password,
-                        const char *plugin, char *err, size_t errlen)
+                        const char *plugin, const tls_files *tls, char *err, size_t errlen)
 {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/broker", cfg->data_dir);
@@ -95,13 +111,16 @@ static int write_config(const config *cfg, const char *db_path, const char *user
                "plugin_opt_service_password %s\n",
             cfg->mqtt_port, cfg->bind, cfg->verbose ? "log_type notice\nlog_type information\n" : "",
             plugin, db_path, user, password);
-    /* Real HaaS firmware connects to port 443 in plain TCP: extra listeners
-     * let a Core2 reach this broker unchanged (README, "A real Core2"). */
-    for (const char *p = cfg->mqtt_extra_ports; *p;) {
-        char *end;
-        long port = strtol(p, &end, 10);
-        fprintf(f, "listener %ld %s\n", port, cfg->bind);
-        p = *end ? end + 1 : end;
+    /* Real HaaS firmware connects to port 443, in plain TCP or TLS: extra
+     * listeners let a Core2 reach this broker unchanged (README, "A real
+     * Core2"). TLS listeners present the local CA's server certificate. */
+    write_listeners(f, cfg->mqtt_extra_ports, cfg->bind, NULL);
+    if (tls) {
+        char port[16];
+        snprintf(port, sizeof port, "%d", cfg->mqtts_port);
+        if (cfg->mqtts_port)
+            write_listeners(f, port, cfg->bind, tls);
+        write_listeners(f, cfg->mqtts_extra_ports, cfg->bind, tls);
     }
     /* Started as root, mosquitto would switch to the "mosquitto" user and lose
      * access to the data directory: keep the user we run as. */
@@ -133,17 +152,18 @@ static pid_t spawn(void)
 /* Can we open a TCP connection to the broker's port? */
 static int accepting(void)
 {
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST}, *ai = NULL;
-    char port[16];
-    snprintf(port, sizeof port, "%d", probe_port);
-    if (getaddrinfo(probe_host, port, &hints, &ai) != 0 || !ai)
-        return 0;
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int ok = fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0;
-    if (fd >= 0)
-        close(fd);
-    freeaddrinfo(ai);
-    return ok;
+    return port_accepting(probe_host, probe_port);
+}
+
+/* Remembers the child's pid in <data>/broker/mosquitto.pid (see
+ * end_stale_broker). */
+static void write_pid(pid_t pid)
+{
+    FILE *f = fopen(pid_path, "w");
+    if (f) {
+        fprintf(f, "%d\n", (int)pid);
+        fclose(f);
+    }
 }
 
 static void sleep_ms(long ms)
@@ -164,6 +184,73 @@ static int wait_ready(pid_t pid, long timeout_ms, int *status)
         sleep_ms(20);
     }
     return 1;
+}
+
+/*
+ * A broker of this data directory that outlived its haas-emu (killed with
+ * -9: the child gets SIGTERM then and is still shutting down, holding the
+ * ports for a moment). Only one haas-emu runs per data directory (its lock),
+ * so a live mosquitto running our configuration file is ours to end: wait
+ * for it (5 s at most), then kill it.
+ */
+static void end_stale_broker(void)
+{
+    FILE *f = fopen(pid_path, "r");
+    int pid = 0;
+    if (!f)
+        return;
+    if (fscanf(f, "%d", &pid) != 1)
+        pid = 0;
+    fclose(f);
+    char path[64], cmdline[1024];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
+    f = pid > 1 ? fopen(path, "r") : NULL;
+    size_t n = f ? fread(cmdline, 1, sizeof cmdline - 1, f) : 0;
+    if (f)
+        fclose(f);
+    cmdline[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (cmdline[i] == '\0')
+            cmdline[i] = ' ';
+    if (!n || !strstr(cmdline, conf_path))
+        return;
+    log_msg(LOG_INFO, "waiting for the broker of a previous run (pid %d) to end", pid);
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 250 && kill(pid, 0) == 0; i++)
+        sleep_ms(20);
+    if (kill(pid, 0) == 0)
+        kill(pid, SIGKILL);
+    for (int i = 0; i < 50 && kill(pid, 0) == 0; i++)
+        sleep_ms(20);
+}
+
+/* Is any port the broker will listen on taken? Says by whom and how to fix. */
+static int ports_taken(const config *cfg, const tls_files *tls, char *err, size_t errlen)
+{
+    char list[400];
+    snprintf(list, sizeof list, "%d,%s%s%d,%s", cfg->mqtt_port, cfg->mqtt_extra_ports,
+             cfg->mqtt_extra_ports[0] ? "," : "", tls ? cfg->mqtts_port : 0, tls ? cfg->mqtts_extra_ports : "");
+    for (const char *p = list; *p;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        p = *end ? end + 1 : end;
+        if (port <= 0 || !port_accepting(probe_host, (int)port))
+            continue;
+        char name[64] = "";
+        int pid = port_holder((int)port, name, sizeof name);
+        char holder[128] = "another program";
+        if (pid)
+            snprintf(holder, sizeof holder, "%s (pid %d)", name, pid);
+        snprintf(err, errlen, "port %s:%ld is already in use by %s, so devices sent there would not reach this "
+                              "emulator. %sEither stop it, or give haas-emu other ports (e.g. make run RUN_ARGS="
+                              "\"--mqtt-port 1884 --mqtts-port 8884\") and point devices at those; to use that "
+                              "broker instead, pass --broker HOST:PORT",
+                 cfg->bind, port, holder,
+                 strstr(name, "mosquitto") ? "Installing Debian's mosquitto package starts its own broker: "
+                                             "`sudo systemctl disable --now mosquitto` stops it for good. " : "");
+        return 1;
+    }
+    return 0;
 }
 
 static void *supervise(void *arg)
@@ -190,6 +277,8 @@ static void *supervise(void *arg)
         if (!stopping) {
             child = spawn();
             starts++;
+            if (child > 0)
+                write_pid(child);
         }
         quit = stopping || child <= 0;
         pthread_mutex_unlock(&lock);
@@ -204,7 +293,7 @@ static void *supervise(void *arg)
 }
 
 int broker_start(const config *cfg, const char *db_path, const char *service_user,
-                 const char *service_password, char *err, size_t errlen)
+                 const char *service_password, const tls_files *tls, char *err, size_t errlen)
 {
     char plugin[512];
     if (cfg->broker_plugin[0])
@@ -228,18 +317,19 @@ int broker_start(const config *cfg, const char *db_path, const char *service_use
         snprintf(err, errlen, "cannot resolve %s: %s", db_path, strerror(errno));
         return -1;
     }
-    if (write_config(cfg, abs_db, service_user, service_password, plugin, err, errlen) < 0)
+    if (write_config(cfg, abs_db, service_user, service_password, plugin, tls, err, errlen) < 0)
         return -1;
+    snprintf(pid_path, sizeof pid_path, "%s/broker/mosquitto.pid", cfg->data_dir);
     snprintf(probe_host, sizeof probe_host, "%s", strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1"
                                                   : strcmp(cfg->bind, "::") == 0 ? "::1" : cfg->bind);
     probe_port = cfg->mqtt_port;
-    if (accepting()) {
-        snprintf(err, errlen, "MQTT port %s:%d is already in use (another broker?); choose --mqtt-port "
-                              "or use it with --broker", cfg->bind, cfg->mqtt_port);
+    end_stale_broker();
+    if (ports_taken(cfg, tls, err, errlen))
         return -1;
-    }
 
     child = spawn();
+    if (child > 0)
+        write_pid(child);
     if (child < 0) {
         snprintf(err, errlen, "cannot start mosquitto: %s", strerror(errno));
         return -1;

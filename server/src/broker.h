@@ -12,16 +12,21 @@
 #define HAAS_BROKER_H
 
 #include "config.h"
+#include "tls_certs.h"
 
 #include <stddef.h>
 
 /*
  * Writes the configuration and starts mosquitto, waiting (a few seconds at
- * most) until it accepts connections. A supervisor thread restarts it when
- * it dies. Returns 0, or -1 with a message in err.
+ * most) until it accepts connections. With `tls` (may be NULL), the TLS
+ * listeners (--mqtts-port, --mqtts-extra-port) present its certificate. A
+ * broker of a previous run of this data directory still shutting down is
+ * waited for; a port held by another program is an error naming it. A
+ * supervisor thread restarts the broker when it dies. Returns 0, or -1 with
+ * a message in err.
  */
 int broker_start(const config *cfg, const char *db_path, const char *service_user,
-                 const char *service_password, char *err, size_t errlen);
+                 const char *service_password, const tls_files *tls, char *err, size_t errlen);
 
 /* The running child's pid, or 0. */
 int broker_pid(void);

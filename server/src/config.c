@@ -44,7 +44,13 @@ static const option options[] = {
     STR("--broker-plugin", "HAAS_BROKER_PLUGIN", broker_plugin, "auth plugin the managed broker loads (haas_auth.so beside haas-emu)"),
     STR("--web-dir", "HAAS_WEB_DIR", web_dir, "the console's files (web/ beside the build folder)"),
     STR("--api-token", "HAAS_API_TOKEN", api_token, "token the management API and console require (generated when bound beyond loopback)"),
-    STR("--mqtt-extra-port", "HAAS_MQTT_EXTRA_PORT", mqtt_extra_ports, "more ports of the managed broker, e.g. 443 (comma-separated)"),
+    STR("--mqtt-extra-port", "HAAS_MQTT_EXTRA_PORT", mqtt_extra_ports, "more plain MQTT ports of the managed broker, e.g. 443 (comma-separated)"),
+    INT("--mqtts-port", "HAAS_MQTTS_PORT", mqtts_port, 0, 65535, "MQTT over TLS port of the managed broker (8883; 0 = none)"),
+    STR("--mqtts-extra-port", "HAAS_MQTTS_EXTRA_PORT", mqtts_extra_ports, "more MQTT over TLS ports, e.g. 443 (comma-separated)"),
+    INT("--https-port", "HAAS_HTTPS_PORT", https_port, 0, 65535, "HTTPS port: API, console and https:// package URLs (8443; 0 = none)"),
+    STR("--tls-cert", "HAAS_TLS_CERT", tls_cert, "your own TLS certificate (PEM) instead of the local CA's"),
+    STR("--tls-key", "HAAS_TLS_KEY", tls_key, "its private key (PEM)"),
+    STR("--tls-san", "HAAS_TLS_SAN", tls_san, "more host names or addresses for the local certificate (comma-separated)"),
     STR("--seed", "HAAS_SEED", seed, "JSON file of products, devices, groups, apps, versions, tasks to create at start"),
     {"--ephemeral", "HAAS_EPHEMERAL", OPT_FLAG, offsetof(config, ephemeral), 0, 0, 1, "keep data in a temporary folder removed at exit"},
     STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
@@ -133,12 +139,29 @@ static int set_option(config *cfg, const option *o, const char *value, const cha
     return 0;
 }
 
+/* Checks a comma-separated list of ports ("" is fine); -1 with a message. */
+static int check_port_list(const char *flag, const char *list)
+{
+    for (const char *p = list; *p;) {
+        char *end;
+        long port = strtol(p, &end, 10);
+        if (end == p || port < 1 || port > 65535 || (*end && *end != ',')) {
+            fprintf(stderr, "haas-emu: %s '%s' must be ports separated by commas\n", flag, list);
+            return -1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
 int config_load(config *cfg, int argc, char **argv)
 {
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->bind, "127.0.0.1");
     cfg->http_port = 8080;
     cfg->mqtt_port = 1883;
+    cfg->mqtts_port = 8883;
+    cfg->https_port = 8443;
     strcpy(cfg->data_dir, "./var");
     strcpy(cfg->oss_key_id, "LTAI5tHaaSEmulator");
     strcpy(cfg->broker_username, "haas-emu");
@@ -184,16 +207,9 @@ int config_load(config *cfg, int argc, char **argv)
             return -1;
     }
 
-    for (const char *p = cfg->mqtt_extra_ports; *p;) {
-        char *end;
-        long port = strtol(p, &end, 10);
-        if (end == p || port < 1 || port > 65535 || (*end && *end != ',')) {
-            fprintf(stderr, "haas-emu: --mqtt-extra-port '%s' must be ports separated by commas\n",
-                    cfg->mqtt_extra_ports);
-            return -1;
-        }
-        p = *end ? end + 1 : end;
-    }
+    if (check_port_list("--mqtt-extra-port", cfg->mqtt_extra_ports) < 0 ||
+        check_port_list("--mqtts-extra-port", cfg->mqtts_extra_ports) < 0)
+        return -1;
     if (cfg->broker[0]) {
         const char *colon = strrchr(cfg->broker, ':');
         long port = colon ? strtol(colon + 1, NULL, 10) : 0;
@@ -212,11 +228,24 @@ int config_load(config *cfg, int argc, char **argv)
         while (n > 0 && cfg->public_url[n - 1] == '/')
             cfg->public_url[--n] = '\0';
         const char *p = strstr(cfg->public_url, "://");
-        if (!p || strncmp(cfg->public_url, "http", 4) != 0 || !strchr(p + 3, ':')) {
-            fprintf(stderr, "haas-emu: --public-url '%s' must be http(s)://host:port "
-                            "(HaaS devices need an explicit port)\n", cfg->public_url);
+        int https = !strncmp(cfg->public_url, "https://", 8);
+        /* http:// needs its port: stock HaaS code defaults to 443 for every
+         * scheme; https:// without one means 443, as devices assume. */
+        if (!p || (strncmp(cfg->public_url, "http://", 7) != 0 && !https) ||
+            (!https && !strchr(p + 3, ':'))) {
+            fprintf(stderr, "haas-emu: --public-url '%s' must be http://host:port or https://host[:port] "
+                            "(HaaS devices need an explicit port for http)\n", cfg->public_url);
             return -1;
         }
+        if (https && cfg->https_port == 0) {
+            fprintf(stderr, "haas-emu: --public-url '%s' is https:// but --https-port is 0 (no HTTPS listener)\n",
+                    cfg->public_url);
+            return -1;
+        }
+    }
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        fprintf(stderr, "haas-emu: --tls-cert and --tls-key go together\n");
+        return -1;
     }
     return 0;
 }

@@ -24,7 +24,13 @@ typedef struct {
     char broker_plugin[512];  /* haas_auth.so ("" = next to haas-emu) */
     char web_dir[512];        /* the console ("" = web/ of the source tree) */
     char api_token[128];      /* required for /api/v1 ("" = generated when bound beyond loopback) */
-    char mqtt_extra_ports[128]; /* more listeners of the managed broker, "443,8883" */
+    char mqtt_extra_ports[128]; /* more plain listeners of the managed broker, "443" */
+    int mqtts_port;           /* TLS listener of the managed broker (8883; 0 = none) */
+    char mqtts_extra_ports[128]; /* more TLS listeners, "443" */
+    int https_port;           /* HTTPS listener of the HTTP server (8443; 0 = none) */
+    char tls_cert[512];       /* the user's own certificate (PEM), "" = the local CA's */
+    char tls_key[512];        /* its private key */
+    char tls_san[512];        /* more names for the local certificate, "a.example,10.0.0.2" */
     char seed[512];           /* JSON file of things to create at start */
     int ephemeral;            /* data in a temporary folder removed at exit */
     char oss_key_id[128];

@@ -28,7 +28,8 @@
 #include <strings.h>
 #include <time.h>
 
-static struct MHD_Daemon *daemon_handle;
+/* The plain HTTP daemon and the HTTPS one (same routes), or NULL. */
+static struct MHD_Daemon *daemons[2];
 
 /* ---- helpers of http.h ---- */
 
@@ -225,8 +226,10 @@ static void begin_request(http_request *r)
 {
     int path_known;
     /* Beyond loopback the management API needs the token; device-facing
-     * paths (signed package URLs) and the console's files stay open. */
-    if (server.api_token[0] && !strncmp(r->path, "/api/", 5) && !authorized(r)) {
+     * paths (signed package URLs), the public CA certificate and the
+     * console's files stay open. */
+    if (server.api_token[0] && !strncmp(r->path, "/api/", 5) && strcmp(r->path, "/api/v1/ca.pem") != 0 &&
+        !authorized(r)) {
         http_fail_later(r, 401, "Unauthorized", "the management API needs the token haas-emu printed at start "
                         "(Authorization: Bearer <token>)");
         return;
@@ -296,7 +299,10 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     *con_cls = NULL;
 }
 
-int http_server_start(const char *bind, int port, int threads, char *err, size_t errlen)
+/* Starts one daemon (slot 0 plain, 1 TLS with cert_pem/key_pem); returns
+ * the port bound or -1. */
+static int start_daemon(int slot, const char *bind, int port, int threads, const char *cert_pem,
+                        const char *key_pem, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_flags = AI_NUMERICHOST | AI_PASSIVE, .ai_socktype = SOCK_STREAM};
     struct addrinfo *ai = NULL;
@@ -309,7 +315,14 @@ int http_server_start(const char *bind, int port, int threads, char *err, size_t
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    daemon_handle = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_handler, NULL,
+    struct MHD_OptionItem tls_opts[] = {
+        {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (cert_pem)
+        flags |= MHD_USE_TLS;
+    daemons[slot] = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, access_handler, NULL,
                                      MHD_OPTION_SOCK_ADDR, ai->ai_addr,
                                      MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                                      MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
@@ -317,20 +330,39 @@ int http_server_start(const char *bind, int port, int threads, char *err, size_t
                                       * of devices must not pin memory for minutes */
                                      MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
                                      MHD_OPTION_CONNECTION_LIMIT, (unsigned)20000,
+                                     MHD_OPTION_ARRAY, tls_opts,
                                      MHD_OPTION_END);
     freeaddrinfo(ai);
-    if (!daemon_handle) {
-        snprintf(err, errlen, "cannot listen on %s:%d (address in use or not available)", bind, port);
+    if (!daemons[slot]) {
+        snprintf(err, errlen, "cannot listen on %s:%d%s (address in use or not available)", bind, port,
+                 cert_pem ? " for HTTPS" : "");
         return -1;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemons[slot], MHD_DAEMON_INFO_BIND_PORT);
     return info ? info->port : port;
+}
+
+int http_server_start(const char *bind, int port, int threads, char *err, size_t errlen)
+{
+    return start_daemon(0, bind, port, threads, NULL, NULL, err, errlen);
+}
+
+int http_server_start_tls(const char *bind, int port, int threads, const char *cert_pem, const char *key_pem,
+                          char *err, size_t errlen)
+{
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+        snprintf(err, errlen, "this libmicrohttpd has no TLS support; run with --https-port 0");
+        return -1;
+    }
+    return start_daemon(1, bind, port, threads, cert_pem, key_pem, err, errlen);
 }
 
 void http_server_stop(void)
 {
-    if (daemon_handle) {
-        MHD_stop_daemon(daemon_handle);
-        daemon_handle = NULL;
+    for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
+        if (daemons[i]) {
+            MHD_stop_daemon(daemons[i]);
+            daemons[i] = NULL;
+        }
     }
 }

@@ -17,8 +17,10 @@
 #include "mqtt_link.h"
 #include "seed.h"
 #include "server.h"
+#include "tls_certs.h"
 
 #include <ftw.h>
+#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -74,7 +76,8 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot generate the broker service password");
             return -1;
         }
-        if (broker_start(cfg, db_path, cfg->broker_username, cfg->broker_password, err, errlen) < 0)
+        if (broker_start(cfg, db_path, cfg->broker_username, cfg->broker_password,
+                         server.tls.cert_path[0] ? &server.tls : NULL, err, errlen) < 0)
             return -1;
         snprintf(host, sizeof host, "%s", !strcmp(cfg->bind, "0.0.0.0") ? "127.0.0.1" : cfg->bind);
         port = cfg->mqtt_port;
@@ -149,6 +152,52 @@ static int choose_api_token(void)
     return 0;
 }
 
+/* The HTTPS listener's certificate and key, kept until it stops. */
+static char *https_cert, *https_key;
+
+/* At exit, on every path: the PEM texts read at start. */
+static void free_tls_text(void)
+{
+    free(server.ca_pem);
+    free(https_cert);
+    if (https_key)
+        OPENSSL_cleanse(https_key, strlen(https_key));
+    free(https_key);
+}
+
+/* TLS material, when any listener needs it: the managed broker's MQTT over
+ * TLS, or the HTTPS listener. */
+static int prepare_tls(char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    atexit(free_tls_text);
+    int broker_tls = !cfg->broker[0] && (cfg->mqtts_port || cfg->mqtts_extra_ports[0]);
+    if (!broker_tls && !cfg->https_port)
+        return 0;
+    if (tls_certs_prepare(cfg, &server.tls, err, errlen) < 0)
+        return -1;
+    if (server.tls.ca_path[0] && !(server.ca_pem = tls_read_pem(server.tls.ca_path, err, errlen)))
+        return -1;
+    return 0;
+}
+
+/* The HTTPS listener (--https-port), serving what the HTTP one serves. */
+static int start_https(char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    if (!cfg->https_port)
+        return 0;
+    if (!(https_cert = tls_read_pem(server.tls.cert_path, err, errlen)) ||
+        !(https_key = tls_read_pem(server.tls.key_path, err, errlen)))
+        return -1;
+    int port = http_server_start_tls(cfg->bind, cfg->https_port, cfg->http_threads, https_cert, https_key, err,
+                                     errlen);
+    if (port < 0)
+        return -1;
+    server.https_port = port;
+    return 0;
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb, (void)flag, (void)ftw;
@@ -164,6 +213,22 @@ static int make_ephemeral_dir(void)
     snprintf(server.cfg.data_dir, sizeof server.cfg.data_dir, "%s", tmpl);
     log_msg(LOG_INFO, "ephemeral data directory %s (removed at exit)", tmpl);
     return 0;
+}
+
+/* Where devices connect, printed once everything listens. */
+static void log_ready_endpoints(void)
+{
+    config *cfg = &server.cfg;
+    if (!cfg->broker[0])
+        log_msg(LOG_INFO, "MQTT for devices: %s:%d%s%s", cfg->bind, cfg->mqtt_port,
+                cfg->mqtt_extra_ports[0] ? " and ports " : "", cfg->mqtt_extra_ports);
+    if (!cfg->broker[0] && server.tls.cert_path[0] && cfg->mqtts_port)
+        log_msg(LOG_INFO, "MQTT over TLS: %s:%d%s%s", cfg->bind, cfg->mqtts_port,
+                cfg->mqtts_extra_ports[0] ? " and ports " : "", cfg->mqtts_extra_ports);
+    if (server.https_port)
+        log_msg(LOG_INFO, "HTTPS: https://%s:%d", cfg->bind, server.https_port);
+    if (server.ca_pem)
+        log_msg(LOG_INFO, "TLS clients trust the local CA %s (also at GET /api/v1/ca.pem)", server.tls.ca_path);
 }
 
 int main(int argc, char **argv)
@@ -214,13 +279,14 @@ int main(int argc, char **argv)
 
     server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
     server.seeding = cfg->seed[0] != '\0';
-    if (start_mqtt(db_path, err, sizeof err) < 0) {
+    if (prepare_tls(err, sizeof err) < 0 || start_mqtt(db_path, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
         db_close();
         return 1;
     }
     int port = http_server_start(cfg->bind, cfg->http_port, cfg->http_threads, err, sizeof err);
-    if (port < 0) {
+    if (port < 0 || start_https(err, sizeof err) < 0) {
+        http_server_stop();
         log_msg(LOG_ERROR, "%s", err);
         mqtt_link_stop();
         broker_stop();
@@ -241,6 +307,7 @@ int main(int argc, char **argv)
     }
     server.seeding = 0;
     if (sig == 0) {
+        log_ready_endpoints();
         log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,
                 cfg->data_dir, cfg->public_url);
         sigwait(&stop, &sig);

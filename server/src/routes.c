@@ -11,6 +11,7 @@ static const route table[] = {
     {"GET", "/api/v1", BODY_NONE, api_root},
     {"GET", "/api/v1/rev", BODY_NONE, api_rev},
     {"GET", "/api/v1/messages", BODY_NONE, api_messages},
+    {"GET", "/api/v1/ca.pem", BODY_NONE, api_ca_pem},
 
     {"POST", "/api/v1/products", BODY_JSON, api_product_create},
     {"GET", "/api/v1/products", BODY_NONE, api_product_list},

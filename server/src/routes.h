@@ -35,6 +35,7 @@ const route *routes_match(http_request *r, const char *method, const char *path,
 /* Handlers. */
 enum MHD_Result api_health(http_request *r);
 enum MHD_Result api_root(http_request *r);
+enum MHD_Result api_ca_pem(http_request *r);
 enum MHD_Result api_rev(http_request *r);
 enum MHD_Result api_messages(http_request *r);
 enum MHD_Result web_index(http_request *r);

@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "oss_url.h"
+#include "tls_certs.h"
 
 #include <time.h>
 
@@ -20,6 +21,9 @@ typedef struct {
     char web_dir[600];       /* the console's files, "" when there is none */
     char api_token[128];     /* "" = the management API is open (loopback) */
     volatile int seeding;    /* a --seed file is being applied: not ready yet */
+    tls_files tls;           /* certificate files ("" paths: no TLS at all) */
+    char *ca_pem;            /* the local CA as PEM text, NULL with the user's own certificate */
+    int https_port;          /* the HTTPS listener's port, 0 when there is none */
     time_t started;
 } server_state;
 

@@ -50,9 +50,20 @@ def emu_env():
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n distinct free loopback ports (held together while chosen, so the
+    kernel cannot hand out one twice)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
@@ -65,6 +76,27 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+TLS_TEMPLATE = os.path.join(OUT, "tls-template")
+
+
+def reuse_tls(data_dir):
+    """Gives a fresh data directory the local CA and server certificate of
+    an earlier test run, as a restarted emulator would find them: haas-emu
+    reuses them when they match (tls_certs.c) instead of making two RSA keys
+    at every one of the suite's many starts. The first start makes them."""
+    tls = os.path.join(data_dir, "tls")
+    if os.path.isdir(TLS_TEMPLATE) and not os.path.exists(tls):
+        shutil.copytree(TLS_TEMPLATE, tls)
+
+
+def keep_tls(data_dir):
+    """Keeps the TLS files of a started emulator for reuse_tls()."""
+    tls = os.path.join(data_dir, "tls")
+    if not os.path.isdir(TLS_TEMPLATE) and os.path.exists(os.path.join(tls, "server.names")):
+        shutil.copytree(tls, TLS_TEMPLATE + ".tmp", dirs_exist_ok=True)
+        os.replace(TLS_TEMPLATE + ".tmp", TLS_TEMPLATE)
 
 
 class Response:
@@ -91,8 +123,7 @@ class Emulator:
 
     def __init__(self, name, args=(), data_dir=None, env=None, oss_secret=OSS_SECRET):
         self.name = name
-        self.port = free_port()
-        self.mqtt_port = free_port()
+        self.port, self.mqtt_port, self.mqtts_port, self.https_port = free_ports(4)
         self.data_dir = data_dir or os.path.join(OUT, "data", name)
         self.args = list(args)
         self.env = env or {}
@@ -103,10 +134,13 @@ class Emulator:
     def start(self, fresh=True, wait=True):
         if fresh and os.path.exists(self.data_dir):
             shutil.rmtree(self.data_dir)
+        if fresh:
+            reuse_tls(self.data_dir)
         os.makedirs(os.path.dirname(self.log_path), exist_ok=True)
         env = emu_env()
         env.update(self.env)
-        cmd = [EMU, "--http-port", str(self.port), "--mqtt-port", str(self.mqtt_port), "--data-dir", self.data_dir]
+        cmd = [EMU, "--http-port", str(self.port), "--mqtt-port", str(self.mqtt_port), "--data-dir", self.data_dir,
+               "--mqtts-port", str(self.mqtts_port), "--https-port", str(self.https_port)]
         if self.oss_secret:
             cmd += ["--oss-access-key-secret", self.oss_secret]
         cmd += self.args
@@ -114,6 +148,7 @@ class Emulator:
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         if wait:
             wait_for(self.ready, timeout=20, what="haas-emu /healthz on port %d" % self.port)
+            keep_tls(self.data_dir)
         return self
 
     def ready(self):

@@ -23,12 +23,24 @@ def credentials(pk, dn, ds, method="hmacsha256", timestamp="2524608000000"):
     return client_id, "%s&%s" % (dn, pk), password
 
 
+def nodejs_credentials(pk, dn, ds, timestamp="1700000000000"):
+    """clientId, username, password as Alibaba's Node.js device SDK makes
+    them: id `pk&dn`, hmacsha1, lower-case hex, extra keys, and no `_ss`."""
+    cid = "%s&%s" % (pk, dn)
+    content = "clientId%sdeviceName%sproductKey%stimestamp%s" % (cid, dn, pk, timestamp)
+    password = hmac.new(ds.encode(), content.encode(), hashlib.sha1).hexdigest()
+    client_id = "%s|securemode=3,signmethod=hmacsha1,timestamp=%s,lan=NODEJS,_v=1.2.8|" % (cid, timestamp)
+    return client_id, "%s&%s" % (dn, pk), password
+
+
 class Device:
-    def __init__(self, port, pk, dn, ds, keepalive=30):
+    def __init__(self, port, pk, dn, ds, keepalive=30, creds=credentials, cafile=None):
         self.pk, self.dn, self.port, self.keepalive = pk, dn, port, keepalive
-        cid, user, pw = credentials(pk, dn, ds)
+        cid, user, pw = creds(pk, dn, ds)
         self.c = mqtt.Client(client_id=cid, clean_session=True, protocol=mqtt.MQTTv311, reconnect_on_failure=False)
         self.c.username_pw_set(user, pw)
+        if cafile:
+            self.c.tls_set(ca_certs=cafile)
         self.connack = queue.Queue()
         self.inbox = queue.Queue()
         self.seen = []

@@ -56,6 +56,7 @@ class SimDevice:
         self.root = root or os.path.join(OUT, "devices", name)
         self.log_path = os.path.join(OUT, "logs", "device-%s.log" % name)
         self.proc = None
+        self.broker = "127.0.0.1:%d" % emu.mqtt_port  # or mqtts://HOST:PORT with --ca-file
 
     @property
     def app_dir(self):
@@ -75,7 +76,7 @@ class SimDevice:
 
     def args(self, extra=()):
         return [DEVICE, "--product-key", self.pk, "--device-name", self.dn, "--device-secret", self.ds,
-                "--broker", "127.0.0.1:%d" % self.emu.mqtt_port, "--root", self.root, "--python", "/usr/bin/python3",
+                "--broker", self.broker, "--root", self.root, "--python", "/usr/bin/python3",
                 "--app-settle", "1", "--confirm-timeout", "20"] + list(extra)
 
     def start(self, extra=(), env=None, fresh_log=True):

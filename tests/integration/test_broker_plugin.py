@@ -413,6 +413,14 @@ class BrokerPluginTest(unittest.TestCase):
                 c = self.connect_device(DEV_A, ident="m-%s-%s" % (method, ts), ts=ts,
                                         method=method, extra=extra)
                 c.close()
+        # the password's hex digits in upper case (Link SDK C 4.x) or mixed
+        for method in ("hmacsha1", "hmacsha256", "hmacmd5"):
+            with self.subTest(upper=method):
+                cid, user, pw = creds(DEV_A, ident="up-" + method, method=method)
+                for variant in (pw.upper(), pw[:8].upper() + pw[8:]):
+                    c = self.client(user, variant, cid=cid)
+                    self.assertEqual(c.connect(), 0)
+                    c.close()
         # signmethod absent: hmacsha1 is the default
         pk, dn = DEV_A
         cid = "nosig|securemode=3,timestamp=42|"
@@ -438,7 +446,6 @@ class BrokerPluginTest(unittest.TestCase):
             "wrong password": (good_cid, user, good_pw[:-1] + ("0" if good_pw[-1] != "0" else "1")),
             "password of other device": (good_cid, user,
                                          sign(secret_of(DEV_B), "rej", dn, pk, "1700000000000")),
-            "upper-case hex": (good_cid, user, good_pw.upper()),
             "other method than declared": (good_cid, user,
                                            sign(ds, "rej", dn, pk, "1700000000000", "hmacsha256")),
             "timestamp not signed": (good_cid, user, sign(ds, "rej", dn, pk, None)),
@@ -619,6 +626,73 @@ class BrokerPluginTest(unittest.TestCase):
         self.assertEqual(sorted(from_a), sorted(allowed))  # none of the denied ones
         # A could not spoof lifecycle messages
         self.assertTrue(all(m.payload.startswith(b"{") for m in self.watch.seen))
+
+    # -- automatic subscription (`_ss=1`, Link SDK C) --------------------------
+
+    def auto_topics(self, dev):
+        """Downstream topics of the platform's automatic-subscription list."""
+        return ["/sys/%s/%s/thing/service/hli_service_upgrade_push" % dev,
+                "/sys/%s/%s/thing/service/property/set" % dev,
+                "/sys/%s/%s/thing/event/property/post_reply" % dev,
+                "/sys/%s/%s/thing/config/push" % dev,
+                "/sys/%s/%s/rrpc/request/42" % dev,
+                "/ota/device/upgrade/%s/%s" % dev,
+                "/ext/ntp/%s/%s/response" % dev,
+                "/shadow/get/%s/%s" % dev]
+
+    def test_auto_subscription_delivers_only_own_topics(self):
+        ss = ("_ss=1",)
+        a = self.connect_device(DEV_A, extra=ss)
+        b = self.connect_device(DEV_B, extra=ss)
+        twin = self.connect_device(DEV_A_OTHER_PRODUCT, extra=ss)
+        plain = self.connect_device(DEV_BARRIER)  # no _ss: plain MQTT
+        # B tries every wildcard it can think of: refused, and no side door
+        wild = ["#", "/sys/+/+/#", "/sys/%s/+/thing/service/+" % PK, "/ota/device/upgrade/+/+",
+                "/shadow/get/%s/+" % PK, "/as/mqtt/refused"]
+        self.assertEqual(b.subscribe(wild), [SUB_FAILURE] * len(wild))
+        # and publishing on A's downstream topics is refused (nothing reaches A)
+        for topic in self.auto_topics(DEV_A):
+            b.publish(topic, b"forged-by-B")
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        for dev in (DEV_A, DEV_B, DEV_A_OTHER_PRODUCT, DEV_BARRIER):
+            for topic in self.auto_topics(dev):
+                svc.publish(topic, ("for %s/%s" % dev).encode())
+        # uplinks and custom topics are never auto-delivered
+        svc.publish("/sys/%s/%s/thing/event/property/post" % DEV_A, b"uplink")
+        svc.publish("/%s/%s/user/get" % DEV_A, b"custom")
+        for dev, c in ((DEV_A, a), (DEV_B, b), (DEV_A_OTHER_PRODUCT, twin)):
+            last = self.auto_topics(dev)[-1]
+            c.wait_for(lambda m, t=last: m.topic == t, last)
+            self.assertEqual([m.topic for m in c.seen], self.auto_topics(dev), "%s/%s" % dev)
+            self.assertTrue(all(m.payload == ("for %s/%s" % dev).encode() for m in c.seen))
+        # the device without _ss=1 got nothing: a barrier of its own proves it
+        self.assertEqual(plain.subscribe(["/sys/%s/%s/thing/service/+" % DEV_BARRIER]), [1])
+        barrier = "/sys/%s/%s/thing/service/barrier" % DEV_BARRIER
+        svc.publish(barrier)
+        plain.wait_for(lambda m: m.topic == barrier, barrier)
+        self.assertEqual([m.topic for m in plain.seen], [barrier])
+
+    def test_refusals_are_announced_to_the_service_only(self):
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        self.assertEqual(svc.subscribe(["/as/mqtt/refused"]), [1])
+        cid, user, _ = creds(DEV_A)
+        bad = self.client(user, "0" * 40, cid=cid)
+        self.assertEqual(bad.connect(), 5)
+        m = svc.wait_for(lambda m: m.topic == "/as/mqtt/refused", "refusal notice")
+        notice = json.loads(m.payload)
+        self.assertEqual((notice["code"], notice["productKey"], notice["deviceName"], notice["clientId"],
+                          notice["clientIp"]), ("WrongPassword", DEV_A[0], DEV_A[1], cid, "127.0.0.1"))
+        self.assertEqual(m.retain, False)
+        ghost = self.client("nobody99&%s" % PK, "0" * 40, cid="x|securemode=3|")
+        self.assertEqual(ghost.connect(), 5)
+        m = svc.wait_for(lambda m: json.loads(m.payload)["code"] == "UnknownDevice", "unknown device notice")
+        self.assertEqual(json.loads(m.payload)["deviceName"], "nobody99")
+        junk = self.client("no-ampersand", "x", cid="junk")
+        self.assertEqual(junk.connect(), 5)
+        m = svc.wait_for(lambda m: json.loads(m.payload)["code"] == "MalformedUsername", "malformed notice")
+        self.assertEqual(json.loads(m.payload)["productKey"], "")
 
     # -- lifecycle -----------------------------------------------------------
 
