@@ -14,6 +14,11 @@
  * running after --app-settle seconds; an app that exits with an error is
  * rejected (rolled back, 405).
  *
+ * --broker mqtts://HOST[:PORT] speaks MQTT over TLS; --ca-file names the CAs
+ * trusted for the broker and for https:// package URLs (both verify the
+ * certificate and the host name). A failed handshake is logged with
+ * libmosquitto's reason and retried like any failed connect.
+ *
  * --fleet FILE runs one simulated device per line "pk dn ds" of FILE in
  * this one process, each with its flash in <root>/<dn>, for load tests
  * (apps are not run; a new app is confirmed as soon as it boots).
@@ -50,13 +55,13 @@ typedef struct {
 } device;
 
 static struct {
-    char host[256];
-    int port;
+    haas_posix_broker broker; /* --broker: host, port, TLS or not */
+    const char *ca_file;      /* --ca-file, or NULL for the system's CAs */
     const char *root, *fleet, *python, *pycompat, *init_app, *firmware;
     int no_python, exit_after_result, boot_only, threads, keepalive;
     double app_settle, confirm_timeout;
     long long max_package;
-} opt = {.port = 1883, .python = "python3", .firmware = "1.0.0", .threads = 4, .keepalive = 60,
+} opt = {.python = "python3", .firmware = "1.0.0", .threads = 4, .keepalive = 60,
          .app_settle = 2.0, .confirm_timeout = 60.0};
 
 static volatile sig_atomic_t stop_requested;
@@ -254,13 +259,16 @@ static int boot(device *d)
 
 static int device_init(device *d)
 {
-    d->pp = haas_posix_port_new(d->root, d->dn);
+    haas_posix_port_config pc = {
+        .root = d->root, .log_prefix = d->dn, .use_tls = opt.broker.use_tls, .ca_file = opt.ca_file,
+    };
+    d->pp = haas_posix_port_new_with(&pc);
     if (!d->pp)
         return -1;
     haas_posix_port_fill(d->pp, &d->port);
     d->cfg = (haas_config){
         .product_key = d->pk, .device_name = d->dn, .device_secret = d->ds,
-        .mqtt_host = opt.host, .mqtt_port = (uint16_t)opt.port, .keepalive_s = (uint16_t)opt.keepalive,
+        .mqtt_host = opt.broker.host, .mqtt_port = opt.broker.port, .keepalive_s = (uint16_t)opt.keepalive,
         .app_dir = "/data/pyamp", .work_dir = "/data/.haas", .firmware_version = opt.firmware,
         .max_package_size = (uint64_t)opt.max_package,
         .confirm_timeout_ms = (uint32_t)(opt.confirm_timeout * 1000),
@@ -268,10 +276,21 @@ static int device_init(device *d)
     return init_app(d);
 }
 
+/* haas_drive returns at once while the device has no connection (the SDK
+ * reconnects on its own schedule): the budget is slept away then, so that a
+ * device whose broker is away or fails the TLS handshake does not spin. */
+static void wait_if_offline(const device *d, uint32_t budget_ms)
+{
+    if (budget_ms > 0 && haas_posix_port_mqtt_socket(d->pp) < 0 &&
+        (d->up.state == HAAS_IDLE || d->up.state == HAAS_CONFIRMING))
+        usleep(budget_ms * 1000u);
+}
+
 /* One step of a device's main loop; returns 1 when it wants to stop. */
 static int device_step(device *d, uint32_t budget_ms)
 {
     haas_drive(&d->up, budget_ms);
+    wait_if_offline(d, budget_ms);
     judge_app(d);
     if (haas_posix_port_reboot_requested(d->pp)) {
         say(d, "Reset Device to upgrade app");
@@ -290,8 +309,9 @@ static int fleet_size;
 
 /* Drives every opt.threads-th device. It waits on all their MQTT sockets
  * with one poll() and drives the devices with something to read, something
- * queued, an upgrade in progress, or no connection; every device is also
- * driven once a second (keepalive, reconnects). An idle fleet thus sleeps. */
+ * queued, an upgrade in progress, or no connection (those at most every
+ * 50 ms: they only wait for their next reconnect); every device is also
+ * driven once a second (keepalive). An idle fleet thus sleeps. */
 static void *fleet_worker(void *arg)
 {
     long w = (long)arg;
@@ -308,8 +328,7 @@ static void *fleet_worker(void *arg)
             fds[k].fd = haas_posix_port_mqtt_socket(d->pp);
             fds[k].events = POLLIN;
             fds[k].revents = 0;
-            busy |= d->up.state != HAAS_IDLE || d->confirming || fds[k].fd < 0 ||
-                    haas_posix_port_mqtt_pending(d->pp);
+            busy |= d->up.state != HAAS_IDLE || d->confirming || haas_posix_port_mqtt_pending(d->pp);
         }
         poll(fds, (nfds_t)mine, busy ? 0 : 50);
         double now = now_s();
@@ -398,8 +417,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: haas-device --product-key PK --device-name DN --device-secret DS\n"
-            "                   --broker HOST:PORT --root DIR [options]\n"
-            "       haas-device --fleet FILE --broker HOST:PORT --root DIR [--init-app DIR] [--threads N]\n\n"
+            "                   --broker BROKER --root DIR [options]\n"
+            "       haas-device --fleet FILE --broker BROKER --root DIR [--init-app DIR] [--threads N]\n\n"
+            "  --broker BROKER       HOST:PORT or mqtt://HOST[:PORT] (plain MQTT, port 1883), or\n"
+            "                        mqtts://HOST[:PORT] (MQTT over TLS, port 8883); IPv6 as [::1]:PORT\n"
+            "  --ca-file PATH        PEM CA bundle trusted for the broker's TLS certificate and for\n"
+            "                        https:// package downloads (host names are verified too);\n"
+            "                        without it, the system's CAs (/etc/ssl/certs)\n"
             "  --root DIR            the simulated flash; the app is in DIR/data/pyamp\n"
             "  --python PATH         interpreter for main.py (python3); --no-python to skip running it\n"
             "  --pycompat DIR        HaaS Python compatibility modules (sdk/tools/pycompat)\n"
@@ -446,7 +470,8 @@ int main(int argc, char **argv)
         {"pycompat", 1, 0, 'c'}, {"app-settle", 1, 0, 'a'}, {"confirm-timeout", 1, 0, 't'},
         {"max-package-size", 1, 0, 'm'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
         {"exit-after-result", 0, 0, 'x'}, {"boot-only", 0, 0, 'B'}, {"fleet", 1, 0, 'F'},
-        {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"sizes", 0, 0, 'S'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"sizes", 0, 0, 'S'}, {"ca-file", 1, 0, 'C'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     device one = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -454,17 +479,14 @@ int main(int argc, char **argv)
         case 'p': one.pk = optarg; break;
         case 'd': one.dn = optarg; break;
         case 's': one.ds = optarg; break;
-        case 'b': {
-            char *colon = strrchr(optarg, ':');
-            if (!colon || (size_t)(colon - optarg) >= sizeof opt.host) {
-                fprintf(stderr, "haas-device: --broker must be HOST:PORT\n");
+        case 'b':
+            if (haas_posix_parse_broker(optarg, &opt.broker) != 0) {
+                fprintf(stderr, "haas-device: --broker '%s' must be HOST:PORT, mqtt://HOST[:PORT] or "
+                                "mqtts://HOST[:PORT] (an IPv6 address in brackets: [::1])\n", optarg);
                 return 2;
             }
-            memcpy(opt.host, optarg, (size_t)(colon - optarg));
-            opt.host[colon - optarg] = '\0';
-            opt.port = atoi(colon + 1);
             break;
-        }
+        case 'C': opt.ca_file = optarg; break;
         case 'r': opt.root = optarg; break;
         case 'y': opt.python = optarg; break;
         case 'N': opt.no_python = 1; break;
@@ -487,9 +509,13 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!opt.root || (!opt.fleet && !opt.boot_only && (!one.pk || !one.dn || !one.ds || !opt.host[0])) ||
-        (opt.fleet && !opt.host[0]) || opt.port <= 0 || opt.port > 65535) {
+    if (!opt.root || (!opt.fleet && !opt.boot_only && (!one.pk || !one.dn || !one.ds || !opt.broker.host[0])) ||
+        (opt.fleet && !opt.broker.host[0])) {
         usage(stderr);
+        return 2;
+    }
+    if (opt.ca_file && access(opt.ca_file, R_OK) != 0) {
+        fprintf(stderr, "haas-device: --ca-file %s: %s\n", opt.ca_file, strerror(errno));
         return 2;
     }
     if (!opt.pycompat)
@@ -508,8 +534,8 @@ int main(int argc, char **argv)
     }
     if (!one.pk)
         one.pk = "boot", one.dn = "boot-only", one.ds = "-";
-    if (!opt.host[0])
-        strcpy(opt.host, "127.0.0.1");
+    if (!opt.broker.host[0]) /* --boot-only: never connects */
+        haas_posix_parse_broker("mqtt://127.0.0.1", &opt.broker);
     if (device_init(&one) < 0 || boot(&one) < 0)
         return 1;
     if (opt.boot_only) {

@@ -4,7 +4,11 @@
  * inflater, HTTP GET against a small HTTP server run by the test on
  * 127.0.0.1, MQTT against a real /usr/sbin/mosquitto started by the test on
  * 127.0.0.1, and the HAAS_CRASH_AT / HAAS_CRASH_TRACE crash injection.
- * Everything stays on loopback and every wait has a deadline.
+ * TLS (MQTT over TLS, https downloads) uses certificates made by the
+ * openssl command (the tests are skipped without it) and `openssl
+ * s_server -WWW` as the https server. Broker addresses are parsed by
+ * haas_posix_parse_broker. Everything stays on loopback and every wait has
+ * a deadline.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -37,6 +42,7 @@
 #include "haas_port_posix.h"
 
 #define MOSQUITTO_BIN "/usr/sbin/mosquitto"
+#define OPENSSL_BIN "/usr/bin/openssl"
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -198,12 +204,52 @@ struct fixture {
     haas_port P;
 };
 
-static void fixture_open(struct fixture *f, const char *prefix)
+/* A port made from cfg, on a fresh temporary root (cfg.root is set here). */
+static void fixture_open_cfg(struct fixture *f, haas_posix_port_config cfg)
 {
     f->root = make_tmpdir();
-    f->pp = haas_posix_port_new(f->root, prefix);
+    cfg.root = f->root;
+    f->pp = haas_posix_port_new_with(&cfg);
     assert_non_null(f->pp);
     haas_posix_port_fill(f->pp, &f->P);
+}
+
+static void fixture_open(struct fixture *f, const char *prefix)
+{
+    fixture_open_cfg(f, (haas_posix_port_config){.log_prefix = prefix});
+}
+
+/* stderr (the port's log) goes to a file between capture_begin and
+ * capture_end, which returns what was written (free it). */
+struct capture {
+    int saved;
+    char *path;
+};
+
+static void capture_begin(struct capture *c, const char *dir)
+{
+    c->path = join(dir, "/captured-stderr.txt");
+    fflush(stderr);
+    c->saved = dup(STDERR_FILENO);
+    int fd = open(c->path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(c->saved >= 0 && fd >= 0);
+    dup2(fd, STDERR_FILENO);
+    close(fd);
+}
+
+static char *capture_end(struct capture *c)
+{
+    fflush(stderr);
+    dup2(c->saved, STDERR_FILENO);
+    close(c->saved);
+    size_t cap = 64 * 1024;
+    char *text = calloc(1, cap);
+    assert_non_null(text);
+    assert_true(read_whole(c->path, text, cap - 1) >= 0);
+    unlink(c->path);
+    free(c->path);
+    fputs(text, stderr); /* still shown in the test's output */
+    return text;
 }
 
 static void fixture_close(struct fixture *f)
@@ -222,6 +268,8 @@ static void test_fill_and_system(void **state)
     (void)state;
     assert_null(haas_posix_port_new(NULL, "x"));
     assert_null(haas_posix_port_new("", "x"));
+    assert_null(haas_posix_port_new_with(NULL));
+    assert_null(haas_posix_port_new_with(&(haas_posix_port_config){.root = "", .use_tls = 1}));
     haas_posix_port_free(NULL);
 
     struct fixture f;
@@ -1066,10 +1114,55 @@ struct broker {
     pid_t pid;
     uint16_t open_port;   /* anonymous clients welcome */
     uint16_t closed_port; /* anonymous clients refused */
-    char *dir;
+    uint16_t tls_port;    /* TLS, certificate for 127.0.0.1 and localhost (with_tls) */
+    uint16_t badname_port; /* TLS, certificate for wrong.example only (with_tls) */
+    char *dir;            /* also holds the TLS files (tls_make_files) */
 };
 
-static int broker_start(struct broker *b)
+/* n distinct free ports on 127.0.0.1. */
+static void free_ports(uint16_t *ports, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int again;
+        do {
+            ports[i] = free_port();
+            again = 0;
+            for (int j = 0; j < i; j++)
+                again |= ports[j] == ports[i];
+        } while (again);
+    }
+}
+
+/*
+ * Makes in dir, with the openssl command: ca.pem (the test CA), other.pem
+ * (another CA), server.pem/.key (signed by ca.pem, SAN IP:127.0.0.1 and
+ * DNS:localhost) and wrong.pem/.key (signed by ca.pem, SAN
+ * DNS:wrong.example). Returns 0, or -1 when openssl is missing or fails.
+ */
+static int tls_make_files(const char *dir)
+{
+    if (access(OPENSSL_BIN, X_OK) != 0)
+        return -1;
+    static const char script[] =
+        "(cd '%s' && K='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes' && "
+        "openssl req -x509 $K -keyout ca.key -out ca.pem -days 2 -subj /CN=haas-test-ca && "
+        "openssl req -x509 $K -keyout other.key -out other.pem -days 2 -subj /CN=other-ca && "
+        "openssl req $K -keyout server.key -out server.csr -subj /CN=localhost && "
+        "echo subjectAltName=IP:127.0.0.1,DNS:localhost > server.ext && "
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile server.ext -out server.pem && "
+        "openssl req $K -keyout wrong.key -out wrong.csr -subj /CN=wrong.example && "
+        "echo subjectAltName=DNS:wrong.example > wrong.ext && "
+        "openssl x509 -req -in wrong.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+        "-extfile wrong.ext -out wrong.pem) >/dev/null 2>&1";
+    char cmd[sizeof script + PATH_MAX];
+    snprintf(cmd, sizeof cmd, script, dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Starts mosquitto with the plain listeners and, with_tls, the two TLS
+ * ones (their files made by tls_make_files). */
+static int broker_start(struct broker *b, int with_tls)
 {
     memset(b, 0, sizeof *b);
     if (access(MOSQUITTO_BIN, X_OK) != 0) {
@@ -1077,10 +1170,14 @@ static int broker_start(struct broker *b)
         return -1;
     }
     b->dir = make_tmpdir();
-    b->open_port = free_port();
-    do
-        b->closed_port = free_port();
-    while (b->closed_port == b->open_port);
+    if (with_tls && tls_make_files(b->dir) != 0) {
+        fprintf(stderr, "cannot make TLS certificates with %s\n", OPENSSL_BIN);
+        return -1;
+    }
+    uint16_t ports[4];
+    free_ports(ports, with_tls ? 4 : 2);
+    b->open_port = ports[0];
+    b->closed_port = ports[1];
     char *conf = join(b->dir, "/mosquitto.conf");
     FILE *fp = fopen(conf, "w");
     assert_non_null(fp);
@@ -1089,6 +1186,16 @@ static int broker_start(struct broker *b)
         fprintf(fp, "user root\n");
     fprintf(fp, "listener %u 127.0.0.1\nallow_anonymous true\n", b->open_port);
     fprintf(fp, "listener %u 127.0.0.1\nallow_anonymous false\n", b->closed_port);
+    if (with_tls) {
+        b->tls_port = ports[2];
+        b->badname_port = ports[3];
+        const char *names[2] = {"server", "wrong"};
+        uint16_t tls_ports[2] = {b->tls_port, b->badname_port};
+        for (int i = 0; i < 2; i++)
+            fprintf(fp, "listener %u 127.0.0.1\nallow_anonymous true\ncafile %s/ca.pem\n"
+                        "certfile %s/%s.pem\nkeyfile %s/%s.key\n",
+                    tls_ports[i], b->dir, b->dir, names[i], b->dir, names[i]);
+    }
     fclose(fp);
     char *log = join(b->dir, "/broker.log");
     b->pid = fork();
@@ -1106,7 +1213,8 @@ static int broker_start(struct broker *b)
     free(conf);
     free(log);
     uint64_t deadline = mono_ms() + 10000;
-    while (!(port_accepts(b->open_port) && port_accepts(b->closed_port))) {
+    while (!(port_accepts(b->open_port) && port_accepts(b->closed_port) &&
+             (!with_tls || (port_accepts(b->tls_port) && port_accepts(b->badname_port))))) {
         int status;
         if (waitpid(b->pid, &status, WNOHANG) == b->pid || mono_ms() >= deadline) {
             fprintf(stderr, "mosquitto did not start\n");
@@ -1177,19 +1285,31 @@ static int poll_until(haas_port *P, struct rx *r, int want, int timeout_ms)
 
 /* The broker lives in the test's state, so that it is stopped even when
  * the test fails half-way. */
-static int mqtt_setup(void **state)
+static int broker_setup(void **state, int with_tls)
 {
     struct broker *b = calloc(1, sizeof *b);
     if (!b)
         return -1;
     *state = b;
-    if (broker_start(b) != 0) { /* cmocka runs no teardown after a failed setup */
+    if (broker_start(b, with_tls) != 0) { /* cmocka runs no teardown after a failed setup */
         broker_clean(b);
         free(b);
         *state = NULL;
         return -1;
     }
     return 0;
+}
+
+static int mqtt_setup(void **state)
+{
+    return broker_setup(state, 0);
+}
+
+/* Without the openssl command the state stays NULL and the test skips. */
+static int mqtt_tls_setup(void **state)
+{
+    *state = NULL;
+    return access(OPENSSL_BIN, X_OK) == 0 ? broker_setup(state, 1) : 0;
 }
 
 static int mqtt_teardown(void **state)
@@ -1402,6 +1522,257 @@ static void test_mqtt_subscription_refused(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* TLS: broker addresses, MQTT over TLS, https downloads               */
+/* ------------------------------------------------------------------ */
+
+static void test_parse_broker(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *spec;
+        const char *host; /* NULL: refused */
+        uint16_t port;
+        int use_tls;
+    } cases[] = {
+        {"127.0.0.1:1883", "127.0.0.1", 1883, 0},
+        {"broker.lan:443", "broker.lan", 443, 0},
+        {"[::1]:1883", "::1", 1883, 0},
+        {"mqtt://h", "h", HAAS_POSIX_MQTT_PORT, 0},
+        {"mqtt://h:1884", "h", 1884, 0},
+        {"mqtts://h", "h", HAAS_POSIX_MQTTS_PORT, 1},
+        {"MQTTS://h:443", "h", 443, 1},
+        {"mqtts://[::1]:8884", "::1", 8884, 1},
+        {"mqtts://[fe80::1%eth0]", "fe80::1%eth0", 8883, 1},
+        {"mqtt://h:65535", "h", 65535, 0},
+        {"mqtt://h:1", "h", 1, 0},
+        {"", NULL, 0, 0},
+        {"h", NULL, 0, 0},        /* HOST:PORT needs its port */
+        {"h:", NULL, 0, 0},
+        {":1883", NULL, 0, 0},
+        {"mqtt://", NULL, 0, 0},
+        {"mqtts://:8883", NULL, 0, 0},
+        {"mqtt://h:0", NULL, 0, 0},
+        {"mqtt://h:65536", NULL, 0, 0},
+        {"mqtt://h:123456", NULL, 0, 0},
+        {"mqtt://h:12x", NULL, 0, 0},
+        {"mqtt://h:-1", NULL, 0, 0},
+        {"mqtt://h:1/", NULL, 0, 0},
+        {"mqtt://h/x", NULL, 0, 0},
+        {"mqtt://u@h:1", NULL, 0, 0},
+        {"mqtt://h :1", NULL, 0, 0},
+        {"tcp://h:1", NULL, 0, 0},
+        {"ssl://h:1", NULL, 0, 0},
+        {"::1:1883", NULL, 0, 0}, /* IPv6 goes in brackets */
+        {"[::1", NULL, 0, 0},
+        {"[::1]x", NULL, 0, 0},
+        {"[::1]:", NULL, 0, 0},
+        {"[h]:1", NULL, 0, 0},
+        {"[]:1", NULL, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        haas_posix_broker b;
+        memset(&b, 0x5a, sizeof b);
+        int rc = haas_posix_parse_broker(cases[i].spec, &b);
+        if (!cases[i].host) {
+            if (rc != -1 || b.host[0] || b.port)
+                fail_msg("\"%s\" was accepted", cases[i].spec);
+            continue;
+        }
+        if (rc != 0)
+            fail_msg("\"%s\" was refused", cases[i].spec);
+        assert_string_equal(b.host, cases[i].host);
+        assert_int_equal(b.port, cases[i].port);
+        assert_int_equal(b.use_tls, cases[i].use_tls);
+    }
+    haas_posix_broker b;
+    assert_int_equal(haas_posix_parse_broker(NULL, &b), -1);
+    assert_int_equal(haas_posix_parse_broker("mqtt://h", NULL), -1);
+    /* the host fills at most 255 bytes */
+    char spec[300] = "mqtts://";
+    memset(spec + 8, 'a', 255);
+    assert_int_equal(haas_posix_parse_broker(spec, &b), 0);
+    assert_int_equal(strlen(b.host), 255);
+    strcat(spec, "a");
+    assert_int_equal(haas_posix_parse_broker(spec, &b), -1);
+}
+
+/* Connects a TLS port to the broker's listener at port, as "dev". */
+static int tls_connect(haas_port *P, const char *host, uint16_t port)
+{
+    return P->mqtt_connect(P->ctx, host, port, "tls-dev", NULL, NULL, 30);
+}
+
+static void test_mqtt_tls(void **state)
+{
+    struct broker *b = *state;
+    if (!b)
+        skip(); /* no openssl command */
+    char *ca = join(b->dir, "/ca.pem"), *other = join(b->dir, "/other.pem");
+    struct fixture good, bad, none, plain;
+    fixture_open_cfg(&good, (haas_posix_port_config){.log_prefix = "tlsA", .use_tls = 1, .ca_file = ca});
+    fixture_open_cfg(&bad, (haas_posix_port_config){.log_prefix = "tlsB", .use_tls = 1, .ca_file = other});
+    fixture_open_cfg(&none, (haas_posix_port_config){.log_prefix = "tlsC", .use_tls = 1,
+                                                     .ca_file = "/nonexistent/ca.pem"});
+    fixture_open(&plain, "plainD");
+    haas_port *G = &good.P, *B = &bad.P;
+
+    /* the right CA, by address and by name: a round trip over TLS */
+    struct rx r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(tls_connect(G, "127.0.0.1", b->tls_port), 0);
+    assert_true(haas_posix_port_mqtt_socket(good.pp) >= 0);
+    assert_int_equal(G->mqtt_subscribe(G->ctx, "/t/tls", 1), 0);
+    assert_int_equal(G->mqtt_publish(G->ctx, "/t/tls", "sealed", 6, 1), 0);
+    assert_int_equal(poll_until(G, &r, 1, 5000), 0);
+    assert_int_equal(r.count, 1);
+    assert_string_equal(r.payload[0], "sealed");
+    assert_int_equal(tls_connect(G, "localhost", b->tls_port), 0);
+    G->mqtt_disconnect(G->ctx);
+
+    struct capture cap;
+    capture_begin(&cap, good.root);
+    /* another CA; a certificate for another name: refused at once */
+    uint64_t t0 = mono_ms();
+    assert_int_equal(tls_connect(B, "127.0.0.1", b->tls_port), HAAS_PORT_ERR_NET);
+    assert_int_equal(tls_connect(G, "127.0.0.1", b->badname_port), HAAS_PORT_ERR_NET);
+    /* a plain listener, nobody listening, a plain client on the TLS
+     * listener: failures too, without waiting for the 10 s deadline */
+    assert_int_equal(tls_connect(G, "127.0.0.1", b->open_port), HAAS_PORT_ERR_NET);
+    assert_int_equal(tls_connect(G, "127.0.0.1", free_port()), HAAS_PORT_ERR_NET);
+    assert_int_equal(tls_connect(&plain.P, "127.0.0.1", b->tls_port), HAAS_PORT_ERR_NET);
+    assert_true(mono_ms() - t0 < 8000);
+    /* a CA file that cannot be read is a setting error */
+    assert_int_equal(tls_connect(&none.P, "127.0.0.1", b->tls_port), HAAS_PORT_ERR);
+    char *log = capture_end(&cap);
+    char expect[128];
+    snprintf(expect, sizeof expect, "tlsB WARN mqtt: 127.0.0.1:%u: TLS handshake failed (trusting the CAs of ",
+             b->tls_port);
+    assert_non_null(strstr(log, expect));
+    assert_non_null(strstr(log, "certificate verify failed"));
+    assert_non_null(strstr(log, "host name verification failed"));
+    assert_non_null(strstr(log, "tlsC ERROR mqtt: TLS with CA /nonexistent/ca.pem: cannot read the file"));
+
+    /* the port still works after all that */
+    assert_int_equal(tls_connect(G, "127.0.0.1", b->tls_port), 0);
+    free(log);
+    free(ca);
+    free(other);
+    fixture_close(&good);
+    fixture_close(&bad);
+    fixture_close(&none);
+    fixture_close(&plain);
+}
+
+/* `openssl s_server -WWW` serving a folder over https on 127.0.0.1, with
+ * the certificates of tls_make_files. */
+struct https_server {
+    pid_t pid;
+    uint16_t port;
+    char *dir;
+    uint8_t body[BODY_LEN];
+};
+
+/* Without the openssl command the state stays NULL and the test skips. */
+static int https_setup(void **state)
+{
+    *state = NULL;
+    if (access(OPENSSL_BIN, X_OK) != 0)
+        return 0;
+    struct https_server *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->dir = make_tmpdir();
+    assert_int_equal(tls_make_files(s->dir), 0);
+    for (uint32_t i = 0; i < BODY_LEN; i++)
+        s->body[i] = (uint8_t)(i * 13u + i / 509u);
+    char *body = join(s->dir, "/body.bin");
+    int fd = open(body, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, s->body, BODY_LEN), BODY_LEN);
+    close(fd);
+    free(body);
+    s->port = free_port();
+    *state = s;
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
+        char accept_at[32];
+        snprintf(accept_at, sizeof accept_at, "127.0.0.1:%u", s->port);
+        int null = open("/dev/null", O_RDWR);
+        if (chdir(s->dir) != 0 || null < 0)
+            _exit(126);
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        execl(OPENSSL_BIN, "openssl", "s_server", "-quiet", "-WWW", "-accept", accept_at, "-cert", "server.pem",
+              "-key", "server.key", (char *)NULL);
+        _exit(127);
+    }
+    uint64_t deadline = mono_ms() + 10000;
+    while (!port_accepts(s->port)) {
+        assert_true(mono_ms() < deadline);
+        pause_ms(20);
+    }
+    return 0;
+}
+
+static int https_teardown(void **state)
+{
+    struct https_server *s = *state;
+    if (!s)
+        return 0;
+    kill(s->pid, SIGKILL);
+    wait_child(s->pid, 10000);
+    rm_rf(s->dir);
+    free(s->dir);
+    free(s);
+    return 0;
+}
+
+static void test_https(void **state)
+{
+    struct https_server *s = *state;
+    if (!s)
+        skip(); /* no openssl command */
+    char *ca = join(s->dir, "/ca.pem"), *other = join(s->dir, "/other.pem");
+    struct fixture good, bad, none;
+    fixture_open_cfg(&good, (haas_posix_port_config){.log_prefix = "httpsA", .ca_file = ca});
+    fixture_open_cfg(&bad, (haas_posix_port_config){.log_prefix = "httpsB", .ca_file = other});
+    fixture_open_cfg(&none, (haas_posix_port_config){.log_prefix = "httpsC", .ca_file = "/nonexistent/ca.pem"});
+    struct collect c = {0};
+    uint64_t total = 1;
+    char url[96];
+
+    /* the right CA, by address and by name (HTTP/1.0, read until close) */
+    snprintf(url, sizeof url, "https://127.0.0.1:%u/body.bin", s->port);
+    assert_int_equal(good.P.http_get(good.P.ctx, url, 0, collect_sink, &c, &total), 0);
+    assert_int_equal(c.len, BODY_LEN);
+    assert_memory_equal(c.data, s->body, BODY_LEN);
+    collect_reset(&c);
+    snprintf(url, sizeof url, "https://localhost:%u/body.bin", s->port);
+    assert_int_equal(good.P.http_get(good.P.ctx, url, 0, collect_sink, &c, &total), 0);
+    assert_int_equal(c.len, BODY_LEN);
+    collect_reset(&c);
+
+    /* another CA, or no CA file: a final failure, no byte reaches the sink */
+    struct capture cap;
+    capture_begin(&cap, good.root);
+    assert_int_equal(bad.P.http_get(bad.P.ctx, url, 0, collect_sink, &c, &total), HAAS_PORT_ERR);
+    assert_int_equal(none.P.http_get(none.P.ctx, url, 0, collect_sink, &c, &total), HAAS_PORT_ERR);
+    assert_int_equal(c.calls, 0);
+    char *log = capture_end(&cap);
+    assert_non_null(strstr(log, "httpsB ERROR http_get https://localhost:"));
+    assert_non_null(strstr(log, "certificate"));
+    assert_non_null(strstr(log, "httpsC ERROR http_get"));
+    free(log);
+    free(ca);
+    free(other);
+    fixture_close(&good);
+    fixture_close(&bad);
+    fixture_close(&none);
+}
+
+/* ------------------------------------------------------------------ */
 /* crash injection                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -1568,6 +1939,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_http_cut_and_resume, http_setup, http_teardown),
         cmocka_unit_test_setup_teardown(test_mqtt, mqtt_setup, mqtt_teardown),
         cmocka_unit_test(test_mqtt_subscription_refused),
+        cmocka_unit_test(test_parse_broker),
+        cmocka_unit_test_setup_teardown(test_mqtt_tls, mqtt_tls_setup, mqtt_teardown),
+        cmocka_unit_test_setup_teardown(test_https, https_setup, https_teardown),
         cmocka_unit_test(test_crash_torn_write),
         cmocka_unit_test(test_crash_trace_and_steps),
     };

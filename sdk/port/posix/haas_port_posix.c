@@ -150,9 +150,9 @@ static void read_crash_env(struct haas_posix_port *p)
 
 /* ---- life cycle ---- */
 
-haas_posix_port *haas_posix_port_new(const char *root, const char *log_prefix)
+haas_posix_port *haas_posix_port_new_with(const haas_posix_port_config *cfg)
 {
-    if (!root || !*root)
+    if (!cfg || !cfg->root || !*cfg->root)
         return NULL;
     pthread_once(&libs_once, libs_init);
     if (!libs_ok)
@@ -160,19 +160,27 @@ haas_posix_port *haas_posix_port_new(const char *root, const char *log_prefix)
     struct haas_posix_port *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    size_t len = strlen(root);
-    while (len > 0 && root[len - 1] == '/')
+    size_t len = strlen(cfg->root);
+    while (len > 0 && cfg->root[len - 1] == '/')
         len--;
-    p->root = strndup(root, len);
+    p->root = strndup(cfg->root, len);
     p->root_len = len;
-    p->log_prefix = strdup(log_prefix ? log_prefix : "haas");
-    if (!p->root || !p->log_prefix) {
+    p->log_prefix = strdup(cfg->log_prefix ? cfg->log_prefix : "haas");
+    p->use_tls = cfg->use_tls != 0;
+    p->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+    if (!p->root || !p->log_prefix || (cfg->ca_file && !p->ca_file)) {
         haas_posix_port_free(p);
         return NULL;
     }
     p->z_state = PORT_Z_IDLE;
     read_crash_env(p);
     return p;
+}
+
+haas_posix_port *haas_posix_port_new(const char *root, const char *log_prefix)
+{
+    haas_posix_port_config cfg = {.root = root, .log_prefix = log_prefix};
+    return haas_posix_port_new_with(&cfg);
 }
 
 void haas_posix_port_fill(haas_posix_port *p, haas_port *out)
@@ -205,6 +213,7 @@ void haas_posix_port_free(haas_posix_port *p)
     port_inflate_cleanup(p);
     port_files_cleanup(p);
     free(p->crash_trace);
+    free(p->ca_file);
     free(p->log_prefix);
     free(p->root);
     free(p);

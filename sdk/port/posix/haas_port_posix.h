@@ -13,12 +13,13 @@
  * Behaviour the portable core can rely on
  * ---------------------------------------
  * MQTT
- *   - mqtt_connect resolves host (every address is tried in turn), opens the
- *     TCP connection and waits for CONNACK, all within 10 s. It returns
- *     HAAS_PORT_ERR when the broker refuses (bad credentials, ...) and
- *     HAAS_PORT_ERR_NET when the broker cannot be reached or does not answer
- *     in time. A keepalive of 1..4 s is raised to 5 s (libmosquitto's floor);
- *     0 disables keepalive. A new connect first drops any old connection.
+ *   - mqtt_connect resolves host (every address is tried in turn; over TLS
+ *     see below), opens the TCP connection and waits for CONNACK, all within
+ *     10 s. It returns HAAS_PORT_ERR when the broker refuses (bad
+ *     credentials, ...) and HAAS_PORT_ERR_NET when the broker cannot be
+ *     reached or does not answer in time. A keepalive of 1..4 s is raised
+ *     to 5 s (libmosquitto's floor); 0 disables keepalive. A new connect
+ *     first drops any old connection.
  *   - mqtt_subscribe waits (up to 10 s) for the SUBACK: HAAS_PORT_ERR when the
  *     broker refused the subscription (0x80), HAAS_PORT_ERR_NET when the
  *     connection is lost or the SUBACK does not come.
@@ -48,6 +49,21 @@
  *     cannot kill the process, every MQTT call blocks SIGPIPE on the calling
  *     thread for its duration and discards a SIGPIPE it caused. The process's
  *     signal dispositions are not changed.
+ * MQTT over TLS (haas_posix_port_config.use_tls)
+ *   - mqtt_connect runs the TLS handshake (libmosquitto with OpenSSL, TLS 1.2
+ *     or later) inside the same 10 s. The broker's certificate must chain to
+ *     a CA of ca_file (or, without ca_file, of the system's store, capath
+ *     /etc/ssl/certs) and name host as the core passed it (a DNS name, or an
+ *     IP address in an IP SAN): host name verification is always on. So
+ *     that the name checked is host itself, libmosquitto resolves host and
+ *     connects to the first address that does not refuse at once (the
+ *     plain-TCP rule "every address is tried in turn" does not apply).
+ *   - A failed handshake (unknown CA, wrong host name, a plain listener, ...)
+ *     returns HAAS_PORT_ERR_NET, like an unreachable broker: the core tries
+ *     again later. The log line gives libmosquitto's reason
+ *     (mosquitto_strerror and its OpenSSL error lines). A ca_file that
+ *     cannot be read returns HAAS_PORT_ERR. The file is read at every
+ *     connect, so it may be replaced while the device runs.
  * HTTP
  *   - http_get sends "Range: bytes=<offset>-" when offset > 0 and follows no
  *     redirect. Accepted: 200 when offset is 0, and 206 whose Content-Range
@@ -63,6 +79,12 @@
  *     HAAS_PORT_ERR_ABORTED: the sink returned non-zero. HAAS_PORT_ERR: a
  *     malformed or non-http(s) URL. A body without Content-Length ends when
  *     the server closes the connection, so a cut there cannot be told apart.
+ *   - https:// URLs always verify the server: its certificate must chain to
+ *     a CA of ca_file (only those, when set; else libcurl's default store)
+ *     and name the URL's host. A certificate that fails verification, or a
+ *     ca_file that cannot be loaded, gives HAAS_PORT_ERR (trying again
+ *     cannot help; the core reports the download as failed) with curl's
+ *     reason in the log. use_tls does not matter here: the URL decides.
  * gzip
  *   - inflate_feed passes the output in chunks of at most 16 KiB. After the
  *     end of the gzip stream (return 1) any further feed returns 1 again and
@@ -123,11 +145,35 @@
 typedef struct haas_posix_port haas_posix_port;
 
 /*
- * Creates a port. root is the folder that simulates the flash: every path
- * the core passes ("/data/pyamp/main.py") is taken relative to it (it must
- * exist; trailing '/' are ignored). log_prefix starts every log line (NULL
- * gives "haas"). Both strings are copied. Returns NULL when root is NULL or
- * empty, or on allocation or library initialisation failure.
+ * What a port is created with (haas_posix_port_new_with). Zero-initialise it
+ * and set what you need: the zero values give a plain-TCP port.
+ */
+typedef struct {
+    /* The folder that simulates the flash: every path the core passes
+     * ("/data/pyamp/main.py") is taken relative to it (it must exist;
+     * trailing '/' are ignored). Required. */
+    const char *root;
+    /* Starts every log line; NULL gives "haas". */
+    const char *log_prefix;
+    /* Non-zero: MQTT over TLS (see "MQTT over TLS" above); 0: plain TCP. */
+    int use_tls;
+    /* PEM file of the CAs trusted for the broker's certificate (use_tls) and
+     * for https:// downloads, instead of the system's store. NULL: the
+     * system's store (libmosquitto: capath /etc/ssl/certs; libcurl: its
+     * built-in default). */
+    const char *ca_file;
+} haas_posix_port_config;
+
+/*
+ * Creates a port from cfg (its strings are copied; cfg need not outlive the
+ * call). Returns NULL when cfg or cfg->root is NULL or root is empty, or on
+ * allocation or library initialisation failure.
+ */
+haas_posix_port *haas_posix_port_new_with(const haas_posix_port_config *cfg);
+
+/*
+ * Creates a plain-TCP port with the system's CA store: the same as
+ * haas_posix_port_new_with with only root and log_prefix set.
  */
 haas_posix_port *haas_posix_port_new(const char *root, const char *log_prefix);
 
@@ -158,5 +204,28 @@ int haas_posix_port_mqtt_socket(haas_posix_port *p);
  * port waited for something else): drive the device even if its socket is
  * quiet. */
 int haas_posix_port_mqtt_pending(haas_posix_port *p);
+
+/* A broker address as a user writes it (haas_posix_parse_broker). */
+typedef struct {
+    char host[256]; /* a name or an IP address, without brackets ("::1") */
+    uint16_t port;
+    int use_tls;    /* for haas_posix_port_config.use_tls */
+} haas_posix_broker;
+
+#define HAAS_POSIX_MQTT_PORT 1883  /* mqtt:// without a port */
+#define HAAS_POSIX_MQTTS_PORT 8883 /* mqtts:// without a port */
+
+/*
+ * Parses a broker address:
+ *   HOST:PORT            plain MQTT (the port is required)
+ *   mqtt://HOST[:PORT]   plain MQTT, port 1883 by default
+ *   mqtts://HOST[:PORT]  MQTT over TLS, port 8883 by default
+ * The scheme is case-insensitive. An IPv6 literal goes in brackets
+ * ("mqtts://[::1]:8883", "[::1]:1883"); an unbracketed HOST contains no
+ * ':'. PORT is decimal, 1..65535. Nothing may follow (no path, no user).
+ * Returns 0, or -1 when spec is malformed, names another scheme or its
+ * host is longer than 255 bytes (out is then zeroed).
+ */
+int haas_posix_parse_broker(const char *spec, haas_posix_broker *out);
 
 #endif

@@ -198,6 +198,14 @@ static int h_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn sink,
     SET(CURLOPT_WRITEFUNCTION, on_body);
     SET(CURLOPT_WRITEDATA, &g);
     SET(CURLOPT_ERRORBUFFER, errbuf);
+    /* https: the server's certificate and name are always checked, against
+     * the port's CA file alone when it has one. */
+    SET(CURLOPT_SSL_VERIFYPEER, 1L);
+    SET(CURLOPT_SSL_VERIFYHOST, 2L);
+    if (p->ca_file) {
+        SET(CURLOPT_CAINFO, p->ca_file);
+        SET(CURLOPT_CAPATH, (char *)NULL);
+    }
     if (offset > 0)
         SET(CURLOPT_RANGE, range);
 #undef SET
@@ -229,6 +237,8 @@ static int h_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn sink,
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_OUT_OF_MEMORY:
     case CURLE_BAD_FUNCTION_ARGUMENT:
+    case CURLE_PEER_FAILED_VERIFICATION: /* the server's certificate or name */
+    case CURLE_SSL_CACERT_BADFILE:       /* the CA file */
         port_logf(p, HAAS_LOG_ERROR, "http_get %s: %s", shown, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         return HAAS_PORT_ERR;
     default:

@@ -19,6 +19,8 @@
 #define PORT_MQTT_WAIT_MS 10000       /* CONNACK, SUBACK and PUBACK waits */
 #define PORT_MQTT_QUEUE_MAX 256       /* messages held for the next mqtt_poll */
 #define PORT_MQTT_QUEUE_BYTES (4u << 20)
+#define PORT_SYSTEM_CA_PATH "/etc/ssl/certs" /* MQTT over TLS without a ca_file */
+#define PORT_MQTT_WHY_MAX 512         /* libmosquitto's error lines kept for one connect */
 
 struct mosquitto;
 struct port_msg;  /* a queued MQTT message (port_mqtt.c) */
@@ -35,6 +37,8 @@ struct port_mqtt {
     struct port_msg *head, *tail; /* received, not yet delivered */
     size_t queued, queued_bytes;
     int drop_warned;
+    int fail_rc, fail_errno;  /* why the connection went away (MOSQ_ERR_*, errno) */
+    char why[PORT_MQTT_WHY_MAX]; /* libmosquitto's error log lines (TLS) */
 };
 
 /* The gzip stream; only port_inflate.c looks inside. */
@@ -45,6 +49,8 @@ struct haas_posix_port {
     size_t root_len;
     char *log_prefix;
     int reboot_requested;
+    int use_tls;       /* MQTT over TLS */
+    char *ca_file;     /* NULL: the system's CA store */
 
     uint64_t crash_at;  /* 0: off */
     uint64_t steps;     /* durable steps so far */

@@ -101,6 +101,19 @@ static struct port_msg *queue_pop(struct port_mqtt *m)
 
 /* ---- libmosquitto callbacks (they only record) ---- */
 
+/* Records that the connection is gone, with the first reason given: a
+ * MOSQ_ERR_* code (MOSQ_ERR_SUCCESS gives none), and errno for
+ * MOSQ_ERR_ERRNO. */
+static void mark_lost(struct port_mqtt *m, int rc)
+{
+    if (!m->fail_rc && rc != MOSQ_ERR_SUCCESS) {
+        m->fail_rc = rc;
+        m->fail_errno = errno;
+    }
+    m->lost = 1;
+    m->connected = 0;
+}
+
 static void cb_connect(struct mosquitto *mosq, void *obj, int rc)
 {
     (void)mosq;
@@ -112,10 +125,23 @@ static void cb_connect(struct mosquitto *mosq, void *obj, int rc)
 static void cb_disconnect(struct mosquitto *mosq, void *obj, int rc)
 {
     (void)mosq;
-    (void)rc;
     struct haas_posix_port *p = obj;
-    p->mqtt.lost = 1;
-    p->mqtt.connected = 0;
+    mark_lost(&p->mqtt, rc);
+}
+
+/* libmosquitto's own log, set over TLS only: its error lines are the
+ * reason of a failed handshake (OpenSSL's error queue, "host name
+ * verification failed"); they are kept for the connect's log line. */
+static void cb_log(struct mosquitto *mosq, void *obj, int level, const char *str)
+{
+    (void)mosq;
+    struct haas_posix_port *p = obj;
+    if (!(level & MOSQ_LOG_ERR) || !str || !*str)
+        return;
+    char *why = p->mqtt.why;
+    size_t used = strlen(why);
+    if (used + 1 < sizeof p->mqtt.why)
+        snprintf(why + used, sizeof p->mqtt.why - used, "%s%s", used ? "; " : "", str);
 }
 
 static void cb_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_count, const int *granted_qos)
@@ -169,12 +195,6 @@ static void cb_message(struct mosquitto *mosq, void *obj, const struct mosquitto
 
 /* ---- running the connection ---- */
 
-static void mark_lost(struct port_mqtt *m)
-{
-    m->lost = 1;
-    m->connected = 0;
-}
-
 /*
  * Reads, writes and services keepalive once, after poll(2) said revents.
  * libmosquitto writes one byte to an internal socketpair for every packet
@@ -200,6 +220,30 @@ static int process(struct port_mqtt *m, short revents)
 }
 
 /*
+ * Over TLS, libmosquitto takes a failed TCP connect (or a reset) during the
+ * handshake for "handshake still running" and would spin on it until the
+ * deadline. So before the CONNACK, poll's POLLERR/POLLHUP ends the
+ * connection here, with the socket's pending error as the reason. Returns
+ * 1 when it did.
+ */
+static int tls_connect_broken(struct haas_posix_port *p, int fd, short revents)
+{
+    struct port_mqtt *m = &p->mqtt;
+    if (!p->use_tls || m->got_connack || !(revents & (POLLERR | POLLHUP)))
+        return 0;
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err != 0) {
+        errno = err;
+        mark_lost(m, MOSQ_ERR_ERRNO);
+    } else {
+        mark_lost(m, MOSQ_ERR_CONN_LOST);
+        snprintf(m->why, sizeof m->why, "refused or reset before the TLS handshake ended");
+    }
+    return 1;
+}
+
+/*
  * Runs the connection until *flag is non-zero (flag may be NULL), the
  * connection is lost, or deadline passes. With until_message, it stops
  * early once messages are queued and nothing more is readable at once.
@@ -216,7 +260,7 @@ static int run(struct haas_posix_port *p, const int *flag, uint64_t deadline, in
             return HAAS_PORT_ERR_NET;
         int fd = mosquitto_socket(m->mosq);
         if (fd < 0) {
-            mark_lost(m);
+            mark_lost(m, MOSQ_ERR_NO_CONN);
             return HAAS_PORT_ERR_NET;
         }
         uint64_t now = mono_ms();
@@ -230,15 +274,17 @@ static int run(struct haas_posix_port *p, const int *flag, uint64_t deadline, in
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            mark_lost(m, MOSQ_ERR_ERRNO);
             port_logf(p, HAAS_LOG_ERROR, "mqtt: poll: %s", strerror(errno));
-            mark_lost(m);
             return HAAS_PORT_ERR_NET;
         }
+        if (n > 0 && tls_connect_broken(p, fd, pfd.revents))
+            return HAAS_PORT_ERR_NET;
         int rc = process(m, n > 0 ? pfd.revents : 0);
         if (flag && *flag)
             return 0;
         if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(m->mosq) < 0) {
-            mark_lost(m);
+            mark_lost(m, rc != MOSQ_ERR_SUCCESS ? rc : MOSQ_ERR_CONN_LOST);
             return HAAS_PORT_ERR_NET;
         }
         if (draining) {
@@ -268,7 +314,7 @@ static int map_err(struct haas_posix_port *p, int rc, const char *what, const ch
         return HAAS_PORT_ERR;
     default:
         port_logf(p, HAAS_LOG_WARN, "mqtt %s %s: %s", what, topic, mosquitto_strerror(rc));
-        mark_lost(&p->mqtt);
+        mark_lost(&p->mqtt, rc);
         return HAAS_PORT_ERR_NET;
     }
 }
@@ -286,18 +332,78 @@ static void drop(struct haas_posix_port *p, int polite)
     m->connected = m->lost = m->got_connack = m->connack_rc = 0;
     m->wait_mid = MQTT_NO_MID;
     m->wait_done = 0;
+    m->fail_rc = m->fail_errno = 0;
+    m->why[0] = '\0';
+}
+
+/* Why the connection failed, for a log line: libmosquitto's text for the
+ * recorded reason, then its error lines (the TLS details) in brackets. */
+static const char *failure_text(const struct port_mqtt *m, char *buf, size_t cap)
+{
+    const char *what = m->fail_rc == MOSQ_ERR_ERRNO ? strerror(m->fail_errno)
+                       : m->fail_rc               ? mosquitto_strerror(m->fail_rc)
+                                                  : "connection lost";
+    if (m->why[0])
+        snprintf(buf, cap, "%s (%s)", what, m->why);
+    else
+        snprintf(buf, cap, "%s", what);
+    return buf;
 }
 
 /* ---- the port functions ---- */
 
-/* One attempt at one (numeric) address: 0, HAAS_PORT_ERR (refused) or
- * HAAS_PORT_ERR_NET (unreachable, lost, or no CONNACK by deadline). */
-static int connect_one(struct haas_posix_port *p, const char *addr, uint16_t port, const char *client_id,
-                       const char *username, const char *password, int keepalive, uint64_t deadline)
+/* "host:port" for logs, with an IPv6 address in brackets. */
+static const char *host_port(char *buf, size_t cap, const char *host, uint16_t port)
+{
+    snprintf(buf, cap, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+    return buf;
+}
+
+/* Logs why the attempt at where (host_port) failed: the recorded reason,
+ * and after a TLS error the CAs that were trusted. */
+static void log_failure(struct haas_posix_port *p, const char *where)
+{
+    const struct port_mqtt *m = &p->mqtt;
+    char why[PORT_MQTT_WHY_MAX + 64];
+    if (m->fail_rc == MOSQ_ERR_TLS)
+        port_logf(p, HAAS_LOG_WARN, "mqtt: %s: TLS handshake failed (trusting the CAs of %s): %s", where,
+                  p->ca_file ? p->ca_file : PORT_SYSTEM_CA_PATH, failure_text(m, why, sizeof why));
+    else
+        port_logf(p, HAAS_LOG_WARN, "mqtt: %s: connection failed: %s", where, failure_text(m, why, sizeof why));
+}
+
+/* What one mqtt_connect asks for, whatever address it is tried at. */
+struct connect_req {
+    uint16_t port;
+    const char *client_id, *username, *password;
+    int keepalive;
+    uint64_t deadline;
+};
+
+/* Makes the new client speak TLS: the CA file (or the system's store),
+ * host name verification on, and libmosquitto's error lines kept. */
+static int setup_tls(struct haas_posix_port *p)
 {
     struct port_mqtt *m = &p->mqtt;
-    drop(p, 0);
-    m->mosq = mosquitto_new(client_id && *client_id ? client_id : NULL, true, p);
+    const char *capath = p->ca_file ? NULL : PORT_SYSTEM_CA_PATH;
+    int rc = mosquitto_tls_set(m->mosq, p->ca_file, capath, NULL, NULL, NULL);
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_tls_insecure_set(m->mosq, false);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        port_logf(p, HAAS_LOG_ERROR, "mqtt: TLS with CA %s: %s", p->ca_file ? p->ca_file : capath,
+                  rc == MOSQ_ERR_INVAL ? "cannot read the file" : mosquitto_strerror(rc));
+        return HAAS_PORT_ERR;
+    }
+    mosquitto_log_callback_set(m->mosq, cb_log);
+    return HAAS_PORT_OK;
+}
+
+/* Creates the client of one attempt (callbacks, options, TLS,
+ * credentials): 0 or HAAS_PORT_ERR (logged). */
+static int new_client(struct haas_posix_port *p, const struct connect_req *r)
+{
+    struct port_mqtt *m = &p->mqtt;
+    m->mosq = mosquitto_new(r->client_id && *r->client_id ? r->client_id : NULL, true, p);
     if (!m->mosq) {
         port_logf(p, HAAS_LOG_ERROR, "mqtt: cannot create a client (%s)",
                   errno == EINVAL ? "bad client id" : strerror(errno));
@@ -310,36 +416,79 @@ static int connect_one(struct haas_posix_port *p, const char *addr, uint16_t por
     mosquitto_subscribe_callback_set(m->mosq, cb_subscribe);
     mosquitto_publish_callback_set(m->mosq, cb_publish);
     mosquitto_message_callback_set(m->mosq, cb_message);
-    if (username) {
-        int rc = mosquitto_username_pw_set(m->mosq, username, password);
+    if (p->use_tls && setup_tls(p) != HAAS_PORT_OK)
+        return HAAS_PORT_ERR;
+    if (r->username) {
+        int rc = mosquitto_username_pw_set(m->mosq, r->username, r->password);
         if (rc != MOSQ_ERR_SUCCESS) {
             port_logf(p, HAAS_LOG_ERROR, "mqtt: bad username: %s", mosquitto_strerror(rc));
-            drop(p, 0);
             return HAAS_PORT_ERR;
         }
     }
-    int rc = mosquitto_connect_async(m->mosq, addr, port, keepalive);
+    return HAAS_PORT_OK;
+}
+
+/* One attempt at one address (numeric, or over TLS the host name itself):
+ * 0, HAAS_PORT_ERR (refused, or a bad setting) or HAAS_PORT_ERR_NET
+ * (unreachable, handshake failed, lost, or no CONNACK by the deadline). */
+static int connect_one(struct haas_posix_port *p, const char *addr, const struct connect_req *r)
+{
+    struct port_mqtt *m = &p->mqtt;
+    char where[NI_MAXHOST + 16];
+    host_port(where, sizeof where, addr, r->port);
+    drop(p, 0);
+    if (new_client(p, r) != HAAS_PORT_OK) {
+        drop(p, 0);
+        return HAAS_PORT_ERR;
+    }
+    int rc = mosquitto_connect_async(m->mosq, addr, r->port, r->keepalive);
     if (rc != MOSQ_ERR_SUCCESS) {
-        port_logf(p, HAAS_LOG_WARN, "mqtt: connect to %s:%u: %s", addr, port,
-                  rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        mark_lost(m, rc);
+        log_failure(p, where);
         drop(p, 0);
         return rc == MOSQ_ERR_INVAL ? HAAS_PORT_ERR : HAAS_PORT_ERR_NET;
     }
-    run(p, &m->got_connack, deadline, 0);
+    run(p, &m->got_connack, r->deadline, 0);
     if (m->got_connack && m->connack_rc != 0) {
-        port_logf(p, HAAS_LOG_WARN, "mqtt: %s:%u refused the connection: %s", addr, port,
+        port_logf(p, HAAS_LOG_WARN, "mqtt: %s refused the connection: %s", where,
                   mosquitto_connack_string(m->connack_rc));
         drop(p, 0);
         return HAAS_PORT_ERR;
     }
     if (!m->got_connack || m->lost) {
-        port_logf(p, HAAS_LOG_WARN, "mqtt: %s:%u: %s", addr, port,
-                  m->lost ? "connection failed" : "no CONNACK in time");
+        if (m->lost)
+            log_failure(p, where);
+        else
+            port_logf(p, HAAS_LOG_WARN, "mqtt: %s: no CONNACK in time", where);
         drop(p, 0);
         return HAAS_PORT_ERR_NET;
     }
     m->connected = 1;
     return HAAS_PORT_OK;
+}
+
+/* Tries every address of host in turn (libmosquitto's non-blocking connect
+ * tries only the first that does not fail at once), all within the one
+ * deadline. */
+static int connect_each_address(struct haas_posix_port *p, const char *host, const struct connect_req *r)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+    int gai = getaddrinfo(host, NULL, &hints, &ai);
+    if (gai != 0) {
+        port_logf(p, HAAS_LOG_WARN, "mqtt: cannot resolve %s: %s", host, gai_strerror(gai));
+        return HAAS_PORT_ERR_NET;
+    }
+    int result = HAAS_PORT_ERR_NET;
+    for (struct addrinfo *a = ai; a && mono_ms() < r->deadline; a = a->ai_next) {
+        char addr[NI_MAXHOST];
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) != 0)
+            continue;
+        result = connect_one(p, addr, r);
+        if (result != HAAS_PORT_ERR_NET)
+            break;
+    }
+    freeaddrinfo(ai);
+    return result;
 }
 
 static int m_connect(void *ctx, const char *host, uint16_t port, const char *client_id, const char *username,
@@ -354,31 +503,20 @@ static int m_connect(void *ctx, const char *host, uint16_t port, const char *cli
     guard_end(&g);
     if (!host || !*host)
         return HAAS_PORT_ERR;
-    int keepalive = keepalive_s > 0 && keepalive_s < 5 ? 5 : keepalive_s;
-    uint64_t deadline = mono_ms() + PORT_MQTT_WAIT_MS;
-
-    /* Every address of host in turn (libmosquitto's non-blocking connect
-     * tries only the first), all within one deadline. */
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
-    int gai = getaddrinfo(host, NULL, &hints, &ai);
-    if (gai != 0) {
-        port_logf(p, HAAS_LOG_WARN, "mqtt: cannot resolve %s: %s", host, gai_strerror(gai));
-        return HAAS_PORT_ERR_NET;
-    }
-    int result = HAAS_PORT_ERR_NET;
+    struct connect_req r = {
+        .port = port, .client_id = client_id, .username = username, .password = password,
+        .keepalive = keepalive_s > 0 && keepalive_s < 5 ? 5 : keepalive_s,
+        .deadline = mono_ms() + PORT_MQTT_WAIT_MS,
+    };
     guard_begin(&g);
-    for (struct addrinfo *a = ai; a && mono_ms() < deadline; a = a->ai_next) {
-        char addr[NI_MAXHOST];
-        if (getnameinfo(a->ai_addr, a->ai_addrlen, addr, sizeof addr, NULL, 0, NI_NUMERICHOST) != 0)
-            continue;
-        result = connect_one(p, addr, port, client_id, username, password, keepalive, deadline);
-        if (result != HAAS_PORT_ERR_NET)
-            break;
-    }
+    /* Over TLS libmosquitto gets host itself, so that the certificate is
+     * checked against the name asked for, not against a resolved address. */
+    int result = p->use_tls ? connect_one(p, host, &r) : connect_each_address(p, host, &r);
     guard_end(&g);
-    freeaddrinfo(ai);
+    char where[NI_MAXHOST + 16];
     if (result == HAAS_PORT_OK)
-        port_logf(p, HAAS_LOG_INFO, "mqtt: connected to %s:%u", host, port);
+        port_logf(p, HAAS_LOG_INFO, "mqtt: connected to %s%s", host_port(where, sizeof where, host, port),
+                  p->use_tls ? " over TLS" : "");
     return result;
 }
 
