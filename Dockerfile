@@ -10,8 +10,9 @@ COPY . .
 RUN make
 
 # HTTP (API, console, package downloads) and MQTT; 443 for real HaaS firmware
-# that insists on it (see README, "A real Core2 on the LAN").
-EXPOSE 8080 1883 443
+# that insists on it (see README, "A real Core2 on the LAN"); MQTT over TLS
+# and HTTPS with the local CA kept in /data/tls.
+EXPOSE 8080 1883 443 8883 8443
 VOLUME /data
 ENV HAAS_BIND=0.0.0.0 \
     HAAS_DATA_DIR=/data \

@@ -44,10 +44,11 @@ class ReadmeTest(unittest.TestCase):
         for var in ("HAAS_EMU", "HAAS_DEVICE", "HAAS_AUTH_SO", "LD_PRELOAD"):
             env.pop(var, None)
         http, mqtt = 8080, 1883
-        if not (port_free(8080) and port_free(1883)):  # the documented variables move it
-            from harness import free_port
-            http, mqtt = free_port(), free_port()
-            env.update(HAAS_HTTP_PORT=str(http), HAAS_MQTT_PORT=str(mqtt))
+        if not all(port_free(p) for p in (8080, 1883, 8883, 8443)):  # the documented variables move it
+            from harness import free_ports
+            http, mqtt, mqtts, https = free_ports(4)
+            env.update(HAAS_HTTP_PORT=str(http), HAAS_MQTT_PORT=str(mqtt), HAAS_MQTTS_PORT=str(mqtts),
+                       HAAS_HTTPS_PORT=str(https))
             flow = flow.replace("127.0.0.1:8080", "127.0.0.1:%d" % http)
         self.assertEqual(subprocess.run(["make", "-n", "test"], cwd=CLONE, capture_output=True).returncode, 0)
 

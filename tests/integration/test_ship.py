@@ -64,7 +64,7 @@ class SeedTest(unittest.TestCase):
         emu.stop()
         write_seed(secret="X" * 32)
         r = subprocess.run([EMU, "--http-port", str(free_port()), "--mqtt-port", str(free_port()),
-                            "--data-dir", emu.data_dir, "--seed", seed], capture_output=True, text=True, timeout=60,
+                            "--mqtts-port", "0", "--https-port", "0", "--data-dir", emu.data_dir, "--seed", seed], capture_output=True, text=True, timeout=60,
                            env=emu_env())
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("exists with another secret than the seed's", r.stderr)
@@ -137,7 +137,7 @@ class ComposeTest(unittest.TestCase):
                 config = yaml.safe_load(f)
         emu = config["services"]["emulator"]
         ports = {str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1] for p in emu["ports"]}
-        self.assertTrue({"8080", "1883"} <= ports, ports)
+        self.assertTrue({"8080", "1883", "8883", "8443"} <= ports, ports)
         volumes = [v if isinstance(v, str) else "%s:%s" % (v["source"], v["target"]) for v in emu["volumes"]]
         self.assertTrue(any(v.startswith("haas-data:/data") for v in volumes), volumes)
         self.assertIn("haas-data", config["volumes"])
