@@ -243,8 +243,7 @@ static int ports_taken(const config *cfg, const tls_files *tls, char *err, size_
             snprintf(holder, sizeof holder, "%s (pid %d)", name, pid);
         snprintf(err, errlen, "port %s:%ld is already in use by %s, so devices sent there would not reach this "
                               "emulator. %sEither stop it, or give haas-emu other ports (e.g. make run RUN_ARGS="
-                              "\"--mqtt-port 1884 --mqtts-port 8884\") and point devices at those; to use that "
-                              "broker instead, pass --broker HOST:PORT",
+                              "\"--mqtt-port 1884 --mqtts-port 8884\") and point devices at those",
                  cfg->bind, port, holder,
                  strstr(name, "mosquitto") ? "Installing Debian's mosquitto package starts its own broker: "
                                              "`sudo systemctl disable --now mosquitto` stops it for good. " : "");
