@@ -16,6 +16,15 @@
  * That state lives per connection, so a reconnect (clean session or not)
  * starts again from the full table, as on the real platform.
  *
+ * What mosquitto 2.0.11 does with mosquitto_broker_publish(client_id, ...)
+ * (read in its src/loop.c and src/plugin_public.c before building on it):
+ * the message is queued and handed over at the next main-loop iteration
+ * (queue_plugin_msgs -> single_publish -> db__message_insert) to whichever
+ * context holds that client id then; no ACL check, never retained, the QoS
+ * given; an id not connected by then drops it. So the plugin names only
+ * connections it authenticated as the addressed device, and messages to
+ * one device keep their order (the queue is FIFO).
+ *
  * Devices without `_ss=1` keep plain MQTT semantics: they get what they
  * subscribe to and nothing else. The table only ever names topics of one
  * device, and the copy goes only to connections authenticated as that
