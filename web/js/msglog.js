@@ -32,6 +32,7 @@ function summary(m) {
     return t('msg.querySummary', { versions: apps });
   }
   if (m.kind === 'status') return body.status ? t(`status.${body.status}`) : '';
+  if (m.kind === 'refused') return t('msg.refusedSummary', { code: body.code || '?' });
   return '';
 }
 

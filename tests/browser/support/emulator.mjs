@@ -1,6 +1,6 @@
-// emulator.mjs — one haas-emu per test: its managed broker on free loopback
-// ports, a fresh data dir, the console from web/; fails on sanitizer
-// reports or a bad exit when stopped.
+// emulator.mjs — one haas-emu per test: its managed broker (plain and TLS)
+// and HTTP/HTTPS on free loopback ports, a fresh data dir, the console from
+// web/; fails on sanitizer reports or a bad exit when stopped.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -62,9 +62,14 @@ export async function stopAndCheck(proc, log, logPath, graceMs) {
 
 export async function startEmulator(name) {
   if (!fs.existsSync(EMU)) throw new Error(`${EMU} does not exist: run make (or make asan), or set HAAS_EMU`);
-  const port = await freePort();
-  let mqttPort = await freePort();
-  while (mqttPort === port) mqttPort = await freePort();
+  // HTTP, MQTT, MQTT over TLS and HTTPS: four distinct free ports (the
+  // defaults 8883 and 8443 would collide between tests).
+  const ports = [];
+  while (ports.length < 4) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
+  const [port, mqttPort, mqttsPort, httpsPort] = ports;
   const dataDir = freshDir('data', name);
   fs.mkdirSync(path.join(OUT, 'logs'), { recursive: true });
   const logPath = path.join(OUT, 'logs', `${name}.log`);
@@ -72,7 +77,7 @@ export async function startEmulator(name) {
   const env = { ...process.env, ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0', UBSAN_OPTIONS: 'print_stacktrace=1' };
   const asan = asanRuntime(EMU);
   if (asan) env.LD_PRELOAD = asan;
-  const args = ['--bind', '127.0.0.1', '--http-port', String(port), '--mqtt-port', String(mqttPort), '--data-dir', dataDir, '--web-dir', WEB];
+  const args = ['--bind', '127.0.0.1', '--http-port', String(port), '--mqtt-port', String(mqttPort), '--mqtts-port', String(mqttsPort), '--https-port', String(httpsPort), '--data-dir', dataDir, '--web-dir', WEB];
   const proc = spawn(EMU, args, { env, stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${port}`;
   const readLog = () => fs.readFileSync(logPath, 'utf8');
@@ -117,5 +122,5 @@ export async function startEmulator(name) {
     if (proc.exitCode !== 0) throw new Error(`haas-emu exited with ${proc.exitCode ?? proc.signalCode}:\n${text.slice(-2000)}`);
   }
 
-  return { name, port, mqttPort, base, dataDir, logPath, api, stop, readLog };
+  return { name, port, mqttPort, mqttsPort, httpsPort, base, dataDir, logPath, api, stop, readLog };
 }

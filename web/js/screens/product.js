@@ -1,6 +1,7 @@
-// screens/product.js — one product and its devices (设备): add one, batch
-// add, live status and last-seen time, reported app versions, the triple
-// with copy buttons, CSV export.
+// screens/product.js — one product and its devices (设备): add one (or
+// import an existing one with its DeviceSecret), batch add, live status and
+// last-seen time, reported app versions, the triple with copy buttons, CSV
+// export.
 import { api, enc, getAll } from '../api.js';
 import { h, fmtTime, renderIfChanged, toast, copyButton, downloadFile } from '../dom.js';
 import { t } from '../i18n.js';
@@ -14,6 +15,7 @@ import { go } from '../router.js';
 import { confirmDelete } from '../paged_list.js';
 
 const DEVICE_NAME = /^[A-Za-z0-9_@.:-]{4,32}$/;
+const DEVICE_SECRET = /^[A-Za-z0-9]{32}$/;
 
 export function mount(main, [pk]) {
   const base = `/products/${enc(pk)}`;
@@ -23,17 +25,23 @@ export function mount(main, [pk]) {
 
   // -- add one device --
   const dn = field({ label: 'DeviceName', name: 'deviceName', maxlength: 32, autocomplete: 'off', hint: t('devices.nameHint') });
+  // An existing Aliyun device (a Core2 flashed with its triple) keeps its
+  // DeviceSecret: imported as it is, nothing on the device changes.
+  const ds = field({ label: t('devices.secretOptional'), name: 'deviceSecret', maxlength: 32, autocomplete: 'off', spellcheck: 'false', class: 'mono', hint: t('devices.secretHint') });
   const addBtn = h('button', { type: 'submit', class: 'btn btn-primary' }, t('devices.add'));
   const addErr = alertArea();
   const added = h('div', { class: 'result', 'aria-live': 'polite' });
-  const addForm = h('form', { class: 'form', novalidate: true, 'aria-label': t('devices.add') }, h('div', { class: 'form-row' }, dn.el), h('div', { class: 'form-actions' }, addBtn), addErr, added);
+  const addForm = h('form', { class: 'form', novalidate: true, 'aria-label': t('devices.add') }, h('div', { class: 'form-row' }, dn.el, ds.el), h('div', { class: 'form-actions' }, addBtn), addErr, added);
   addForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const name = dn.input.value.trim();
-    if (!setFieldError(dn.input, DEVICE_NAME.test(name) ? '' : t('devices.nameInvalid'))) return;
-    const d = await submitting(addBtn, addErr, () => api.post(`${base}/devices`, { deviceName: name }));
+    const secret = ds.input.value.trim();
+    let ok = setFieldError(dn.input, DEVICE_NAME.test(name) ? '' : t('devices.nameInvalid'));
+    ok = setFieldError(ds.input, !secret || DEVICE_SECRET.test(secret) ? '' : t('devices.secretInvalid', { n: secret.length })) && ok;
+    if (!ok) return;
+    const d = await submitting(addBtn, addErr, () => api.post(`${base}/devices`, secret ? { deviceName: name, deviceSecret: secret } : { deviceName: name }));
     if (d) {
-      toast(t('devices.addedOne', { name: d.deviceName }));
+      toast(t(secret ? 'devices.importedOne' : 'devices.addedOne', { name: d.deviceName }));
       addForm.reset();
       added.replaceChildren(h('p', { class: 'result-title' }, t('devices.tripleNote')), tripleBlock(d));
       refresh();
