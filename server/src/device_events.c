@@ -199,17 +199,34 @@ static int wants_no_reply(cJSON *msg)
     return cJSON_IsNumber(ack) && ack->valuedouble == 0;
 }
 
-/* Answers an event post on <topic>_reply, echoing its id as it came. */
+/* The Alink method a /sys/{pk}/{dn}/<a>/<b>/... topic stands for: "a.b...."
+ * (the real cloud names it in every reply, e.g. thing.event.property.post). */
+static void method_of(const char *topic, char *out, size_t n)
+{
+    const char *p = topic;
+    for (int slashes = 0; *p && slashes < 4; p++)
+        slashes += *p == '/';
+    snprintf(out, n, "%s", p);
+    for (char *c = out; *c; c++)
+        if (*c == '/')
+            *c = '.';
+}
+
+/* Answers an event post on <topic>_reply, echoing its id as it came, in
+ * the real cloud's shape: {"code","data","id","message","method","version"}. */
 static void reply(const char *topic, cJSON *msg)
 {
     cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
     if ((!cJSON_IsString(id) && !cJSON_IsNumber(id)) || wants_no_reply(msg))
         return;
+    char method[200];
+    method_of(topic, method, sizeof method);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 0));
     cJSON_AddNumberToObject(r, "code", 200);
     cJSON_AddItemToObject(r, "data", cJSON_CreateObject());
     cJSON_AddStringToObject(r, "message", "success");
+    cJSON_AddStringToObject(r, "method", method);
     cJSON_AddStringToObject(r, "version", "1.0");
     char *text = cJSON_PrintUnformatted(r);
     char reply_topic[300];
@@ -270,7 +287,7 @@ static void on_refused(const void *payload, int len)
         }
         db_unlock();
     }
-    log_msg(LOG_WARN, "refused MQTT login of %s%s%s (clientId %.100s from %s): %s [%s]%s",
+    log_msg(LOG_WARN, "refused MQTT login of %s%s%s (clientId %.200s from %s): %s [%s]%s",
             known ? dn->valuestring : "a client", known ? "&" : "", known ? pk->valuestring : "",
             cJSON_IsString(cid) ? cid->valuestring : "?", cJSON_IsString(ip) ? ip->valuestring : "?",
             reason->valuestring, code->valuestring,

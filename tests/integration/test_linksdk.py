@@ -89,7 +89,9 @@ class LinkSdkTest(EmulatorTest):
         """One turn of the tutorial's loop as HaaS firmware runs it: query,
         push, download, check, result; the task ends succeeded."""
         qid = d.query({APP_ID: old})
-        self.assertEqual(d.wait_reply("hli_event_upgrade_query", qid)["code"], 200)
+        reply = d.wait_reply("hli_event_upgrade_query", qid)
+        self.assertEqual((reply["code"], reply["method"], reply["message"], reply["data"]),
+                         (200, "thing.event.hli_event_upgrade_query.post", "success", {}))
         tid = self.task_for(new, d.dn)
         self.assertEqual(self.push(tid)["pushed"], 1)
         push = d.wait_push()

@@ -189,7 +189,7 @@ class MqttFlowTest(EmulatorTest):
         mid = devs["res-ok"].result(200, APP_ID, "0.0.2", "0.0.1")
         _, reply = devs["res-ok"].wait_for(lambda t, p: t.endswith("/hli_event/post_reply"), "post_reply")
         self.assertEqual(json.loads(reply), {"id": mid, "code": 200, "data": {}, "message": "success",
-                                             "version": "1.0"})
+                                             "method": "thing.event.hli_event.post", "version": "1.0"})
         devs["res-404"].result(404, APP_ID, "0.0.2", "0.0.1")
         devs["res-405"].result(405, APP_ID, "0.0.2", "0.0.1")
         self.wait_state(tid, "res-ok", "succeeded", 200)
