@@ -19,9 +19,12 @@ SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lmosquitto -lcrypto -lp
 PLUGIN_LIBS := -lsqlite3 -lcrypto
 
 SERVER_SRC := $(wildcard server/src/*.c)
-SERVER_HDR := $(wildcard server/src/*.h)
+# The protocol module (identifiers, topics), linked into haas-emu and the plugin.
+PROTO_SRC := $(wildcard server/protocol/*.c)
+PROTO_HDR := $(wildcard server/protocol/*.h)
+SERVER_HDR := $(wildcard server/src/*.h) $(PROTO_HDR)
 PLUGIN_SRC := $(wildcard server/plugin/*.c)
-PLUGIN_HDR := $(wildcard server/plugin/*.h)
+PLUGIN_HDR := $(wildcard server/plugin/*.h) $(PROTO_HDR)
 MIGRATIONS := $(sort $(wildcard schema/migrations/*.sql))
 GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
 
@@ -55,36 +58,44 @@ $(GEN_MIGRATIONS): $(MIGRATIONS) server/gen-migrations.sh
 	@mkdir -p $(dir $@)
 	sh server/gen-migrations.sh $@ $(MIGRATIONS)
 
-SERVER_OBJ := $(patsubst server/src/%.c,$(BUILD)/obj/server/%.o,$(SERVER_SRC)) $(BUILD)/obj/server/migrations.o
+SERVER_OBJ := $(patsubst server/src/%.c,$(BUILD)/obj/server/%.o,$(SERVER_SRC)) $(BUILD)/obj/server/migrations.o \
+              $(patsubst server/protocol/%.c,$(BUILD)/obj/protocol/%.o,$(PROTO_SRC))
+SERVER_INC := -Iserver/src -Iserver/protocol
 SERVER_ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/obj/%,$(SERVER_OBJ))
 
 $(BUILD)/obj/server/%.o: server/src/%.c $(SERVER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/src -c -o $@ $<
+	$(CC) $(CFLAGS_SERVER) $(OPT) $(SERVER_INC) -c -o $@ $<
 $(BUILD)/obj/server/migrations.o: $(GEN_MIGRATIONS) server/src/db.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/src -c -o $@ $<
+	$(CC) $(CFLAGS_SERVER) $(OPT) $(SERVER_INC) -c -o $@ $<
+$(BUILD)/obj/protocol/%.o: server/protocol/%.c $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(OPT) $(SERVER_INC) -c -o $@ $<
+$(BUILD)/asan/obj/protocol/%.o: server/protocol/%.c $(PROTO_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_SERVER) $(SAN) $(SERVER_INC) -c -o $@ $<
 $(BUILD)/asan/obj/server/%.o: server/src/%.c $(SERVER_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/src -c -o $@ $<
+	$(CC) $(CFLAGS_SERVER) $(SAN) $(SERVER_INC) -c -o $@ $<
 $(BUILD)/asan/obj/server/migrations.o: $(GEN_MIGRATIONS) server/src/db.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/src -c -o $@ $<
+	$(CC) $(CFLAGS_SERVER) $(SAN) $(SERVER_INC) -c -o $@ $<
 
 $(BUILD)/haas-emu: $(SERVER_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(SERVER_LIBS)
 
-$(BUILD)/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
+$(BUILD)/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_SERVER) $(OPT) -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_LIBS)
+	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PROTO_SRC) $(PLUGIN_LIBS)
 
 # The same programs built with AddressSanitizer and UBSan, for the tests.
 $(BUILD)/asan/haas-emu: $(SERVER_ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(SERVER_LIBS)
 
-$(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR)
+$(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(SAN) -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_LIBS)
+	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PROTO_SRC) $(PLUGIN_LIBS)
 
 asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so) $(if $(PORT_SRC),$(BUILD)/asan/haas-device)
 
@@ -118,15 +129,17 @@ sdk-cross:
 
 # C unit tests (cmocka), built with the sanitizers; tests/run.py runs every
 # build/tests/test_* it finds. Each lists the sources it tests.
-UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Isdk/include -Isdk/src -Isdk/port/posix
+UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Iserver/protocol -Isdk/include -Isdk/src -Isdk/port/posix
 UNIT_LIBS := -lcmocka -lmosquitto -lcurl -lz -lcrypto
 UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units \
               $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix \
-              $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub
-test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c
-test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c
-test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c
-test_server_units_SRC := server/src/validate.c server/src/oss_url.c
+              $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol
+test_protocol_SRC := $(PROTO_SRC) server/plugin/clientid.c
+test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
+test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \
+                     $(PROTO_SRC)
+test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
+test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
@@ -141,17 +154,18 @@ $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR
 unit-tests: $(UNIT_TESTS)
 
 # Fuzz targets (libFuzzer, clang), run for a bounded time by tests/run.py.
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src \
+               -Iserver/protocol
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input $(BUILD)/fuzz/fuzz_package_check
 $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/haas_util.c
-$(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) server/src/validate.c
+$(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/src/validate.c
-$(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c server/src/validate.c $(SERVER_HDR)
+	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PROTO_SRC)
+$(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c server/protocol/identifiers.c $(SERVER_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c server/src/validate.c -larchive -lcjson
+	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c server/protocol/identifiers.c -larchive -lcjson
 fuzz: $(FUZZ_TARGETS)
 
 # Load tools of the benchmarks (not part of `make`).

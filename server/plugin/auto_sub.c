@@ -149,8 +149,8 @@ static bool template_match(const char *tpl, const char *topic, struct haas_devic
         bool p_end = p[pl] == '\0';
         if (t_end || p_end) {
             return t_end && p_end && have_pk && have_dn &&
-                   haas_valid_product_key(dev->product_key) &&
-                   haas_valid_device_name(dev->device_name);
+                   valid_product_key(dev->product_key) &&
+                   valid_device_name(dev->device_name);
         }
         t += tl + 1;
         p += pl + 1;

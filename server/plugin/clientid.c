@@ -22,41 +22,6 @@ static bool is_graph_ascii(char c)
     return c >= 0x21 && c <= 0x7e;
 }
 
-bool haas_valid_product_key(const char *pk)
-{
-    if (pk == NULL) {
-        return false;
-    }
-    size_t n = strnlen(pk, HAAS_PK_MAX + 1);
-    if (n < 1 || n > HAAS_PK_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!is_alnum_ascii(pk[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
-bool haas_valid_device_name(const char *dn)
-{
-    if (dn == NULL) {
-        return false;
-    }
-    size_t n = strnlen(dn, HAAS_DN_MAX + 1);
-    if (n < HAAS_DN_MIN || n > HAAS_DN_MAX) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        char c = dn[i];
-        if (!is_alnum_ascii(c) && c != '_' && c != '@' && c != '.' && c != ':' && c != '-') {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool haas_parse_username(const char *username, struct haas_device_id *out)
 {
     if (out == NULL) {
@@ -83,7 +48,7 @@ bool haas_parse_username(const char *username, struct haas_device_id *out)
     out->device_name[dn_len] = '\0';
     memcpy(out->product_key, amp + 1, pk_len);
     out->product_key[pk_len] = '\0';
-    if (!haas_valid_device_name(out->device_name) || !haas_valid_product_key(out->product_key)) {
+    if (!valid_device_name(out->device_name) || !valid_product_key(out->product_key)) {
         memset(out, 0, sizeof(*out));
         return false;
     }

@@ -4,14 +4,13 @@
  * Part of the haas_auth mosquitto plugin (see haas_auth.c). This module only
  * splits and validates text: the username `dn&pk` and the clientId
  * `<id>|k1=v1,k2=v2,...|` (PROTOCOL.md sections 1 and 2). It does no
- * cryptography (device_sign.c) and no database access (device_db.c), so it
+ * cryptography (device_sign.c) and no database access (store_device_auth.c), so it
  * can be unit tested on its own. Every field is bounded; anything that does
  * not fit the rules below is reported as malformed and never crashes.
  *
  * Rules enforced:
- *  - product key: 1..HAAS_PK_MAX characters of [A-Za-z0-9] (the real cloud
- *    uses exactly 11);
- *  - device name: HAAS_DN_MIN..HAAS_DN_MAX characters of [A-Za-z0-9_@.:-];
+ *  - product key and device name: the rules of the protocol module
+ *    (server/protocol/identifiers.h), the same haas-emu's API applies;
  *  - username: exactly `dn&pk`;
  *  - clientId: at most HAAS_CLIENTID_MAX bytes; `<id>` is 1..HAAS_ID_MAX
  *    printable ASCII characters (0x21..0x7e) without `|`; then `|`, a
@@ -27,9 +26,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define HAAS_PK_MAX 32          /* longest accepted product key */
-#define HAAS_DN_MIN 4           /* shortest accepted device name */
-#define HAAS_DN_MAX 32          /* longest accepted device name */
+#include "identifiers.h"
+
+#define HAAS_PK_MAX HAAS_PK_LEN /* a product key has exactly this length */
 #define HAAS_USERNAME_MAX (HAAS_DN_MAX + 1 + HAAS_PK_MAX)
 #define HAAS_CLIENTID_MAX 512   /* longest accepted clientId, in bytes */
 #define HAAS_ID_MAX 128         /* longest accepted <id> part */
@@ -59,18 +58,6 @@ struct haas_client_id {
                                                  platform to subscribe it to its
                                                  downstream topics (auto_sub.h) */
 };
-
-/*
- * Returns true when `pk` is a NUL-terminated product key of 1..HAAS_PK_MAX
- * characters of [A-Za-z0-9]. NULL gives false.
- */
-bool haas_valid_product_key(const char *pk);
-
-/*
- * Returns true when `dn` is a NUL-terminated device name of
- * HAAS_DN_MIN..HAAS_DN_MAX characters of [A-Za-z0-9_@.:-]. NULL gives false.
- */
-bool haas_valid_device_name(const char *dn);
 
 /*
  * Parses the MQTT username `dn&pk` into `out`. Returns true on success; on

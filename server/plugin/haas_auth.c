@@ -11,7 +11,7 @@
  * three event callbacks. The concerns live in their own modules:
  *   clientid.c     parse username `dn&pk` and clientId `<id>|k=v,...|`
  *   device_sign.c  compute / verify the HMAC password (constant time)
- *   device_db.c    read-only SQLite look-up of device secrets
+  *   store_device_auth.c  the plugin's read-only store: device secrets
  *   topic_acl.c    per-device topic permissions incl. wildcards
  *   conn_track.c   live authenticated connections per device
  *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the
@@ -49,10 +49,11 @@
 #include "auto_sub.h"
 #include "clientid.h"
 #include "conn_track.h"
-#include "device_db.h"
+#include "store_device_auth.h"
 #include "device_sign.h"
 #include "status_msg.h"
 #include "topic_acl.h"
+#include "topics.h"
 
 /* Everything the plugin keeps between callbacks. */
 struct haas_auth_state {
@@ -65,7 +66,7 @@ struct haas_auth_state {
     long long last_time_ms;        /* last lastTime published */
 };
 
-/* Logs one line at notice level (used by device_db.c). */
+/* Logs one line at notice level (used by store_device_auth.c). */
 static void log_notice(const char *msg)
 {
     mosquitto_log_printf(MOSQ_LOG_NOTICE, "%s", msg);
@@ -116,7 +117,7 @@ static bool is_service(const struct haas_auth_state *st, const char *username)
 
 /*
  * Refuses a CONNECT: logs why (broker log, notice level), tells haas-emu on
- * HAAS_REFUSED_TOPIC (`dev` may be NULL), and returns MOSQ_ERR_AUTH.
+ * TOPIC_REFUSED (`dev` may be NULL), and returns MOSQ_ERR_AUTH.
  */
 static int refuse(struct mosquitto *client, const struct haas_device_id *dev,
                   const char *code, const char *why)
@@ -128,7 +129,7 @@ static int refuse(struct mosquitto *client, const struct haas_device_id *dev,
     char json[HAAS_REFUSAL_JSON_MAX];
     int len = haas_refusal_json(json, sizeof(json), code, why, dev, id, addr, now_ms());
     if (len > 0) {
-        mosquitto_broker_publish_copy(NULL, HAAS_REFUSED_TOPIC, len, json, 1, false, NULL);
+        mosquitto_broker_publish_copy(NULL, TOPIC_REFUSED, len, json, 1, false, NULL);
     }
     return MOSQ_ERR_AUTH;
 }

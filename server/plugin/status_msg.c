@@ -5,6 +5,8 @@
  */
 #include "status_msg.h"
 
+#include "topics.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -45,14 +47,10 @@ static void json_escape(char *out, size_t size, const char *s, size_t max)
 
 int haas_status_topic(char *buf, size_t size, const struct haas_device_id *dev)
 {
-    if (buf == NULL || dev == NULL) {
+    if (dev == NULL) {
         return -1;
     }
-    int n = snprintf(buf, size, "/as/mqtt/status/%s/%s", dev->product_key, dev->device_name);
-    if (n < 0 || (size_t)n >= size) {
-        return -1;
-    }
-    return n;
+    return topic_status(buf, size, dev->product_key, dev->device_name);
 }
 
 int haas_status_json(char *buf, size_t size, bool online, const struct haas_device_id *dev,

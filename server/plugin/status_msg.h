@@ -23,8 +23,9 @@
 #define HAAS_STATUS_JSON_MAX 512
 
 /*
- * Writes `/as/mqtt/status/{pk}/{dn}` into `buf`. Returns its length, or -1
- * when it does not fit or an argument is NULL.
+ * Writes `/as/mqtt/status/{pk}/{dn}` into `buf` (topics.h's topic_status).
+ * Returns its length, or -1 when it does not fit, an argument is NULL or an
+ * identifier is invalid.
  */
 int haas_status_topic(char *buf, size_t size, const struct haas_device_id *dev);
 
@@ -38,14 +39,13 @@ int haas_status_json(char *buf, size_t size, bool online, const struct haas_devi
 
 /*
  * Refusals. When the plugin refuses a CONNECT it publishes (QoS 1, not
- * retained) on HAAS_REFUSED_TOPIC, which only the service account may read:
+ * retained) on TOPIC_REFUSED (topics.h), which only the service account may read:
  *   {"code":"WrongPassword","reason":"wrong password","productKey":"..",
  *    "deviceName":"..","clientId":"..","clientIp":"..","time":<ms>}
  * productKey and deviceName are "" when the username could not be parsed.
  * haas-emu logs it and shows it on the device's page, so a user sees why a
  * device cannot connect without turning on verbose logs.
  */
-#define HAAS_REFUSED_TOPIC "/as/mqtt/refused"
 #define HAAS_REFUSAL_JSON_MAX 1536
 
 /*

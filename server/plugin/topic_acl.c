@@ -146,7 +146,7 @@ bool haas_acl_device_allows(const char *pk, const char *dn, const char *topic,
                             enum haas_acl_access access)
 {
     if (topic == NULL || topic[0] == '\0' ||
-        !haas_valid_product_key(pk) || !haas_valid_device_name(dn)) {
+        !valid_product_key(pk) || !valid_device_name(dn)) {
         return false;
     }
     for (size_t i = 0; i < sizeof(RULES) / sizeof(RULES[0]); i++) {

@@ -47,7 +47,7 @@ bool haas_filter_within(const char *filter, const char *rule);
 /*
  * Returns true when device (pk, dn) may use `topic` (a topic name, or a
  * subscription filter possibly containing wildcards) for `access`. pk and dn
- * must be valid per clientid.h (haas_valid_product_key/device_name),
+ * must be valid per clientid.h (valid_product_key/valid_device_name in identifiers.h),
  * otherwise false. NULL or empty topic gives false.
  */
 bool haas_acl_device_allows(const char *pk, const char *dn, const char *topic,

@@ -42,7 +42,7 @@ static void test_username_ok(void **state)
     assert_true(haas_parse_username("light1983432&a14Xib5kdYd", &d));
     assert_string_equal(d.device_name, "light1983432");
     assert_string_equal(d.product_key, "a14Xib5kdYd");
-    assert_true(haas_parse_username("a_b@c.d:e-f&PK1", &d));
+    assert_true(haas_parse_username("a_b@c.d:e-f&PK345678901", &d));
     assert_string_equal(d.device_name, "a_b@c.d:e-f");
     /* dn of exactly 4 and 32 characters */
     assert_true(haas_parse_username("abcd&a14Xib5kdYd", &d));
@@ -67,6 +67,9 @@ static void test_username_bad(void **state)
         "light+#&a14Xib5kdYd",         /* wildcards */
         "light1983432&a14Xib5k_dYd",   /* _ not allowed in pk */
         "light1983432&a14Xib5kdYda14Xib5kdYda14Xib5kdYd", /* pk too long */
+        "light1983432&a14Xib5kdY",     /* pk of 10: the API's rule (identifiers.h) */
+        "light1983432&a14Xib5kdYdX",   /* pk of 12 */
+        "a_b@c.d:e-f&PK1",             /* pk of 3 */
         "light\xc3\xa9" "1983&a14Xib5kdYd", /* non-ASCII */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

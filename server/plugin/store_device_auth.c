@@ -1,8 +1,8 @@
 /*
- * device_db.c - read-only SQLite access to the `devices` table
- * (schema/migrations/0001_init.sql). See device_db.h.
+ * store_device_auth.c - read-only SQLite access to the `devices` table
+ * (schema/migrations/0001_init.sql). See store_device_auth.h.
  */
-#include "device_db.h"
+#include "store_device_auth.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
 /*
- * device_db.h - read-only look-up of device secrets in the emulator's SQLite
- * database, for the haas_auth mosquitto plugin.
+ * store_device_auth.h - the broker plugin's store: a read-only look-up of
+ * device secrets in the emulator's SQLite database (the only SQL of the
+ * plugin; haas-emu's own statements are in server/src/store_*.c).
  *
  * The emulator (server/src/db.c) owns and writes the database in WAL mode
  * while the broker runs; this module opens it with SQLITE_OPEN_READONLY,

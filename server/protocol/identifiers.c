@@ -1,7 +1,9 @@
 /*
- * validate.c - identifier formats (see validate.h).
+ * identifiers.c - the formats of the real cloud's identifiers (see
+ * identifiers.h). Part of the protocol module shared by haas-emu and the
+ * broker plugin: both judge a ProductKey or DeviceName by these functions.
  */
-#include "validate.h"
+#include "identifiers.h"
 
 #include <string.h>
 
@@ -20,19 +22,21 @@ static bool all_of(const char *s, size_t min, size_t max, const char *extra)
     return true;
 }
 
-bool valid_product_key(const char *s) { return s && all_of(s, 11, 11, NULL); }
+bool valid_product_key(const char *s) { return s && all_of(s, HAAS_PK_LEN, HAAS_PK_LEN, NULL); }
 
-bool valid_device_name(const char *s) { return s && all_of(s, 4, 32, "_@.:-"); }
+bool valid_device_name(const char *s) { return s && all_of(s, HAAS_DN_MIN, HAAS_DN_MAX, "_@.:-"); }
 
-bool valid_app_name(const char *s) { return s && all_of(s, 1, 16, NULL); }
+bool valid_app_name(const char *s) { return s && all_of(s, 1, HAAS_APP_NAME_MAX, NULL); }
+
+bool valid_device_secret(const char *s) { return s && all_of(s, HAAS_DS_LEN, HAAS_DS_LEN, NULL); }
 
 bool valid_token(const char *s) { return s && all_of(s, 1, 40, "_-"); }
 
 bool valid_app_id(const char *s)
 {
-    if (!s || strlen(s) != 16 || strncmp(s, "88001000", 8) != 0)
+    if (!s || strlen(s) != HAAS_APP_ID_LEN || strncmp(s, "88001000", 8) != 0)
         return false;
-    for (int i = 0; i < 16; i++)
+    for (int i = 0; i < HAAS_APP_ID_LEN; i++)
         if (s[i] < '0' || s[i] > '9')
             return false;
     return true;

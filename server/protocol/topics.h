@@ -1,0 +1,77 @@
+/*
+ * topics.h - every MQTT topic the emulator and its broker plugin build or
+ * read, in one place (docs/protocol.md, sections 2-4). Part of the protocol
+ * module (server/protocol/), shared by haas-emu and the plugin; C library
+ * only.
+ *
+ * Building: each topic has one function writing it into a caller's buffer
+ * and returning its length, or -1 when it does not fit or an identifier is
+ * not valid (identifiers.h): a topic with a '/', '+' or '#' smuggled in
+ * through a name is never built.
+ *
+ * Reading: topic_parse() tells what an incoming topic is, with the device
+ * and the Alink identifier it names, so the server can dispatch device
+ * messages through a table instead of comparing strings.
+ */
+#ifndef HAAS_TOPICS_H
+#define HAAS_TOPICS_H
+
+#include <stddef.h>
+
+#include "identifiers.h"
+
+/* Longest topic built here (the longest Alink identifier is 64). */
+#define TOPIC_MAX 200
+#define TOPIC_NAME_MAX 64
+
+/* Where the broker plugin announces refused logins (status_msg.h). */
+#define TOPIC_REFUSED "/as/mqtt/refused"
+
+/* The HaaS app-upgrade push service (PROTOCOL 4.1). */
+#define SERVICE_UPGRADE_PUSH "hli_service_upgrade_push"
+
+/* What a topic is. */
+enum topic_kind {
+    TOPIC_UNKNOWN = 0,
+    TOPIC_STATUS,            /* /as/mqtt/status/{pk}/{dn}          lifecycle, from the plugin */
+    TOPIC_REFUSED_LOGIN,     /* /as/mqtt/refused                    refused logins, from the plugin */
+    TOPIC_EVENT_POST,        /* /sys/{pk}/{dn}/thing/event/{name}/post */
+    TOPIC_DEVICEINFO_UPDATE, /* /sys/{pk}/{dn}/thing/deviceinfo/update */
+    TOPIC_SERVICE,           /* /sys/{pk}/{dn}/thing/service/{name} (cloud to device) */
+};
+
+/* A parsed topic: the device and the Alink identifier it names ("" if none). */
+struct topic_parts {
+    enum topic_kind kind;
+    char product_key[HAAS_PK_LEN + 1];
+    char device_name[HAAS_DN_MAX + 1];
+    char name[TOPIC_NAME_MAX + 1];
+};
+
+/*
+ * Reads `topic` into *out. Returns out->kind; TOPIC_UNKNOWN (and *out
+ * zeroed but for kind) for anything else: other families, invalid
+ * identifiers, an identifier longer than TOPIC_NAME_MAX, NULL.
+ */
+enum topic_kind topic_parse(const char *topic, struct topic_parts *out);
+
+/* /as/mqtt/status/{pk}/{dn} */
+int topic_status(char *buf, size_t size, const char *pk, const char *dn);
+
+/* /sys/{pk}/{dn}/thing/service/{name} */
+int topic_service(char *buf, size_t size, const char *pk, const char *dn, const char *name);
+
+/* {topic}_reply: the answer to a request on `topic` */
+int topic_reply(char *buf, size_t size, const char *topic);
+
+/*
+ * The Alink method a /sys/{pk}/{dn}/... topic stands for: the levels after
+ * the device joined by '.', e.g. "thing.event.property.post". Returns its
+ * length, or -1 for a topic outside /sys/ or one that does not fit.
+ */
+int topic_alink_method(char *buf, size_t size, const char *topic);
+
+/* What haas-emu's service account subscribes to (NULL-terminated). */
+extern const char *const topic_server_subscriptions[];
+
+#endif /* HAAS_TOPICS_H */
