@@ -24,15 +24,18 @@ struct dev_entry {
 /* One live connection; points at its device's counter. */
 struct conn_entry {
     const void *client;
-    void *data;                 /* the caller's, freed by free_data */
+    char *client_id;             /* its MQTT client id, NULL when not indexed */
+    void *data;                  /* the caller's, freed by free_data */
     struct dev_entry *dev;
-    struct conn_entry *next;     /* same hash bucket */
+    struct conn_entry *next;     /* same hash bucket (by pointer) */
     struct conn_entry *dev_next; /* same device */
+    struct conn_entry *id_next;  /* same hash bucket (by client id) */
 };
 
 struct haas_conn_table {
     struct conn_entry *conns[BUCKETS];
     struct dev_entry *devs[BUCKETS];
+    struct conn_entry *ids[BUCKETS];
     size_t total;
     void (*free_data)(void *data);
 };
@@ -44,6 +47,16 @@ static size_t ptr_hash(const void *p)
     v *= (uintptr_t)0x9E3779B97F4A7C15ull;
     v ^= v >> 29;
     return (size_t)(v & (BUCKETS - 1));
+}
+
+/* FNV-1a over a string. */
+static size_t str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    }
+    return (size_t)(h & (BUCKETS - 1));
 }
 
 /* FNV-1a over "pk" NUL "dn". */
@@ -81,6 +94,7 @@ static void free_conn(const struct haas_conn_table *table, struct conn_entry *c)
     if (c->data != NULL && table->free_data != NULL) {
         table->free_data(c->data);
     }
+    free(c->client_id);
     free(c);
 }
 
@@ -118,7 +132,7 @@ static struct dev_entry *find_dev(const struct haas_conn_table *table,
     return NULL;
 }
 
-size_t haas_conn_add(struct haas_conn_table *table, const void *client,
+size_t haas_conn_add(struct haas_conn_table *table, const void *client, const char *client_id,
                      const struct haas_device_id *dev, void *data)
 {
     if (table == NULL || client == NULL || dev == NULL) {
@@ -126,6 +140,10 @@ size_t haas_conn_add(struct haas_conn_table *table, const void *client,
     }
     struct conn_entry *c = calloc(1, sizeof(*c));
     if (c == NULL) {
+        return 0;
+    }
+    if (client_id != NULL && (c->client_id = strdup(client_id)) == NULL) {
+        free(c);
         return 0;
     }
     struct dev_entry *d = find_dev(table, dev);
@@ -146,6 +164,11 @@ size_t haas_conn_add(struct haas_conn_table *table, const void *client,
     c->dev = d;
     c->dev_next = d->first;
     d->first = c;
+    if (c->client_id != NULL) {
+        size_t ih = str_hash(c->client_id);
+        c->id_next = table->ids[ih];
+        table->ids[ih] = c;
+    }
     size_t h = ptr_hash(client);
     c->next = table->conns[h];
     table->conns[h] = c;
@@ -188,6 +211,13 @@ bool haas_conn_remove(struct haas_conn_table *table, const void *client,
         dp = &(*dp)->dev_next;
     }
     *dp = c->dev_next;
+    if (c->client_id != NULL) {
+        struct conn_entry **ip = &table->ids[str_hash(c->client_id)];
+        while (*ip != c) {
+            ip = &(*ip)->id_next;
+        }
+        *ip = c->id_next;
+    }
     free_conn(table, c);
     table->total--;
     d->count--;
@@ -215,6 +245,23 @@ size_t haas_conn_count(const struct haas_conn_table *table, const struct haas_de
 size_t haas_conn_total(const struct haas_conn_table *table)
 {
     return table ? table->total : 0;
+}
+
+bool haas_conn_owner(const struct haas_conn_table *table, const char *client_id,
+                     struct haas_device_id *dev_out)
+{
+    if (table == NULL || client_id == NULL) {
+        return false;
+    }
+    for (const struct conn_entry *c = table->ids[str_hash(client_id)]; c != NULL; c = c->id_next) {
+        if (strcmp(c->client_id, client_id) == 0) {
+            if (dev_out != NULL) {
+                *dev_out = c->dev->dev;
+            }
+            return true;
+        }
+    }
+    return false;
 }
 
 void *haas_conn_data(const struct haas_conn_table *table, const void *client)

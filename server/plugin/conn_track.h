@@ -32,15 +32,24 @@ struct haas_conn_table *haas_conn_table_new(void (*free_data)(void *data));
 void haas_conn_table_free(struct haas_conn_table *table);
 
 /*
- * Records that connection `client` authenticated as device `dev`, with the
- * caller's `data` (may be NULL; owned by the table from then on). The caller
+ * Records that connection `client`, MQTT client id `client_id` (may be NULL:
+ * then not found by haas_conn_owner), authenticated as device `dev`, with
+ * the caller's `data` (may be NULL; owned by the table from then on). The caller
  * must first haas_conn_remove() any record of the same pointer (pointers are
  * reused by the broker). Returns the device's number of live connections
  * after adding (>= 1), or 0 when out of memory or on bad arguments (nothing
  * recorded then, and `data` still belongs to the caller).
  */
-size_t haas_conn_add(struct haas_conn_table *table, const void *client,
+size_t haas_conn_add(struct haas_conn_table *table, const void *client, const char *client_id,
                      const struct haas_device_id *dev, void *data);
+
+/*
+ * Finds a live connection with MQTT client id `client_id`: returns true and
+ * its device in *dev_out (if not NULL), or false. Used to refuse a client
+ * id held by another device (a session takeover across devices).
+ */
+bool haas_conn_owner(const struct haas_conn_table *table, const char *client_id,
+                     struct haas_device_id *dev_out);
 
 /*
  * Removes the record of connection `client`. Returns true when one existed;

@@ -192,13 +192,22 @@ static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
         return refuse(client, &dev, "DeviceDisabled", "device disabled");
     }
 
+    /* A client id held by another device's live connection is refused: the
+     * broker would otherwise drop that device for this one (a takeover).
+     * The same device may take its own session over, as on the cloud. */
+    struct haas_device_id holder;
+    const char *client_id = mosquitto_client_id(client);
+    if (haas_conn_owner(st->conns, client_id, &holder) &&
+        (strcmp(holder.product_key, dev.product_key) != 0 || strcmp(holder.device_name, dev.device_name) != 0)) {
+        return refuse(client, &dev, "ClientIdInUse", "clientId in use by another device");
+    }
     /* A pointer still recorded means the broker reused a freed context. */
     forget_connection(st, client);
     struct haas_auto_sub *auto_sub = NULL;
     if (cid.auto_subscribe) {
         auto_sub = haas_auto_sub_new(&dev);
     }
-    if (haas_conn_add(st->conns, client, &dev, auto_sub) == 0) {
+    if (haas_conn_add(st->conns, client, client_id, &dev, auto_sub) == 0) {
         haas_auto_sub_free(auto_sub);
         mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory tracking %s&%s",
                              dev.device_name, dev.product_key);
@@ -304,13 +313,48 @@ static void deliver_auto(const void *client, void *data, void *arg)
     }
 }
 
-/* MOSQ_EVT_MESSAGE: automatic subscription (auto_sub.h). */
+/*
+ * A command of the service account on TOPIC_KICK_PREFIX{pk}/{dn}: the
+ * emulator deleted or disabled that device, so its live connections go now
+ * (they would keep their session, replies and subscriptions until they
+ * reconnect otherwise); its next login is refused by the usual checks.
+ */
+static void kick(const char *topic)
+{
+    struct topic_parts t;
+    if (topic_parse(topic, &t) != TOPIC_KICK) {
+        return;
+    }
+    char username[HAAS_USERNAME_MAX + 1];
+    snprintf(username, sizeof username, "%s&%s", t.device_name, t.product_key);
+    int rc = mosquitto_kick_client_by_username(username, false);
+    mosquitto_log_printf(MOSQ_LOG_NOTICE, "haas_auth: disconnecting %s on the emulator's request (%s)", username,
+                         rc == MOSQ_ERR_SUCCESS ? "done" : mosquitto_strerror(rc));
+}
+
+/*
+ * MOSQ_EVT_MESSAGE: the service account's kick commands; no retained
+ * messages from devices (the platform keeps none: a retained fake push on a
+ * device's own topic would be replayed to it at every subscribe); automatic
+ * subscription (auto_sub.h).
+ */
 static int on_message(int event, void *event_data, void *userdata)
 {
     (void)event;
     struct mosquitto_evt_message *ed = event_data;
     struct haas_auth_state *st = userdata;
-    if (ed == NULL || st == NULL || st->auto_sub_conns == 0 || ed->topic == NULL) {
+    if (ed == NULL || st == NULL || ed->topic == NULL) {
+        return MOSQ_ERR_SUCCESS;
+    }
+    if (is_service(st, mosquitto_client_username(ed->client))) {
+        if (strncmp(ed->topic, TOPIC_KICK_PREFIX, strlen(TOPIC_KICK_PREFIX)) == 0) {
+            kick(ed->topic);
+            return MOSQ_ERR_SUCCESS;
+        }
+    } else {
+        ed->retain = false;
+    }
+    if (st->auto_sub_conns == 0) {
         return MOSQ_ERR_SUCCESS;
     }
     struct haas_device_id dev;

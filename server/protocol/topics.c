@@ -96,6 +96,8 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = TOPIC_REFUSED_LOGIN;
     else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt") && is(&lv[3], "status"))
         kind = device(&got, &lv[4], &lv[5]) ? TOPIC_STATUS : TOPIC_UNKNOWN;
+    else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt") && is(&lv[3], "kick"))
+        kind = device(&got, &lv[4], &lv[5]) ? TOPIC_KICK : TOPIC_UNKNOWN;
     else if (n >= 7 && is(&lv[1], "sys") && is(&lv[4], "thing") && device(&got, &lv[2], &lv[3]))
         kind = sys_kind(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */
@@ -117,6 +119,13 @@ int topic_status(char *buf, size_t size, const char *pk, const char *dn)
     if (!buf || !valid_product_key(pk) || !valid_device_name(dn))
         return -1;
     return fitted(snprintf(buf, size, "/as/mqtt/status/%s/%s", pk, dn), size);
+}
+
+int topic_kick(char *buf, size_t size, const char *pk, const char *dn)
+{
+    if (!buf || !valid_product_key(pk) || !valid_device_name(dn))
+        return -1;
+    return fitted(snprintf(buf, size, TOPIC_KICK_PREFIX "%s/%s", pk, dn), size);
 }
 
 int topic_service(char *buf, size_t size, const char *pk, const char *dn, const char *service)

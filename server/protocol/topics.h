@@ -27,6 +27,9 @@
 /* Where the broker plugin announces refused logins (status_msg.h). */
 #define TOPIC_REFUSED "/as/mqtt/refused"
 
+/* The emulator asks the plugin to disconnect a device: {prefix}{pk}/{dn}. */
+#define TOPIC_KICK_PREFIX "/as/mqtt/kick/"
+
 /* The HaaS app-upgrade push service (PROTOCOL 4.1). */
 #define SERVICE_UPGRADE_PUSH "hli_service_upgrade_push"
 
@@ -38,6 +41,7 @@ enum topic_kind {
     TOPIC_EVENT_POST,        /* /sys/{pk}/{dn}/thing/event/{name}/post */
     TOPIC_DEVICEINFO_UPDATE, /* /sys/{pk}/{dn}/thing/deviceinfo/update */
     TOPIC_SERVICE,           /* /sys/{pk}/{dn}/thing/service/{name} (cloud to device) */
+    TOPIC_KICK,              /* /as/mqtt/kick/{pk}/{dn}            the emulator to the plugin */
 };
 
 /* A parsed topic: the device and the Alink identifier it names ("" if none). */
@@ -57,6 +61,9 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out);
 
 /* /as/mqtt/status/{pk}/{dn} */
 int topic_status(char *buf, size_t size, const char *pk, const char *dn);
+
+/* /as/mqtt/kick/{pk}/{dn}: disconnect that device (deleted, disabled) */
+int topic_kick(char *buf, size_t size, const char *pk, const char *dn);
 
 /* /sys/{pk}/{dn}/thing/service/{name} */
 int topic_service(char *buf, size_t size, const char *pk, const char *dn, const char *name);

@@ -694,6 +694,65 @@ class BrokerPluginTest(unittest.TestCase):
         m = svc.wait_for(lambda m: json.loads(m.payload)["code"] == "MalformedUsername", "malformed notice")
         self.assertEqual(json.loads(m.payload)["productKey"], "")
 
+    # -- sessions: takeover, kick, retained --------------------------------
+
+    def test_client_id_of_another_device_is_refused(self):
+        """B signs A's exact clientId with its own secret: refused, A stays."""
+        cid, _, _ = creds(DEV_A)
+        a = self.connect_device(DEV_A)
+        pk, dn = DEV_B
+        b = self.client("%s&%s" % (dn, pk), sign(secret_of(DEV_B), "%s.%s" % DEV_A, dn, pk, "1700000000000"),
+                        cid=cid)
+        self.assertEqual(b.connect(), 5)
+        self.assertFalse(a.disconnected.wait(0.5))  # a bounded look: A was not dropped
+        barrier = "/sys/%s/%s/thing/service/still-here" % DEV_A
+        self.assertEqual(a.subscribe([barrier]), [1])
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        svc.publish(barrier)
+        a.wait_for(lambda m: m.topic == barrier, "A still connected")
+        # the same device may take its own session over, as on the cloud
+        again = self.device(DEV_A)
+        self.assertEqual(again.connect(), 0)
+        self.assertTrue(a.disconnected.wait(TIMEOUT))
+
+    def test_service_kicks_a_device(self):
+        a = self.connect_device(DEV_A)
+        b = self.connect_device(DEV_B)
+        # a device cannot ask for it (ACL), not even for itself
+        b.publish("/as/mqtt/kick/%s/%s" % DEV_A)
+        b.publish("/as/mqtt/kick/%s/%s" % DEV_B)
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        svc.publish("/as/mqtt/kick/%s/%s" % DEV_A)
+        self.assertTrue(a.disconnected.wait(TIMEOUT))
+        offline = self.watch.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_A and
+                                      status_of(m)["status"] == "offline", "offline after kick")
+        self.assertTrue(offline)
+        self.assertFalse(b.disconnected.is_set())
+
+    def test_device_messages_are_never_retained(self):
+        a = self.connect_device(DEV_A)
+        own = ["/%s/%s/user/state" % DEV_A, "/sys/%s/%s/thing/service/hli_service_upgrade_push" % DEV_A]
+        for topic in own:
+            info = a.c.publish(topic, b"fake", 1, retain=True)
+            info.wait_for_publish(timeout=TIMEOUT)
+        # a later subscriber (the device itself, reconnected) gets nothing replayed
+        a.close()
+        again = self.connect_device(DEV_A)
+        barrier = "/sys/%s/%s/thing/service/barrier" % DEV_A
+        self.assertEqual(again.subscribe(own + [barrier]), [1, 1, 1])
+        svc = self.client(SERVICE_USER, SERVICE_PASS)
+        self.assertEqual(svc.connect(), 0)
+        svc.publish(barrier)
+        again.wait_for(lambda m: m.topic == barrier, "barrier")
+        self.assertEqual([m.topic for m in again.seen], [barrier])
+        # the service's own retained messages still work (lifecycle relies on them)
+        svc.c.publish("/%s/%s/user/from-service" % DEV_A, b"kept", 1, retain=True).wait_for_publish(TIMEOUT)
+        self.assertEqual(again.subscribe(["/%s/%s/user/from-service" % DEV_A]), [1])
+        m = again.wait_for(lambda m: m.topic.endswith("from-service"), "retained from the service")
+        self.assertTrue(m.retain)
+
     # -- lifecycle -----------------------------------------------------------
 
     def check_status(self, msg, dev, status, t0, t1):

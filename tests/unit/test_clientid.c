@@ -414,10 +414,10 @@ static void test_conn_track(void **state)
     struct haas_device_id out;
     size_t left = 99;
 
-    assert_int_equal(haas_conn_add(t, &c1, &a, NULL), 1);
-    assert_int_equal(haas_conn_add(t, &c2, &b, NULL), 1);
+    assert_int_equal(haas_conn_add(t, &c1, NULL, &a, NULL), 1);
+    assert_int_equal(haas_conn_add(t, &c2, NULL, &b, NULL), 1);
     /* takeover: a second connection of dev1 before the first goes away */
-    assert_int_equal(haas_conn_add(t, &c3, &a, NULL), 2);
+    assert_int_equal(haas_conn_add(t, &c3, NULL, &a, NULL), 2);
     assert_int_equal(haas_conn_total(t), 3);
     assert_true(haas_conn_remove(t, &c1, &out, &left));
     assert_string_equal(out.device_name, "dev1");
@@ -431,7 +431,7 @@ static void test_conn_track(void **state)
     assert_int_equal(left, 0);
     assert_int_equal(haas_conn_count(t, &a), 0);
     assert_int_equal(haas_conn_count(t, &b), 1);
-    assert_int_equal(haas_conn_add(t, NULL, &a, NULL), 0);
+    assert_int_equal(haas_conn_add(t, NULL, NULL, &a, NULL), 0);
     haas_conn_table_free(t); /* frees the remaining record of dev2 */
     haas_conn_table_free(NULL);
 }
@@ -445,7 +445,7 @@ static void test_conn_track_many(void **state)
     for (size_t i = 0; i < sizeof(clients); i++) {
         struct haas_device_id d = {"pk", ""};
         snprintf(d.device_name, sizeof(d.device_name), "dev%zu", i % 2500);
-        assert_int_equal(haas_conn_add(t, &clients[i], &d, NULL), i < 2500 ? 1 : 2);
+        assert_int_equal(haas_conn_add(t, &clients[i], NULL, &d, NULL), i < 2500 ? 1 : 2);
     }
     assert_int_equal(haas_conn_total(t), 5000);
     size_t zeros = 0;
@@ -483,10 +483,10 @@ static void test_conn_track_data(void **state)
     int c1, c2, c3, c4;
     int d1 = 1, d2 = 10, d3 = 100, d4 = 1000;
     freed_data = 0;
-    assert_int_equal(haas_conn_add(t, &c1, &a, &d1), 1);
-    assert_int_equal(haas_conn_add(t, &c2, &a, &d2), 2);
-    assert_int_equal(haas_conn_add(t, &c3, &b, &d3), 1);
-    assert_int_equal(haas_conn_add(t, &c4, &a, NULL), 3);
+    assert_int_equal(haas_conn_add(t, &c1, NULL, &a, &d1), 1);
+    assert_int_equal(haas_conn_add(t, &c2, NULL, &a, &d2), 2);
+    assert_int_equal(haas_conn_add(t, &c3, NULL, &b, &d3), 1);
+    assert_int_equal(haas_conn_add(t, &c4, NULL, &a, NULL), 3);
     assert_ptr_equal(haas_conn_data(t, &c2), &d2);
     assert_null(haas_conn_data(t, &c4));
     assert_null(haas_conn_data(t, &d4)); /* unknown client */
@@ -499,7 +499,7 @@ static void test_conn_track_data(void **state)
     assert_int_equal(haas_conn_each(t, &a, sum_data, &sum), 2);
     assert_int_equal(sum, 11);
     /* removing the middle of a device's list keeps the rest reachable */
-    assert_int_equal(haas_conn_add(t, &c4, &a, &d4), 3);
+    assert_int_equal(haas_conn_add(t, &c4, NULL, &a, &d4), 3);
     assert_true(haas_conn_remove(t, &c2, NULL, NULL));
     assert_int_equal(freed_data, 1);
     sum = 0;

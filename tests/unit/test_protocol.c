@@ -68,12 +68,17 @@ static void test_build(void **state)
 {
     (void)state;
     char buf[TOPIC_MAX];
+    struct topic_parts t;
+    assert_int_equal(topic_kick(buf, sizeof buf, PK, DN), 38);
+    assert_string_equal(buf, "/as/mqtt/kick/" PK "/" DN);
+    assert_int_equal(topic_parse(buf, &t), TOPIC_KICK);
+    assert_string_equal(t.device_name, DN);
+    assert_int_equal(topic_kick(buf, sizeof buf, PK, "a/b/c"), -1);
     assert_int_equal(topic_status(buf, sizeof buf, PK, DN), 40);
     assert_string_equal(buf, "/as/mqtt/status/" PK "/" DN);
     assert_true(topic_service(buf, sizeof buf, PK, DN, SERVICE_UPGRADE_PUSH) > 0);
     assert_string_equal(buf, "/sys/" PK "/" DN "/thing/service/hli_service_upgrade_push");
     /* what is built reads back as itself */
-    struct topic_parts t;
     assert_int_equal(topic_parse(buf, &t), TOPIC_SERVICE);
     assert_int_equal(topic_reply(buf, sizeof buf, "/sys/" PK "/" DN "/thing/event/x/post"), 54);
     assert_string_equal(buf, "/sys/" PK "/" DN "/thing/event/x/post_reply");
