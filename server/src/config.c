@@ -154,7 +154,8 @@ static int check_port_list(const char *flag, const char *list)
     return 0;
 }
 
-int config_load(config *cfg, int argc, char **argv)
+/* The defaults of DESIGN.md section 4. */
+static void set_defaults(config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     strcpy(cfg->bind, "127.0.0.1");
@@ -173,13 +174,22 @@ int config_load(config *cfg, int argc, char **argv)
     cfg->max_entries = 4096;
     cfg->max_ratio = 200;
     cfg->http_threads = 4;
+}
 
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        const char *v = getenv(options[i].env);
-        if (v && *v && set_option(cfg, &options[i], v, options[i].env) < 0)
-            return -1;
-    }
+/* The option named by arg ("--flag" or "--flag=value"), or NULL. */
+static const option *find_option(const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].flag) == name_len && !strncmp(options[i].flag, arg, name_len))
+            return &options[i];
+    return NULL;
+}
 
+/* argv over the environment: 0 to go on, 1 after --help/--version, -1. */
+static int parse_args(config *cfg, int argc, char **argv)
+{
     for (int a = 1; a < argc; a++) {
         const char *arg = argv[a];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
@@ -190,23 +200,54 @@ int config_load(config *cfg, int argc, char **argv)
             printf("haas-emu %s\n", HAAS_EMU_VERSION);
             return 1;
         }
-        const char *eq = strchr(arg, '=');
-        size_t name_len = eq ? (size_t)(eq - arg) : strlen(arg);
-        const option *o = NULL;
-        for (size_t i = 0; i < N_OPTIONS; i++)
-            if (strlen(options[i].flag) == name_len && !strncmp(options[i].flag, arg, name_len))
-                o = &options[i];
+        const option *o = find_option(arg);
         if (!o) {
             fprintf(stderr, "haas-emu: unknown option '%s' (see --help)\n", arg);
             return -1;
         }
+        const char *eq = strchr(arg, '=');
         const char *value = eq ? eq + 1 : NULL;
         if (!eq && o->type != OPT_FLAG)
             value = (a + 1 < argc) ? argv[++a] : NULL;
         if (set_option(cfg, o, value, o->flag) < 0)
             return -1;
     }
+    return 0;
+}
 
+/* --public-url: defaulted from --bind and --http-port, or checked. */
+static int check_public_url(config *cfg)
+{
+    if (cfg->public_url[0] == '\0') {
+        const char *host = strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind;
+        /* The real port is only known after binding when --http-port 0;
+         * main() fills it in then. */
+        snprintf(cfg->public_url, sizeof cfg->public_url, "http://%s:%d", host, cfg->http_port);
+        return 0;
+    }
+    size_t n = strlen(cfg->public_url);
+    while (n > 0 && cfg->public_url[n - 1] == '/')
+        cfg->public_url[--n] = '\0';
+    const char *p = strstr(cfg->public_url, "://");
+    int https = !strncmp(cfg->public_url, "https://", 8);
+    /* http:// needs its port: stock HaaS code defaults to 443 for every
+     * scheme; https:// without one means 443, as devices assume. */
+    if (!p || (strncmp(cfg->public_url, "http://", 7) != 0 && !https) || (!https && !strchr(p + 3, ':'))) {
+        fprintf(stderr, "haas-emu: --public-url '%s' must be http://host:port or https://host[:port] "
+                        "(HaaS devices need an explicit port for http)\n", cfg->public_url);
+        return -1;
+    }
+    if (https && cfg->https_port == 0) {
+        fprintf(stderr, "haas-emu: --public-url '%s' is https:// but --https-port is 0 (no HTTPS listener)\n",
+                cfg->public_url);
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks that span options; -1 with a message. */
+static int check_config(config *cfg)
+{
     if (check_port_list("--mqtt-extra-port", cfg->mqtt_extra_ports) < 0 ||
         check_port_list("--mqtts-extra-port", cfg->mqtts_extra_ports) < 0)
         return -1;
@@ -218,34 +259,21 @@ int config_load(config *cfg, int argc, char **argv)
             return -1;
         }
     }
-    if (cfg->public_url[0] == '\0') {
-        const char *host = strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->bind;
-        /* The real port is only known after binding when --http-port 0;
-         * main() fills it in then (see config_finish_public_url). */
-        snprintf(cfg->public_url, sizeof cfg->public_url, "http://%s:%d", host, cfg->http_port);
-    } else {
-        size_t n = strlen(cfg->public_url);
-        while (n > 0 && cfg->public_url[n - 1] == '/')
-            cfg->public_url[--n] = '\0';
-        const char *p = strstr(cfg->public_url, "://");
-        int https = !strncmp(cfg->public_url, "https://", 8);
-        /* http:// needs its port: stock HaaS code defaults to 443 for every
-         * scheme; https:// without one means 443, as devices assume. */
-        if (!p || (strncmp(cfg->public_url, "http://", 7) != 0 && !https) ||
-            (!https && !strchr(p + 3, ':'))) {
-            fprintf(stderr, "haas-emu: --public-url '%s' must be http://host:port or https://host[:port] "
-                            "(HaaS devices need an explicit port for http)\n", cfg->public_url);
-            return -1;
-        }
-        if (https && cfg->https_port == 0) {
-            fprintf(stderr, "haas-emu: --public-url '%s' is https:// but --https-port is 0 (no HTTPS listener)\n",
-                    cfg->public_url);
-            return -1;
-        }
-    }
     if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
         fprintf(stderr, "haas-emu: --tls-cert and --tls-key go together\n");
         return -1;
     }
-    return 0;
+    return check_public_url(cfg);
+}
+
+int config_load(config *cfg, int argc, char **argv)
+{
+    set_defaults(cfg);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v && set_option(cfg, &options[i], v, options[i].env) < 0)
+            return -1;
+    }
+    int rc = parse_args(cfg, argc, argv);
+    return rc != 0 ? rc : check_config(cfg);
 }

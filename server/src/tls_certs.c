@@ -192,6 +192,46 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value)
     return ok;
 }
 
+/* A random positive 128-bit serial number. */
+static int set_serial(X509 *cert)
+{
+    unsigned char serial[16];
+    if (RAND_bytes(serial, sizeof serial) != 1)
+        return 0;
+    serial[0] &= 0x7f;
+    BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+    int ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
+    BN_free(bn);
+    return ok;
+}
+
+/* Version 3, validity from an hour ago for `days`, key, subject and issuer. */
+static int set_identity(X509 *cert, EVP_PKEY *key, const char *cn, int days, X509 *issuer)
+{
+    X509_NAME *name = X509_get_subject_name(cert);
+    return X509_set_version(cert, 2) && X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
+           X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400L) && X509_set_pubkey(cert, key) &&
+           X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"haas-emu", -1, -1, 0) &&
+           X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) &&
+           X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
+}
+
+/* The extensions of a CA (issuer NULL: self-signed) or of a server
+ * certificate with subjectAltName `san` (may be NULL). */
+static int set_extensions(X509 *cert, X509 *issuer, const char *san)
+{
+    if (!issuer)
+        return add_ext(cert, cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
+               add_ext(cert, cert, NID_key_usage, "critical,keyCertSign,cRLSign") &&
+               add_ext(cert, cert, NID_subject_key_identifier, "hash");
+    return add_ext(cert, issuer, NID_basic_constraints, "critical,CA:FALSE") &&
+           add_ext(cert, issuer, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
+           add_ext(cert, issuer, NID_ext_key_usage, "serverAuth") &&
+           add_ext(cert, issuer, NID_subject_key_identifier, "hash") &&
+           add_ext(cert, issuer, NID_authority_key_identifier, "keyid") &&
+           (!san || add_ext(cert, issuer, NID_subject_alt_name, san));
+}
+
 /*
  * A new certificate for `key` named `cn`, valid `days`, signed by
  * issuer/issuer_key (self-signed when issuer is NULL), with `san` (may be
@@ -201,36 +241,8 @@ static X509 *make_cert(EVP_PKEY *key, const char *cn, int days, X509 *issuer, EV
                        const char *san)
 {
     X509 *cert = X509_new();
-    unsigned char serial[16];
-    BIGNUM *bn = NULL;
-    int ok = cert && RAND_bytes(serial, sizeof serial) == 1;
-    if (ok) {
-        serial[0] &= 0x7f; /* a positive serial */
-        bn = BN_bin2bn(serial, sizeof serial, NULL);
-        ok = bn && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
-    }
-    BN_free(bn);
-    X509_NAME *name = ok ? X509_get_subject_name(cert) : NULL;
-    ok = ok && X509_set_version(cert, 2) &&
-         X509_gmtime_adj(X509_getm_notBefore(cert), -3600) &&
-         X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 86400L) &&
-         X509_set_pubkey(cert, key) &&
-         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"haas-emu", -1, -1, 0) &&
-         X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0) &&
-         X509_set_issuer_name(cert, issuer ? X509_get_subject_name(issuer) : name);
-    X509 *signer = issuer ? issuer : cert;
-    if (ok && !issuer)
-        ok = add_ext(cert, signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") &&
-             add_ext(cert, signer, NID_key_usage, "critical,keyCertSign,cRLSign") &&
-             add_ext(cert, signer, NID_subject_key_identifier, "hash");
-    if (ok && issuer)
-        ok = add_ext(cert, signer, NID_basic_constraints, "critical,CA:FALSE") &&
-             add_ext(cert, signer, NID_key_usage, "critical,digitalSignature,keyEncipherment") &&
-             add_ext(cert, signer, NID_ext_key_usage, "serverAuth") &&
-             add_ext(cert, signer, NID_subject_key_identifier, "hash") &&
-             add_ext(cert, signer, NID_authority_key_identifier, "keyid") &&
-             (!san || add_ext(cert, signer, NID_subject_alt_name, san));
-    if (!ok || X509_sign(cert, issuer ? issuer_key : key, EVP_sha256()) <= 0) {
+    if (!cert || !set_serial(cert) || !set_identity(cert, key, cn, days, issuer) ||
+        !set_extensions(cert, issuer, san) || X509_sign(cert, issuer ? issuer_key : key, EVP_sha256()) <= 0) {
         X509_free(cert);
         return NULL;
     }
