@@ -6,6 +6,7 @@
  *   plugin_opt_db_path /path/to/haas.db          (required)
  *   plugin_opt_service_username NAME             (optional)
  *   plugin_opt_service_password SECRET           (required with the username)
+ *   plugin_opt_wait_for_service true             (optional, haas-emu's managed broker)
  *
  * This file holds only the glue: option parsing, the plugin state, and the
  * three event callbacks. The concerns live in their own modules:
@@ -63,6 +64,9 @@ struct haas_auth_state {
     struct haas_device_db *db;
     struct haas_conn_table *conns;
     size_t auto_sub_conns;         /* live connections with `_ss=1` */
+    bool wait_for_service;         /* refuse devices until the service listens */
+    unsigned service_filters_seen; /* bit i: topic_server_subscriptions[i] granted */
+    bool service_ready;            /* every one of them granted in this broker's life */
     long long last_time_ms;        /* last lastTime published */
 };
 
@@ -150,10 +154,39 @@ static void forget_connection(struct haas_auth_state *st, const struct mosquitto
     }
 }
 
+/*
+ * Records that the service account was granted `filter`; the broker is ready
+ * for devices once it holds every subscription of topic_server_subscriptions.
+ * Until then, with plugin_opt_wait_for_service, device logins are refused:
+ * after a broker restart devices would otherwise reconnect before haas-emu
+ * does, and what they publish meanwhile (their app.result) would reach no
+ * one, for good (the broker's memory, sessions included, died with it).
+ */
+static void note_service_subscription(struct haas_auth_state *st, const char *filter)
+{
+    unsigned all = 0;
+    for (unsigned i = 0; topic_server_subscriptions[i] != NULL; i++) {
+        all |= 1u << i;
+        if (filter != NULL && strcmp(filter, topic_server_subscriptions[i]) == 0) {
+            st->service_filters_seen |= 1u << i;
+        }
+    }
+    if (!st->service_ready && st->service_filters_seen == all) {
+        st->service_ready = true;
+        mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: the emulator listens: devices may log in");
+    }
+}
+
 /* Authenticates a device CONNECT; returns MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH. */
 static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
                        const char *username, const char *password)
 {
+    if (st->wait_for_service && !st->service_ready) {
+        /* not announced: nobody listens yet; the device retries */
+        mosquitto_log_printf(MOSQ_LOG_NOTICE, "haas_auth: device %.80s waits: the emulator is not connected yet",
+                             username ? username : "?");
+        return MOSQ_ERR_AUTH;
+    }
     struct haas_device_id dev;
     struct haas_client_id cid;
     if (!haas_parse_username(username, &dev)) {
@@ -254,6 +287,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     }
     const char *username = mosquitto_client_username(ed->client);
     if (is_service(st, username)) {
+        if (ed->access == MOSQ_ACL_SUBSCRIBE) {
+            note_service_subscription(st, ed->topic);
+        }
         return MOSQ_ERR_SUCCESS;
     }
     struct haas_device_id dev;
@@ -414,6 +450,8 @@ static bool read_options(struct haas_auth_state *st, const struct mosquitto_opt 
             if (st->service_username == NULL) {
                 return false;
             }
+        } else if (strcmp(k, "wait_for_service") == 0) {
+            st->wait_for_service = strcmp(v, "true") == 0;
         } else if (strcmp(k, "service_password") == 0) {
             free(st->service_password);
             st->service_password = strdup(v);

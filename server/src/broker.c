@@ -108,7 +108,10 @@ static int write_config(const config *cfg, const char *db_path, const char *user
                "plugin %s\n"
                "plugin_opt_db_path %s\n"
                "plugin_opt_service_username %s\n"
-               "plugin_opt_service_password %s\n",
+               "plugin_opt_service_password %s\n"
+               "plugin_opt_wait_for_service true\n"
+               /* the cloud's limit for one message: 256 KiB */
+               "message_size_limit 262144\n",
             cfg->mqtt_port, cfg->bind, cfg->verbose ? "log_type notice\nlog_type information\n" : "",
             plugin, db_path, user, password);
     /* Real HaaS firmware connects to port 443, in plain TCP or TLS: extra

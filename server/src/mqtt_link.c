@@ -10,6 +10,7 @@
  * threaded mode), which costs more than the publishing itself.
  */
 #include "mqtt_link.h"
+#include "topics.h"
 #include "log.h"
 
 #include <errno.h>
@@ -25,15 +26,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* What haas-emu listens to: device lifecycle and refused logins (both from
- * the broker plugin), event posts (results, queries, properties: every post
- * gets a post_reply unless it asks for none) and device info. */
-static const char *const subscriptions[] = {
-    "/as/mqtt/status/+/+",
-    "/as/mqtt/refused",
-    "/sys/+/+/thing/event/+/post",
-    "/sys/+/+/thing/deviceinfo/update",
-};
 
 /* A message waiting for the link thread. */
 typedef struct outgoing {
@@ -68,13 +60,28 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
     int session_present = flags & 1;
     if (!session_present && handlers.on_session_lost)
         handlers.on_session_lost();
-    int n = (int)(sizeof subscriptions / sizeof subscriptions[0]);
-    int src = mosquitto_subscribe_multiple(m, NULL, n, (char *const *)subscriptions, 1, 0, NULL);
+    /* What haas-emu listens to (topics.h): device lifecycle and refused
+     * logins (both from the broker plugin), event posts (results, queries,
+     * properties) and device info. */
+    int n = 0;
+    while (topic_server_subscriptions[n])
+        n++;
+    int src = mosquitto_subscribe_multiple(m, NULL, n, (char *const *)topic_server_subscriptions, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS)
         log_msg(LOG_ERROR, "cannot subscribe: %s", mosquitto_strerror(src));
+    log_msg(LOG_INFO, "MQTT link connected%s", session_present ? " (session resumed)" : "");
+}
+
+/* The SUBACK: only now is the link ready (/healthz says "connected"), and
+ * the broker lets devices in (the plugin's wait_for_service). */
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, const int *granted)
+{
+    (void)m, (void)obj, (void)mid;
+    for (int i = 0; i < count; i++)
+        if (granted[i] > 1)
+            log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[i]);
     atomic_store(&connected, true);
     atomic_fetch_add(&connects, 1);
-    log_msg(LOG_INFO, "MQTT link connected%s", session_present ? " (session resumed)" : "");
 }
 
 static void on_disconnect(struct mosquitto *m, void *obj, int rc)
@@ -209,6 +216,7 @@ int mqtt_link_start(const char *h, int p, const char *client_id, const char *use
     mosquitto_connect_with_flags_callback_set(mosq, on_connect);
     mosquitto_disconnect_callback_set(mosq, on_disconnect);
     mosquitto_message_callback_set(mosq, on_message);
+    mosquitto_subscribe_callback_set(mosq, on_subscribe);
     /* A bounded window: libmosquitto 2.0 walks its in-flight list on every
      * publish and acknowledgement, so "unlimited" turns a push to 10,000
      * devices quadratic; beyond the window messages wait in its queue. */
