@@ -382,13 +382,16 @@ static int on_message(int event, void *event_data, void *userdata)
     if (ed == NULL || st == NULL || ed->topic == NULL) {
         return MOSQ_ERR_SUCCESS;
     }
-    if (is_service(st, mosquitto_client_username(ed->client))) {
-        if (strncmp(ed->topic, TOPIC_KICK_PREFIX, strlen(TOPIC_KICK_PREFIX)) == 0) {
-            kick(ed->topic);
-            return MOSQ_ERR_SUCCESS;
-        }
-    } else {
+    if (!is_service(st, mosquitto_client_username(ed->client))) {
+        /* A device's own messages are uplinks: never retained, and never
+         * auto-delivered (its thing/service/{id}_reply would otherwise match
+         * thing/service/+ and reach its other connections). */
         ed->retain = false;
+        return MOSQ_ERR_SUCCESS;
+    }
+    if (strncmp(ed->topic, TOPIC_KICK_PREFIX, strlen(TOPIC_KICK_PREFIX)) == 0) {
+        kick(ed->topic);
+        return MOSQ_ERR_SUCCESS;
     }
     if (st->auto_sub_conns == 0) {
         return MOSQ_ERR_SUCCESS;

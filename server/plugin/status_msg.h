@@ -1,8 +1,9 @@
 /*
  * status_msg.h - the device lifecycle message of the haas_auth plugin.
  *
- * When a device connects or disconnects, haas_auth.c publishes (QoS 1, not
- * retained) on `/as/mqtt/status/{pk}/{dn}` the real cloud's JSON:
+ * When a device connects or disconnects, haas_auth.c publishes (QoS 1,
+ * retained, so a subscriber that comes late learns every device's last
+ * state) on `/as/mqtt/status/{pk}/{dn}` the real cloud's JSON:
  *   {"status":"online"|"offline","productKey":"..","deviceName":"..",
  *    "time":<ms since epoch>,"clientIp":"..","lastTime":<ms since epoch>}
  * `time` is the wall-clock time of the event. `lastTime` is the same instant

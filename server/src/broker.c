@@ -58,14 +58,16 @@ static int default_plugin(char *out, size_t n)
     return (size_t)snprintf(out, n, "%s/haas_auth.so", exe) < n ? 0 : -1;
 }
 
-/* One `listener` line per port of a comma-separated list; with `tls`, each
- * followed by the certificate settings (they apply to the listener above). */
+/* One `listener` line per port of a comma-separated list, each followed by
+ * the settings that apply to the listener above it: no QoS 2 (the platform
+ * has none: a subscription asking for it gets 1, a QoS 2 publish ends the
+ * connection) and, with `tls`, the certificate. */
 static void write_listeners(FILE *f, const char *ports, const char *bind, const tls_files *tls)
 {
     for (const char *p = ports; *p;) {
         char *end;
         long port = strtol(p, &end, 10);
-        fprintf(f, "listener %ld %s\n", port, bind);
+        fprintf(f, "listener %ld %s\nmax_qos 1\n", port, bind);
         if (tls)
             fprintf(f, "certfile %s\nkeyfile %s\n", tls->cert_path, tls->key_path);
         p = *end ? end + 1 : end;
@@ -97,7 +99,6 @@ static int write_config(const config *cfg, const char *db_path, const char *user
                "per_listener_settings false\n"
                "allow_anonymous false\n"
                "persistence false\n"
-               "listener %d %s\n"
                "set_tcp_nodelay true\n"
                "max_inflight_messages 0\n"
                "max_queued_messages 1000000\n"
@@ -112,11 +113,13 @@ static int write_config(const config *cfg, const char *db_path, const char *user
                "plugin_opt_wait_for_service true\n"
                /* the cloud's limit for one message: 256 KiB */
                "message_size_limit 262144\n",
-            cfg->mqtt_port, cfg->bind, cfg->verbose ? "log_type notice\nlog_type information\n" : "",
-            plugin, db_path, user, password);
+            cfg->verbose ? "log_type notice\nlog_type information\n" : "", plugin, db_path, user, password);
     /* Real HaaS firmware connects to port 443, in plain TCP or TLS: extra
      * listeners let a Core2 reach this broker unchanged (README, "A real
      * Core2"). TLS listeners present the local CA's server certificate. */
+    char main_port[16];
+    snprintf(main_port, sizeof main_port, "%d", cfg->mqtt_port);
+    write_listeners(f, main_port, cfg->bind, NULL);
     write_listeners(f, cfg->mqtt_extra_ports, cfg->bind, NULL);
     if (tls) {
         char port[16];

@@ -315,9 +315,12 @@ static int start_daemon(int slot, const char *bind, int port, int threads, const
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* TLS 1.2 and 1.3 only, as the broker's TLS listener and the real cloud */
+    static const char priorities[] = "NORMAL:-VERS-TLS1.1:-VERS-TLS1.0:-VERS-SSL3.0";
     struct MHD_OptionItem tls_opts[] = {
         {cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)cert_pem},
         {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)key_pem},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)priorities},
         {MHD_OPTION_END, 0, NULL},
     };
     if (cert_pem)

@@ -174,6 +174,18 @@ class LinkSdkTest(EmulatorTest):
         self.push(tid)
         self.assertEqual(d.wait_push()["params"]["app"][0]["version"], "0.0.2")
 
+    def test_no_qos_2(self):
+        """The platform has no QoS 2: a subscription asking for it gets 1,
+        and a QoS 2 publish ends the connection."""
+        d = self.linksdk("core2-qos2")
+        granted = []
+        d.c.on_subscribe = lambda c, u, mid, g: granted.extend(g)
+        d.c.subscribe(d.topic("thing/service/+"), 2)
+        wait_for(lambda: granted, what="SUBACK")
+        self.assertEqual(granted, [1])
+        d.c.publish(d.topic("thing/event/property/post"), '{"id":"1","params":{}}', 2)
+        self.assertTrue(d.lost.wait(TIMEOUT))
+
     def test_own_subscription_is_not_doubled(self):
         d = self.linksdk("core2-both")
         d.c.subscribe(d.topic("thing/service/+"), 1)

@@ -135,6 +135,15 @@ class TlsTest(EmulatorTest):
         self.assertNotEqual(bad.returncode, 0)
         self.assertRegex(bad.stderr.lower(), "certificate|tls|ssl|handshake|protocol")
 
+    def test_tls_12_or_newer_only(self):
+        """Both TLS listeners speak TLS 1.2+ only, as the cloud does."""
+        for port in (self.emu.mqtts_port, self.emu.https_port):
+            for version, works in (("-tls1_1", False), ("-tls1_2", True)):
+                r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, version, "-cipher",
+                                    "DEFAULT@SECLEVEL=0", "-CAfile", self.cafile, "-verify_return_error"],
+                                   input="", capture_output=True, text=True, timeout=20)
+                self.assertEqual(r.returncode == 0, works, "%s on %d:\n%s" % (version, port, r.stdout[-500:]))
+
     def test_paho_with_wrong_ca_fails(self):
         ds = self.emu.device(self.pk, "paho-wrong")["deviceSecret"]
         d = LinkSdkDevice(self.emu.mqtts_port, self.pk, "paho-wrong", ds, cafile=self.wrong_ca)
