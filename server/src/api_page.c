@@ -1,35 +1,71 @@
 /*
- * api_page.c - the one way lists are answered (see api_shared.h).
+ * api_page.c - what the API files share (see api_shared.h): paged lists,
+ * text inputs, error answers.
  */
 #include "api_shared.h"
-#include "db.h"
 
-enum MHD_Result api_page(http_request *r, const char *items_sql, const char *count_sql, const char *p1,
-                         const char *p2, api_row_fn row)
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+bool api_page_begin(http_request *r, api_page *pg, size_t row_size)
 {
-    enum MHD_Result ret;
-    int offset, limit;
-    if (http_paging(r, &offset, &limit, &ret) < 0)
-        return ret;
-    sqlite3 *db = db_lock();
-    cJSON *items = cJSON_CreateArray();
-    sqlite3_stmt *st = db_prepare(db, items_sql);
-    if (st) {
-        if (p1)
-            sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
-        if (p2)
-            sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 3, limit);
-        sqlite3_bind_int(st, 4, offset);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            cJSON_AddItemToArray(items, row(db, st));
-        sqlite3_finalize(st);
+    pg->rows = NULL;
+    if (http_paging(r, &pg->offset, &pg->limit, &pg->ret) < 0)
+        return false;
+    pg->row_size = row_size;
+    pg->n = 0;
+    pg->total = 0;
+    pg->rows = calloc((size_t)pg->limit, row_size);
+    if (!pg->rows) {
+        pg->ret = reply_error(r, 500, "OutOfMemory", "out of memory");
+        return false;
     }
-    int64_t total = db_int(db, count_sql, p1, p2);
-    db_unlock();
-    if (!st || total < 0) {
+    return true;
+}
+
+enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s, api_row_fn json)
+{
+    cJSON *items = cJSON_CreateArray();
+    for (int i = 0; s == STORE_OK && i < pg->n; i++)
+        cJSON_AddItemToArray(items, json((const char *)pg->rows + (size_t)i * pg->row_size));
+    free(pg->rows);
+    pg->rows = NULL;
+    if (s != STORE_OK) {
         cJSON_Delete(items);
         return reply_error(r, 500, "StorageError", "cannot read the list");
     }
-    return reply_json(r, 200, http_list(items, (long)total, offset, limit));
+    return reply_json(r, 200, http_list(items, (long)pg->total, pg->offset, pg->limit));
+}
+
+cJSON *api_text_or_null(bool has, const char *text) { return has ? cJSON_CreateString(text) : cJSON_CreateNull(); }
+
+const char *api_text(const cJSON *in, const char *key, int null_is_absent)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key);
+    if (!v || (null_is_absent && cJSON_IsNull(v)))
+        return NULL;
+    return cJSON_IsString(v) ? v->valuestring : service_not_text;
+}
+
+enum MHD_Result api_fail(http_request *r, const service_result *res)
+{
+    static const unsigned http_status[] = {
+        [SERVICE_OK] = 200,          [SERVICE_INVALID] = 400,     [SERVICE_NOT_FOUND] = 404, [SERVICE_EXISTS] = 409,
+        [SERVICE_CONFLICT] = 409,    [SERVICE_UNAVAILABLE] = 503, [SERVICE_ERROR] = 500,
+    };
+    return reply_error(r, http_status[res->status], res->code ? res->code : "StorageError", "%s", res->message);
+}
+
+enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,
+                               ...)
+{
+    if (s != STORE_NOT_FOUND)
+        return reply_error(r, 500, "StorageError", "cannot %s", what);
+    char message[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return reply_error(r, 404, code, "%s", message);
 }

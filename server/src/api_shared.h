@@ -1,38 +1,74 @@
 /*
- * api_shared.h - the JSON shapes that more than one api_*.c file returns.
- * Each is defined in the file of the resource it describes.
+ * api_shared.h - what the api_*.c files share: the JSON of a device (more
+ * than one resource returns devices; defined in api_devices.c), reading
+ * text inputs, answering a service's or the store's error, and paged lists
+ * (api_page.c).
+ *
+ * An API handler parses the request, calls a service (service_*.h) or the
+ * store (store_*.h), and turns the outcome into HTTP: the status of a
+ * service_result maps to the HTTP status (400, 404, 409, 503, 500) and its
+ * code and message become the {"code","message"} body.
  */
 #ifndef HAAS_API_SHARED_H
 #define HAAS_API_SHARED_H
 
 #include "http.h"
+#include "service.h"
+#include "store_devices.h"
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
 
-/* Columns device_json() reads, from table devices aliased d. */
-#define DEVICE_COLUMNS \
-    "d.product_key, d.device_name, d.device_secret, d.status, d.last_online_at, d.ip, d.created_at, " \
-    "(SELECT json_group_array(json_object('appId', a.app_id, 'version', a.version)) " \
-    "   FROM device_apps a WHERE a.product_key = d.product_key AND a.device_name = d.device_name), " \
-    "d.firmware_version, d.device_info, d.device_info_at, d.last_refusal"
+/* text as a JSON string when has is true, else JSON null. */
+cJSON *api_text_or_null(bool has, const char *text);
 
-/* A device row (DEVICE_COLUMNS starting at column 0) as the API's JSON. */
-cJSON *device_json(sqlite3 *db, sqlite3_stmt *st);
-
-/* Both devices exist? Caller holds the lock. */
-int device_exists(sqlite3 *db, const char *pk, const char *dn);
-
-/* Turns one row of a list query into JSON. */
-typedef cJSON *(*api_row_fn)(sqlite3 *db, sqlite3_stmt *st);
+/* A device as the API's JSON. */
+cJSON *device_json(const store_device *d);
 
 /*
- * Answers one page of a list ({"items","total","offset","limit"}), paged by
- * the request's ?offset=&limit=. items_sql takes ?1 and ?2 (p1 and p2, NULL
- * binds SQL NULL) and ends with "LIMIT ?3 OFFSET ?4"; count_sql counts the
- * same rows with ?1 and ?2. Takes the database lock itself.
+ * The text of in's member key for a service: NULL when absent (or JSON
+ * null, when null_is_absent), its string, or service_not_text for any other
+ * value.
  */
-enum MHD_Result api_page(http_request *r, const char *items_sql, const char *count_sql, const char *p1,
-                         const char *p2, api_row_fn row);
+const char *api_text(const cJSON *in, const char *key, int null_is_absent);
+
+/* Answers a service's error (res->status not SERVICE_OK) with its HTTP status. */
+enum MHD_Result api_fail(http_request *r, const service_result *res);
+
+/*
+ * Answers a store call that did not succeed: STORE_NOT_FOUND as 404 with
+ * code and the printf-style message, anything else as 500 StorageError
+ * "cannot <what>".
+ */
+enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,
+                               ...) __attribute__((format(printf, 5, 6)));
+
+/* One page of a list being answered. */
+typedef struct {
+    int offset, limit;  /* from ?offset=&limit= */
+    void *rows;         /* room for limit rows, for the store to fill */
+    size_t row_size;
+    int n;              /* rows filled */
+    int64_t total;      /* rows in the whole list */
+    enum MHD_Result ret; /* the answer when api_page_begin failed */
+} api_page;
+
+/* Turns one row of a page into JSON. */
+typedef cJSON *(*api_row_fn)(const void *row);
+
+/*
+ * Starts a page of rows of row_size bytes: reads ?offset=&limit= and makes
+ * room for the rows. Returns true, or false after answering (400
+ * InvalidParameter, 500 OutOfMemory) with the result in pg->ret.
+ */
+bool api_page_begin(http_request *r, api_page *pg, size_t row_size);
+
+/*
+ * Answers the page the store filled (s its status) as {"items", "total",
+ * "offset", "limit"}, each row turned into JSON by json, or 500 when s is
+ * not STORE_OK; frees the rows.
+ */
+enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s, api_row_fn json);
 
 #endif

@@ -5,8 +5,8 @@
  * stale lock behind; the file holds the owner's pid for the error message.
  */
 #include "datadir.h"
-#include "db.h"
 #include "log.h"
+#include "store_versions.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -75,13 +75,12 @@ int datadir_prepare(const char *dir, char *packages, size_t plen, char *tmp, siz
     return 0;
 }
 
-/* Is there a version row for object key "appId/file"? */
+/* Is there a version row for object key "appId/file"? (When the database
+ * cannot tell, the file is kept.) */
 static int known_object(const char *object)
 {
-    sqlite3 *db = db_lock();
-    int known = db_int(db, "SELECT 1 FROM versions WHERE object_key = ?", object, NULL) == 1;
-    db_unlock();
-    return known;
+    store_version v;
+    return store_version_by_object(object, &v) != STORE_NOT_FOUND;
 }
 
 int datadir_sweep(const char *packages, const char *tmp)

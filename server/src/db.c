@@ -1,11 +1,12 @@
 /*
- * db.c - open the database, apply migrations, serialise access (see db.h).
+ * db.c - open the database, apply migrations, serialise access, and run the
+ * store's statements (see db.h); transactions of store.h.
  */
 #include "db.h"
 #include "log.h"
-#include "validate.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,9 +27,9 @@ static void init_lock(void)
 
 /* Prepared statements kept for reuse, keyed by the address of their SQL
  * text (callers pass string literals). Parsing a statement costs more than
- * running most of ours; the hot paths (device messages, pushes, db_int,
- * db_change) use the cache. Guarded by the database lock. */
-#define STMT_CACHE_SIZE 64
+ * running most of ours; every statement of the store goes through the
+ * cache (db_one, db_write, db_each, db_page). Guarded by the database lock. */
+#define STMT_CACHE_SIZE 128
 static struct {
     const char *sql;
     sqlite3_stmt *st;
@@ -107,20 +108,6 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
-/* SQL version_cmp(a, b): <0, 0, >0 comparing "x.y.z" numerically; NULL
- * when either is not a version. */
-static void sql_version_cmp(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    long a[3], b[3];
-    const char *x = (const char *)sqlite3_value_text(argv[0]);
-    const char *y = (const char *)sqlite3_value_text(argv[1]);
-    if (!version_parse(x, a) || !version_parse(y, b))
-        sqlite3_result_null(ctx);
-    else
-        sqlite3_result_int(ctx, version_compare(a, b));
-}
-
 int db_open(const char *path, char *err, size_t errlen)
 {
     if (sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -138,8 +125,6 @@ int db_open(const char *path, char *err, size_t errlen)
         db_close();
         return -1;
     }
-    sqlite3_create_function(handle, "version_cmp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_version_cmp,
-                            NULL, NULL);
     if (migrate(handle, err, errlen) < 0) {
         db_close();
         return -1;
@@ -168,35 +153,6 @@ sqlite3 *db_lock(void)
 }
 
 void db_unlock(void) { pthread_mutex_unlock(&lock); }
-
-int db_get_setting(sqlite3 *db, const char *key, char *out, size_t outlen)
-{
-    sqlite3_stmt *st = db_prepare(db, "SELECT value FROM settings WHERE key = ?");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st), found = 0;
-    if (rc == SQLITE_ROW) {
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-        found = 1;
-    } else if (rc != SQLITE_DONE) {
-        found = -1;
-    }
-    sqlite3_finalize(st);
-    return found;
-}
-
-int db_set_setting(sqlite3 *db, const char *key, const char *value)
-{
-    sqlite3_stmt *st = db_prepare(db, "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)");
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
 
 const char *db_text(sqlite3_stmt *st, int col)
 {
@@ -251,34 +207,215 @@ void db_batch_end(void)
     db_unlock();
 }
 
-int64_t db_int(sqlite3 *db, const char *sql, const char *p1, const char *p2)
+store_status store_begin(void)
 {
-    sqlite3_stmt *st = db_cached(db, sql);
-    if (!st)
-        return -1;
-    if (p1)
-        sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
-    if (p2)
-        sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
-    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-    db_done(st);
-    return v;
+    sqlite3 *db = db_lock();
+    if (db_exec(db, "BEGIN IMMEDIATE") < 0) {
+        db_unlock();
+        return STORE_ERROR;
+    }
+    return STORE_OK;
 }
 
-int db_change(sqlite3 *db, const char *sql, const char *p1, const char *p2)
+store_status store_commit(void)
 {
-    sqlite3_stmt *st = db_cached(db, sql);
-    if (!st)
-        return -1;
-    if (p1)
-        sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
-    if (p2)
-        sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    db_done(st);
-    if (rc != SQLITE_DONE) {
-        log_msg(LOG_ERROR, "sqlite: %s (in: %.60s)", sqlite3_errmsg(db), sql);
-        return -1;
+    int ok = db_exec(handle, "COMMIT") == 0;
+    if (!ok)
+        db_exec(handle, "ROLLBACK");
+    db_unlock();
+    return ok ? STORE_OK : STORE_ERROR;
+}
+
+void store_rollback(void)
+{
+    db_exec(handle, "ROLLBACK");
+    db_unlock();
+}
+
+void db_copy(char *out, size_t n, sqlite3_stmt *st, int col)
+{
+    snprintf(out, n, "%s", db_text(st, col));
+}
+
+int db_null(sqlite3_stmt *st, int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
+
+/* Binds the parameters described by types (see db.h) from ap, from ?1 on. */
+static void bind_args(sqlite3_stmt *st, const char *types, va_list ap)
+{
+    for (int i = 1; types && *types; types++, i++) {
+        switch (*types) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (s)
+                sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+            break;
+        }
+        case 't': {
+            const char *s = va_arg(ap, const char *);
+            int len = va_arg(ap, int);
+            sqlite3_bind_text(st, i, s ? s : "", len, SQLITE_STATIC);
+            break;
+        }
+        case 'I':
+            sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+            break;
+        case 'i':
+            sqlite3_bind_int(st, i, va_arg(ap, int));
+            break;
+        }
     }
-    return sqlite3_changes(db);
+}
+
+/* Called for each row of run(); non-zero stops. */
+typedef int (*row_fn)(sqlite3_stmt *st, void *ctx);
+
+/*
+ * Runs cached sql with the parameters of types from ap under the lock (and,
+ * when paged is not NULL, :limit and :offset from paged[0] and paged[1]),
+ * calling row for each row until it returns non-zero (row NULL: the first
+ * row stops). *changes (not NULL) gets the rows a write changed. Returns
+ * STORE_OK, STORE_EXISTS or STORE_CONFLICT for a failed constraint, or
+ * STORE_ERROR (logged).
+ */
+static store_status run(const char *sql, const char *types, va_list ap, const int *paged, row_fn row, void *ctx,
+                        int *changes)
+{
+    sqlite3 *db = db_lock();
+    sqlite3_stmt *st = db_cached(db, sql);
+    store_status s = STORE_ERROR;
+    if (changes)
+        *changes = 0;
+    if (st) {
+        bind_args(st, types, ap);
+        if (paged) {
+            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), paged[0]);
+            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":offset"), paged[1]);
+        }
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && row && !row(st, ctx))
+            ;
+        int ext = sqlite3_extended_errcode(db);
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+            s = STORE_OK;
+        else if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+            s = STORE_EXISTS;
+        else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+            s = STORE_CONFLICT;
+        else
+            log_msg(LOG_ERROR, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+        if (s == STORE_OK && changes)
+            *changes = sqlite3_changes(db);
+        db_done(st);
+    }
+    db_unlock();
+    return s;
+}
+
+/* A row read into out by read; found says whether there was one. */
+typedef struct {
+    db_read_fn read;
+    void *out;
+    int found;
+} one_row;
+
+static int read_one(sqlite3_stmt *st, void *ctx)
+{
+    one_row *o = ctx;
+    if (o->read)
+        o->read(st, o->out);
+    o->found = 1;
+    return 1;
+}
+
+store_status db_one(const char *sql, db_read_fn read, void *out, const char *types, ...)
+{
+    one_row o = {read, out, 0};
+    va_list ap;
+    va_start(ap, types);
+    store_status s = run(sql, types, ap, NULL, read_one, &o, NULL);
+    va_end(ap);
+    return s == STORE_OK && !o.found ? STORE_NOT_FOUND : s;
+}
+
+store_status db_write(const char *sql, int *changes, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    store_status s = run(sql, types, ap, NULL, NULL, NULL, changes);
+    va_end(ap);
+    return s;
+}
+
+store_status db_update(const char *sql, const char *types, ...)
+{
+    int changes;
+    va_list ap;
+    va_start(ap, types);
+    store_status s = run(sql, types, ap, NULL, NULL, NULL, &changes);
+    va_end(ap);
+    return s == STORE_OK && changes == 0 ? STORE_NOT_FOUND : s;
+}
+
+/* Each row read into row by read, then visited. */
+typedef struct {
+    db_read_fn read;
+    void *row;
+    db_visit_fn visit;
+    void *ctx;
+} walk;
+
+static int read_and_visit(sqlite3_stmt *st, void *ctx)
+{
+    walk *w = ctx;
+    w->read(st, w->row);
+    return w->visit(w->row, w->ctx);
+}
+
+store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn visit, void *ctx,
+                     const char *types, ...)
+{
+    walk w = {read, row, visit, ctx};
+    va_list ap;
+    va_start(ap, types);
+    store_status s = run(sql, types, ap, NULL, read_and_visit, &w, NULL);
+    va_end(ap);
+    return s;
+}
+
+/* Rows read one after the other into an array, up to its limit. */
+typedef struct {
+    db_read_fn read;
+    char *rows;
+    size_t size;
+    int n, limit;
+} page;
+
+static int read_into_page(sqlite3_stmt *st, void *ctx)
+{
+    page *p = ctx;
+    p->read(st, p->rows + (size_t)p->n++ * p->size);
+    return p->n == p->limit;
+}
+
+static void read_count(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
+
+store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *rows, size_t size,
+                     int offset, int limit, int *n, int64_t *total, const char *types, ...)
+{
+    page p = {read, rows, size, 0, limit};
+    one_row count = {read_count, total, 0};
+    const int paged[2] = {limit, offset};
+    *total = 0;
+    db_lock();
+    va_list ap, again;
+    va_start(ap, types);
+    va_copy(again, ap);
+    store_status s = run(count_sql, types, ap, NULL, read_one, &count, NULL);
+    if (s == STORE_OK)
+        s = run(items_sql, types, again, paged, read_into_page, &p, NULL);
+    va_end(again);
+    va_end(ap);
+    db_unlock();
+    *n = p.n;
+    return s;
 }

@@ -1,5 +1,7 @@
 /*
- * db.h - the emulator's SQLite database: opening, migrations, locking.
+ * db.h - the emulator's SQLite database: opening, migrations, locking, and
+ * the helpers the store layer (store_*.c, store.h) runs its statements with.
+ * Only db.c and store_*.c use SQLite.
  *
  * One connection, shared by the HTTP threads under one mutex: the emulator's
  * writes are small and SQLite serialises writers anyway, so a pool would buy
@@ -12,6 +14,8 @@
  */
 #ifndef HAAS_DB_H
 #define HAAS_DB_H
+
+#include "store.h"
 
 #include <sqlite3.h>
 #include <stddef.h>
@@ -39,15 +43,6 @@ void db_close(void);
 sqlite3 *db_lock(void);
 void db_unlock(void);
 
-/*
- * Reads setting key into out (NUL-terminated). Returns 1 found, 0 absent,
- * -1 on error. The caller holds the lock.
- */
-int db_get_setting(sqlite3 *db, const char *key, char *out, size_t outlen);
-
-/* Inserts or replaces a setting. Returns 0 or -1. The caller holds the lock. */
-int db_set_setting(sqlite3 *db, const char *key, const char *value);
-
 /* Runs sql without results (BEGIN, COMMIT, ...). Returns 0 or -1 (logged). */
 int db_exec(sqlite3 *db, const char *sql);
 
@@ -59,8 +54,6 @@ sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
 
 /* Current schema version of the open database. */
 int db_schema_version(void);
-
-
 
 /* Column text, or "" when NULL. */
 const char *db_text(sqlite3_stmt *st, int col);
@@ -79,16 +72,69 @@ void db_done(sqlite3_stmt *st);
  * Runs the work between begin and end as one transaction under the lock
  * (the lock is recursive, so code inside may take it again): many small
  * writes, one commit. Used by the MQTT link for each batch of messages.
+ * (store_begin, store_commit and store_rollback of store.h are defined in
+ * db.c too.)
  */
 void db_batch_begin(void);
 void db_batch_end(void);
 
-/* Runs a one-row, one-integer query (a string literal: it is cached) with
- * up to two text parameters (NULL = unused); returns the integer, or -1 when
- * there is no row or on error. */
-int64_t db_int(sqlite3 *db, const char *sql, const char *p1, const char *p2);
+/* Copies column col of st (its text, "" when NULL) into out of size n. */
+void db_copy(char *out, size_t n, sqlite3_stmt *st, int col);
 
-/* Runs a statement with up to two text parameters (NULL = unused); returns
- * the number of rows it changed, or -1 on error. */
-int db_change(sqlite3 *db, const char *sql, const char *p1, const char *p2);
+/* Is column col of st SQL NULL? */
+int db_null(sqlite3_stmt *st, int col);
+
+/* Reads the current row of a statement into a struct of the caller's. */
+typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
+
+/*
+ * The helpers below run one statement each under the database lock (they
+ * take it themselves). sql must be a string literal: it is prepared once and
+ * kept (db_cached). Its parameters ?1, ?2, ... come from the arguments after
+ * types, one letter of types for each:
+ *   's'  const char *   text (NULL binds SQL NULL)
+ *   't'  const char *, int   text of that many bytes
+ *   'I'  int64_t
+ *   'i'  int
+ * The values must stay valid until the call returns (they are not copied).
+ */
+
+/*
+ * Runs sql for at most one row; a row found is read into out with read.
+ * Returns STORE_OK (a row), STORE_NOT_FOUND (none) or STORE_ERROR.
+ */
+store_status db_one(const char *sql, db_read_fn read, void *out, const char *types, ...);
+
+/*
+ * Runs sql (a write); *changes (when not NULL) gets the number of rows it
+ * changed. Returns STORE_OK, STORE_EXISTS (a PRIMARY KEY or UNIQUE
+ * constraint failed), STORE_CONFLICT (a FOREIGN KEY constraint failed) or
+ * STORE_ERROR.
+ */
+store_status db_write(const char *sql, int *changes, const char *types, ...);
+
+/* Like db_write, but returns STORE_NOT_FOUND when no row changed. */
+store_status db_update(const char *sql, const char *types, ...);
+
+/* Called for each row of db_each, read into row; non-zero stops the walk.
+ * It must not call the store (the statement is still running). */
+typedef int (*db_visit_fn)(const void *row, void *ctx);
+
+/*
+ * Runs sql and, for each row, reads it into row with read and calls
+ * visit(row, ctx). Returns STORE_OK (also when there was no row, or the
+ * visit stopped the walk) or STORE_ERROR.
+ */
+store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn visit, void *ctx,
+                     const char *types, ...);
+
+/*
+ * One page of a list. items_sql takes the parameters of types and ends with
+ * "LIMIT :limit OFFSET :offset"; count_sql counts the same rows with the
+ * same parameters. At most limit rows are read into rows (an array of
+ * elements of size bytes) with read; *n gets how many, *total how many
+ * match in all. Both run under one lock. Returns STORE_OK or STORE_ERROR.
+ */
+store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *rows, size_t size,
+                     int offset, int limit, int *n, int64_t *total, const char *types, ...);
 #endif

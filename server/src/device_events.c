@@ -10,11 +10,13 @@
  *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
  */
 #include "device_events.h"
-#include "db.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
 #include "push.h"
+#include "service_tasks.h"
+#include "store_devices.h"
+#include "store_reports.h"
 #include "validate.h"
 
 #include <cjson/cJSON.h>
@@ -24,7 +26,6 @@
 #include <time.h>
 
 #define MAX_PAYLOAD (256 * 1024)
-#define MAX_DEVICE_INFO (16 * 1024)
 #define MAX_SEGMENTS 9
 #define HAAS_REFUSED_TOPIC "/as/mqtt/refused" /* the plugin's status_msg.h */
 
@@ -59,43 +60,15 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
     }
     int online = !strcmp(status->valuestring, "online");
     long long at = cJSON_IsNumber(time_ms) ? (long long)(time_ms->valuedouble / 1000) : (long long)time(NULL);
-    sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_cached(db, online
-        ? "UPDATE devices SET status = 'online', last_online_at = ?1, ip = ?2 WHERE product_key = ?3 AND device_name = ?4"
-        : "UPDATE devices SET status = 'offline' WHERE product_key = ?3 AND device_name = ?4");
-    if (st) {
-        if (online) {
-            sqlite3_bind_int64(st, 1, at);
-            if (cJSON_IsString(ip))
-                sqlite3_bind_text(st, 2, ip->valuestring, -1, SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_text(st, 3, pk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, dn, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        db_done(st);
-    }
-    db_unlock();
-}
-
-/* Records that the device runs version of app_id (reported or reached). */
-static void set_device_app(sqlite3 *db, const char *pk, const char *dn, const char *app_id, const char *version)
-{
-    sqlite3_stmt *st = db_cached(db, "INSERT OR REPLACE INTO device_apps(product_key, device_name, app_id, version, updated_at) "
-                                      "SELECT ?1, ?2, ?3, ?4, strftime('%s','now') WHERE EXISTS "
-                                      "(SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2)");
-    if (!st)
-        return;
-    sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, app_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, version, -1, SQLITE_STATIC);
-    sqlite3_step(st);
-    db_done(st);
+    if (online)
+        store_report_online(pk, dn, (int64_t)at, cJSON_IsString(ip) ? ip->valuestring : NULL);
+    else
+        store_report_offline(pk, dn);
 }
 
 /* hli_event app.result: the outcome of an upgrade. The task it belongs to
  * goes to task_id (for the console's log). */
-static void on_result(const char *pk, const char *dn, cJSON *params, char task_id[48])
+static void on_result(const char *pk, const char *dn, cJSON *params, char task_id[STORE_ID_SIZE])
 {
     cJSON *type = cJSON_GetObjectItemCaseSensitive(params, "eventType");
     cJSON *name = cJSON_GetObjectItemCaseSensitive(params, "eventName");
@@ -117,38 +90,8 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
         return;
     }
     int code = arg->valueint;
-    sqlite3 *db = db_lock();
-    /* The device's row of the newest task that pushed it this version. */
-    sqlite3_stmt *st = db_cached(db,
-        "SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
-        "WHERE td.product_key = ? AND td.device_name = ? AND t.app_id = ? AND t.version = ? "
-        "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1");
-    sqlite3_int64 row = 0;
-    if (st) {
-        sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, app->valuestring, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, ver->valuestring, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            row = sqlite3_column_int64(st, 0);
-            snprintf(task_id, 48, "%s", db_text(st, 1));
-        }
-        db_done(st);
-    }
-    int changed = 0;
-    st = row ? db_cached(db, "UPDATE task_devices SET state = ?, code = ?, updated_at = strftime('%s','now') "
-                              "WHERE rowid = ?") : NULL;
-    if (st) {
-        sqlite3_bind_text(st, 1, code == 200 ? "succeeded" : "failed", -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, code);
-        sqlite3_bind_int64(st, 3, row);
-        if (sqlite3_step(st) == SQLITE_DONE)
-            changed = sqlite3_changes(db);
-        db_done(st);
-    }
-    if (code == 200)
-        set_device_app(db, pk, dn, app->valuestring, ver->valuestring);
-    db_unlock();
+    service_result res;
+    int changed = service_task_result(pk, dn, app->valuestring, ver->valuestring, code, task_id, &res) == SERVICE_OK;
     log_msg(LOG_INFO, "%s/%s reports app.result %d for %s %s%s", pk, dn, code, app->valuestring,
             ver->valuestring, changed ? "" : " (no task pushed it)");
     cJSON_Delete(parsed);
@@ -159,18 +102,8 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
 {
     cJSON *apps = cJSON_GetObjectItemCaseSensitive(params, "app");
     cJSON *fw = cJSON_GetObjectItemCaseSensitive(params, "firmwareVersion");
-    if (cJSON_IsString(fw) && strlen(fw->valuestring) <= 64) {
-        sqlite3 *db = db_lock();
-        sqlite3_stmt *st = db_cached(db, "UPDATE devices SET firmware_version = ? WHERE product_key = ? AND device_name = ?");
-        if (st) {
-            sqlite3_bind_text(st, 1, fw->valuestring, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
-            sqlite3_step(st);
-            db_done(st);
-        }
-        db_unlock();
-    }
+    if (cJSON_IsString(fw) && strlen(fw->valuestring) < STORE_FIRMWARE_SIZE)
+        store_report_firmware(pk, dn, fw->valuestring);
     cJSON *a;
     int n = 0;
     if (!cJSON_IsArray(apps))
@@ -182,9 +115,7 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
         if (++n > 32 || !cJSON_IsString(id) || !cJSON_IsString(ver) || !valid_app_id(id->valuestring) ||
             !version_parse(ver->valuestring, parts))
             continue;
-        sqlite3 *db = db_lock();
-        set_device_app(db, pk, dn, id->valuestring, ver->valuestring);
-        db_unlock();
+        store_report_app(pk, dn, id->valuestring, ver->valuestring);
         push_on_query(pk, dn, id->valuestring, ver->valuestring);
     }
 }
@@ -238,20 +169,9 @@ static void reply(const char *topic, cJSON *msg)
 
 static void on_device_info(const char *pk, const char *dn, const char *payload, int len)
 {
-    if (len > MAX_DEVICE_INFO)
-        len = MAX_DEVICE_INFO;
-    sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_cached(db, "UPDATE devices SET device_info = ?, device_info_at = strftime('%s','now') "
-                                      "WHERE product_key = ? AND device_name = ?");
-    if (st) {
-        /* Stored as text exactly as received (bytes, not re-encoded). */
-        sqlite3_bind_text(st, 1, payload ? payload : "", len, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, pk, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, dn, -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        db_done(st);
-    }
-    db_unlock();
+    /* Stored as text exactly as received (bytes, not re-encoded), cut to
+     * STORE_DEVICE_INFO_MAX bytes. */
+    store_report_info(pk, dn, payload, len);
 }
 
 /* A login the broker refused: logged without --verbose (a device that cannot
@@ -266,27 +186,15 @@ static void on_refused(const void *payload, int len)
     cJSON *dn = cJSON_GetObjectItemCaseSensitive(msg, "deviceName");
     cJSON *cid = cJSON_GetObjectItemCaseSensitive(msg, "clientId");
     cJSON *ip = cJSON_GetObjectItemCaseSensitive(msg, "clientIp");
-    if (!cJSON_IsString(code) || !cJSON_IsString(reason) || !cJSON_IsString(pk) || !cJSON_IsString(dn)) {
+    /* (The plugin's notices are shorter than STORE_REFUSAL_MAX, see status_msg.h.) */
+    if (!cJSON_IsString(code) || !cJSON_IsString(reason) || !cJSON_IsString(pk) || !cJSON_IsString(dn) ||
+        len > STORE_REFUSAL_MAX) {
         log_msg(LOG_WARN, "ignored a malformed refusal notice from the broker");
         cJSON_Delete(msg);
         return;
     }
     int known = valid_product_key(pk->valuestring) && valid_device_name(dn->valuestring);
-    int stored = 0;
-    if (known) {
-        sqlite3 *db = db_lock();
-        sqlite3_stmt *st = db_cached(db, "UPDATE devices SET last_refusal = ?1, last_refusal_at = strftime('%s','now') "
-                                          "WHERE product_key = ?2 AND device_name = ?3");
-        if (st) {
-            sqlite3_bind_text(st, 1, payload, len, SQLITE_TRANSIENT);
-            sqlite3_bind_text(st, 2, pk->valuestring, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 3, dn->valuestring, -1, SQLITE_STATIC);
-            if (sqlite3_step(st) == SQLITE_DONE)
-                stored = sqlite3_changes(db);
-            db_done(st);
-        }
-        db_unlock();
-    }
+    int stored = known && store_report_refusal(pk->valuestring, dn->valuestring, payload, len) == STORE_OK;
     log_msg(LOG_WARN, "refused MQTT login of %s%s%s (clientId %.200s from %s): %s [%s]%s",
             known ? dn->valuestring : "a client", known ? "&" : "", known ? pk->valuestring : "",
             cJSON_IsString(cid) ? cid->valuestring : "?", cJSON_IsString(ip) ? ip->valuestring : "?",
@@ -345,7 +253,7 @@ void device_events_handle(const char *topic, const void *payload, int len)
     }
     reply(topic, msg);
     cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-    char task_id[48] = "";
+    char task_id[STORE_ID_SIZE] = "";
     const char *kind = "event";
     if (!strcmp(seg[6], "hli_event")) {
         kind = "result";
@@ -362,9 +270,8 @@ void device_events_handle(const char *topic, const void *payload, int len)
 
 void device_events_session_lost(void)
 {
-    sqlite3 *db = db_lock();
-    int n = db_change(db, "UPDATE devices SET status = 'offline' WHERE status = 'online'", NULL, NULL);
-    db_unlock();
+    int n = 0;
+    store_report_all_offline(&n);
     if (n > 0)
         log_msg(LOG_INFO, "broker session lost: %d device(s) marked offline until they announce again", n);
 }

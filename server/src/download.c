@@ -12,10 +12,10 @@
  * libmicrohttpd as a descriptor, which sends it with sendfile(2): nothing is
  * read into memory. Failures answer with OSS's XML error body.
  */
-#include "db.h"
 #include "log.h"
 #include "routes.h"
 #include "server.h"
+#include "store_versions.h"
 #include "web.h"
 
 #include <ctype.h>
@@ -128,21 +128,11 @@ enum MHD_Result download_package(http_request *r)
     if (check != OSS_OK)
         return oss_error(r, check == OSS_BAD_EXPIRES ? 400 : 403, oss_check_code(check), oss_check_message(check));
 
-    char md5[40] = "";
-    int64_t created = 0;
-    sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_prepare(db, "SELECT md5, created_at FROM versions WHERE object_key = ?");
-    if (st) {
-        sqlite3_bind_text(st, 1, object, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            snprintf(md5, sizeof md5, "%s", db_text(st, 0));
-            created = sqlite3_column_int64(st, 1);
-        }
-        sqlite3_finalize(st);
-    }
-    db_unlock();
-    if (!md5[0])
+    store_version v;
+    if (store_version_by_object(object, &v) != STORE_OK || !v.md5[0])
         return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
+    const char *md5 = v.md5;
+    int64_t created = v.created_at;
 
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", server.packages_dir, object);

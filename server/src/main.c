@@ -17,6 +17,7 @@
 #include "mqtt_link.h"
 #include "seed.h"
 #include "server.h"
+#include "store_settings.h"
 #include "tls_certs.h"
 
 #include <ftw.h>
@@ -33,6 +34,16 @@
 
 server_state server;
 
+/* The setting key into out (size bytes): the kept one, or n random
+ * characters made and kept at the first start. Returns 0 or -1. */
+static int kept_setting(const char *key, char *out, size_t size, size_t n)
+{
+    store_status s = store_setting_get(key, out, size);
+    if (s == STORE_NOT_FOUND && (ids_random_alnum(out, n) < 0 || store_setting_set(key, out) != STORE_OK))
+        s = STORE_ERROR;
+    return s == STORE_ERROR ? -1 : 0;
+}
+
 /* The secret that signs package URLs: the configured one, or one generated
  * on first start and kept in the database so URLs survive restarts. */
 static int load_oss_secret(char *err, size_t errlen)
@@ -41,15 +52,7 @@ static int load_oss_secret(char *err, size_t errlen)
         snprintf(server.oss_secret, sizeof server.oss_secret, "%s", server.cfg.oss_key_secret);
         return 0;
     }
-    sqlite3 *db = db_lock();
-    int found = db_get_setting(db, "oss_access_key_secret", server.oss_secret, sizeof server.oss_secret);
-    if (found == 0) {
-        if (ids_random_alnum(server.oss_secret, 30) < 0 ||
-            db_set_setting(db, "oss_access_key_secret", server.oss_secret) < 0)
-            found = -1;
-    }
-    db_unlock();
-    if (found < 0) {
+    if (kept_setting("oss_access_key_secret", server.oss_secret, sizeof server.oss_secret, 30) < 0) {
         snprintf(err, errlen, "cannot read or store the URL-signing secret");
         return -1;
     }
@@ -86,12 +89,7 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
      * keeps our session across restarts), different for every other one (so
      * two emulators sharing a broker do not take each other over). */
     char instance[24];
-    sqlite3 *db = db_lock();
-    int found = db_get_setting(db, "instance_id", instance, sizeof instance);
-    if (found == 0 && (ids_random_alnum(instance, 12) < 0 || db_set_setting(db, "instance_id", instance) < 0))
-        found = -1;
-    db_unlock();
-    if (found < 0) {
+    if (kept_setting("instance_id", instance, sizeof instance, 12) < 0) {
         snprintf(err, errlen, "cannot read or store the instance id");
         return -1;
     }
@@ -299,8 +297,7 @@ int main(int argc, char **argv)
     }
     int sig = 0;
     if (cfg->seed[0]) {
-        const char *host = !strcmp(cfg->bind, "0.0.0.0") ? "127.0.0.1" : !strcmp(cfg->bind, "::") ? "::1" : cfg->bind;
-        if (seed_apply(cfg->seed, host, port, server.api_token, err, sizeof err) < 0) {
+        if (seed_apply(cfg->seed, err, sizeof err) < 0) {
             log_msg(LOG_ERROR, "%s", err);
             sig = -1;
         }

@@ -1,30 +1,28 @@
 /*
- * push.h - the HaaS upgrade push (PROTOCOL.md 4.1): deciding which devices
- * of a task get it, building the message byte-compatible with the stock
- * HaaS device code, and publishing it through the MQTT link.
+ * push.h - the HaaS upgrade push (PROTOCOL.md 4.1): building the message
+ * byte-compatible with the stock HaaS device code and publishing it through
+ * the MQTT link, to the devices service_tasks.h chooses.
  */
 #ifndef HAAS_PUSH_H
 #define HAAS_PUSH_H
 
+#include "service_tasks.h"
+
 #include <stddef.h>
 
-typedef struct {
-    int pushed, offline, up_to_date, failed_to_send;
-} push_counts;
-
 /*
- * Pushes task_id to every member of its group: online members whose known
- * version of the app is lower or unknown get the push ("pushed"); the others
- * are recorded "offline" or "upToDate". Returns 0, -1 when the task does not
- * exist, -2 when the broker link is down (nothing recorded), -3 on a storage
- * error.
+ * Pushes task_id to every member of its group (service_task_push decides
+ * who gets it and records the states): online members whose known version
+ * of the app is lower or unknown get the push ("pushed"); the others are
+ * recorded "offline" or "upToDate". *counts says what happened. Returns
+ * SERVICE_OK, or the error in res: SERVICE_UNAVAILABLE BrokerUnavailable
+ * (the MQTT link is down: nothing recorded), those of service_task_push.
  */
-int push_task(const char *task_id, push_counts *counts);
+service_status push_task(const char *task_id, service_push_counts *counts, service_result *res);
 
 /*
  * A device reported (hli_event_upgrade_query) running version of app_id:
- * if a pushed task of its groups offers that app in a newer version, and
- * the device has not finished it, the push is sent to it now. Returns 1 when
+ * if a push is due (service_task_due), it is sent to it now. Returns 1 when
  * a push was sent, 0 when none was due, -1 on error.
  */
 int push_on_query(const char *pk, const char *dn, const char *app_id, const char *version);

@@ -3,9 +3,9 @@
  * groups, apps, versions (from local .tar.gz files) and tasks at start,
  * idempotently: starting twice with the same seed changes nothing.
  *
- * The seed goes through haas-emu's own REST API (over loopback), so it is
- * validated exactly like a user's requests; "already exists" answers are
- * accepted when the existing thing matches the seed, and are an error when
+ * The seed goes through the same services as the REST API (service_*.h),
+ * so it is validated exactly like a user's requests; "already exists" is
+ * accepted when the existing thing matches the seed, and is an error when
  * it does not (a device with another secret, a version with other bytes).
  */
 #ifndef HAAS_SEED_H
@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-/* Applies the seed file through the API at host:port. Returns 0, or -1
- * with a message in err. */
-int seed_apply(const char *file, const char *host, int port, const char *token, char *err, size_t errlen);
+/* Applies the seed file (the database is open, server.h is filled).
+ * Returns 0, or -1 with a message in err. */
+int seed_apply(const char *file, char *err, size_t errlen);
 
 #endif

@@ -3,10 +3,10 @@
  *
  * The body arrives either raw (Content-Type anything but multipart) or as
  * multipart/form-data with the file in the field "package". Either way the
- * bytes go straight to <data>/tmp/ while md5 and sha256 are computed, so a
- * package of any allowed size costs a few KiB of memory and is read once.
- * The temporary file is removed by upload_free() unless it was claimed by
- * upload_claim() (renamed into the package store).
+ * bytes go straight to a package file in <data>/tmp/ (package_file.h)
+ * while md5 and sha256 are computed, so a package of any allowed size costs
+ * a few KiB of memory and is read once. The temporary file is removed by
+ * upload_free() unless it was kept (moved into the package store).
  */
 #ifndef HAAS_UPLOAD_H
 #define HAAS_UPLOAD_H
@@ -34,23 +34,18 @@ void upload_feed(upload *u, http_request *r, const char *data, size_t len);
  */
 int upload_finish(upload *u, http_request *r);
 
-/* After upload_finish: the temporary file's path, size and digests (hex). */
-const char *upload_path(const upload *u);
-int64_t upload_size(const upload *u);
-const char *upload_md5(const upload *u);
-const char *upload_sha256(const upload *u);
-
 /* The file name given by the multipart part ("" when raw or absent). */
 const char *upload_part_filename(const upload *u);
 
-/* Marks the temporary file as moved elsewhere, so upload_free keeps it. */
-void upload_claim(upload *u);
+/* The temporary file itself (package_file.h), e.g. to hand it to
+ * service_version_add, which keeps it when it moves it elsewhere. */
+struct package_file *upload_file(upload *u);
 
-/* Removes the temporary file now unless claimed (before an answer is sent,
+/* Removes the temporary file now unless kept (before an answer is sent,
  * so a client that got a refusal never finds the file still there). */
 void upload_discard(upload *u);
 
-/* Closes and frees; removes the temporary file unless claimed. NULL ok. */
+/* Closes and frees; removes the temporary file unless kept. NULL ok. */
 void upload_free(upload *u);
 
 #endif

@@ -1,0 +1,216 @@
+/*
+ * service_tasks.c - the rules for test tasks (see service_tasks.h).
+ */
+#include "service_tasks.h"
+#include "identifiers.h"
+#include "ids.h"
+#include "service_apps.h"
+#include "store_groups.h"
+#include "store_push.h"
+#include "store_reports.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    const char *app_id, *version, *group_id;
+} task_row;
+
+static int make_task_id(char *id, size_t len)
+{
+    snprintf(id, len, "task-");
+    return ids_random_hex(id + 5, 12);
+}
+
+static store_status insert_task(const char *id, void *ctx)
+{
+    const task_row *t = ctx;
+    return store_task_insert(id, t->app_id, t->version, t->group_id, (int64_t)time(NULL));
+}
+
+static int is_text(const char *s) { return s && s != service_not_text; }
+
+/* Do the app, a version of it still being tested, and the group exist? */
+static service_status check_task(const task_row *t, service_result *res)
+{
+    store_app app;
+    store_version v;
+    store_group g;
+    if (service_app_get(t->app_id, &app, res) != SERVICE_OK) {
+        if (res->status == SERVICE_NOT_FOUND)
+            service_fail(res, SERVICE_NOT_FOUND, "AppNotFound", "no app %.40s", t->app_id);
+        return res->status;
+    }
+    store_status s = store_version_get(t->app_id, t->version, &v);
+    if (s == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "VersionNotFound", "app %s has no version %.40s", t->app_id,
+                            t->version);
+    if (s == STORE_OK && !strcmp(v.status, "deprecated"))
+        return service_fail(res, SERVICE_CONFLICT, "VersionDeprecated", "version %s is deprecated", t->version);
+    if (s == STORE_OK && (s = store_group_get(t->group_id, &g)) == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "GroupNotFound", "no group %.40s", t->group_id);
+    return s == STORE_OK ? service_ok(res) : service_storage_error(res, "read the task's app and group");
+}
+
+service_status service_task_create(const char *app_id, const char *version, const char *group_id,
+                                   const char *task_id, char id[STORE_ID_SIZE], service_result *res)
+{
+    if (!is_text(app_id) || !is_text(version) || !is_text(group_id) ||
+        (task_id && (task_id == service_not_text || !valid_token(task_id))))
+        return service_fail(res, SERVICE_INVALID, "InvalidTask",
+                            "appId, version and groupId are required strings (and taskId, when given, 1..40 of "
+                            "A-Z a-z 0-9 _ -)");
+    task_row t = {app_id, version, group_id};
+    if (check_task(&t, res) != SERVICE_OK)
+        return res->status;
+    store_status s = service_insert_id(id, STORE_ID_SIZE, task_id, make_task_id, insert_task, &t);
+    if (s == STORE_EXISTS)
+        return service_fail(res, SERVICE_EXISTS, "TaskExists", "task %s already exists", id);
+    return s == STORE_OK ? service_ok(res) : service_storage_error(res, "store the task");
+}
+
+/* A member's state as a push decides it, and the state recorded. */
+typedef struct {
+    char product_key[STORE_PK_SIZE];
+    char device_name[STORE_DN_SIZE];
+    store_task_state state;
+    bool has_code;
+    int code;
+} push_record;
+
+typedef struct {
+    const char *task_id;
+    const store_version *pkg;
+    service_push_fn send;
+    void *ctx;
+    service_push_counts *counts;
+    push_record *records;
+    size_t n, cap;
+    bool out_of_memory;
+} push_plan;
+
+/* The state a push gives member m for package version parts. */
+static store_task_state push_state(const store_push_member *m, const long parts[3])
+{
+    long known[3];
+    if (!m->online)
+        return TASK_OFFLINE;
+    if (m->has_version && version_parse(m->version, known) && version_compare(known, parts) >= 0)
+        return TASK_UP_TO_DATE;
+    return TASK_PUSHED;
+}
+
+/* Decides one member's state, sends its push when due, keeps the record. */
+static int plan_member(const store_push_member *m, void *ctx)
+{
+    push_plan *p = ctx;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        push_record *more = realloc(p->records, cap * sizeof *more);
+        if (!more) {
+            p->out_of_memory = true;
+            return 1;
+        }
+        p->records = more, p->cap = cap;
+    }
+    push_record *r = &p->records[p->n++];
+    snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
+    snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
+    r->state = push_state(m, p->pkg->parts);
+    r->has_code = false;
+    r->code = 0;
+    if (r->state == TASK_OFFLINE) {
+        p->counts->offline++;
+    } else if (r->state == TASK_UP_TO_DATE) {
+        p->counts->up_to_date++;
+        if (m->state == TASK_SUCCEEDED) /* a device that succeeded in this task stays so */
+            r->state = TASK_SUCCEEDED, r->has_code = m->has_code, r->code = m->code;
+    } else {
+        p->counts->pushed++;
+        if (p->send(p->pkg, m->product_key, m->device_name, p->task_id, p->ctx) < 0)
+            p->counts->failed_to_send++;
+    }
+    return 0;
+}
+
+/* Writes the plan's states and marks the task pushed (in the transaction). */
+static store_status record_plan(const push_plan *p)
+{
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < p->n; i++) {
+        const push_record *r = &p->records[i];
+        store_status s = store_push_set(p->task_id, r->product_key, r->device_name, r->state, r->has_code, r->code,
+                                        NULL, now);
+        if (s != STORE_OK)
+            return s;
+    }
+    return store_push_done(p->task_id);
+}
+
+service_status service_task_push(const char *task_id, service_push_fn send, void *ctx, service_push_counts *counts,
+                                 service_result *res)
+{
+    memset(counts, 0, sizeof *counts);
+    char group[STORE_ID_SIZE];
+    store_version pkg;
+    store_status s = store_push_package(task_id, group, &pkg);
+    if (s == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "TaskNotFound", "no task %s (or its version was deleted)",
+                            task_id);
+    if (s != STORE_OK || store_begin() != STORE_OK)
+        return service_storage_error(res, "record the push");
+    /* Every push goes out first, then the states are written: a device's
+     * answer waits for the lock held until the commit, so it always finds
+     * its "pushed" row; publishing first lets the broker deliver meanwhile. */
+    push_plan plan = {task_id, &pkg, send, ctx, counts, NULL, 0, 0, false};
+    s = store_push_members(task_id, group, pkg.app_id, plan_member, &plan);
+    if (s == STORE_OK && !plan.out_of_memory)
+        s = record_plan(&plan);
+    free(plan.records);
+    if (s != STORE_OK || plan.out_of_memory) {
+        store_rollback();
+        return service_storage_error(res, "record the push");
+    }
+    return store_commit() == STORE_OK ? service_ok(res) : service_storage_error(res, "record the push");
+}
+
+service_status service_task_due(const char *pk, const char *dn, const char *app_id, const char *version,
+                                char task_id[STORE_ID_SIZE], store_version *pkg, service_result *res)
+{
+    long reported[3];
+    char group[STORE_ID_SIZE];
+    if (!version_parse(version, reported))
+        return service_fail(res, SERVICE_NOT_FOUND, "NothingDue", "%s is not a version", version);
+    store_status s = store_push_due(pk, dn, app_id, task_id);
+    if (s == STORE_OK)
+        s = store_push_package(task_id, group, pkg);
+    if (s == STORE_OK && version_compare(pkg->parts, reported) > 0)
+        return service_ok(res);
+    if (s == STORE_OK || s == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "NothingDue", "no push due for %s %s", app_id, version);
+    return service_storage_error(res, "read the due task");
+}
+
+service_status service_task_pushed(const char *task_id, const char *pk, const char *dn, const char *trace,
+                                   service_result *res)
+{
+    if (store_push_set(task_id, pk, dn, TASK_PUSHED, false, 0, trace, (int64_t)time(NULL)) != STORE_OK)
+        return service_storage_error(res, "record the push");
+    return service_ok(res);
+}
+
+service_status service_task_result(const char *pk, const char *dn, const char *app_id, const char *version, int code,
+                                   char task_id[STORE_ID_SIZE], service_result *res)
+{
+    task_id[0] = '\0';
+    store_status s = store_push_result(pk, dn, app_id, version, code == 200 ? TASK_SUCCEEDED : TASK_FAILED, code,
+                                       task_id);
+    if (code == 200)
+        store_report_app(pk, dn, app_id, version);
+    if (s == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "NoTaskPushedIt", "no task pushed %s %s to %s/%s", app_id, version,
+                            dn, pk);
+    return s == STORE_OK ? service_ok(res) : service_storage_error(res, "record the result");
+}

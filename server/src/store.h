@@ -1,0 +1,66 @@
+/*
+ * store.h - what every part of the store layer shares: the status each store
+ * function returns, the sizes of the identifiers it hands out, and
+ * transactions that span several store calls.
+ *
+ * The store owns every SQL statement of haas-emu: one store_<tables>.c file
+ * per group of tables, each with its header. Store functions take plain C
+ * arguments, fill plain structs (fixed-size text fields sized by the
+ * identifier rules of identifiers.h, PROTOCOL.md sections 1 and 4.6) and take
+ * the database lock themselves (db.h), so callers never see SQLite. Rules
+ * (what is allowed, what an error is called) are the service layer's
+ * (service_*.c); the store only says what the database holds.
+ *
+ * Lists come in pages: the caller passes an array of room for limit rows and
+ * gets the number of rows filled and the total number of rows matching.
+ */
+#ifndef HAAS_STORE_H
+#define HAAS_STORE_H
+
+#include "identifiers.h"
+
+#include <stdint.h>
+
+typedef enum {
+    STORE_OK,        /* done; or the row was found */
+    STORE_NOT_FOUND, /* no such row (nothing changed) */
+    STORE_EXISTS,    /* a row with that key already exists (nothing changed) */
+    STORE_CONFLICT,  /* other rows forbid it (a reference, a unique name) */
+    STORE_ERROR      /* the database failed (logged) */
+} store_status;
+
+/* Text field sizes, terminating NUL included. */
+#define STORE_PK_SIZE (HAAS_PK_LEN + 1)             /* ProductKey */
+#define STORE_DN_SIZE (HAAS_DN_MAX + 1)             /* DeviceName */
+#define STORE_SECRET_SIZE (HAAS_DS_LEN + 1)         /* DeviceSecret */
+#define STORE_NAME_SIZE 65                          /* product or group name: 1..64 bytes */
+#define STORE_ID_SIZE 41                            /* groupId, taskId: 1..40 of [A-Za-z0-9_-] */
+#define STORE_APP_NAME_SIZE (HAAS_APP_NAME_MAX + 1) /* appName */
+#define STORE_APP_ID_SIZE (HAAS_APP_ID_LEN + 1)     /* appId */
+#define STORE_DESC_SIZE 513                         /* an app's description: at most 512 bytes */
+#define STORE_VERSION_SIZE 32                       /* "a.b.c", each part 1..9 digits */
+#define STORE_OBJECT_SIZE 128                       /* "<appId>/<appName>-<appId>-<version>.tar.gz" */
+#define STORE_MD5_SIZE 33                           /* lower-case hex */
+#define STORE_SHA256_SIZE 65                        /* lower-case hex */
+#define STORE_WORD_SIZE 16                          /* a status or state ("online", "testing", ...) */
+
+/*
+ * Starts a transaction that the following store calls of this thread join
+ * (BEGIN IMMEDIATE), holding the database lock until store_commit or
+ * store_rollback: other threads' store calls wait. Not inside another
+ * transaction (nor inside an MQTT batch, db_batch_begin). Returns STORE_OK,
+ * or STORE_ERROR (no transaction, no lock held).
+ */
+store_status store_begin(void);
+
+/*
+ * Commits the transaction of store_begin and releases the lock. Returns
+ * STORE_OK, or STORE_ERROR when the commit failed (then everything is rolled
+ * back).
+ */
+store_status store_commit(void);
+
+/* Rolls back the transaction of store_begin and releases the lock. */
+void store_rollback(void);
+
+#endif

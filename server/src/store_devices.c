@@ -1,0 +1,97 @@
+/*
+ * store_devices.c - the devices table and the app versions of device_apps,
+ * read as one row per device (see store_devices.h).
+ */
+#include "store_devices.h"
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* A device row: the apps come as "appId version,appId version,..." (both
+ * are checked before they are stored, so neither holds a space or comma). */
+#define DEVICE_COLUMNS \
+    "d.product_key, d.device_name, d.device_secret, d.status, d.last_online_at, d.ip, d.created_at, " \
+    "(SELECT group_concat(a.app_id || ' ' || a.version, ',') FROM device_apps a " \
+    "   WHERE a.product_key = d.product_key AND a.device_name = d.device_name), " \
+    "d.firmware_version, d.device_info, d.device_info_at, d.last_refusal"
+
+/* Splits "appId version,..." into d->apps. */
+static void read_apps(store_device *d, const char *text)
+{
+    d->app_count = 0;
+    while (*text && d->app_count < STORE_DEVICE_APPS_MAX) {
+        size_t len = strcspn(text, ","), id = strcspn(text, " ");
+        if (id < len) {
+            store_device_app *a = &d->apps[d->app_count++];
+            snprintf(a->app_id, sizeof a->app_id, "%.*s", (int)id, text);
+            snprintf(a->version, sizeof a->version, "%.*s", (int)(len - id - 1), text + id + 1);
+        }
+        text += len + (text[len] == ',');
+    }
+}
+
+/* Copies a column that may be NULL; returns whether it was not. */
+static bool copy_nullable(char *out, size_t n, sqlite3_stmt *st, int col)
+{
+    db_copy(out, n, st, col);
+    return !db_null(st, col);
+}
+
+static void read_device(sqlite3_stmt *st, void *out)
+{
+    store_device *d = out;
+    db_copy(d->product_key, sizeof d->product_key, st, 0);
+    db_copy(d->device_name, sizeof d->device_name, st, 1);
+    db_copy(d->device_secret, sizeof d->device_secret, st, 2);
+    db_copy(d->status, sizeof d->status, st, 3);
+    d->last_online_at = sqlite3_column_int64(st, 4);
+    d->has_ip = copy_nullable(d->ip, sizeof d->ip, st, 5);
+    d->created_at = sqlite3_column_int64(st, 6);
+    read_apps(d, db_text(st, 7));
+    d->has_firmware = copy_nullable(d->firmware_version, sizeof d->firmware_version, st, 8);
+    d->has_device_info = copy_nullable(d->device_info, sizeof d->device_info, st, 9);
+    d->device_info_at = sqlite3_column_int64(st, 10);
+    d->has_refusal = copy_nullable(d->last_refusal, sizeof d->last_refusal, st, 11);
+}
+
+store_status store_device_insert(const char *pk, const char *dn, const char *secret, int64_t now)
+{
+    return db_write("INSERT INTO devices(product_key, device_name, device_secret, created_at) VALUES (?1, ?2, ?3, ?4)",
+                    NULL, "sssI", pk, dn, secret, now);
+}
+
+store_status store_device_get(const char *pk, const char *dn, store_device *out)
+{
+    return db_one("SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 AND d.device_name = ?2",
+                  read_device, out, "ss", pk, dn);
+}
+
+store_status store_device_exists(const char *pk, const char *dn)
+{
+    return db_one("SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2", NULL, NULL, "ss", pk, dn);
+}
+
+store_status store_device_list(const char *pk, const char *status, int offset, int limit, store_device *rows, int *n,
+                               int64_t *total)
+{
+    return db_page("SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 "
+                   "AND (?2 IS NULL OR d.status = ?2) ORDER BY d.device_name LIMIT :limit OFFSET :offset",
+                   "SELECT COUNT(*) FROM devices WHERE product_key = ?1 AND (?2 IS NULL OR status = ?2)",
+                   read_device, rows, sizeof *rows, offset, limit, n, total, "ss", pk, status);
+}
+
+store_status store_device_list_group(const char *gid, int offset, int limit, store_device *rows, int *n,
+                                     int64_t *total)
+{
+    return db_page("SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
+                   "ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                   "WHERE m.group_id = ?1 ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
+                   "SELECT COUNT(*) FROM group_members WHERE group_id = ?1", read_device, rows, sizeof *rows, offset,
+                   limit, n, total, "s", gid);
+}
+
+store_status store_device_delete(const char *pk, const char *dn)
+{
+    return db_update("DELETE FROM devices WHERE product_key = ?1 AND device_name = ?2", "ss", pk, dn);
+}

@@ -1,0 +1,134 @@
+/*
+ * store_push.c - the reads and writes of pushes on tasks, task_devices,
+ * group_members and device_apps (see store_push.h).
+ */
+#include "store_push.h"
+#include "db.h"
+
+#include <stdio.h>
+
+typedef struct {
+    char app_id[STORE_APP_ID_SIZE];
+    char version[STORE_VERSION_SIZE];
+    char *group_id;
+} task_target;
+
+static void read_target(sqlite3_stmt *st, void *out)
+{
+    task_target *t = out;
+    db_copy(t->app_id, sizeof t->app_id, st, 0);
+    db_copy(t->version, sizeof t->version, st, 1);
+    db_copy(t->group_id, STORE_ID_SIZE, st, 2);
+}
+
+store_status store_push_package(const char *task_id, char group_id[STORE_ID_SIZE], store_version *pkg)
+{
+    task_target t = {.group_id = group_id};
+    db_lock();
+    store_status s = db_one("SELECT app_id, version, group_id FROM tasks WHERE task_id = ?1", read_target, &t, "s",
+                            task_id);
+    if (s == STORE_OK)
+        s = store_version_get(t.app_id, t.version, pkg);
+    db_unlock();
+    return s;
+}
+
+static void read_member(sqlite3_stmt *st, void *out)
+{
+    store_push_member *m = out;
+    db_copy(m->product_key, sizeof m->product_key, st, 0);
+    db_copy(m->device_name, sizeof m->device_name, st, 1);
+    m->online = sqlite3_column_int(st, 2) != 0;
+    m->has_version = !db_null(st, 3);
+    db_copy(m->version, sizeof m->version, st, 3);
+    m->state = store_task_state_named(db_text(st, 4));
+    m->has_code = !db_null(st, 5);
+    m->code = sqlite3_column_int(st, 5);
+}
+
+typedef struct {
+    store_push_member_fn each;
+    void *ctx;
+} member_visit;
+
+static int visit_member(const void *row, void *ctx)
+{
+    member_visit *v = ctx;
+    return v->each(row, v->ctx);
+}
+
+store_status store_push_members(const char *task_id, const char *group_id, const char *app_id,
+                                store_push_member_fn each, void *ctx)
+{
+    store_push_member row;
+    member_visit v = {each, ctx};
+    return db_each("SELECT m.product_key, m.device_name, d.status = 'online', a.version, "
+                   "COALESCE(td.state, 'pending'), td.code FROM group_members m "
+                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                   "LEFT JOIN device_apps a ON a.product_key = m.product_key AND a.device_name = m.device_name "
+                   "AND a.app_id = ?3 "
+                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
+                   "AND td.device_name = m.device_name "
+                   "WHERE m.group_id = ?2 ORDER BY m.product_key, m.device_name",
+                   read_member, &row, visit_member, &v, "sss", task_id, group_id, app_id);
+}
+
+store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,
+                            bool has_code, int code, const char *trace, int64_t now)
+{
+    return db_write("INSERT INTO task_devices(task_id, product_key, device_name, state, code, trace_id, updated_at) "
+                    "VALUES (?1, ?2, ?3, ?4, CASE WHEN ?5 THEN ?6 END, ?7, ?8) "
+                    "ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, "
+                    "code = excluded.code, trace_id = excluded.trace_id, updated_at = excluded.updated_at",
+                    NULL, "ssssiisI", task_id, pk, dn, store_task_state_names[state], (int)has_code, code, trace,
+                    now);
+}
+
+store_status store_push_done(const char *task_id)
+{
+    return db_update("UPDATE tasks SET pushed_at = strftime('%s','now'), push_count = push_count + 1 "
+                     "WHERE task_id = ?1", "s", task_id);
+}
+
+static void read_task_id(sqlite3_stmt *st, void *out) { db_copy(out, STORE_ID_SIZE, st, 0); }
+
+store_status store_push_due(const char *pk, const char *dn, const char *app_id, char task_id[STORE_ID_SIZE])
+{
+    return db_one("SELECT t.task_id FROM tasks t "
+                  "JOIN versions v ON v.app_id = t.app_id AND v.version = t.version "
+                  "JOIN group_members m ON m.group_id = t.group_id AND m.product_key = ?1 AND m.device_name = ?2 "
+                  "LEFT JOIN task_devices td ON td.task_id = t.task_id AND td.product_key = ?1 "
+                  "AND td.device_name = ?2 "
+                  "WHERE t.app_id = ?3 AND t.pushed_at IS NOT NULL AND v.status = 'testing' "
+                  "AND COALESCE(td.state, 'pending') NOT IN ('succeeded', 'failed') "
+                  "ORDER BY v.v_major DESC, v.v_minor DESC, v.v_patch DESC, t.pushed_at DESC LIMIT 1",
+                  read_task_id, task_id, "sss", pk, dn, app_id);
+}
+
+typedef struct {
+    int64_t row;
+    char *task_id;
+} result_row;
+
+static void read_result_row(sqlite3_stmt *st, void *out)
+{
+    result_row *r = out;
+    r->row = sqlite3_column_int64(st, 0);
+    db_copy(r->task_id, STORE_ID_SIZE, st, 1);
+}
+
+store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
+                               store_task_state state, int code, char task_id[STORE_ID_SIZE])
+{
+    result_row r = {0, task_id};
+    db_lock();
+    store_status s = db_one("SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
+                            "WHERE td.product_key = ?1 AND td.device_name = ?2 AND t.app_id = ?3 AND t.version = ?4 "
+                            "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1",
+                            read_result_row, &r, "ssss", pk, dn, app_id, version);
+    if (s == STORE_OK)
+        s = db_update("UPDATE task_devices SET state = ?1, code = ?2, updated_at = strftime('%s','now') "
+                      "WHERE rowid = ?3", "siI", store_task_state_names[state], code, r.row);
+    db_unlock();
+    return s;
+}

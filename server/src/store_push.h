@@ -1,0 +1,85 @@
+/*
+ * store_push.h - what pushing a task reads and writes: the task's package,
+ * the members of its group with the version of the app they run and their
+ * state in the task, the per-device states (task_devices), and the pushed
+ * task a device asking for its version is still due (PROTOCOL.md 4.1-4.3).
+ *
+ * These run on the hot paths (a push to thousands of devices, device
+ * messages): each is one cached statement.
+ */
+#ifndef HAAS_STORE_PUSH_H
+#define HAAS_STORE_PUSH_H
+
+#include "store.h"
+#include "store_tasks.h"
+#include "store_versions.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* A member of the group a task pushes to. */
+typedef struct {
+    char product_key[STORE_PK_SIZE];
+    char device_name[STORE_DN_SIZE];
+    bool online;                          /* its status is "online" */
+    bool has_version;                     /* it reported a version of the task's app: */
+    char version[STORE_VERSION_SIZE];
+    store_task_state state;               /* its state in the task so far */
+    bool has_code;                        /* and the result code it gave, if any */
+    int code;
+} store_push_member;
+
+/* Called for each member by store_push_members; non-zero stops. It must not
+ * call the store. */
+typedef int (*store_push_member_fn)(const store_push_member *m, void *ctx);
+
+/*
+ * Reads the package task task_id pushes into pkg (its version row) and the
+ * task's group into group_id. Returns STORE_OK, STORE_NOT_FOUND (no such
+ * task) or STORE_ERROR.
+ */
+store_status store_push_package(const char *task_id, char group_id[STORE_ID_SIZE], store_version *pkg);
+
+/*
+ * Calls each(member, ctx) for every member of group group_id, with the
+ * version of app app_id it reported and its state in task task_id. Returns
+ * STORE_OK or STORE_ERROR.
+ */
+store_status store_push_members(const char *task_id, const char *group_id, const char *app_id,
+                                store_push_member_fn each, void *ctx);
+
+/*
+ * Sets device dn of product pk to state in task task_id, with its result
+ * code (has_code false = none), the trace id of the push it was sent (NULL
+ * = none) and the time now (Unix seconds), replacing the state it had.
+ * Returns STORE_OK, STORE_CONFLICT (no such task or device) or STORE_ERROR.
+ */
+store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,
+                            bool has_code, int code, const char *trace, int64_t now);
+
+/*
+ * Marks task task_id pushed once more, now. Returns STORE_OK,
+ * STORE_NOT_FOUND or STORE_ERROR.
+ */
+store_status store_push_done(const char *task_id);
+
+/*
+ * The task device dn of product pk is due: of the pushed tasks of its groups
+ * for app app_id whose version is still being tested and that the device has
+ * not finished (succeeded or failed), the one with the highest version, the
+ * latest pushed of those. Its id goes to task_id. Returns STORE_OK,
+ * STORE_NOT_FOUND (none due) or STORE_ERROR.
+ */
+store_status store_push_due(const char *pk, const char *dn, const char *app_id, char task_id[STORE_ID_SIZE]);
+
+/*
+ * A device's result for version of app app_id: sets the device's row of the
+ * newest task that pushed it this version (preferring a row still "pushed")
+ * to state, with code, and the time now; that task's id goes to task_id.
+ * Returns STORE_OK, STORE_NOT_FOUND (no task pushed it that version) or
+ * STORE_ERROR.
+ */
+store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
+                               store_task_state state, int code, char task_id[STORE_ID_SIZE]);
+
+#endif

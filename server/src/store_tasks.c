@@ -1,0 +1,129 @@
+/*
+ * store_tasks.c - the tasks table, read with the states of task_devices
+ * (see store_tasks.h).
+ */
+#include "store_tasks.h"
+#include "db.h"
+
+#include <string.h>
+
+const char *const store_task_state_names[TASK_STATES] = {"pending", "offline", "upToDate", "pushed", "succeeded",
+                                                        "failed"};
+
+#define TASK_COLUMNS "t.task_id, t.app_id, t.version, t.group_id, t.created_at, t.pushed_at, t.push_count, " \
+                     "(SELECT app_name FROM apps a WHERE a.app_id = t.app_id), " \
+                     "(SELECT name FROM device_groups g WHERE g.group_id = t.group_id)"
+
+store_task_state store_task_state_named(const char *name)
+{
+    for (int i = 0; i < TASK_STATES; i++)
+        if (!strcmp(name, store_task_state_names[i]))
+            return (store_task_state)i;
+    return TASK_PENDING;
+}
+
+/* The state named by column col. */
+static store_task_state state_of(sqlite3_stmt *st, int col) { return store_task_state_named(db_text(st, col)); }
+
+static void read_task(sqlite3_stmt *st, void *out)
+{
+    store_task *t = out;
+    db_copy(t->task_id, sizeof t->task_id, st, 0);
+    db_copy(t->app_id, sizeof t->app_id, st, 1);
+    db_copy(t->version, sizeof t->version, st, 2);
+    db_copy(t->group_id, sizeof t->group_id, st, 3);
+    t->created_at = sqlite3_column_int64(st, 4);
+    t->pushed_at = sqlite3_column_int64(st, 5);
+    t->push_count = sqlite3_column_int(st, 6);
+    db_copy(t->app_name, sizeof t->app_name, st, 7);
+    db_copy(t->group_name, sizeof t->group_name, st, 8);
+    memset(t->counts, 0, sizeof t->counts);
+}
+
+static void read_count(sqlite3_stmt *st, void *out)
+{
+    store_task *t = out;
+    t->counts[state_of(st, 0)] += sqlite3_column_int(st, 1);
+}
+
+static int keep_going(const void *row, void *ctx)
+{
+    (void)row, (void)ctx;
+    return 0;
+}
+
+/* The counts of t, by state. Caller holds the lock. */
+static store_status count_states(store_task *t)
+{
+    return db_each("SELECT COALESCE(td.state, 'pending'), COUNT(*) FROM group_members m "
+                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
+                   "AND td.device_name = m.device_name WHERE m.group_id = ?2 GROUP BY 1",
+                   read_count, t, keep_going, NULL, "ss", t->task_id, t->group_id);
+}
+
+static void read_task_counted(sqlite3_stmt *st, void *out)
+{
+    read_task(st, out);
+    count_states(out);
+}
+
+static void read_member(sqlite3_stmt *st, void *out)
+{
+    store_task_device *d = out;
+    db_copy(d->product_key, sizeof d->product_key, st, 0);
+    db_copy(d->device_name, sizeof d->device_name, st, 1);
+    d->state = state_of(st, 2);
+    d->has_code = !db_null(st, 3);
+    d->code = sqlite3_column_int(st, 3);
+    d->updated_at = sqlite3_column_int64(st, 4);
+    db_copy(d->device_status, sizeof d->device_status, st, 5);
+}
+
+typedef struct {
+    store_task *task;
+    store_task_device_fn each;
+    void *ctx;
+} member_walk;
+
+static int count_member(const void *row, void *ctx)
+{
+    const store_task_device *d = row;
+    member_walk *w = ctx;
+    w->task->counts[d->state]++;
+    return w->each(d, w->ctx);
+}
+
+store_status store_task_insert(const char *task_id, const char *app_id, const char *version, const char *group_id,
+                               int64_t now)
+{
+    return db_write("INSERT INTO tasks(task_id, app_id, version, group_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    NULL, "ssssI", task_id, app_id, version, group_id, now);
+}
+
+store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx)
+{
+    db_lock();
+    store_status s = db_one("SELECT " TASK_COLUMNS " FROM tasks t WHERE t.task_id = ?1", read_task, out, "s", task_id);
+    store_task_device row;
+    member_walk w = {out, each, ctx};
+    if (s == STORE_OK && !each)
+        s = count_states(out);
+    else if (s == STORE_OK)
+        s = db_each("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
+                    "d.status FROM group_members m "
+                    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                    "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
+                    "AND td.device_name = m.device_name WHERE m.group_id = ?2 ORDER BY m.product_key, m.device_name",
+                    read_member, &row, count_member, &w, "ss", out->task_id, out->group_id);
+    db_unlock();
+    return s;
+}
+
+store_status store_task_list(const char *app_id, int offset, int limit, store_task *rows, int *n, int64_t *total)
+{
+    return db_page("SELECT " TASK_COLUMNS " FROM tasks t WHERE (?1 IS NULL OR t.app_id = ?1) "
+                   "ORDER BY t.created_at DESC, t.task_id LIMIT :limit OFFSET :offset",
+                   "SELECT COUNT(*) FROM tasks WHERE (?1 IS NULL OR app_id = ?1)", read_task_counted, rows,
+                   sizeof *rows, offset, limit, n, total, "s", app_id);
+}
