@@ -1,5 +1,7 @@
 """Shipping: docker compose, seeded and ephemeral runs, the management token,
-extra MQTT ports for real HaaS firmware (issue "Ship it")."""
+extra MQTT ports for real HaaS firmware (issue "Ship it"); the Dockerfile's
+stages checked without a container engine (test_image.py builds the image
+where one runs)."""
 import json
 import os
 import re
@@ -123,8 +125,162 @@ class ExtraPortTest(EmulatorTest):
             d.close()
 
 
+def dockerfile_stages(path=os.path.join(ROOT, "Dockerfile")):
+    """The Dockerfile as stages: [{"from": image, "name": name, "steps": [(INSTRUCTION, args)]}],
+    continuation lines joined, comments dropped."""
+    with open(path) as f:
+        lines = [line for line in f.read().splitlines() if not line.lstrip().startswith("#")]
+    stages = []
+    for text in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines():
+        if not text.strip():
+            continue
+        word, _, args = text.strip().partition(" ")
+        args = re.sub(r"\s+", " ", args).strip()
+        if word.upper() == "FROM":
+            image, name = re.match(r"(\S+)(?:\s+as\s+(\S+))?", args, re.I).groups()
+            stages.append({"from": image, "name": name or "", "steps": []})
+        stages[-1]["steps"].append((word.upper(), args))
+    return stages
+
+
+def steps(stage, word):
+    return [args for w, args in stage["steps"] if w == word]
+
+
+def package_list(path):
+    with open(os.path.join(ROOT, path)) as f:
+        return [p for line in f for p in line.split("#")[0].split()]
+
+
+INSTALL_DEPS = "sh server/install-deps.sh server/debian-packages.txt"
+RUNTIME_LIST = "server/debian-runtime-packages.txt"
+# build outputs the image carries (haas-emu, its broker plugin, the simulator)
+PROGRAMS = ("haas-emu", "haas_auth.so", "haas-device")
+
+
+class DockerfileTest(unittest.TestCase):
+    """No container engine here: the stages are checked as text
+    (tests/integration/test_image.py builds and measures the image where
+    podman or docker runs)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.stages = dockerfile_stages()
+        cls.build, cls.runtime = cls.stages[0], cls.stages[-1]
+
+    def test_two_stages(self):
+        self.assertEqual(len(self.stages), 2, [s["from"] for s in self.stages])
+        self.assertTrue(self.build["from"].startswith("debian:12"), self.build["from"])
+        self.assertEqual(self.build["name"], "build")
+        self.assertEqual(self.runtime["from"], "debian:12-slim")
+
+    def test_build_stage_uses_the_tested_steps(self):
+        # the same package list and installer as `make run` / `make test`, and the same build
+        run = steps(self.build, "RUN")
+        self.assertIn(INSTALL_DEPS + " && rm -rf /var/lib/apt/lists/*", run)
+        self.assertIn("make", run)
+        self.assertIn("server/debian-packages.txt server/install-deps.sh server/", steps(self.build, "COPY"))
+        with open(os.path.join(ROOT, "Makefile")) as f:
+            self.assertIn("@" + INSTALL_DEPS + "\n", f.read())
+
+    def test_runtime_stage_installs_only_the_runtime_packages(self):
+        run = " && ".join(steps(self.runtime, "RUN"))
+        commands = [c.strip() for c in re.split(r"&&|;|\|\|", run)]
+        installers = [c for c in commands if "install-deps.sh" in c]
+        self.assertEqual(len(installers), 1, installers)
+        self.assertTrue(installers[0].endswith("/debian-runtime-packages.txt"), installers)
+        self.assertNotIn("debian-packages.txt", run.replace("debian-runtime-packages.txt", ""))
+        # apt-get installs setcap's package alone, and purges it in the same layer
+        for c in commands:
+            if c.startswith("apt-get install"):
+                self.assertEqual([w for w in c.split()[2:] if not w.startswith("-")], ["libcap2-bin"], c)
+        self.assertEqual(len(steps(self.runtime, "RUN")), 1, "libcap2-bin must leave in the layer it came in")
+        self.assertRegex(run, r"apt-get purge [^&]*libcap2-bin")
+        self.assertIn("setcap cap_net_bind_service=+ep /usr/sbin/mosquitto", commands)
+        self.assertIn("rm -rf /var/lib/apt/lists/*", run)
+        self.assertFalse(re.search(r"\b(make|gcc|cc)\b", run), run)
+        # the list: runtime libraries only, none of the build stage's -dev packages or compilers
+        runtime = package_list(RUNTIME_LIST)
+        self.assertEqual([p for p in runtime if p.endswith("-dev") or p in ("build-essential", "pkg-config")], [])
+        self.assertIn("mosquitto", runtime)
+        self.assertIn("curl", runtime)  # the HEALTHCHECK's
+
+    def test_runtime_stage_copies_only_build_outputs_and_the_console(self):
+        copied = {}
+        for args in steps(self.runtime, "COPY"):
+            words = args.split()
+            opts = [w for w in words if w.startswith("--")]
+            *sources, dest = [w for w in words if not w.startswith("--")]
+            if "--from=build" in opts:
+                for src in sources:
+                    rel = os.path.relpath(src, "/src")
+                    self.assertTrue(rel in ["build/" + p for p in PROGRAMS] or rel == "web", src)
+                    copied[rel] = os.path.join(dest, os.path.basename(src)) if dest.endswith("/") else dest
+            else:  # from the context: the installer and the runtime list, nothing else
+                self.assertEqual(opts, [], args)
+                self.assertEqual(sorted(sources), sorted(["server/install-deps.sh", RUNTIME_LIST]), args)
+                self.assertTrue(dest.startswith("/tmp/"), args)
+                self.assertIn("rm -rf /var/lib/apt/lists/* " + dest.rstrip("/"), " ".join(steps(self.runtime, "RUN")))
+        self.assertEqual(set(copied), {"build/" + p for p in PROGRAMS} | {"web"}, copied)
+        # haas-emu loads haas_auth.so from beside itself and finds the console at ../web
+        entry = json.loads(steps(self.runtime, "ENTRYPOINT")[0])[0]
+        self.assertEqual(entry, copied["build/haas-emu"])
+        self.assertEqual(os.path.dirname(copied["build/haas_auth.so"]), os.path.dirname(entry))
+        self.assertEqual(os.path.normpath(os.path.join(os.path.dirname(entry), "..", "web")), copied["web"])
+
+    def test_runtime_stage_runs_unprivileged(self):
+        users = steps(self.runtime, "USER")
+        self.assertEqual(len(users), 1, users)
+        user = users[0].split(":")[0]
+        self.assertNotIn(user, ("root", "0", ""))
+        run = " ".join(steps(self.runtime, "RUN"))
+        uid = re.search(r"useradd [^&]*--uid (\d+)[^&]* (\w+) ", run)
+        self.assertTrue(uid, run)
+        self.assertIn(user, uid.groups())
+        self.assertIn("chown %s:%s /data" % (uid.group(2), uid.group(2)), run)  # before VOLUME: new volumes are its
+        self.assertEqual(steps(self.runtime, "VOLUME"), ["/data"])
+
+    def test_runtime_stage_environment_ports_health(self):
+        env = " ".join(steps(self.runtime, "ENV"))
+        for setting in ("HAAS_BIND=0.0.0.0", "HAAS_DATA_DIR=/data", "HAAS_MQTT_EXTRA_PORT=443"):
+            self.assertIn(setting, env.split())
+        self.assertEqual(set(" ".join(steps(self.runtime, "EXPOSE")).split()), {"8080", "1883", "443", "8883", "8443"})
+        health = steps(self.runtime, "HEALTHCHECK")
+        self.assertEqual(len(health), 1)
+        self.assertIn("curl -fsS", health[0])
+        self.assertIn("/healthz", health[0])
+
+    def test_runtime_packages_cover_the_programs(self):
+        """Every library the built programs link to comes from a package of
+        server/debian-runtime-packages.txt (or libc6, in every Debian image),
+        and every name there is a Debian package."""
+        if not (shutil.which("dpkg") and shutil.which("readelf") and shutil.which("apt-cache")):
+            self.skipTest("needs dpkg, readelf and apt-cache (Debian)")
+        programs = [os.path.join(ROOT, "build", p) for p in PROGRAMS]
+        if not all(os.path.exists(p) for p in programs):
+            self.skipTest("build/ has not been built (make)")
+        runtime = package_list(RUNTIME_LIST)
+        show = subprocess.run(["apt-cache", "show", "--no-all-versions"] + runtime, capture_output=True, text=True)
+        known = set(re.findall(r"^Package: (\S+)$", show.stdout, re.M))
+        self.assertEqual([p for p in runtime if p not in known], [], "not Debian packages here")
+        needed = {}  # library -> the programs that need it
+        for program in programs:
+            dyn = subprocess.run(["readelf", "-d", program], capture_output=True, text=True).stdout
+            for lib in re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", dyn):
+                needed.setdefault(lib, []).append(os.path.basename(program))
+        owners = {}  # library file name -> the packages that ship it
+        found = subprocess.run(["dpkg", "-S"] + sorted(needed), capture_output=True, text=True).stdout
+        for line in found.splitlines():
+            packages, _, path = line.partition(": ")
+            owners.setdefault(os.path.basename(path), set()).update(p.split(":")[0].strip() for p in packages.split(","))
+        for lib, users in sorted(needed.items()):
+            self.assertIn(lib, owners, "%s (%s): no Debian package ships it" % (lib, users))
+            self.assertTrue(owners[lib] & (set(runtime) | {"libc6"}),
+                            "%s need %s from %s: add it to %s" % (users, lib, sorted(owners[lib]), RUNTIME_LIST))
+
+
 class ComposeTest(unittest.TestCase):
-    """No Docker engine here: check what can be checked without one."""
+    """No container engine here: check what can be checked without one."""
 
     def test_compose_file(self):
         if shutil.which("docker-compose"):
@@ -141,13 +297,3 @@ class ComposeTest(unittest.TestCase):
         volumes = [v if isinstance(v, str) else "%s:%s" % (v["source"], v["target"]) for v in emu["volumes"]]
         self.assertTrue(any(v.startswith("haas-data:/data") for v in volumes), volumes)
         self.assertIn("haas-data", config["volumes"])
-
-    def test_dockerfile_uses_the_tested_steps(self):
-        with open(os.path.join(ROOT, "Dockerfile")) as f:
-            steps = [line for line in f.read().splitlines() if line.startswith(("FROM", "RUN", "ENTRYPOINT"))]
-        self.assertTrue(steps[0].startswith("FROM debian:12"), steps)
-        # the same package list and installer as `make run` / `make test`, and the same build
-        self.assertIn("RUN sh server/install-deps.sh server/debian-packages.txt && rm -rf /var/lib/apt/lists/*", steps)
-        self.assertIn("RUN make", steps)
-        with open(os.path.join(ROOT, "Makefile")) as f:
-            self.assertIn("@sh server/install-deps.sh server/debian-packages.txt\n", f.read())
