@@ -1,7 +1,7 @@
 """Shipping: docker compose, seeded and ephemeral runs, the management token,
 extra MQTT ports for real HaaS firmware (issue "Ship it"); the Dockerfile's
-stages checked without a container engine (test_image.py builds the image
-where one runs)."""
+stages and compose's environment checked without a container engine
+(test_image.py builds the image where one runs)."""
 import json
 import os
 import re
@@ -297,3 +297,55 @@ class ComposeTest(unittest.TestCase):
         volumes = [v if isinstance(v, str) else "%s:%s" % (v["source"], v["target"]) for v in emu["volumes"]]
         self.assertTrue(any(v.startswith("haas-data:/data") for v in volumes), volumes)
         self.assertIn("haas-data", config["volumes"])
+
+    PASSED = ("HAAS_API_TOKEN", "HAAS_PUBLIC_URL")
+
+    def test_environment_is_passed_through_not_defaulted(self):
+        """`- NAME` (no value, no ${NAME:-} default): set in the caller's
+        environment it reaches the container, unset it does not."""
+        with open(os.path.join(ROOT, "docker-compose.yml")) as f:
+            emu = yaml.safe_load(f)["services"]["emulator"]
+        self.assertEqual(sorted(emu["environment"]), sorted(self.PASSED))
+
+    def docker_compose_env(self, env):
+        out = subprocess.run(["docker-compose", "-f", os.path.join(ROOT, "docker-compose.yml"), "config"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=60, env=env)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return yaml.safe_load(out.stdout)["services"]["emulator"]
+
+    def test_environment_in_docker_compose(self):
+        if not shutil.which("docker-compose"):
+            self.skipTest("no docker-compose")
+        env = {k: v for k, v in os.environ.items() if k not in self.PASSED + ("HAAS_HOST_PORT_443",)}
+        emu = self.docker_compose_env(env)
+        # null: docker-compose sends the bare name, which the engine leaves unset
+        self.assertEqual(emu["environment"], {"HAAS_API_TOKEN": None, "HAAS_PUBLIC_URL": None})
+        self.assertIn({"published": 443, "target": 443}, emu["ports"])
+        emu = self.docker_compose_env(dict(env, HAAS_API_TOKEN="t0ken", HAAS_HOST_PORT_443="1443"))
+        self.assertEqual(emu["environment"], {"HAAS_API_TOKEN": "t0ken", "HAAS_PUBLIC_URL": None})
+        self.assertIn({"published": 1443, "target": 443}, emu["ports"])
+
+    def test_environment_in_podman_compose(self):
+        """Debian's podman-compose 1.0.3 (the module; no podman needed): its
+        own substitution and the `podman run -e` arguments it would pass."""
+        try:
+            import podman_compose
+        except ImportError:
+            self.skipTest("podman-compose not installed")
+        # why not ${HAAS_API_TOKEN:-}: 1.0.3 leaves an empty default as it is
+        self.assertEqual(podman_compose.rec_subs("${HAAS_API_TOKEN:-}", {}), "${HAAS_API_TOKEN:-}")
+
+        def podman_args(environ):
+            with open(os.path.join(ROOT, "docker-compose.yml")) as f:
+                content = podman_compose.rec_subs(podman_compose.normalize(yaml.safe_load(f)), environ)
+            emu = content["services"]["emulator"]
+            return sorted(podman_compose.norm_as_list(emu.get("environment", {}))), emu["ports"]
+
+        env, ports = podman_args({})
+        # `podman run -e NAME` takes NAME from podman-compose's environment, or leaves it unset
+        self.assertEqual(env, sorted(self.PASSED))
+        self.assertIn("443:443", ports)
+        self.assertFalse([p for p in ports if "$" in p], ports)
+        env, ports = podman_args({"HAAS_API_TOKEN": "t0ken", "HAAS_HOST_PORT_443": "1443"})
+        self.assertEqual(env, sorted(self.PASSED))
+        self.assertIn("1443:443", ports)
