@@ -1,7 +1,8 @@
 """Shipping: docker compose, seeded and ephemeral runs, the management token,
 extra MQTT ports for real HaaS firmware (issue "Ship it"); the Dockerfile's
-stages and compose's environment checked without a container engine
-(test_image.py builds the image where one runs)."""
+stages, the build context and compose's environment checked without a
+container engine (test_image.py builds the image where one runs)."""
+import difflib
 import json
 import os
 import re
@@ -277,6 +278,79 @@ class DockerfileTest(unittest.TestCase):
             self.assertIn(lib, owners, "%s (%s): no Debian package ships it" % (lib, users))
             self.assertTrue(owners[lib] & (set(runtime) | {"libc6"}),
                             "%s need %s from %s: add it to %s" % (users, lib, sorted(owners[lib]), RUNTIME_LIST))
+
+
+def docker_ignored(patterns, path):
+    """Is path (relative to the context) left out by .dockerignore patterns
+    (Docker's rules: last match wins, '!' re-includes, a folder's pattern
+    covers what is inside it, '**' any number of folders)?"""
+    def match(pattern, rel):
+        rx = ""
+        for part in re.split(r"(\*\*/|\*\*|\*|\?)", pattern):
+            rx += {"**/": "(.*/)?", "**": ".*", "*": "[^/]*", "?": "[^/]"}.get(part, re.escape(part))
+        return re.fullmatch(rx, rel) is not None
+    parts = path.split("/")
+    excluded = False
+    for raw in patterns:
+        negate = raw.startswith("!")
+        pattern = os.path.normpath(raw.lstrip("!").strip("/"))
+        if any(match(pattern, "/".join(parts[:n])) for n in range(1, len(parts) + 1)):
+            excluded = not negate
+    return excluded
+
+
+def dockerignore_patterns():
+    with open(os.path.join(ROOT, ".dockerignore")) as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+class BuildContextTest(unittest.TestCase):
+    """What goes into git and into the image's build context."""
+
+    LEFT_OUT = ("flash/data/pyamp/main.py", "var/haas.db", "build/haas-emu", "tests/out/ci-example/emu.log",
+                "tests/browser/node_modules/x/index.js", "web/node_modules/x.js", ".git/HEAD")
+
+    def test_outputs_and_walkthrough_leftovers_stay_out_of_the_context(self):
+        patterns = dockerignore_patterns()
+        for path in self.LEFT_OUT + ("testUpgrade/main.py", "python9000-8800100099990000-0.0.2.tar.gz",
+                                     "haas-emu-ca.pem", "server/src/__pycache__/x.pyc"):
+            self.assertTrue(docker_ignored(patterns, path), path)
+        for path in ("Makefile", "server/src/main.c", "server/install-deps.sh", RUNTIME_LIST,
+                     "server/plugin/x.c", "sdk/tools/haas_device.c", "schema/migrations/0001_init.sql",
+                     "web/index.html"):
+            self.assertFalse(docker_ignored(patterns, path), path)
+
+    def test_the_context_builds_what_the_tree_builds(self):
+        """`make` in a copy of the build context plans the same commands as
+        in the tree: nothing `make` reads is left out."""
+        if not shutil.which("make"):
+            self.skipTest("no make")
+        patterns = dockerignore_patterns()
+        context = os.path.join(OUT, "docker-context")
+        shutil.rmtree(context, ignore_errors=True)
+        listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                                text=True, check=True).stdout.splitlines()
+        for rel in listed:
+            if not docker_ignored(patterns, rel) and os.path.isfile(os.path.join(ROOT, rel)):
+                os.makedirs(os.path.dirname(os.path.join(context, rel)), exist_ok=True)
+                shutil.copy2(os.path.join(ROOT, rel), os.path.join(context, rel))
+        plans = [subprocess.run(["make", "-n", "-B", "BUILD=/nonexistent/build", "all"], cwd=d, capture_output=True,
+                                text=True, timeout=60) for d in (ROOT, context)]
+        self.assertEqual(plans[1].returncode, 0, plans[1].stderr)
+        diff = list(difflib.unified_diff(plans[0].stdout.splitlines(), plans[1].stdout.splitlines(), "tree",
+                                         "build context", n=0, lineterm=""))
+        if diff:
+            self.fail("make plans otherwise in the build context: is a file it reads in .dockerignore?\n" +
+                      "\n".join(line[:300] for line in diff[:12]))
+        shutil.rmtree(context, ignore_errors=True)
+
+    def test_outputs_and_walkthrough_leftovers_stay_out_of_git(self):
+        if not os.path.isdir(os.path.join(ROOT, ".git")):
+            self.skipTest("not a git checkout")
+        paths = [p for p in self.LEFT_OUT if not p.startswith(".git/")] + [
+            "testUpgrade/main.py", "python9000-8800100099990000-0.0.2.tar.gz", "haas-emu-ca.pem"]
+        r = subprocess.run(["git", "check-ignore", "--no-index"] + paths, cwd=ROOT, capture_output=True, text=True)
+        self.assertEqual(sorted(r.stdout.split()), sorted(paths), r.stderr)
 
 
 class ComposeTest(unittest.TestCase):
