@@ -130,10 +130,16 @@ sdk-cross:
 # C unit tests (cmocka), built with the sanitizers; tests/run.py runs every
 # build/tests/test_* it finds. Each lists the sources it tests.
 UNIT_CFLAGS := $(CFLAGS_SERVER) $(SAN) -Iserver/plugin -Iserver/src -Iserver/protocol -Isdk/include -Isdk/src -Isdk/port/posix
-UNIT_LIBS := -lcmocka -lmosquitto -lcurl -lz -lcrypto
+UNIT_LIBS := -lcmocka -lmosquitto -lcurl -lz -lcrypto -lsqlite3 -larchive -lcjson
 UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD)/tests/test_server_units \
               $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix \
-              $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol
+              $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol \
+              $(BUILD)/tests/test_store $(BUILD)/tests/test_service
+STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c $(GEN_MIGRATIONS) \
+             tests/unit/store_fixture.c $(PROTO_SRC)
+test_store_SRC := $(STORE_SRC)
+test_service_SRC := $(STORE_SRC) $(wildcard server/src/service_*.c) server/src/ids.c server/src/package_check.c \
+                    server/src/package_file.c
 test_protocol_SRC := $(PROTO_SRC) server/plugin/clientid.c
 test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \

@@ -299,7 +299,7 @@ static store_status run(const char *sql, const char *types, va_list ap, const in
             s = STORE_OK;
         else if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
             s = STORE_EXISTS;
-        else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY)
+        else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY || ext == SQLITE_CONSTRAINT_TRIGGER) /* RESTRICT: TRIGGER */
             s = STORE_CONFLICT;
         else
             log_msg(LOG_ERROR, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql);
@@ -346,14 +346,14 @@ store_status db_write(const char *sql, int *changes, const char *types, ...)
     return s;
 }
 
-store_status db_update(const char *sql, const char *types, ...)
+store_status db_write_one(const char *sql, store_status unchanged, const char *types, ...)
 {
     int changes;
     va_list ap;
     va_start(ap, types);
     store_status s = run(sql, types, ap, NULL, NULL, NULL, &changes);
     va_end(ap);
-    return s == STORE_OK && changes == 0 ? STORE_NOT_FOUND : s;
+    return s == STORE_OK && changes == 0 ? unchanged : s;
 }
 
 /* Each row read into row by read, then visited. */

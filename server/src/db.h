@@ -113,8 +113,15 @@ store_status db_one(const char *sql, db_read_fn read, void *out, const char *typ
  */
 store_status db_write(const char *sql, int *changes, const char *types, ...);
 
-/* Like db_write, but returns STORE_NOT_FOUND when no row changed. */
-store_status db_update(const char *sql, const char *types, ...);
+/* Like db_write, but returns unchanged when no row changed. */
+store_status db_write_one(const char *sql, store_status unchanged, const char *types, ...);
+
+/* An UPDATE or DELETE of one row: STORE_NOT_FOUND when there was none. */
+#define db_update(sql, ...) db_write_one(sql, STORE_NOT_FOUND, __VA_ARGS__)
+
+/* An INSERT OR IGNORE (cheaper than a failed constraint inside a
+ * transaction): STORE_EXISTS when the row was there already. */
+#define db_insert(sql, ...) db_write_one(sql, STORE_EXISTS, __VA_ARGS__)
 
 /* Called for each row of db_each, read into row; non-zero stops the walk.
  * It must not call the store (the statement is still running). */

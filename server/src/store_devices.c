@@ -57,8 +57,8 @@ static void read_device(sqlite3_stmt *st, void *out)
 
 store_status store_device_insert(const char *pk, const char *dn, const char *secret, int64_t now)
 {
-    return db_write("INSERT INTO devices(product_key, device_name, device_secret, created_at) VALUES (?1, ?2, ?3, ?4)",
-                    NULL, "sssI", pk, dn, secret, now);
+    return db_insert("INSERT OR IGNORE INTO devices(product_key, device_name, device_secret, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4)", "sssI", pk, dn, secret, now);
 }
 
 store_status store_device_get(const char *pk, const char *dn, store_device *out)

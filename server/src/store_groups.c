@@ -20,8 +20,8 @@ static void read_group(sqlite3_stmt *st, void *out)
 
 store_status store_group_insert(const char *gid, const char *name, int64_t now)
 {
-    return db_write("INSERT INTO device_groups(group_id, name, created_at) VALUES (?1, ?2, ?3)", NULL, "ssI", gid,
-                    name, now);
+    return db_insert("INSERT OR IGNORE INTO device_groups(group_id, name, created_at) VALUES (?1, ?2, ?3)", "ssI",
+                     gid, name, now);
 }
 
 store_status store_group_get(const char *gid, store_group *out)
@@ -43,8 +43,8 @@ store_status store_group_delete(const char *gid)
 
 store_status store_group_add_member(const char *gid, const char *pk, const char *dn, int64_t now)
 {
-    return db_write("INSERT INTO group_members(group_id, product_key, device_name, added_at) VALUES (?1, ?2, ?3, ?4)",
-                    NULL, "sssI", gid, pk, dn, now);
+    return db_insert("INSERT OR IGNORE INTO group_members(group_id, product_key, device_name, added_at) "
+                     "VALUES (?1, ?2, ?3, ?4)", "sssI", gid, pk, dn, now);
 }
 
 store_status store_group_remove_member(const char *gid, const char *pk, const char *dn)

@@ -19,8 +19,8 @@ static void read_product(sqlite3_stmt *st, void *out)
 
 store_status store_product_insert(const char *pk, const char *name, int64_t now)
 {
-    return db_write("INSERT INTO products(product_key, name, created_at) VALUES (?1, ?2, ?3)", NULL, "ssI", pk,
-                    name, now);
+    return db_insert("INSERT OR IGNORE INTO products(product_key, name, created_at) VALUES (?1, ?2, ?3)", "ssI", pk,
+                     name, now);
 }
 
 store_status store_product_get(const char *pk, store_product *out)

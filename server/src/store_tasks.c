@@ -97,8 +97,8 @@ static int count_member(const void *row, void *ctx)
 store_status store_task_insert(const char *task_id, const char *app_id, const char *version, const char *group_id,
                                int64_t now)
 {
-    return db_write("INSERT INTO tasks(task_id, app_id, version, group_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    NULL, "ssssI", task_id, app_id, version, group_id, now);
+    return db_insert("INSERT OR IGNORE INTO tasks(task_id, app_id, version, group_id, created_at) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)", "ssssI", task_id, app_id, version, group_id, now);
 }
 
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx)

@@ -1,0 +1,606 @@
+/*
+ * test_store.c - unit tests of the store layer (store_*.c on db.c), one or
+ * more per store function and per status it returns, on a fresh in-memory
+ * database each (store_fixture.h).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store_apps.h"
+#include "store_devices.h"
+#include "store_fixture.h"
+#include "store_groups.h"
+#include "store_products.h"
+#include "store_push.h"
+#include "store_reports.h"
+#include "store_settings.h"
+#include "store_tasks.h"
+#include "store_versions.h"
+
+#define PK PK_A
+#define PK2 "a1Product02"
+#define DN DN_A
+#define DN2 DN_B
+#define APP APP_A
+#define APP2 "8800100099990001"
+#define SECRET "oLyaKqVxtRvjH284LdhqVgVUx1UPy6zq"
+
+/* Asserts a list call (with n and total in scope) gave want_n of want_total rows. */
+#define assert_page(call, want_n, want_total)   \
+    do {                                        \
+        assert_int_equal((call), STORE_OK);     \
+        assert_int_equal(n, (want_n));          \
+        assert_int_equal(total, (want_total));  \
+    } while (0)
+
+/* ---- products ---- */
+
+static void test_product_insert_get(void **state)
+{
+    (void)state;
+    store_product p;
+    assert_int_equal(store_product_get(PK, &p), STORE_NOT_FOUND);
+    assert_int_equal(store_product_insert(PK, "HaaS Core2", 1234), STORE_OK);
+    assert_int_equal(store_product_insert(PK, "other", 1235), STORE_EXISTS);
+    assert_int_equal(store_product_get(PK, &p), STORE_OK);
+    assert_string_equal(p.product_key, PK);
+    assert_string_equal(p.name, "HaaS Core2"); /* the existing one is left as it is */
+    assert_int_equal(p.created_at, 1234);
+    assert_int_equal(p.device_count, 0);
+    fx_device(PK, DN);
+    assert_int_equal(store_product_get(PK, &p), STORE_OK);
+    assert_int_equal(p.device_count, 1);
+}
+
+static void test_product_list_pages(void **state)
+{
+    (void)state;
+    store_product rows[2];
+    int n;
+    int64_t total;
+    assert_page(store_product_list(0, 2, rows, &n, &total), 0, 0);
+    assert_int_equal(store_product_insert(PK2, "b", 2), STORE_OK);
+    assert_int_equal(store_product_insert(PK, "a", 1), STORE_OK);
+    assert_int_equal(store_product_insert("a1Product03", "c", 3), STORE_OK);
+    assert_page(store_product_list(0, 2, rows, &n, &total), 2, 3);
+    assert_string_equal(rows[0].product_key, PK); /* oldest first */
+    assert_string_equal(rows[1].product_key, PK2);
+    assert_page(store_product_list(2, 2, rows, &n, &total), 1, 3);
+    assert_string_equal(rows[0].product_key, "a1Product03");
+}
+
+static void test_product_delete_cascades(void **state)
+{
+    (void)state;
+    assert_int_equal(store_product_delete(PK), STORE_NOT_FOUND);
+    fx_product(PK);
+    fx_device(PK, DN);
+    assert_int_equal(store_product_delete(PK), STORE_OK);
+    assert_int_equal(store_device_exists(PK, DN), STORE_NOT_FOUND);
+}
+
+/* ---- devices ---- */
+
+static void test_device_insert_get_exists(void **state)
+{
+    (void)state;
+    store_device *d = malloc(sizeof *d);
+    assert_int_equal(store_device_insert(PK, DN, SECRET, 5), STORE_CONFLICT); /* no such product */
+    fx_product(PK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_NOT_FOUND);
+    assert_int_equal(store_device_exists(PK, DN), STORE_NOT_FOUND);
+    assert_int_equal(store_device_insert(PK, DN, SECRET, 5), STORE_OK);
+    assert_int_equal(store_device_exists(PK, DN), STORE_OK);
+    assert_int_equal(store_device_exists(PK2, DN), STORE_NOT_FOUND);
+    assert_int_equal(store_device_insert(PK, DN, "x", 6), STORE_EXISTS);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->device_name, DN);
+    assert_string_equal(d->device_secret, SECRET);
+    assert_string_equal(d->status, "inactive");
+    assert_int_equal(d->created_at, 5);
+    assert_int_equal(d->last_online_at, 0);
+    assert_false(d->has_ip);
+    assert_false(d->has_firmware);
+    assert_false(d->has_device_info);
+    assert_false(d->has_refusal);
+    assert_int_equal(d->app_count, 0);
+    free(d);
+}
+
+static void test_device_lists(void **state)
+{
+    (void)state;
+    store_device *rows = calloc(3, sizeof *rows);
+    int n;
+    int64_t total;
+    fx_product(PK);
+    fx_product(PK2);
+    fx_device(PK, DN2);
+    fx_device(PK, DN);
+    fx_device(PK2, DN);
+    assert_int_equal(store_report_online(PK, DN2, 99, "10.0.0.2"), STORE_OK);
+    assert_page(store_device_list(PK, NULL, 0, 3, rows, &n, &total), 2, 2);
+    assert_string_equal(rows[0].device_name, DN); /* by name */
+    assert_string_equal(rows[1].device_name, DN2);
+    assert_page(store_device_list(PK, "online", 0, 3, rows, &n, &total), 1, 1);
+    assert_string_equal(rows[0].ip, "10.0.0.2");
+    assert_page(store_device_list(PK, NULL, 1, 1, rows, &n, &total), 1, 2);
+    assert_string_equal(rows[0].device_name, DN2);
+    assert_page(store_device_list("a1NoProduct", NULL, 0, 3, rows, &n, &total), 0, 0);
+    /* a group's devices */
+    fx_group("g1");
+    fx_member("g1", PK2, DN);
+    fx_member("g1", PK, DN2);
+    assert_page(store_device_list_group("g1", 0, 3, rows, &n, &total), 2, 2);
+    assert_string_equal(rows[0].product_key, PK); /* by product key, then name */
+    assert_string_equal(rows[0].device_name, DN2);
+    assert_string_equal(rows[1].product_key, PK2);
+    assert_page(store_device_list_group("g2", 0, 3, rows, &n, &total), 0, 0);
+    free(rows);
+}
+
+static void test_device_delete(void **state)
+{
+    (void)state;
+    fx_product(PK);
+    assert_int_equal(store_device_delete(PK, DN), STORE_NOT_FOUND);
+    fx_device(PK, DN);
+    fx_group("g1");
+    fx_member("g1", PK, DN);
+    assert_int_equal(store_device_delete(PK, DN), STORE_OK);
+    store_group g;
+    assert_int_equal(store_group_get("g1", &g), STORE_OK);
+    assert_int_equal(g.device_count, 0); /* its membership went with it */
+}
+
+/* ---- device reports ---- */
+
+static void test_report_online_offline(void **state)
+{
+    (void)state;
+    store_device *d = malloc(sizeof *d);
+    assert_int_equal(store_report_online(PK, DN, 10, "1.2.3.4"), STORE_NOT_FOUND);
+    assert_int_equal(store_report_offline(PK, DN), STORE_NOT_FOUND);
+    fx_product(PK);
+    fx_device(PK, DN);
+    assert_int_equal(store_report_online(PK, DN, 10, "1.2.3.4"), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->status, "online");
+    assert_int_equal(d->last_online_at, 10);
+    assert_true(d->has_ip);
+    assert_string_equal(d->ip, "1.2.3.4");
+    assert_int_equal(store_report_offline(PK, DN), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->status, "offline");
+    assert_int_equal(store_report_online(PK, DN, 11, NULL), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_false(d->has_ip);
+    free(d);
+}
+
+static void test_report_all_offline(void **state)
+{
+    (void)state;
+    int n = -1;
+    assert_int_equal(store_report_all_offline(&n), STORE_OK);
+    assert_int_equal(n, 0);
+    fx_product(PK);
+    fx_device(PK, DN);
+    fx_device(PK, DN2);
+    assert_int_equal(store_report_online(PK, DN, 10, NULL), STORE_OK);
+    assert_int_equal(store_report_all_offline(&n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_report_all_offline(&n), STORE_OK);
+    assert_int_equal(n, 0);
+}
+
+static void test_report_app(void **state)
+{
+    (void)state;
+    store_device *d = malloc(sizeof *d);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.1"), STORE_NOT_FOUND); /* nothing stored */
+    fx_product(PK);
+    fx_device(PK, DN);
+    assert_int_equal(store_report_app(PK, DN, APP2, "1.0.0"), STORE_OK);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.1"), STORE_OK);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.2"), STORE_OK); /* replaces */
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_int_equal(d->app_count, 2);
+    assert_string_equal(d->apps[0].app_id, APP); /* by appId */
+    assert_string_equal(d->apps[0].version, "0.0.2");
+    assert_string_equal(d->apps[1].app_id, APP2);
+    assert_string_equal(d->apps[1].version, "1.0.0");
+    free(d);
+}
+
+static void test_report_firmware_info_refusal(void **state)
+{
+    (void)state;
+    store_device *d = malloc(sizeof *d);
+    char big[STORE_DEVICE_INFO_MAX + 100];
+    memset(big, 'x', sizeof big);
+    assert_int_equal(store_report_firmware(PK, DN, "1.0"), STORE_NOT_FOUND);
+    assert_int_equal(store_report_info(PK, DN, "{}", 2), STORE_NOT_FOUND);
+    assert_int_equal(store_report_refusal(PK, DN, "{}", 2), STORE_NOT_FOUND);
+    fx_product(PK);
+    fx_device(PK, DN);
+    assert_int_equal(store_report_firmware(PK, DN, "HaaS-1.0"), STORE_OK);
+    assert_int_equal(store_report_info(PK, DN, "{\"a\":1}trailing", 7), STORE_OK); /* len bytes only */
+    assert_int_equal(store_report_refusal(PK, DN, "{\"code\":\"WrongPassword\"}", 24), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->firmware_version, "HaaS-1.0");
+    assert_true(d->has_device_info);
+    assert_string_equal(d->device_info, "{\"a\":1}");
+    assert_true(d->device_info_at > 0);
+    assert_true(d->has_refusal);
+    assert_string_equal(d->last_refusal, "{\"code\":\"WrongPassword\"}");
+    assert_int_equal(store_report_info(PK, DN, big, (int)sizeof big), STORE_OK); /* cut to the maximum */
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_int_equal(strlen(d->device_info), STORE_DEVICE_INFO_MAX);
+    free(d);
+}
+
+/* ---- groups ---- */
+
+static void test_group_insert_get_list_delete(void **state)
+{
+    (void)state;
+    store_group g, rows[3];
+    int n;
+    int64_t total;
+    assert_int_equal(store_group_get("g1", &g), STORE_NOT_FOUND);
+    assert_int_equal(store_group_insert("g2", "second", 2), STORE_OK);
+    assert_int_equal(store_group_insert("g1", "first", 1), STORE_OK);
+    assert_int_equal(store_group_insert("g1", "again", 3), STORE_EXISTS);
+    assert_int_equal(store_group_get("g1", &g), STORE_OK);
+    assert_string_equal(g.name, "first");
+    assert_int_equal(g.created_at, 1);
+    assert_page(store_group_list(0, 3, rows, &n, &total), 2, 2);
+    assert_string_equal(rows[0].group_id, "g1");
+    assert_int_equal(store_group_delete("g1"), STORE_OK);
+    assert_int_equal(store_group_delete("g1"), STORE_NOT_FOUND);
+}
+
+static void test_group_members(void **state)
+{
+    (void)state;
+    store_group g;
+    fx_product(PK);
+    fx_device(PK, DN);
+    fx_group("g1");
+    assert_int_equal(store_group_add_member("g1", PK, DN2, 1), STORE_CONFLICT); /* no such device */
+    assert_int_equal(store_group_add_member("g9", PK, DN, 1), STORE_CONFLICT);  /* no such group */
+    assert_int_equal(store_group_add_member("g1", PK, DN, 1), STORE_OK);
+    assert_int_equal(store_group_add_member("g1", PK, DN, 2), STORE_EXISTS);
+    assert_int_equal(store_group_get("g1", &g), STORE_OK);
+    assert_int_equal(g.device_count, 1);
+    assert_int_equal(store_group_remove_member("g1", PK, DN), STORE_OK);
+    assert_int_equal(store_group_remove_member("g1", PK, DN), STORE_NOT_FOUND);
+}
+
+/* ---- apps ---- */
+
+static void test_app_insert_get(void **state)
+{
+    (void)state;
+    store_app a;
+    assert_int_equal(store_app_get(APP, &a), STORE_NOT_FOUND);
+    assert_int_equal(store_app_insert(APP, "python9000", "the app", 7), STORE_OK);
+    assert_int_equal(store_app_insert(APP, "other", "", 8), STORE_EXISTS);
+    assert_int_equal(store_app_insert(APP2, "python9000", "", 8), STORE_CONFLICT); /* the name is taken */
+    assert_int_equal(store_app_get(APP2, &a), STORE_NOT_FOUND);
+    assert_int_equal(store_app_get(APP, &a), STORE_OK);
+    assert_string_equal(a.app_name, "python9000");
+    assert_string_equal(a.description, "the app");
+    assert_int_equal(a.version_count, 0);
+    assert_false(a.has_latest);
+    fx_version(APP, "0.0.9");
+    fx_version(APP, "0.0.10");
+    assert_int_equal(store_app_get(APP, &a), STORE_OK);
+    assert_int_equal(a.version_count, 2);
+    assert_true(a.has_latest);
+    assert_string_equal(a.latest_version, "0.0.10"); /* numerically */
+}
+
+static void test_app_list_and_delete(void **state)
+{
+    (void)state;
+    store_app rows[2];
+    int n;
+    int64_t total;
+    assert_int_equal(store_app_delete(APP), STORE_NOT_FOUND);
+    fx_app(APP, "python9000");
+    fx_app(APP2, "other");
+    assert_page(store_app_list(1, 2, rows, &n, &total), 1, 2);
+    fx_version(APP, "0.0.1");
+    assert_int_equal(store_app_delete(APP), STORE_CONFLICT); /* it has a version */
+    assert_int_equal(store_app_delete(APP2), STORE_OK);
+}
+
+/* ---- versions ---- */
+
+static void test_version_insert_get_find(void **state)
+{
+    (void)state;
+    store_version v, got;
+    fx_version_row(&v, APP, "1.2.3");
+    assert_int_equal(store_version_insert(&v), STORE_CONFLICT); /* no such app */
+    fx_app(APP, "python9000");
+    assert_int_equal(store_version_get(APP, "1.2.3", &got), STORE_NOT_FOUND);
+    assert_int_equal(store_version_insert(&v), STORE_OK);
+    fx_version_row(&v, APP, "1.02.3");
+    assert_int_equal(store_version_insert(&v), STORE_EXISTS); /* the same numbers */
+    assert_int_equal(store_version_get(APP, "1.2.3", &got), STORE_OK);
+    assert_string_equal(got.object_key, APP "/v1.2.3");
+    assert_string_equal(got.md5, "m1.2.3");
+    assert_string_equal(got.status, "testing");
+    assert_int_equal(got.parts[1], 2);
+    assert_int_equal(got.size, 100);
+    long parts[3] = {1, 2, 3};
+    assert_int_equal(store_version_find(APP, parts, &got), STORE_OK);
+    assert_string_equal(got.version, "1.2.3");
+    parts[2] = 4;
+    assert_int_equal(store_version_find(APP, parts, &got), STORE_NOT_FOUND);
+}
+
+static void test_version_by_object(void **state)
+{
+    (void)state;
+    store_version got;
+    fx_app(APP, "python9000");
+    assert_int_equal(store_version_by_object(APP "/v0.0.1", &got), STORE_NOT_FOUND);
+    fx_version(APP, "0.0.1");
+    assert_int_equal(store_version_by_object(APP "/v0.0.1", &got), STORE_OK);
+    assert_string_equal(got.version, "0.0.1");
+}
+
+static void test_version_list_is_numeric(void **state)
+{
+    (void)state;
+    store_version rows[3];
+    int n;
+    int64_t total;
+    fx_app(APP, "python9000");
+    fx_version(APP, "0.0.9");
+    fx_version(APP, "0.0.10");
+    fx_version(APP, "0.1.0");
+    assert_page(store_version_list(APP, 0, 3, rows, &n, &total), 3, 3);
+    assert_string_equal(rows[0].version, "0.1.0");
+    assert_string_equal(rows[1].version, "0.0.10");
+    assert_string_equal(rows[2].version, "0.0.9");
+    assert_page(store_version_list(APP2, 0, 3, rows, &n, &total), 0, 0);
+}
+
+static void test_version_deprecate_delete(void **state)
+{
+    (void)state;
+    store_version got;
+    store_task t;
+    assert_int_equal(store_version_deprecate(APP, "0.0.1"), STORE_NOT_FOUND);
+    assert_int_equal(store_version_delete(APP, "0.0.1"), STORE_NOT_FOUND);
+    fx_app(APP, "python9000");
+    fx_version(APP, "0.0.1");
+    fx_group("g1");
+    fx_task("t1", APP, "0.0.1", "g1");
+    assert_int_equal(store_version_deprecate(APP, "0.0.1"), STORE_OK);
+    assert_int_equal(store_version_get(APP, "0.0.1", &got), STORE_OK);
+    assert_string_equal(got.status, "deprecated");
+    assert_int_equal(store_version_delete(APP, "0.0.1"), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_NOT_FOUND); /* its tasks went with it */
+}
+
+/* ---- tasks ---- */
+
+static int collect(const store_task_device *d, void *ctx) { return fx_collect(d, ctx); }
+
+static void test_task_insert_get(void **state)
+{
+    (void)state;
+    store_task t;
+    fx_task_world();
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_NOT_FOUND);
+    assert_int_equal(store_task_insert("t1", APP, "0.0.9", "g1", 5), STORE_CONFLICT); /* no such version */
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g9", 5), STORE_CONFLICT); /* no such group */
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", 5), STORE_OK);
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", 6), STORE_EXISTS);
+    assert_int_equal(store_push_set("t1", PK, DN2, TASK_FAILED, true, 404, NULL, 9), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_string_equal(t.app_name, "python9000");
+    assert_string_equal(t.group_name, "group");
+    assert_int_equal(t.created_at, 5);
+    assert_int_equal(t.pushed_at, 0);
+    assert_int_equal(t.counts[TASK_PENDING], 1);
+    assert_int_equal(t.counts[TASK_FAILED], 1);
+    fx_rows seen = {.row_size = sizeof(store_task_device)};
+    assert_int_equal(store_task_get("t1", &t, collect, &seen), STORE_OK);
+    assert_int_equal(seen.n, 2);
+    const store_task_device *first = (const void *)seen.rows[0], *second = (const void *)seen.rows[1];
+    assert_string_equal(first->device_name, DN);
+    assert_int_equal(first->state, TASK_PENDING);
+    assert_false(first->has_code);
+    assert_string_equal(first->device_status, "inactive");
+    assert_int_equal(second->state, TASK_FAILED);
+    assert_true(second->has_code);
+    assert_int_equal(second->code, 404);
+    assert_int_equal(second->updated_at, 9);
+    assert_int_equal(t.counts[TASK_FAILED], 1);
+}
+
+static void test_task_list(void **state)
+{
+    (void)state;
+    store_task rows[3];
+    int n;
+    int64_t total;
+    fx_task_world();
+    fx_app(APP2, "other");
+    fx_version(APP2, "1.0.0");
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_task_insert("t2", APP2, "1.0.0", "g1", 2000), STORE_OK);
+    assert_page(store_task_list(NULL, 0, 3, rows, &n, &total), 2, 2);
+    assert_string_equal(rows[0].task_id, "t2"); /* newest first */
+    assert_int_equal(rows[0].counts[TASK_PENDING], 2);
+    assert_page(store_task_list(APP, 0, 3, rows, &n, &total), 1, 1);
+    assert_string_equal(rows[0].task_id, "t1");
+}
+
+static void test_task_state_names(void **state)
+{
+    (void)state;
+    assert_string_equal(store_task_state_names[TASK_UP_TO_DATE], "upToDate");
+    assert_int_equal(store_task_state_named("succeeded"), TASK_SUCCEEDED);
+    assert_int_equal(store_task_state_named("nonsense"), TASK_PENDING);
+}
+
+/* ---- push ---- */
+
+static void test_push_package(void **state)
+{
+    (void)state;
+    char group[STORE_ID_SIZE];
+    store_version pkg;
+    assert_int_equal(store_push_package("t1", group, &pkg), STORE_NOT_FOUND);
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_push_package("t1", group, &pkg), STORE_OK);
+    assert_string_equal(group, "g1");
+    assert_string_equal(pkg.version, "0.0.2");
+    assert_string_equal(pkg.md5, "m0.0.2");
+}
+
+static int collect_member(const store_push_member *m, void *ctx) { return fx_collect(m, ctx); }
+
+static void test_push_members(void **state)
+{
+    (void)state;
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_report_online(PK, DN2, 1, NULL), STORE_OK);
+    assert_int_equal(store_report_app(PK, DN2, APP, "0.0.1"), STORE_OK);
+    assert_int_equal(store_push_set("t1", PK, DN2, TASK_SUCCEEDED, true, 200, "trace", 3), STORE_OK);
+    fx_rows seen = {.row_size = sizeof(store_push_member)};
+    assert_int_equal(store_push_members("t1", "g1", APP, collect_member, &seen), STORE_OK);
+    assert_int_equal(seen.n, 2);
+    const store_push_member *first = (const void *)seen.rows[0], *second = (const void *)seen.rows[1];
+    assert_string_equal(first->device_name, DN);
+    assert_false(first->online);
+    assert_false(first->has_version);
+    assert_int_equal(first->state, TASK_PENDING);
+    assert_true(second->online);
+    assert_true(second->has_version);
+    assert_string_equal(second->version, "0.0.1");
+    assert_int_equal(second->state, TASK_SUCCEEDED);
+    assert_int_equal(second->code, 200);
+}
+
+static void test_push_set_and_done(void **state)
+{
+    (void)state;
+    store_task t;
+    fx_task_world();
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, NULL, 1), STORE_CONFLICT); /* no task */
+    assert_int_equal(store_push_done("t1"), STORE_NOT_FOUND);
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_OFFLINE, false, 0, NULL, 2), STORE_OK); /* replaces */
+    assert_int_equal(store_push_done("t1"), STORE_OK);
+    assert_int_equal(store_push_done("t1"), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.push_count, 2);
+    assert_true(t.pushed_at > 0);
+    assert_int_equal(t.counts[TASK_OFFLINE], 1);
+    assert_int_equal(t.counts[TASK_PUSHED], 0);
+}
+
+static void test_push_due(void **state)
+{
+    (void)state;
+    char task[STORE_ID_SIZE];
+    fx_task_world();
+    fx_version(APP, "0.0.3");
+    fx_task("t1", APP, "0.0.2", "g1");
+    fx_task("t2", APP, "0.0.3", "g1");
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_NOT_FOUND); /* nothing pushed yet */
+    assert_int_equal(store_push_done("t1"), STORE_OK);
+    assert_int_equal(store_push_done("t2"), STORE_OK);
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_OK);
+    assert_string_equal(task, "t2"); /* the highest version */
+    assert_int_equal(store_push_set("t2", PK, DN, TASK_FAILED, true, 405, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_OK);
+    assert_string_equal(task, "t1"); /* t2 is finished for this device */
+    assert_int_equal(store_version_deprecate(APP, "0.0.2"), STORE_OK);
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_NOT_FOUND);
+    assert_int_equal(store_push_due(PK, DN, APP2, task), STORE_NOT_FOUND);
+}
+
+static void test_push_result(void **state)
+{
+    (void)state;
+    char task[STORE_ID_SIZE] = "";
+    store_task t;
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.2", TASK_SUCCEEDED, 200, task), STORE_NOT_FOUND);
+    assert_string_equal(task, "");
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, "tr", 1), STORE_OK);
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.2", TASK_FAILED, 404, task), STORE_OK);
+    assert_string_equal(task, "t1");
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_FAILED], 1);
+}
+
+/* ---- settings and transactions ---- */
+
+static void test_settings(void **state)
+{
+    (void)state;
+    char value[8];
+    assert_int_equal(store_setting_get("k", value, sizeof value), STORE_NOT_FOUND);
+    assert_int_equal(store_setting_set("k", "one"), STORE_OK);
+    assert_int_equal(store_setting_set("k", "two-long-value"), STORE_OK);
+    assert_int_equal(store_setting_get("k", value, sizeof value), STORE_OK);
+    assert_string_equal(value, "two-lon"); /* cut to fit */
+}
+
+static void test_transactions(void **state)
+{
+    (void)state;
+    store_product p;
+    assert_int_equal(store_begin(), STORE_OK);
+    fx_product(PK);
+    store_rollback();
+    assert_int_equal(store_product_get(PK, &p), STORE_NOT_FOUND);
+    assert_int_equal(store_begin(), STORE_OK);
+    fx_product(PK);
+    assert_int_equal(store_commit(), STORE_OK);
+    assert_int_equal(store_product_get(PK, &p), STORE_OK);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, fixture_open, fixture_close)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_product_insert_get),         T(test_product_list_pages),
+        T(test_product_delete_cascades),    T(test_device_insert_get_exists),
+        T(test_device_lists),               T(test_device_delete),
+        T(test_report_online_offline),      T(test_report_all_offline),
+        T(test_report_app),                 T(test_report_firmware_info_refusal),
+        T(test_group_insert_get_list_delete), T(test_group_members),
+        T(test_app_insert_get),             T(test_app_list_and_delete),
+        T(test_version_insert_get_find),    T(test_version_by_object),
+        T(test_version_list_is_numeric),    T(test_version_deprecate_delete),
+        T(test_task_insert_get),            T(test_task_list),
+        T(test_task_state_names),           T(test_push_package),
+        T(test_push_members),               T(test_push_set_and_done),
+        T(test_push_due),                   T(test_push_result),
+        T(test_settings),                   T(test_transactions),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
