@@ -4,7 +4,8 @@
   1. C unit tests: each executable in build/tests/ (cmocka), counted from
      cmocka's own summary lines.
   2. Integration and end-to-end tests: tests/integration/test_*.py
-     (unittest), against real processes on loopback.
+     (unittest), against real processes on loopback; and the checks of the
+     source tree in tests/lint/test_*.py (complexity budget, layers, format).
   3. Shell end-to-end scripts: tests/e2e/*.sh (exit status 0 passes).
   4. Browser tests of the console: tests/browser (node --test, TAP).
   5. Fuzz targets: build/fuzz/fuzz_* (libFuzzer) for a bounded time each.
@@ -52,12 +53,23 @@ def run_unit(filters):
 
 
 class CountingResult(unittest.TextTestResult):
+    """Prints one line per test (ok, FAIL, ERROR, skip with its reason) and
+    counts the successes itself: a class skipped in setUpClass adds a skip
+    without running a test, so testsRun - failures - skips would go wrong."""
+    passes = 0
+
     def startTest(self, test):
         self._t0 = time.monotonic()
         super().startTest(test)
 
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.stream.write("  skip  %s: %s\n" % (test.id(), reason))
+        self.stream.flush()
+
     def addSuccess(self, test):
         super().addSuccess(test)
+        self.passes += 1
         self.stream.write("  ok    %-70s %.2fs\n" % (test.id(), time.monotonic() - self._t0))
         self.stream.flush()
 
@@ -73,15 +85,23 @@ class CountingResult(unittest.TextTestResult):
 
 
 def run_integration(filters):
+    """tests/integration/test_*.py (real processes) and tests/lint/test_*.py
+    (checks of the source tree itself), as one unittest run."""
     loader = unittest.TestLoader()
     suite = unittest.TestSuite()
-    for name in sorted(os.listdir(os.path.join(ROOT, "tests", "integration"))):
-        if name.startswith("test_") and name.endswith(".py") and selected(name, filters):
-            suite.addTests(loader.loadTestsFromName(name[:-3]))
+    for folder in ("integration", "lint"):
+        path = os.path.join(ROOT, "tests", folder)
+        if not os.path.isdir(path):
+            continue
+        if path not in sys.path:
+            sys.path.insert(0, path)
+        for name in sorted(os.listdir(path)):
+            if name.startswith("test_") and name.endswith(".py") and selected(name, filters):
+                suite.addTests(loader.loadTestsFromName(name[:-3]))
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=0, resultclass=CountingResult)
     result = runner.run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    return result.testsRun - failed - len(result.skipped), failed
+    return result.passes, failed
 
 
 def run_scripts(filters):
