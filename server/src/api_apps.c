@@ -38,9 +38,9 @@ enum MHD_Result api_app_create(http_request *r)
 enum MHD_Result api_app_list(http_request *r)
 {
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_app)))
+    if (!api_page_begin(r, &pg, app_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_app_list(pg.offset, pg.limit, pg.rows, &pg.n, &pg.total), app_row);
+    return api_page_end(r, &pg, store_app_list(&pg.page));
 }
 
 enum MHD_Result api_app_get(http_request *r)

@@ -93,10 +93,9 @@ enum MHD_Result api_device_list(http_request *r)
     if (s != STORE_OK)
         return api_store_fail(r, s, "read the product", "ProductNotFound", "no product %s", pk);
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_device)))
+    if (!api_page_begin(r, &pg, device_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_device_list(pk, status, pg.offset, pg.limit, pg.rows, &pg.n, &pg.total),
-                        device_row);
+    return api_page_end(r, &pg, store_device_list(pk, status, &pg.page));
 }
 
 enum MHD_Result api_device_get(http_request *r)

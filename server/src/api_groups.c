@@ -40,9 +40,9 @@ enum MHD_Result api_group_create(http_request *r)
 enum MHD_Result api_group_list(http_request *r)
 {
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_group)))
+    if (!api_page_begin(r, &pg, group_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_group_list(pg.offset, pg.limit, pg.rows, &pg.n, &pg.total), group_row);
+    return api_page_end(r, &pg, store_group_list(&pg.page));
 }
 
 enum MHD_Result api_group_get(http_request *r)
@@ -116,10 +116,9 @@ enum MHD_Result api_group_list_devices(http_request *r)
     if (s != STORE_OK)
         return api_store_fail(r, s, "read the group", "GroupNotFound", "no group %s", gid);
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_device)))
+    if (!api_page_begin(r, &pg, device_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_device_list_group(gid, pg.offset, pg.limit, pg.rows, &pg.n, &pg.total),
-                        device_row);
+    return api_page_end(r, &pg, store_device_list_group(gid, &pg.page));
 }
 
 enum MHD_Result api_group_remove_device(http_request *r)

@@ -6,36 +6,34 @@
 
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 
-bool api_page_begin(http_request *r, api_page *pg, size_t row_size)
+/* store_row_fn of a page: the row as JSON into the items. */
+static void add_row(const void *row, void *ctx)
 {
-    pg->rows = NULL;
-    if (http_paging(r, &pg->offset, &pg->limit, &pg->ret) < 0)
+    api_page *pg = ctx;
+    cJSON_AddItemToArray(pg->items, pg->json(row));
+}
+
+bool api_page_begin(http_request *r, api_page *pg, api_row_fn json)
+{
+    pg->items = NULL;
+    if (http_paging(r, &pg->page.offset, &pg->page.limit, &pg->ret) < 0)
         return false;
-    pg->row_size = row_size;
-    pg->n = 0;
-    pg->total = 0;
-    pg->rows = calloc((size_t)pg->limit, row_size);
-    if (!pg->rows) {
-        pg->ret = reply_error(r, 500, "OutOfMemory", "out of memory");
-        return false;
-    }
+    pg->page.each = add_row;
+    pg->page.ctx = pg;
+    pg->page.total = 0;
+    pg->items = cJSON_CreateArray();
+    pg->json = json;
     return true;
 }
 
-enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s, api_row_fn json)
+enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s)
 {
-    cJSON *items = cJSON_CreateArray();
-    for (int i = 0; s == STORE_OK && i < pg->n; i++)
-        cJSON_AddItemToArray(items, json((const char *)pg->rows + (size_t)i * pg->row_size));
-    free(pg->rows);
-    pg->rows = NULL;
     if (s != STORE_OK) {
-        cJSON_Delete(items);
+        cJSON_Delete(pg->items);
         return reply_error(r, 500, "StorageError", "cannot read the list");
     }
-    return reply_json(r, 200, http_list(items, (long)pg->total, pg->offset, pg->limit));
+    return reply_json(r, 200, http_list(pg->items, (long)pg->page.total, pg->page.offset, pg->page.limit));
 }
 
 cJSON *api_text_or_null(bool has, const char *text) { return has ? cJSON_CreateString(text) : cJSON_CreateNull(); }

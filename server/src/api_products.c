@@ -39,9 +39,9 @@ enum MHD_Result api_product_create(http_request *r)
 enum MHD_Result api_product_list(http_request *r)
 {
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_product)))
+    if (!api_page_begin(r, &pg, product_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_product_list(pg.offset, pg.limit, pg.rows, &pg.n, &pg.total), product_row);
+    return api_page_end(r, &pg, store_product_list(&pg.page));
 }
 
 enum MHD_Result api_product_get(http_request *r)

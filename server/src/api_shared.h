@@ -44,31 +44,28 @@ enum MHD_Result api_fail(http_request *r, const service_result *res);
 enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,
                                ...) __attribute__((format(printf, 5, 6)));
 
-/* One page of a list being answered. */
-typedef struct {
-    int offset, limit;  /* from ?offset=&limit= */
-    void *rows;         /* room for limit rows, for the store to fill */
-    size_t row_size;
-    int n;              /* rows filled */
-    int64_t total;      /* rows in the whole list */
-    enum MHD_Result ret; /* the answer when api_page_begin failed */
-} api_page;
-
 /* Turns one row of a page into JSON. */
 typedef cJSON *(*api_row_fn)(const void *row);
 
-/*
- * Starts a page of rows of row_size bytes: reads ?offset=&limit= and makes
- * room for the rows. Returns true, or false after answering (400
- * InvalidParameter, 500 OutOfMemory) with the result in pg->ret.
- */
-bool api_page_begin(http_request *r, api_page *pg, size_t row_size);
+/* One page of a list being answered: page goes to the store's list call. */
+typedef struct {
+    store_page page;     /* offset and limit from the request; the rows come to items */
+    cJSON *items;
+    api_row_fn json;
+    enum MHD_Result ret; /* the answer when api_page_begin failed */
+} api_page;
 
 /*
- * Answers the page the store filled (s its status) as {"items", "total",
- * "offset", "limit"}, each row turned into JSON by json, or 500 when s is
- * not STORE_OK; frees the rows.
+ * Starts a page whose rows json turns into JSON: reads ?offset=&limit=.
+ * Returns true, or false after answering 400 InvalidParameter (the result
+ * in pg->ret).
  */
-enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s, api_row_fn json);
+bool api_page_begin(http_request *r, api_page *pg, api_row_fn json);
+
+/*
+ * Answers the page the store walked (s its status) as {"items", "total",
+ * "offset", "limit"}, or 500 when s is not STORE_OK.
+ */
+enum MHD_Result api_page_end(http_request *r, api_page *pg, store_status s);
 
 #endif

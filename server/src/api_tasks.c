@@ -81,10 +81,9 @@ enum MHD_Result api_task_create(http_request *r)
 enum MHD_Result api_task_list(http_request *r)
 {
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_task)))
+    if (!api_page_begin(r, &pg, task_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_task_list(http_query(r, "appId"), pg.offset, pg.limit, pg.rows, &pg.n, &pg.total),
-                        task_row);
+    return api_page_end(r, &pg, store_task_list(http_query(r, "appId"), &pg.page));
 }
 
 enum MHD_Result api_task_get(http_request *r) { return reply_task(r, 200, r->params[0]); }

@@ -74,9 +74,9 @@ enum MHD_Result api_version_list(http_request *r)
     if (service_app_get(app, &a, &res) != SERVICE_OK)
         return api_fail(r, &res);
     api_page pg;
-    if (!api_page_begin(r, &pg, sizeof(store_version)))
+    if (!api_page_begin(r, &pg, version_row))
         return pg.ret;
-    return api_page_end(r, &pg, store_version_list(app, pg.offset, pg.limit, pg.rows, &pg.n, &pg.total), version_row);
+    return api_page_end(r, &pg, store_version_list(app, &pg.page));
 }
 
 enum MHD_Result api_version_get(http_request *r)

@@ -382,40 +382,39 @@ store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn vi
     return s;
 }
 
-/* Rows read one after the other into an array, up to its limit. */
+/* Each row of a page read into row, then handed on. */
 typedef struct {
     db_read_fn read;
-    char *rows;
-    size_t size;
-    int n, limit;
-} page;
+    void *row;
+    store_page *page;
+} page_walk;
 
 static int read_into_page(sqlite3_stmt *st, void *ctx)
 {
-    page *p = ctx;
-    p->read(st, p->rows + (size_t)p->n++ * p->size);
-    return p->n == p->limit;
+    page_walk *w = ctx;
+    w->read(st, w->row);
+    w->page->each(w->row, w->page->ctx);
+    return 0;
 }
 
 static void read_count(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
 
-store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *rows, size_t size,
-                     int offset, int limit, int *n, int64_t *total, const char *types, ...)
+store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
+                     const char *types, ...)
 {
-    page p = {read, rows, size, 0, limit};
-    one_row count = {read_count, total, 0};
-    const int paged[2] = {limit, offset};
-    *total = 0;
+    page_walk w = {read, row, page};
+    one_row count = {read_count, &page->total, 0};
+    const int paged[2] = {page->limit, page->offset};
+    page->total = 0;
     db_lock();
     va_list ap, again;
     va_start(ap, types);
     va_copy(again, ap);
     store_status s = run(count_sql, types, ap, NULL, read_one, &count, NULL);
     if (s == STORE_OK)
-        s = run(items_sql, types, again, paged, read_into_page, &p, NULL);
+        s = run(items_sql, types, again, paged, read_into_page, &w, NULL);
     va_end(again);
     va_end(ap);
     db_unlock();
-    *n = p.n;
     return s;
 }

@@ -136,12 +136,12 @@ store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn vi
                      const char *types, ...);
 
 /*
- * One page of a list. items_sql takes the parameters of types and ends with
- * "LIMIT :limit OFFSET :offset"; count_sql counts the same rows with the
- * same parameters. At most limit rows are read into rows (an array of
- * elements of size bytes) with read; *n gets how many, *total how many
- * match in all. Both run under one lock. Returns STORE_OK or STORE_ERROR.
+ * One page of a list (store.h). items_sql takes the parameters of types and
+ * ends with "LIMIT :limit OFFSET :offset"; count_sql counts the same rows
+ * with the same parameters into page->total. Each row of the page is read
+ * into row with read and handed to page->each. Both run under one lock.
+ * Returns STORE_OK or STORE_ERROR.
  */
-store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *rows, size_t size,
-                     int offset, int limit, int *n, int64_t *total, const char *types, ...);
+store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
+                     const char *types, ...);
 #endif

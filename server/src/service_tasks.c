@@ -71,22 +71,13 @@ service_status service_task_create(const char *app_id, const char *version, cons
     return s == STORE_OK ? service_ok(res) : service_storage_error(res, "store the task");
 }
 
-/* A member's state as a push decides it, and the state recorded. */
-typedef struct {
-    char product_key[STORE_PK_SIZE];
-    char device_name[STORE_DN_SIZE];
-    store_task_state state;
-    bool has_code;
-    int code;
-} push_record;
-
 typedef struct {
     const char *task_id;
     const store_version *pkg;
     service_push_fn send;
     void *ctx;
     service_push_counts *counts;
-    push_record *records;
+    store_push_state *records; /* the states to record */
     size_t n, cap;
     bool out_of_memory;
 } push_plan;
@@ -108,14 +99,14 @@ static int plan_member(const store_push_member *m, void *ctx)
     push_plan *p = ctx;
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 64;
-        push_record *more = realloc(p->records, cap * sizeof *more);
+        store_push_state *more = realloc(p->records, cap * sizeof *more);
         if (!more) {
             p->out_of_memory = true;
             return 1;
         }
         p->records = more, p->cap = cap;
     }
-    push_record *r = &p->records[p->n++];
+    store_push_state *r = &p->records[p->n++];
     snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
     snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
     r->state = push_state(m, p->pkg->parts);
@@ -138,15 +129,8 @@ static int plan_member(const store_push_member *m, void *ctx)
 /* Writes the plan's states and marks the task pushed (in the transaction). */
 static store_status record_plan(const push_plan *p)
 {
-    int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; i < p->n; i++) {
-        const push_record *r = &p->records[i];
-        store_status s = store_push_set(p->task_id, r->product_key, r->device_name, r->state, r->has_code, r->code,
-                                        NULL, now);
-        if (s != STORE_OK)
-            return s;
-    }
-    return store_push_done(p->task_id);
+    store_status s = store_push_record(p->task_id, p->records, p->n, (int64_t)time(NULL));
+    return s == STORE_OK ? store_push_done(p->task_id) : s;
 }
 
 service_status service_task_push(const char *task_id, service_push_fn send, void *ctx, service_push_counts *counts,

@@ -11,8 +11,10 @@
  * (what is allowed, what an error is called) are the service layer's
  * (service_*.c); the store only says what the database holds.
  *
- * Lists come in pages: the caller passes an array of room for limit rows and
- * gets the number of rows filled and the total number of rows matching.
+ * Lists come in pages (store_page): the store hands each row of the page to
+ * the caller's function, one after the other in one struct, and says how
+ * many rows the whole list has. (A device row is over 20 KiB: a page of 500
+ * of them is never held at once.)
  */
 #ifndef HAAS_STORE_H
 #define HAAS_STORE_H
@@ -43,6 +45,20 @@ typedef enum {
 #define STORE_MD5_SIZE 33                           /* lower-case hex */
 #define STORE_SHA256_SIZE 65                        /* lower-case hex */
 #define STORE_WORD_SIZE 16                          /* a status or state ("online", "testing", ...) */
+
+/* Called with each row of a page: row points to the list's row type
+ * (store_product, store_device, ...) and is valid during the call only. It
+ * must not call the store. */
+typedef void (*store_row_fn)(const void *row, void *ctx);
+
+/* One page of a list: what to read, where the rows go, and the total. */
+typedef struct {
+    int offset;          /* rows skipped */
+    int limit;           /* rows read at most */
+    store_row_fn each;   /* called with each row read */
+    void *ctx;           /* passed to each */
+    int64_t total;       /* set by the store: how many rows the list has */
+} store_page;
 
 /*
  * Starts a transaction that the following store calls of this thread join

@@ -47,10 +47,11 @@ store_status store_app_get(const char *app_id, store_app *out)
     return db_one("SELECT " APP_COLUMNS " FROM apps a WHERE a.app_id = ?1", read_app, out, "s", app_id);
 }
 
-store_status store_app_list(int offset, int limit, store_app *rows, int *n, int64_t *total)
+store_status store_app_list(store_page *page)
 {
+    store_app row;
     return db_page("SELECT " APP_COLUMNS " FROM apps a ORDER BY a.created_at, a.app_id LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM apps", read_app, rows, sizeof *rows, offset, limit, n, total, "");
+                   "SELECT COUNT(*) FROM apps", read_app, &row, page, "");
 }
 
 store_status store_app_delete(const char *app_id)

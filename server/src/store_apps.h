@@ -32,12 +32,8 @@ store_status store_app_insert(const char *app_id, const char *name, const char *
 /* Reads app app_id into out. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_app_get(const char *app_id, store_app *out);
 
-/*
- * One page of the apps, oldest first: at most limit from position offset
- * into rows (room for limit), *n how many, *total how many apps there are.
- * Returns STORE_OK or STORE_ERROR.
- */
-store_status store_app_list(int offset, int limit, store_app *rows, int *n, int64_t *total);
+/* One page of the apps (store_app rows), oldest first. Returns STORE_OK or STORE_ERROR. */
+store_status store_app_list(store_page *page);
 
 /*
  * Deletes app app_id. Returns STORE_OK, STORE_NOT_FOUND, STORE_CONFLICT (it

@@ -72,23 +72,22 @@ store_status store_device_exists(const char *pk, const char *dn)
     return db_one("SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2", NULL, NULL, "ss", pk, dn);
 }
 
-store_status store_device_list(const char *pk, const char *status, int offset, int limit, store_device *rows, int *n,
-                               int64_t *total)
+store_status store_device_list(const char *pk, const char *status, store_page *page)
 {
+    store_device row;
     return db_page("SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 "
                    "AND (?2 IS NULL OR d.status = ?2) ORDER BY d.device_name LIMIT :limit OFFSET :offset",
                    "SELECT COUNT(*) FROM devices WHERE product_key = ?1 AND (?2 IS NULL OR status = ?2)",
-                   read_device, rows, sizeof *rows, offset, limit, n, total, "ss", pk, status);
+                   read_device, &row, page, "ss", pk, status);
 }
 
-store_status store_device_list_group(const char *gid, int offset, int limit, store_device *rows, int *n,
-                                     int64_t *total)
+store_status store_device_list_group(const char *gid, store_page *page)
 {
+    store_device row;
     return db_page("SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
                    "ON d.product_key = m.product_key AND d.device_name = m.device_name "
                    "WHERE m.group_id = ?1 ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM group_members WHERE group_id = ?1", read_device, rows, sizeof *rows, offset,
-                   limit, n, total, "s", gid);
+                   "SELECT COUNT(*) FROM group_members WHERE group_id = ?1", read_device, &row, page, "s", gid);
 }
 
 store_status store_device_delete(const char *pk, const char *dn)

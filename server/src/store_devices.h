@@ -59,20 +59,17 @@ store_status store_device_get(const char *pk, const char *dn, store_device *out)
 store_status store_device_exists(const char *pk, const char *dn);
 
 /*
- * One page of product pk's devices by name: those with that status (NULL =
- * any), at most limit from position offset into rows (room for limit), *n
- * how many, *total how many match. Returns STORE_OK or STORE_ERROR (also
- * STORE_OK with no rows when the product does not exist).
+ * One page of product pk's devices (store_device rows) by name: those with
+ * that status (NULL = any). Returns STORE_OK or STORE_ERROR (also STORE_OK
+ * with no rows when the product does not exist).
  */
-store_status store_device_list(const char *pk, const char *status, int offset, int limit, store_device *rows, int *n,
-                               int64_t *total);
+store_status store_device_list(const char *pk, const char *status, store_page *page);
 
 /*
- * One page of the devices in group gid, by product key and name: as
- * store_device_list. Returns STORE_OK or STORE_ERROR.
+ * One page of the devices in group gid (store_device rows), by product key
+ * and name. Returns STORE_OK or STORE_ERROR.
  */
-store_status store_device_list_group(const char *gid, int offset, int limit, store_device *rows, int *n,
-                                     int64_t *total);
+store_status store_device_list_group(const char *gid, store_page *page);
 
 /*
  * Deletes device dn of product pk, with its memberships and task states.

@@ -29,11 +29,12 @@ store_status store_group_get(const char *gid, store_group *out)
     return db_one("SELECT " GROUP_COLUMNS " FROM device_groups g WHERE g.group_id = ?1", read_group, out, "s", gid);
 }
 
-store_status store_group_list(int offset, int limit, store_group *rows, int *n, int64_t *total)
+store_status store_group_list(store_page *page)
 {
+    store_group row;
     return db_page("SELECT " GROUP_COLUMNS " FROM device_groups g ORDER BY g.created_at, g.group_id "
                    "LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM device_groups", read_group, rows, sizeof *rows, offset, limit, n, total, "");
+                   "SELECT COUNT(*) FROM device_groups", read_group, &row, page, "");
 }
 
 store_status store_group_delete(const char *gid)

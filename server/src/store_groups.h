@@ -27,12 +27,8 @@ store_status store_group_insert(const char *gid, const char *name, int64_t now);
 /* Reads group gid into out. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_group_get(const char *gid, store_group *out);
 
-/*
- * One page of the groups, oldest first: at most limit from position offset
- * into rows (room for limit), *n how many, *total how many groups there are.
- * Returns STORE_OK or STORE_ERROR.
- */
-store_status store_group_list(int offset, int limit, store_group *rows, int *n, int64_t *total);
+/* One page of the groups (store_group rows), oldest first. Returns STORE_OK or STORE_ERROR. */
+store_status store_group_list(store_page *page);
 
 /* Deletes group gid, its memberships and tasks. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_group_delete(const char *gid);

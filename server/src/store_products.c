@@ -28,11 +28,12 @@ store_status store_product_get(const char *pk, store_product *out)
     return db_one("SELECT " PRODUCT_COLUMNS " FROM products p WHERE p.product_key = ?1", read_product, out, "s", pk);
 }
 
-store_status store_product_list(int offset, int limit, store_product *rows, int *n, int64_t *total)
+store_status store_product_list(store_page *page)
 {
+    store_product row;
     return db_page("SELECT " PRODUCT_COLUMNS " FROM products p ORDER BY p.created_at, p.product_key "
                    "LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM products", read_product, rows, sizeof *rows, offset, limit, n, total, "");
+                   "SELECT COUNT(*) FROM products", read_product, &row, page, "");
 }
 
 store_status store_product_delete(const char *pk)

@@ -27,12 +27,8 @@ store_status store_product_insert(const char *pk, const char *name, int64_t now)
 /* Reads product pk into out. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_product_get(const char *pk, store_product *out);
 
-/*
- * One page of the products, oldest first: at most limit of them from
- * position offset into rows (room for limit), *n how many, *total how many
- * products there are. Returns STORE_OK or STORE_ERROR.
- */
-store_status store_product_list(int offset, int limit, store_product *rows, int *n, int64_t *total);
+/* One page of the products (store_product rows), oldest first. Returns STORE_OK or STORE_ERROR. */
+store_status store_product_list(store_page *page);
 
 /* Deletes product pk and its devices. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_product_delete(const char *pk);

@@ -4,8 +4,11 @@
  */
 #include "store_push.h"
 #include "db.h"
+#include "log.h"
 
+#include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     char app_id[STORE_APP_ID_SIZE];
@@ -82,6 +85,69 @@ store_status store_push_set(const char *task_id, const char *pk, const char *dn,
                     "code = excluded.code, trace_id = excluded.trace_id, updated_at = excluded.updated_at",
                     NULL, "ssssiisI", task_id, pk, dn, store_task_state_names[state], (int)has_code, code, trace,
                     now);
+}
+
+/* store_push_record writes rows RECORD_CHUNK at a time with one statement:
+ * ?1 the task, ?2 the time, then product key, device name, state and code
+ * of each row. Built once (its address is its cache key, db_cached). */
+#define RECORD_CHUNK 64
+#define RECORD_ROW "(?1, ?%d, ?%d, ?%d, ?%d, NULL, ?2)"
+static char record_sql[160 + RECORD_CHUNK * 48 + 300];
+static pthread_once_t record_once = PTHREAD_ONCE_INIT;
+
+static void build_record_sql(void)
+{
+    size_t len = (size_t)snprintf(record_sql, sizeof record_sql, "INSERT INTO task_devices(task_id, product_key, "
+                                  "device_name, state, code, trace_id, updated_at) VALUES ");
+    for (int i = 0; i < RECORD_CHUNK; i++) {
+        int p = 3 + 4 * i;
+        len += (size_t)snprintf(record_sql + len, sizeof record_sql - len, RECORD_ROW "%s", p, p + 1, p + 2, p + 3,
+                                i + 1 < RECORD_CHUNK ? ", " : "");
+    }
+    snprintf(record_sql + len, sizeof record_sql - len,
+             " ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, "
+             "code = excluded.code, trace_id = NULL, updated_at = excluded.updated_at");
+}
+
+/* Writes RECORD_CHUNK rows with one statement. */
+static store_status record_chunk(const char *task_id, const store_push_state *rows, int64_t now)
+{
+    sqlite3 *db = db_lock();
+    sqlite3_stmt *st = db_cached(db, record_sql);
+    store_status s = STORE_ERROR;
+    if (st) {
+        sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, now);
+        for (int i = 0; i < RECORD_CHUNK; i++) {
+            int p = 3 + 4 * i;
+            sqlite3_bind_text(st, p, rows[i].product_key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, p + 1, rows[i].device_name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, p + 2, store_task_state_names[rows[i].state], -1, SQLITE_STATIC);
+            if (rows[i].has_code)
+                sqlite3_bind_int(st, p + 3, rows[i].code);
+        }
+        int rc = sqlite3_step(st);
+        int ext = sqlite3_extended_errcode(db);
+        s = rc == SQLITE_DONE ? STORE_OK : ext == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_CONFLICT : STORE_ERROR;
+        if (s == STORE_ERROR)
+            log_msg(LOG_ERROR, "sqlite: %s (in: recording push states)", sqlite3_errmsg(db));
+        db_done(st);
+    }
+    db_unlock();
+    return s;
+}
+
+store_status store_push_record(const char *task_id, const store_push_state *rows, size_t n, int64_t now)
+{
+    pthread_once(&record_once, build_record_sql);
+    store_status s = STORE_OK;
+    size_t i = 0;
+    for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
+        s = record_chunk(task_id, rows + i, now);
+    for (; s == STORE_OK && i < n; i++)
+        s = store_push_set(task_id, rows[i].product_key, rows[i].device_name, rows[i].state, rows[i].has_code,
+                           rows[i].code, NULL, now);
+    return s;
 }
 
 store_status store_push_done(const char *task_id)

@@ -57,6 +57,25 @@ store_status store_push_members(const char *task_id, const char *group_id, const
 store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,
                             bool has_code, int code, const char *trace, int64_t now);
 
+/* A device's state in a task, as a push records it. */
+typedef struct {
+    char product_key[STORE_PK_SIZE];
+    char device_name[STORE_DN_SIZE];
+    store_task_state state;
+    bool has_code; /* the result code it keeps, if any */
+    int code;
+} store_push_state;
+
+/*
+ * Sets the n devices of rows to their states in task task_id at time now,
+ * without trace ids, replacing the states they had: what store_push_set
+ * does for one, in a few statements for thousands. Returns STORE_OK,
+ * STORE_CONFLICT (no such task, or a device that is not there) or
+ * STORE_ERROR; inside a transaction, a failure may leave some rows
+ * written (roll it back).
+ */
+store_status store_push_record(const char *task_id, const store_push_state *rows, size_t n, int64_t now);
+
 /*
  * Marks task task_id pushed once more, now. Returns STORE_OK,
  * STORE_NOT_FOUND or STORE_ERROR.

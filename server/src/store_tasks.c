@@ -120,10 +120,11 @@ store_status store_task_get(const char *task_id, store_task *out, store_task_dev
     return s;
 }
 
-store_status store_task_list(const char *app_id, int offset, int limit, store_task *rows, int *n, int64_t *total)
+store_status store_task_list(const char *app_id, store_page *page)
 {
+    store_task row;
     return db_page("SELECT " TASK_COLUMNS " FROM tasks t WHERE (?1 IS NULL OR t.app_id = ?1) "
                    "ORDER BY t.created_at DESC, t.task_id LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM tasks WHERE (?1 IS NULL OR app_id = ?1)", read_task_counted, rows,
-                   sizeof *rows, offset, limit, n, total, "s", app_id);
+                   "SELECT COUNT(*) FROM tasks WHERE (?1 IS NULL OR app_id = ?1)", read_task_counted, &row, page, "s",
+                   app_id);
 }

@@ -75,11 +75,9 @@ store_status store_task_insert(const char *task_id, const char *app_id, const ch
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx);
 
 /*
- * One page of the tasks of app app_id (NULL = all apps), newest first: at
- * most limit from position offset into rows (room for limit, counts
- * included), *n how many, *total how many match. Returns STORE_OK or
- * STORE_ERROR.
+ * One page of the tasks of app app_id (NULL = all apps), newest first
+ * (store_task rows, counts included). Returns STORE_OK or STORE_ERROR.
  */
-store_status store_task_list(const char *app_id, int offset, int limit, store_task *rows, int *n, int64_t *total);
+store_status store_task_list(const char *app_id, store_page *page);
 
 #endif

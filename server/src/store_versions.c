@@ -47,13 +47,12 @@ store_status store_version_by_object(const char *object, store_version *out)
     return db_one("SELECT " VERSION_COLUMNS " FROM versions WHERE object_key = ?1", read_version, out, "s", object);
 }
 
-store_status store_version_list(const char *app_id, int offset, int limit, store_version *rows, int *n,
-                                int64_t *total)
+store_status store_version_list(const char *app_id, store_page *page)
 {
+    store_version row;
     return db_page("SELECT " VERSION_COLUMNS " FROM versions WHERE app_id = ?1 "
                    "ORDER BY v_major DESC, v_minor DESC, v_patch DESC LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM versions WHERE app_id = ?1", read_version, rows, sizeof *rows, offset, limit,
-                   n, total, "s", app_id);
+                   "SELECT COUNT(*) FROM versions WHERE app_id = ?1", read_version, &row, page, "s", app_id);
 }
 
 store_status store_version_deprecate(const char *app_id, const char *version)

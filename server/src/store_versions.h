@@ -47,12 +47,10 @@ store_status store_version_find(const char *app_id, const long parts[3], store_v
 store_status store_version_by_object(const char *object, store_version *out);
 
 /*
- * One page of app app_id's versions, highest first: at most limit from
- * position offset into rows (room for limit), *n how many, *total how many
- * versions the app has. Returns STORE_OK or STORE_ERROR.
+ * One page of app app_id's versions (store_version rows), highest first.
+ * Returns STORE_OK or STORE_ERROR.
  */
-store_status store_version_list(const char *app_id, int offset, int limit, store_version *rows, int *n,
-                                int64_t *total);
+store_status store_version_list(const char *app_id, store_page *page);
 
 /* Marks the version deprecated. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR. */
 store_status store_version_deprecate(const char *app_id, const char *version);

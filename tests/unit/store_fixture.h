@@ -6,7 +6,10 @@
 #ifndef HAAS_STORE_FIXTURE_H
 #define HAAS_STORE_FIXTURE_H
 
+#include "store_devices.h"
 #include "store_versions.h"
+
+#include <stddef.h>
 
 /* cmocka setup and teardown: opens and closes the in-memory database. */
 int fixture_open(void **state);
@@ -33,12 +36,12 @@ void fx_version_row(store_version *v, const char *app_id, const char *version);
 #define APP_A "8800100099990000"
 void fx_task_world(void);
 
-/* Rows a walk saw (store_task_get, store_push_members): up to 4 of them,
- * each row_size bytes. */
+/* Rows a walk saw (a page, store_task_get, store_push_members): up to 4 of
+ * them, each row_size bytes (at most a store_device). */
 typedef struct {
     int n;
     size_t row_size;
-    char rows[4][1024];
+    _Alignas(max_align_t) unsigned char rows[4][sizeof(store_device)];
 } fx_rows;
 
 /* Copies row (ctx->row_size bytes) into the fx_rows ctx; returns 0. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,30 @@
 #define APP2 "8800100099990001"
 #define SECRET "oLyaKqVxtRvjH284LdhqVgVUx1UPy6zq"
 
-/* Asserts a list call (with n and total in scope) gave want_n of want_total rows. */
-#define assert_page(call, want_n, want_total)   \
-    do {                                        \
-        assert_int_equal((call), STORE_OK);     \
-        assert_int_equal(n, (want_n));          \
-        assert_int_equal(total, (want_total));  \
+/* The rows of the last page (page_of) and the page itself. */
+static fx_rows seen;
+static store_page page;
+
+static void collect_row(const void *row, void *ctx) { fx_collect(row, ctx); }
+
+/* A page from offset of at most limit rows of row_size bytes, into seen. */
+static store_page *page_of(int offset, int limit, size_t row_size)
+{
+    seen.n = 0;
+    seen.row_size = row_size;
+    page = (store_page){offset, limit, collect_row, &seen, -1};
+    return &page;
+}
+
+/* Row i of the last page, as a type. */
+#define ROW(type, i) ((const type *)seen.rows[i])
+
+/* Asserts a list call gave want_n rows of want_total. */
+#define assert_page(call, want_n, want_total)       \
+    do {                                            \
+        assert_int_equal((call), STORE_OK);         \
+        assert_int_equal(seen.n, (want_n));         \
+        assert_int_equal(page.total, (want_total)); \
     } while (0)
 
 /* ---- products ---- */
@@ -61,18 +80,15 @@ static void test_product_insert_get(void **state)
 static void test_product_list_pages(void **state)
 {
     (void)state;
-    store_product rows[2];
-    int n;
-    int64_t total;
-    assert_page(store_product_list(0, 2, rows, &n, &total), 0, 0);
+    assert_page(store_product_list(page_of(0, 2, sizeof(store_product))), 0, 0);
     assert_int_equal(store_product_insert(PK2, "b", 2), STORE_OK);
     assert_int_equal(store_product_insert(PK, "a", 1), STORE_OK);
     assert_int_equal(store_product_insert("a1Product03", "c", 3), STORE_OK);
-    assert_page(store_product_list(0, 2, rows, &n, &total), 2, 3);
-    assert_string_equal(rows[0].product_key, PK); /* oldest first */
-    assert_string_equal(rows[1].product_key, PK2);
-    assert_page(store_product_list(2, 2, rows, &n, &total), 1, 3);
-    assert_string_equal(rows[0].product_key, "a1Product03");
+    assert_page(store_product_list(page_of(0, 2, sizeof(store_product))), 2, 3);
+    assert_string_equal(ROW(store_product, 0)->product_key, PK); /* oldest first */
+    assert_string_equal(ROW(store_product, 1)->product_key, PK2);
+    assert_page(store_product_list(page_of(2, 2, sizeof(store_product))), 1, 3);
+    assert_string_equal(ROW(store_product, 0)->product_key, "a1Product03");
 }
 
 static void test_product_delete_cascades(void **state)
@@ -116,33 +132,29 @@ static void test_device_insert_get_exists(void **state)
 static void test_device_lists(void **state)
 {
     (void)state;
-    store_device *rows = calloc(3, sizeof *rows);
-    int n;
-    int64_t total;
     fx_product(PK);
     fx_product(PK2);
     fx_device(PK, DN2);
     fx_device(PK, DN);
     fx_device(PK2, DN);
     assert_int_equal(store_report_online(PK, DN2, 99, "10.0.0.2"), STORE_OK);
-    assert_page(store_device_list(PK, NULL, 0, 3, rows, &n, &total), 2, 2);
-    assert_string_equal(rows[0].device_name, DN); /* by name */
-    assert_string_equal(rows[1].device_name, DN2);
-    assert_page(store_device_list(PK, "online", 0, 3, rows, &n, &total), 1, 1);
-    assert_string_equal(rows[0].ip, "10.0.0.2");
-    assert_page(store_device_list(PK, NULL, 1, 1, rows, &n, &total), 1, 2);
-    assert_string_equal(rows[0].device_name, DN2);
-    assert_page(store_device_list("a1NoProduct", NULL, 0, 3, rows, &n, &total), 0, 0);
+    assert_page(store_device_list(PK, NULL, page_of(0, 3, sizeof(store_device))), 2, 2);
+    assert_string_equal(ROW(store_device, 0)->device_name, DN); /* by name */
+    assert_string_equal(ROW(store_device, 1)->device_name, DN2);
+    assert_page(store_device_list(PK, "online", page_of(0, 3, sizeof(store_device))), 1, 1);
+    assert_string_equal(ROW(store_device, 0)->ip, "10.0.0.2");
+    assert_page(store_device_list(PK, NULL, page_of(1, 1, sizeof(store_device))), 1, 2);
+    assert_string_equal(ROW(store_device, 0)->device_name, DN2);
+    assert_page(store_device_list("a1NoProduct", NULL, page_of(0, 3, sizeof(store_device))), 0, 0);
     /* a group's devices */
     fx_group("g1");
     fx_member("g1", PK2, DN);
     fx_member("g1", PK, DN2);
-    assert_page(store_device_list_group("g1", 0, 3, rows, &n, &total), 2, 2);
-    assert_string_equal(rows[0].product_key, PK); /* by product key, then name */
-    assert_string_equal(rows[0].device_name, DN2);
-    assert_string_equal(rows[1].product_key, PK2);
-    assert_page(store_device_list_group("g2", 0, 3, rows, &n, &total), 0, 0);
-    free(rows);
+    assert_page(store_device_list_group("g1", page_of(0, 3, sizeof(store_device))), 2, 2);
+    assert_string_equal(ROW(store_device, 0)->product_key, PK); /* by product key, then name */
+    assert_string_equal(ROW(store_device, 0)->device_name, DN2);
+    assert_string_equal(ROW(store_device, 1)->product_key, PK2);
+    assert_page(store_device_list_group("g2", page_of(0, 3, sizeof(store_device))), 0, 0);
 }
 
 static void test_device_delete(void **state)
@@ -251,9 +263,7 @@ static void test_report_firmware_info_refusal(void **state)
 static void test_group_insert_get_list_delete(void **state)
 {
     (void)state;
-    store_group g, rows[3];
-    int n;
-    int64_t total;
+    store_group g;
     assert_int_equal(store_group_get("g1", &g), STORE_NOT_FOUND);
     assert_int_equal(store_group_insert("g2", "second", 2), STORE_OK);
     assert_int_equal(store_group_insert("g1", "first", 1), STORE_OK);
@@ -261,8 +271,8 @@ static void test_group_insert_get_list_delete(void **state)
     assert_int_equal(store_group_get("g1", &g), STORE_OK);
     assert_string_equal(g.name, "first");
     assert_int_equal(g.created_at, 1);
-    assert_page(store_group_list(0, 3, rows, &n, &total), 2, 2);
-    assert_string_equal(rows[0].group_id, "g1");
+    assert_page(store_group_list(page_of(0, 3, sizeof(store_group))), 2, 2);
+    assert_string_equal(ROW(store_group, 0)->group_id, "g1");
     assert_int_equal(store_group_delete("g1"), STORE_OK);
     assert_int_equal(store_group_delete("g1"), STORE_NOT_FOUND);
 }
@@ -311,13 +321,10 @@ static void test_app_insert_get(void **state)
 static void test_app_list_and_delete(void **state)
 {
     (void)state;
-    store_app rows[2];
-    int n;
-    int64_t total;
     assert_int_equal(store_app_delete(APP), STORE_NOT_FOUND);
     fx_app(APP, "python9000");
     fx_app(APP2, "other");
-    assert_page(store_app_list(1, 2, rows, &n, &total), 1, 2);
+    assert_page(store_app_list(page_of(1, 2, sizeof(store_app))), 1, 2);
     fx_version(APP, "0.0.1");
     assert_int_equal(store_app_delete(APP), STORE_CONFLICT); /* it has a version */
     assert_int_equal(store_app_delete(APP2), STORE_OK);
@@ -363,18 +370,15 @@ static void test_version_by_object(void **state)
 static void test_version_list_is_numeric(void **state)
 {
     (void)state;
-    store_version rows[3];
-    int n;
-    int64_t total;
     fx_app(APP, "python9000");
     fx_version(APP, "0.0.9");
     fx_version(APP, "0.0.10");
     fx_version(APP, "0.1.0");
-    assert_page(store_version_list(APP, 0, 3, rows, &n, &total), 3, 3);
-    assert_string_equal(rows[0].version, "0.1.0");
-    assert_string_equal(rows[1].version, "0.0.10");
-    assert_string_equal(rows[2].version, "0.0.9");
-    assert_page(store_version_list(APP2, 0, 3, rows, &n, &total), 0, 0);
+    assert_page(store_version_list(APP, page_of(0, 3, sizeof(store_version))), 3, 3);
+    assert_string_equal(ROW(store_version, 0)->version, "0.1.0");
+    assert_string_equal(ROW(store_version, 1)->version, "0.0.10");
+    assert_string_equal(ROW(store_version, 2)->version, "0.0.9");
+    assert_page(store_version_list(APP2, page_of(0, 3, sizeof(store_version))), 0, 0);
 }
 
 static void test_version_deprecate_delete(void **state)
@@ -417,10 +421,10 @@ static void test_task_insert_get(void **state)
     assert_int_equal(t.pushed_at, 0);
     assert_int_equal(t.counts[TASK_PENDING], 1);
     assert_int_equal(t.counts[TASK_FAILED], 1);
-    fx_rows seen = {.row_size = sizeof(store_task_device)};
-    assert_int_equal(store_task_get("t1", &t, collect, &seen), STORE_OK);
-    assert_int_equal(seen.n, 2);
-    const store_task_device *first = (const void *)seen.rows[0], *second = (const void *)seen.rows[1];
+    static fx_rows walk = {.row_size = sizeof(store_task_device)};
+    assert_int_equal(store_task_get("t1", &t, collect, &walk), STORE_OK);
+    assert_int_equal(walk.n, 2);
+    const store_task_device *first = (const void *)walk.rows[0], *second = (const void *)walk.rows[1];
     assert_string_equal(first->device_name, DN);
     assert_int_equal(first->state, TASK_PENDING);
     assert_false(first->has_code);
@@ -435,19 +439,16 @@ static void test_task_insert_get(void **state)
 static void test_task_list(void **state)
 {
     (void)state;
-    store_task rows[3];
-    int n;
-    int64_t total;
     fx_task_world();
     fx_app(APP2, "other");
     fx_version(APP2, "1.0.0");
     fx_task("t1", APP, "0.0.2", "g1");
     assert_int_equal(store_task_insert("t2", APP2, "1.0.0", "g1", 2000), STORE_OK);
-    assert_page(store_task_list(NULL, 0, 3, rows, &n, &total), 2, 2);
-    assert_string_equal(rows[0].task_id, "t2"); /* newest first */
-    assert_int_equal(rows[0].counts[TASK_PENDING], 2);
-    assert_page(store_task_list(APP, 0, 3, rows, &n, &total), 1, 1);
-    assert_string_equal(rows[0].task_id, "t1");
+    assert_page(store_task_list(NULL, page_of(0, 3, sizeof(store_task))), 2, 2);
+    assert_string_equal(ROW(store_task, 0)->task_id, "t2"); /* newest first */
+    assert_int_equal(ROW(store_task, 0)->counts[TASK_PENDING], 2);
+    assert_page(store_task_list(APP, page_of(0, 3, sizeof(store_task))), 1, 1);
+    assert_string_equal(ROW(store_task, 0)->task_id, "t1");
 }
 
 static void test_task_state_names(void **state)
@@ -484,10 +485,10 @@ static void test_push_members(void **state)
     assert_int_equal(store_report_online(PK, DN2, 1, NULL), STORE_OK);
     assert_int_equal(store_report_app(PK, DN2, APP, "0.0.1"), STORE_OK);
     assert_int_equal(store_push_set("t1", PK, DN2, TASK_SUCCEEDED, true, 200, "trace", 3), STORE_OK);
-    fx_rows seen = {.row_size = sizeof(store_push_member)};
-    assert_int_equal(store_push_members("t1", "g1", APP, collect_member, &seen), STORE_OK);
-    assert_int_equal(seen.n, 2);
-    const store_push_member *first = (const void *)seen.rows[0], *second = (const void *)seen.rows[1];
+    static fx_rows walk = {.row_size = sizeof(store_push_member)};
+    assert_int_equal(store_push_members("t1", "g1", APP, collect_member, &walk), STORE_OK);
+    assert_int_equal(walk.n, 2);
+    const store_push_member *first = (const void *)walk.rows[0], *second = (const void *)walk.rows[1];
     assert_string_equal(first->device_name, DN);
     assert_false(first->online);
     assert_false(first->has_version);
@@ -516,6 +517,41 @@ static void test_push_set_and_done(void **state)
     assert_true(t.pushed_at > 0);
     assert_int_equal(t.counts[TASK_OFFLINE], 1);
     assert_int_equal(t.counts[TASK_PUSHED], 0);
+}
+
+static void test_push_record(void **state)
+{
+    (void)state;
+    store_task t;
+    enum { N = 70 }; /* a full statement of 64 rows and 6 one by one */
+    store_push_state *rows = calloc(N, sizeof *rows);
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    for (int i = 0; i < N; i++) {
+        snprintf(rows[i].product_key, sizeof rows[i].product_key, PK);
+        snprintf(rows[i].device_name, sizeof rows[i].device_name, "dev-%04d", i);
+        rows[i].state = i % 2 ? TASK_PUSHED : TASK_SUCCEEDED;
+        rows[i].has_code = i % 2 == 0;
+        rows[i].code = 200;
+        if (i >= 2) { /* DN and DN2 are members already */
+            fx_device(PK, rows[i].device_name);
+            fx_member("g1", PK, rows[i].device_name);
+        }
+    }
+    snprintf(rows[0].device_name, sizeof rows[0].device_name, DN);
+    snprintf(rows[1].device_name, sizeof rows[1].device_name, DN2);
+    assert_int_equal(store_push_record("t1", rows, N, 7), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], N / 2);
+    assert_int_equal(t.counts[TASK_SUCCEEDED], N / 2);
+    rows[0].state = TASK_OFFLINE; /* replaces */
+    rows[0].has_code = false;
+    assert_int_equal(store_push_record("t1", rows, 1, 8), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_OFFLINE], 1);
+    assert_int_equal(store_push_record("t9", rows, N, 9), STORE_CONFLICT); /* no such task */
+    assert_int_equal(store_push_record("t9", rows, 1, 9), STORE_CONFLICT);
+    free(rows);
 }
 
 static void test_push_due(void **state)
@@ -599,7 +635,8 @@ int main(void)
         T(test_task_insert_get),            T(test_task_list),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
-        T(test_push_due),                   T(test_push_result),
+        T(test_push_record),                T(test_push_due),
+        T(test_push_result),
         T(test_settings),                   T(test_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
