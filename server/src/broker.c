@@ -230,12 +230,26 @@ static void end_stale_broker(void)
         sleep_ms(20);
 }
 
+/* Every port the broker listens on, comma-separated ("1883,443,8883"). */
+static void port_list(const config *cfg, const tls_files *tls, char *out, size_t n)
+{
+    char mqtts[16] = "";
+    if (tls && cfg->mqtts_port)
+        snprintf(mqtts, sizeof mqtts, "%d", cfg->mqtts_port);
+    const char *items[] = {cfg->mqtt_extra_ports, mqtts, tls ? cfg->mqtts_extra_ports : ""};
+    snprintf(out, n, "%d", cfg->mqtt_port);
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        size_t len = strlen(out);
+        if (items[i][0])
+            snprintf(out + len, n - len, ",%s", items[i]);
+    }
+}
+
 /* Is any port the broker will listen on taken? Says by whom and how to fix. */
 static int ports_taken(const config *cfg, const tls_files *tls, char *err, size_t errlen)
 {
     char list[400];
-    snprintf(list, sizeof list, "%d,%s%s%d,%s", cfg->mqtt_port, cfg->mqtt_extra_ports,
-             cfg->mqtt_extra_ports[0] ? "," : "", tls ? cfg->mqtts_port : 0, tls ? cfg->mqtts_extra_ports : "");
+    port_list(cfg, tls, list, sizeof list);
     for (const char *p = list; *p;) {
         char *end;
         long port = strtol(p, &end, 10);
@@ -347,8 +361,11 @@ int broker_start(const config *cfg, const char *db_path, const char *service_use
             kill(child, SIGKILL);
             waitpid(child, &status, 0);
         }
-        snprintf(err, errlen, "managed mosquitto did not start on %s:%d (%s); see its messages above",
-                 cfg->bind, cfg->mqtt_port, r < 0 ? "it exited" : "not listening after 10 s");
+        char ports[400];
+        port_list(cfg, tls, ports, sizeof ports);
+        snprintf(err, errlen, "managed mosquitto did not start on %s, ports %s (%s); see its messages above. "
+                 "\"Permission denied\" on a port below 1024 (443): README, \"A real Core2\"",
+                 cfg->bind, ports, r < 0 ? "it exited" : "not listening after 10 s");
         child = 0;
         return -1;
     }
