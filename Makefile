@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_SERVER := -std=c11 -D_GNU_SOURCE $(WARN) -g
 OPT     := -O2
 SAN     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lmosquitto -lcrypto -lpthread
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lz -lmosquitto -lcrypto -lpthread
 PLUGIN_LIBS := -lsqlite3 -lcrypto
 
 SERVER_SRC := $(wildcard server/src/*.c)
@@ -30,6 +30,10 @@ GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
 
 SDK_SRC := $(wildcard sdk/src/*.c)
 SDK_HDR := $(wildcard sdk/src/*.h sdk/include/*.h)
+# The package rules (server/src/package_check.h) are one list with one
+# implementation where it takes code: haas-emu links the SDK's tar reader and
+# manifest reader and checks uploads with them.
+PKG_RULES_SRC := sdk/src/tar_reader.c sdk/src/manifest.c sdk/src/json_scan.c sdk/src/haas_util.c
 PORT_SRC := $(wildcard sdk/port/posix/*.c)
 PORT_HDR := $(wildcard sdk/port/posix/*.h)
 SDK_CFLAGS := -std=c99 $(WARN) -pedantic -g -Isdk/include -Isdk/src
@@ -59,9 +63,13 @@ $(GEN_MIGRATIONS): $(MIGRATIONS) server/gen-migrations.sh
 	sh server/gen-migrations.sh $@ $(MIGRATIONS)
 
 SERVER_OBJ := $(patsubst server/src/%.c,$(BUILD)/obj/server/%.o,$(SERVER_SRC)) $(BUILD)/obj/server/migrations.o \
-              $(patsubst server/protocol/%.c,$(BUILD)/obj/protocol/%.o,$(PROTO_SRC))
+              $(patsubst server/protocol/%.c,$(BUILD)/obj/protocol/%.o,$(PROTO_SRC)) \
+              $(patsubst sdk/src/%.c,$(BUILD)/obj/sdk/%.o,$(PKG_RULES_SRC))
 SERVER_INC := -Iserver/src -Iserver/protocol
 SERVER_ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/obj/%,$(SERVER_OBJ))
+PKG_CHECK_OBJ := $(BUILD)/obj/server/package_check.o $(BUILD)/asan/obj/server/package_check.o
+$(PKG_CHECK_OBJ): SERVER_INC += -Isdk/src
+$(PKG_CHECK_OBJ): $(SDK_HDR)
 
 $(BUILD)/obj/server/%.o: server/src/%.c $(SERVER_HDR)
 	@mkdir -p $(dir $@)
@@ -81,6 +89,9 @@ $(BUILD)/asan/obj/server/%.o: server/src/%.c $(SERVER_HDR)
 $(BUILD)/asan/obj/server/migrations.o: $(GEN_MIGRATIONS) server/src/db.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_SERVER) $(SAN) $(SERVER_INC) -c -o $@ $<
+$(BUILD)/asan/obj/sdk/%.o: sdk/src/%.c $(SDK_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(SDK_CFLAGS) $(SAN) -c -o $@ $<
 
 $(BUILD)/haas-emu: $(SERVER_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(SERVER_LIBS)
@@ -139,18 +150,18 @@ STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c $
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
 test_service_SRC := $(STORE_SRC) $(wildcard server/src/service_*.c) server/src/ids.c server/src/package_check.c \
-                    server/src/package_file.c
+                    server/src/package_file.c $(PKG_RULES_SRC)
 test_protocol_SRC := $(PROTO_SRC) server/plugin/clientid.c
 test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
-test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/haas_util.c
+test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
 test_upgrade_SRC := sdk/src/upgrade.c sdk/src/journal.c sdk/src/alink.c sdk/src/json_scan.c sdk/src/tar_reader.c \
-                    sdk/src/haas_util.c
+                    sdk/src/manifest.c sdk/src/haas_util.c
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR)
@@ -165,13 +176,15 @@ FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/sr
 FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input $(BUILD)/fuzz/fuzz_package_check
 $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/haas_util.c
+	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/manifest.c \
+	      sdk/src/haas_util.c
 $(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PROTO_SRC)
-$(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c server/protocol/identifiers.c $(SERVER_HDR)
+$(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c $(PKG_RULES_SRC) \
+                                   $(SERVER_HDR) $(SDK_HDR)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c server/protocol/identifiers.c -larchive -lcjson
+	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c $(PKG_RULES_SRC) -larchive -lz
 fuzz: $(FUZZ_TARGETS)
 
 # Load tools of the benchmarks (not part of `make`).

@@ -149,3 +149,39 @@ bool haas_parse_u64(const char *s, size_t n, uint64_t *out)
     *out = v;
     return true;
 }
+
+/* Length of the UTF-8 sequence that starts with byte c (0: not a start
+ * byte), and the smallest code point such a sequence may hold. */
+static size_t utf8_seq_len(uint8_t c, uint32_t *min)
+{
+    if (c < 0x80)
+        return *min = 0, 1;
+    if (c >= 0xc2 && c <= 0xdf)
+        return *min = 0x80, 2;
+    if (c >= 0xe0 && c <= 0xef)
+        return *min = 0x800, 3;
+    if (c >= 0xf0 && c <= 0xf4)
+        return *min = 0x10000, 4;
+    return 0; /* a continuation byte, 0xc0/0xc1 (always overlong) or 0xf5-0xff */
+}
+
+bool haas_utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint32_t min, cp;
+        size_t k = utf8_seq_len(s[i], &min);
+        if (k == 0 || k > n - i)
+            return false;
+        cp = k == 1 ? s[i] : (uint32_t)(s[i] & (0x3f >> (k - 1)));
+        for (size_t j = 1; j < k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += k;
+    }
+    return true;
+}

@@ -48,6 +48,12 @@ void haas_sb_json_escaped(haas_sb *sb, const char *s);
 /* Appends n bytes as lower-case hex. */
 void haas_sb_hex(haas_sb *sb, const uint8_t *bytes, size_t n);
 
+/*
+ * Is s[0..n) well-formed UTF-8 (RFC 3629): no overlong form, no surrogate
+ * (U+D800-U+DFFF), nothing above U+10FFFF, no sequence cut short?
+ */
+bool haas_utf8_valid(const uint8_t *s, size_t n);
+
 /* Parses a decimal uint64 from s[0..n); false on anything else or overflow. */
 bool haas_parse_u64(const char *s, size_t n, uint64_t *out);
 

@@ -279,42 +279,49 @@ static uint32_t hex4(const char *p)
     return v;
 }
 
+static bool is_high_surrogate(uint32_t cp) { return cp >= 0xd800 && cp < 0xdc00; }
+static bool is_low_surrogate(uint32_t cp) { return cp >= 0xdc00 && cp < 0xe000; }
+
+/* Decodes the escape at p (just past its backslash) of a validated string;
+ * *after gets the end of it. A \u surrogate pair makes one code point; an
+ * unpaired surrogate is returned as it is. */
+static uint32_t decode_escape(const char *p, const char **after)
+{
+    *after = p + 1;
+    switch (*p) {
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'n': return '\n';
+    case 'r': return '\r';
+    case 't': return '\t';
+    case 'u': break;
+    default: return (uint8_t)*p; /* \" \\ \/ */
+    }
+    uint32_t cp = hex4(p + 1);
+    *after = p + 5;
+    /* p[5] is inside the string (at worst its closing quote); a backslash
+     * there starts a complete escape. */
+    if (is_high_surrogate(cp) && p[5] == '\\' && p[6] == 'u' && is_low_surrogate(hex4(p + 7))) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 7) - 0xdc00);
+        *after = p + 11;
+    }
+    return cp;
+}
+
 bool json_string(const json_value *v, char *out, size_t cap)
 {
     if (v->type != JSON_STRING || cap == 0)
         return false;
     size_t n = 0;
-    for (size_t i = 0; i < v->len; i++) {
-        char c = v->start[i];
-        if (c != '\\') {
+    const char *p = v->start, *end = v->start + v->len;
+    while (p < end) {
+        if (*p != '\\') {
             if (n + 2 > cap)
                 return false;
-            out[n++] = c;
+            out[n++] = *p++;
             continue;
         }
-        c = v->start[++i];
-        uint32_t cp;
-        switch (c) {
-        case 'b': cp = '\b'; break;
-        case 'f': cp = '\f'; break;
-        case 'n': cp = '\n'; break;
-        case 'r': cp = '\r'; break;
-        case 't': cp = '\t'; break;
-        case 'u':
-            cp = hex4(v->start + i + 1);
-            i += 4;
-            /* a surrogate pair makes one code point */
-            if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < v->len && v->start[i + 1] == '\\' &&
-                v->start[i + 2] == 'u') {
-                uint32_t lo = hex4(v->start + i + 3);
-                if (lo >= 0xdc00 && lo < 0xe000) {
-                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-                    i += 6;
-                }
-            }
-            break;
-        default: cp = (uint8_t)c; break; /* \" \\ \/ */
-        }
+        uint32_t cp = decode_escape(p + 1, &p);
         if (cp == 0 || !put_utf8(out, cap, &n, cp))
             return false;
     }
@@ -346,4 +353,128 @@ bool json_get_int(const char *doc, size_t len, const char *path, int64_t *out)
 {
     json_value v;
     return json_find(doc, len, path, &v) && json_int(&v, out);
+}
+
+/* ---- json_plain_object: the manifest.json rules ---- */
+
+/* Steps over the string at p (its opening quote) of a validated document,
+ * refusing control characters (raw DEL, escaped \b \f \n \r \t, \u0000 to
+ * \u001f, \u007f; raw ones below 0x20 are invalid JSON already) and unpaired
+ * surrogate escapes. Returns past the closing quote, or NULL. */
+static const char *plain_string(const char *p)
+{
+    for (p++; *p != '"';) {
+        if (*p == 0x7f)
+            return NULL;
+        if (*p != '\\') {
+            p++;
+            continue;
+        }
+        uint32_t cp = decode_escape(p + 1, &p);
+        if (cp < 0x20 || cp == 0x7f || is_high_surrogate(cp) || is_low_surrogate(cp))
+            return NULL; /* a surrogate left by decode_escape is unpaired */
+    }
+    return p + 1;
+}
+
+/* Reads a string as its unescaped UTF-8 bytes, one at a time. */
+typedef struct {
+    const char *p;      /* next character of the (validated) string body */
+    char buf[5];        /* the UTF-8 bytes of the escape being read */
+    size_t len, pos;
+} string_reader;
+
+static int next_byte(string_reader *r)
+{
+    if (r->pos < r->len)
+        return (uint8_t)r->buf[r->pos++];
+    if (*r->p == '"')
+        return -1;
+    if (*r->p != '\\')
+        return (uint8_t)*r->p++;
+    uint32_t cp = decode_escape(r->p + 1, &r->p);
+    r->len = 0;
+    put_utf8(r->buf, sizeof r->buf, &r->len, cp); /* up to 4 bytes and room for a NUL: fits */
+    r->pos = 1;
+    return (uint8_t)r->buf[0];
+}
+
+/* Are the strings at a and b (their opening quotes) equal once unescaped? */
+static bool strings_equal(const char *a, const char *b)
+{
+    string_reader x = {a + 1, {0}, 0, 0}, y = {b + 1, {0}, 0, 0};
+    for (;;) {
+        int c = next_byte(&x);
+        if (c != next_byte(&y))
+            return false;
+        if (c < 0)
+            return true;
+    }
+}
+
+/* Does a member before `key` of the object whose first member is at
+ * `first` have the same key? */
+static bool key_seen(const char *first, const char *key, const char *end)
+{
+    for (const char *q = first; q < key;) {
+        if (strings_equal(q, key))
+            return true;
+        q = skip_ws(skip_ws(skip_string(q, end), end) + 1, end);   /* past ':' */
+        q = skip_ws(skip_ws(skip_value(q, end, 0, NULL), end) + 1, end); /* past ',' */
+    }
+    return false;
+}
+
+static const char *plain_value(const char *p, const char *end, json_plain *why);
+
+/* An object or array at p (validated) whose strings and members follow the
+ * rules; returns past its closing bracket, or NULL with *why set. */
+static const char *plain_container(const char *p, const char *end, json_plain *why)
+{
+    bool object = *p == '{';
+    const char *first = skip_ws(p + 1, end), *q = first;
+    while (*q != '}' && *q != ']') {
+        if (object && key_seen(first, q, end)) {
+            *why = JSON_PLAIN_DUPLICATE_KEY;
+            return NULL;
+        }
+        if (object) {
+            if (!(q = plain_value(q, end, why)))
+                return NULL;
+            q = skip_ws(skip_ws(q, end) + 1, end); /* past ':' */
+        }
+        if (!(q = plain_value(q, end, why)))
+            return NULL;
+        q = skip_ws(q, end);
+        if (*q == ',')
+            q = skip_ws(q + 1, end);
+    }
+    return q + 1;
+}
+
+static const char *plain_value(const char *p, const char *end, json_plain *why)
+{
+    const char *q;
+    if (*p == '{' || *p == '[')
+        return plain_container(p, end, why);
+    if (*p != '"')
+        return skip_value(p, end, 0, NULL);
+    if (!(q = plain_string(p)))
+        *why = JSON_PLAIN_BAD_STRING;
+    return q;
+}
+
+json_plain json_plain_object(const char *doc, size_t len)
+{
+    const char *end = doc + len;
+    json_plain why = JSON_PLAIN_OK;
+    if (!json_valid(doc, len))
+        return JSON_PLAIN_NOT_JSON;
+    if (!haas_utf8_valid((const uint8_t *)doc, len))
+        return JSON_PLAIN_NOT_UTF8;
+    const char *p = skip_ws(doc, end);
+    if (*p != '{')
+        return JSON_PLAIN_NOT_OBJECT;
+    plain_container(p, end, &why);
+    return why;
 }

@@ -35,6 +35,25 @@ bool json_find(const char *doc, size_t len, const char *path, json_value *out);
  * v is not a string, holds a NUL, or does not fit. */
 bool json_string(const json_value *v, char *out, size_t cap);
 
+typedef enum {
+    JSON_PLAIN_OK = 0,
+    JSON_PLAIN_NOT_JSON,      /* not exactly one valid JSON value */
+    JSON_PLAIN_NOT_UTF8,      /* not valid UTF-8 */
+    JSON_PLAIN_NOT_OBJECT,    /* a value, but not an object */
+    JSON_PLAIN_DUPLICATE_KEY, /* an object (at any depth) has a key twice, compared unescaped */
+    JSON_PLAIN_BAD_STRING,    /* a string or key holds a control character or an unpaired surrogate */
+} json_plain;
+
+/*
+ * The manifest.json rule of the package rule list (server/src/package_check.h,
+ * M2-M3, which haas-emu enforces with this same function): is doc[0..len)
+ * exactly one JSON object (white space around allowed), valid UTF-8 (so no
+ * byte-order mark), with no object at any depth holding two equal keys, and
+ * no string, key or value, holding a control character (U+0000-U+001F or
+ * U+007F, raw or escaped) or an unpaired surrogate escape?
+ */
+json_plain json_plain_object(const char *doc, size_t len);
+
 /* An integer value (no fraction, no exponent) into *out. */
 bool json_int(const json_value *v, int64_t *out);
 

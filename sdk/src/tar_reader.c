@@ -32,9 +32,9 @@
  * built through name_put, which drops leading "./" and enforces
  * TAR_NAME_MAX, then checked by name_check before anything is reported.
  * Besides the rules of tar_reader.h (relative, no "..", no backslash or
- * control character) name_check also refuses empty and "." components in
- * the middle ("a//b", "a/./b"), so that every reported name is in a single
- * canonical form.
+ * control character, valid UTF-8) name_check also refuses empty and "."
+ * components in the middle ("a//b", "a/./b"), so that every reported name
+ * is in a single canonical form.
  *
  * Decisions where tar_reader.h leaves room (all on the strict side):
  *  - on_entry_end comes as soon as a member's data is complete, before its
@@ -224,7 +224,7 @@ static int name_check(char *name, bool *root)
             return TAR_ERR_UNSAFE_NAME;
         }
     }
-    return TAR_OK;
+    return haas_utf8_valid((const uint8_t *)name, n) ? TAR_OK : TAR_ERR_UNSAFE_NAME;
 }
 
 /* The current member's data is complete: runs the end action of the

@@ -11,9 +11,12 @@
  *
  * Safety is decided here, before anything reaches the file system: names
  * are relative, contain no ".." component and no backslash or control
- * characters; only regular files and directories are accepted (links,
- * devices, FIFOs are errors). Names are handed over normalised: no leading
- * "./", no trailing "/"; the archive root entry "./" is skipped.
+ * characters, and are valid UTF-8; only regular files and directories are
+ * accepted (links, devices, FIFOs are errors). Names are handed over
+ * normalised: no leading "./", no trailing "/"; the archive root entry "./"
+ * is skipped. These are the member-name and member-type rules of the
+ * package rule list (server/src/package_check.h), which haas-emu enforces
+ * with this same reader at upload.
  */
 #ifndef HAAS_TAR_READER_H
 #define HAAS_TAR_READER_H
@@ -28,7 +31,7 @@ typedef enum {
     TAR_OK = 0,
     TAR_ERR_CHECKSUM = -1,       /* a header's checksum is wrong */
     TAR_ERR_FORMAT = -2,         /* not a tar header / malformed numbers / bad pax record */
-    TAR_ERR_UNSAFE_NAME = -3,    /* absolute, "..", backslash, control character, empty */
+    TAR_ERR_UNSAFE_NAME = -3,    /* absolute, "..", backslash, control character, empty, not UTF-8 */
     TAR_ERR_NAME_TOO_LONG = -4,  /* longer than TAR_NAME_MAX */
     TAR_ERR_FORBIDDEN_TYPE = -5, /* link, device, FIFO, or unknown type */
     TAR_ERR_TRUNCATED = -6,      /* tar_reader_finish before the end-of-archive blocks */

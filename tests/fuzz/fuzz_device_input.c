@@ -1,7 +1,7 @@
 /*
  * fuzz_device_input.c - libFuzzer target for what a device or the network
- * hands the device SDK: JSON documents (the push, manifest.json) and the
- * push rules, and tar streams fed in chunks of varying size.
+ * hands the device SDK: JSON documents (the push, manifest.json) with the
+ * push and manifest rules, and tar streams fed in chunks of varying size.
  *
  * Built by `make fuzz` with clang -fsanitize=fuzzer,address,undefined; run
  * by tests/run.py for a bounded time on the seed corpus in tests/corpus.
@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "alink.h"
+#include "haas_util.h"
 #include "json_scan.h"
+#include "manifest.h"
 #include "tar_reader.h"
 
 static int on_entry(void *u, const char *name, tar_entry_type type, uint64_t size)
@@ -45,6 +47,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             json_string(&v, out, sizeof out);
     alink_push push;
     alink_parse_push(doc, size, "8800100099990000", "0.0.1", &push);
+
+    /* the manifest rules: a plain object passes as a valid one */
+    json_plain plain = json_plain_object(doc, size);
+    if (plain == JSON_PLAIN_OK && (!json_valid(doc, size) || !haas_utf8_valid(data, size)))
+        __builtin_trap();
+    manifest_fields m;
+    manifest_read(doc, size, &m);
 
     /* tar, in chunks whose sizes come from the data itself */
     static const tar_callbacks cb = {on_entry, on_data, on_end};

@@ -1,7 +1,8 @@
 /*
  * test_sdk_core.c - unit tests of the SDK's portable core: JSON scanning,
  * versions, credentials, parsing the push with the stock rules, building the
- * query and result events. (The tar reader has its own test file; the
+ * query and result events, UTF-8 and the manifest rules of the package rule
+ * list (which haas-emu runs too). (The tar reader has its own test file; the
  * install flow is tested end to end with haas-device in tests/integration.)
  */
 #include <setjmp.h>
@@ -18,6 +19,7 @@
 #include "alink.h"
 #include "haas_util.h"
 #include "json_scan.h"
+#include "manifest.h"
 
 #define APP "8800100099990000"
 
@@ -230,12 +232,139 @@ static void test_util(void **state)
     assert_string_equal(buf, "abcdefg");
 }
 
+static void test_utf8(void **state)
+{
+    (void)state;
+    const char *good[] = {"", "plain.py", "caf\xc3\xa9.py", "\xe4\xb8\xad\xe6\x96\x87", "\xf0\x9f\x98\x80",
+                          "\xef\xbf\xbd", "\xf4\x8f\xbf\xbf" /* U+10FFFF */, "\xed\x9f\xbf" /* U+D7FF */};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(haas_utf8_valid((const uint8_t *)good[i], strlen(good[i])));
+    const char *bad[] = {
+        "caf\xe9.py",        /* Latin-1 */
+        "\x80",              /* a continuation byte alone */
+        "\xc3",              /* cut short */
+        "\xe4\xb8",          /* cut short */
+        "\xc0\xaf",          /* overlong "/" */
+        "\xc1\xbf",          /* overlong */
+        "\xe0\x80\xaf",      /* overlong "/" */
+        "\xf0\x80\x80\xaf",  /* overlong "/" */
+        "\xed\xa0\x80",      /* U+D800, a surrogate */
+        "\xed\xbf\xbf",      /* U+DFFF */
+        "\xf4\x90\x80\x80",  /* above U+10FFFF */
+        "\xf5\x80\x80\x80",  /* never a start byte */
+        "\xff",
+        "a\xc3(b",           /* a start byte followed by ASCII */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(haas_utf8_valid((const uint8_t *)bad[i], strlen(bad[i])));
+    /* the length counts, not a NUL */
+    assert_true(haas_utf8_valid((const uint8_t *)"a\0b", 3));
+    assert_false(haas_utf8_valid((const uint8_t *)"\xc3\xa9", 1));
+}
+
+static json_plain plain(const char *doc) { return json_plain_object(doc, strlen(doc)); }
+
+static void test_json_plain_object(void **state)
+{
+    (void)state;
+    const char *good[] = {
+        "{}", " {\"a\":1} \n", "{\"appName\":\"python9000\",\"version\":\"0.0.2\",\"appid\":\"8800100099990000\"}",
+        "{\"a\":{\"x\":1},\"b\":{\"x\":2},\"c\":[{\"x\":1},{\"x\":1}]}", /* equal keys in different objects */
+        "{\"name\":\"\xe4\xb8\xad\xe6\x96\x87\",\"e\":\"\\u00e9\",\"emoji\":\"\\ud83d\\ude00\",\"q\":\"\\\"\\\\\\/\"}",
+        "{\"ab\":1,\"a\":2,\"abc\":3,\"\":4}", /* prefixes are other keys */
+        "{\"n\":[1,-2.5e3,true,false,null],\"deep\":[[[[\"x\"]]]]}",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_int_equal(plain(good[i]), JSON_PLAIN_OK);
+    const struct {
+        const char *doc;
+        json_plain want;
+    } bad[] = {
+        {"", JSON_PLAIN_NOT_JSON},
+        {"{\"a\":01}", JSON_PLAIN_NOT_JSON},
+        {"{\"a\":1} {}", JSON_PLAIN_NOT_JSON},
+        {"// c\n{}", JSON_PLAIN_NOT_JSON},
+        {"\xef\xbb\xbf{}", JSON_PLAIN_NOT_JSON}, /* a byte-order mark */
+        {"{\"a\":\"caf\xe9\"}", JSON_PLAIN_NOT_UTF8},
+        {"[{\"a\":1}]", JSON_PLAIN_NOT_OBJECT},
+        {"\"s\"", JSON_PLAIN_NOT_OBJECT},
+        {"{\"version\":\"0.0.2\",\"version\":\"0.0.3\"}", JSON_PLAIN_DUPLICATE_KEY},
+        {"{\"version\":\"0.0.2\",\"\\u0076ersion\":\"0.0.3\"}", JSON_PLAIN_DUPLICATE_KEY}, /* equal unescaped */
+        {"{\"\\u00e9\":1,\"\xc3\xa9\":2}", JSON_PLAIN_DUPLICATE_KEY},
+        {"{\"a\":1,\"b\":{\"c\":1,\"c\":2}}", JSON_PLAIN_DUPLICATE_KEY}, /* nested */
+        {"{\"a\":[1,{\"c\":1,\"c\":2}]}", JSON_PLAIN_DUPLICATE_KEY},
+        {"{\"version\":\"0.0.9\\u0000x\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"a\\nb\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"a\\tb\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\\u001f\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\\u007F\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\x7f\"}", JSON_PLAIN_BAD_STRING}, /* raw DEL */
+        {"{\"k\\b\":1}", JSON_PLAIN_BAD_STRING},     /* in a key */
+        {"{\"v\":\"\\ud800\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\\ud800x\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\\ud800\\u0041\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":\"\\udc00\"}", JSON_PLAIN_BAD_STRING},
+        {"{\"v\":[\"ok\",\"\\u0000\"]}", JSON_PLAIN_BAD_STRING},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_plain got = plain(bad[i].doc);
+        if (got != bad[i].want)
+            fail_msg("%s: %d, want %d", bad[i].doc, got, bad[i].want);
+    }
+    /* a NUL byte in the document is invalid JSON */
+    assert_int_equal(json_plain_object("{\"a\":\"x\0\"}", 10), JSON_PLAIN_NOT_JSON);
+    /* the length counts: a valid object cut short is not one */
+    assert_int_equal(json_plain_object("{\"a\":1}", 6), JSON_PLAIN_NOT_JSON);
+}
+
+static void test_manifest_read(void **state)
+{
+    (void)state;
+    manifest_fields m;
+    const char *ok = " {\"version\":\"0.0.2\",\"appid\":\"8800100099990000\",\"appName\":\"python9000\",\"x\":[1]} ";
+    assert_int_equal(manifest_read(ok, strlen(ok), &m), MANIFEST_OK);
+    assert_string_equal(m.app_name, "python9000");
+    assert_string_equal(m.appid, "8800100099990000");
+    assert_string_equal(m.version, "0.0.2");
+    const struct {
+        const char *doc;
+        manifest_result want;
+    } bad[] = {
+        {"{oops", MANIFEST_NOT_JSON},
+        {"[]", MANIFEST_NOT_JSON},
+        {"{\"appName\":\"p\",\"version\":\"0.0.2\",\"appid\":\"1\",\"version\":\"0.0.3\"}", MANIFEST_DUPLICATE_KEY},
+        {"{\"appName\":\"p\",\"version\":\"0.0.9\\u0000x\",\"appid\":\"1\"}", MANIFEST_BAD_STRING},
+        {"{\"version\":\"0.0.2\",\"appid\":\"1\"}", MANIFEST_NO_APP_NAME},
+        {"{\"appName\":\"p\",\"version\":\"0.0.2\"}", MANIFEST_NO_APPID},
+        {"{\"appName\":\"p\",\"appid\":\"1\"}", MANIFEST_NO_VERSION},
+        {"{\"appName\":\"p\",\"appid\":\"1\",\"version\":2}", MANIFEST_NO_VERSION},
+        {"{\"appName\":\"p\",\"appid\":\"12345678901234567890\",\"version\":\"0.0.2\"}", MANIFEST_NO_APPID},
+        {"{\"appName\":\"12345678901234567890123456789012\",\"appid\":\"1\",\"version\":\"0.0.2\"}", MANIFEST_NO_APP_NAME},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        manifest_result got = manifest_read(bad[i].doc, strlen(bad[i].doc), &m);
+        if (got != bad[i].want)
+            fail_msg("%s: %d, want %d", bad[i].doc, got, bad[i].want);
+        assert_true(strlen(manifest_result_text(got)) > 0);
+    }
+    /* MANIFEST_MAX bytes pass, one more does not */
+    char big[MANIFEST_MAX + 2];
+    int n = snprintf(big, sizeof big, "{\"appName\":\"p\",\"appid\":\"1\",\"version\":\"0.0.2\",\"pad\":\"");
+    memset(big + n, 'x', MANIFEST_MAX - (size_t)n - 2);
+    memcpy(big + MANIFEST_MAX - 2, "\"}", 2);
+    assert_int_equal(manifest_read(big, MANIFEST_MAX, &m), MANIFEST_OK);
+    memmove(big + n + 1, big + n, MANIFEST_MAX - (size_t)n);
+    assert_int_equal(manifest_read(big, MANIFEST_MAX + 1, &m), MANIFEST_TOO_LARGE);
+    assert_string_equal(manifest_result_text(MANIFEST_TOO_LARGE), "manifest.json is larger than 1536 bytes");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_valid), cmocka_unit_test(test_json_find), cmocka_unit_test(test_versions),
         cmocka_unit_test(test_credentials), cmocka_unit_test(test_push_rules), cmocka_unit_test(test_events),
-        cmocka_unit_test(test_util),
+        cmocka_unit_test(test_util), cmocka_unit_test(test_utf8), cmocka_unit_test(test_json_plain_object),
+        cmocka_unit_test(test_manifest_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

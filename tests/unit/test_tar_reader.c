@@ -1030,6 +1030,14 @@ static void test_names(void **state)
         {"a\x1f", TAR_ERR_UNSAFE_NAME, NULL},
         {"\x7f", TAR_ERR_UNSAFE_NAME, NULL},
         {"\tx", TAR_ERR_UNSAFE_NAME, NULL},
+        /* names are valid UTF-8 (the package rules, T2) */
+        {"\xf0\x9f\x98\x80.py", TAR_OK, "\xf0\x9f\x98\x80.py"},
+        {"caf\xe9.py", TAR_ERR_UNSAFE_NAME, NULL},          /* Latin-1 */
+        {"lib/caf\xc3", TAR_ERR_UNSAFE_NAME, NULL},         /* cut short */
+        {"\xc0\xae\xc0\xae/x", TAR_ERR_UNSAFE_NAME, NULL}, /* overlong ".." */
+        {"\xed\xa0\x80", TAR_ERR_UNSAFE_NAME, NULL},        /* a surrogate */
+        {"\xf4\x90\x80\x80", TAR_ERR_UNSAFE_NAME, NULL},    /* above U+10FFFF */
+        {"a/\xff/", TAR_ERR_UNSAFE_NAME, NULL},
     };
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         for (int type = 0; type < 2; type++) {
@@ -1049,6 +1057,47 @@ static void test_names(void **state)
             expect_tb(t, rc, rc, want);
         }
     }
+}
+
+/* Non-UTF-8 names from every source of names: 'L' data, pax path, ustar
+ * prefix. */
+static void test_names_not_utf8_from_every_source(void **state)
+{
+    (void)state;
+    static const char latin1[] = "caf\xe9.py";
+    tarbuf *t = tb_new();
+    add_meta(t, 'L', latin1, sizeof latin1); /* with its NUL */
+    add_hdr(t, "ignored", '0', 0);
+    add_end(t);
+    g_case = "L";
+    expect_tb(t, TAR_ERR_UNSAFE_NAME, TAR_ERR_UNSAFE_NAME, "");
+
+    char rec[600] = "";
+    pax_rec(rec, "path", latin1);
+    t = tb_new();
+    add_pax(t, rec);
+    add_hdr(t, "ignored", '0', 0);
+    add_end(t);
+    g_case = "pax path";
+    expect_tb(t, TAR_ERR_UNSAFE_NAME, TAR_ERR_UNSAFE_NAME, "");
+
+    t = tb_new();
+    uint8_t *h = add_hdr(t, "x.py", '0', 0);
+    memcpy(h + 345, "caf\xe9", 4); /* the ustar prefix: "caf\xe9/x.py" */
+    fix_sum(h);
+    add_end(t);
+    g_case = "ustar prefix";
+    expect_tb(t, TAR_ERR_UNSAFE_NAME, TAR_ERR_UNSAFE_NAME, "");
+
+    /* valid UTF-8 from a pax path passes */
+    rec[0] = '\0';
+    pax_rec(rec, "path", "\xe4\xb8\xad\xe6\x96\x87/\xc3\xa9.py");
+    t = tb_new();
+    add_pax(t, rec);
+    add_hdr(t, "ignored", '0', 0);
+    add_end(t);
+    g_case = "pax path UTF-8";
+    expect_tb(t, TAR_OK, TAR_OK, "F:\xe4\xb8\xad\xe6\x96\x87/\xc3\xa9.py:0:;");
 }
 
 static void test_name_lengths(void **state)
@@ -1408,6 +1457,7 @@ int main(void)
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_names_not_utf8_from_every_source),
         cmocka_unit_test(test_name_lengths),
         cmocka_unit_test(test_pax),
         cmocka_unit_test(test_large_member),
