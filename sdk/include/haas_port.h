@@ -24,6 +24,7 @@
 #define HAAS_PORT_ERR_NET -2      /* the connection dropped: trying again may work */
 #define HAAS_PORT_ERR_HTTP -3     /* the server answered with an unusable status */
 #define HAAS_PORT_ERR_ABORTED -4  /* a sink asked to stop */
+#define HAAS_PORT_ERR_TRAILING -5 /* input after the end of the gzip stream */
 
 typedef enum { HAAS_LOG_DEBUG, HAAS_LOG_INFO, HAAS_LOG_WARN, HAAS_LOG_ERROR } haas_log_level;
 typedef enum { HAAS_HASH_MD5, HAAS_HASH_SHA256 } haas_hash_kind;
@@ -72,11 +73,23 @@ typedef struct haas_port {
      * HAAS_PORT_ERR_ABORTED when sink stopped it. */
     int (*http_get)(void *ctx, const char *url, uint64_t offset, haas_sink_fn sink, void *core, uint64_t *total);
 
-    /* ---- gzip inflater (one stream at a time) ---- */
+    /* ---- gzip inflater (one stream at a time) ----
+     * A package is exactly one gzip member (RFC 1952) and nothing after it
+     * (rules G2 and G3 of the package rule list, server/src/package_check.h):
+     * the inflater checks the member's CRC-32 and ISIZE, and never skips
+     * input it did not use. */
     int (*inflate_begin)(void *ctx);
-    /* Inflates in, passing the output to out(core, ...). Returns 0 (more
-     * input wanted), 1 at the end of the gzip stream, or a negative error
-     * (corrupt data, or out returned non-zero). */
+    /* Inflates in (all of it, in pieces of any size, over as many calls as
+     * needed), passing the output to out(core, ...). Returns:
+     *   0  all of in was used and the stream has not ended: more input wanted;
+     *   1  the gzip member ended, CRC-32 and ISIZE right, exactly at the end
+     *      of in (called again with len 0: 1 again);
+     *   HAAS_PORT_ERR_TRAILING  the member ended with input left in in (a
+     *      second gzip member or trailing bytes), or a call after the end
+     *      brought more input;
+     *   HAAS_PORT_ERR_ABORTED   out returned non-zero;
+     *   HAAS_PORT_ERR           corrupt data, a wrong CRC-32 or ISIZE.
+     * After a negative return the stream is dead until inflate_begin. */
     int (*inflate_feed)(void *ctx, const uint8_t *in, size_t len, haas_sink_fn out, void *core);
     void (*inflate_end)(void *ctx);
 

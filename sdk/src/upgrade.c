@@ -23,6 +23,7 @@
 #include "alink.h"
 #include "haas_util.h"
 #include "json_scan.h"
+#include "manifest.h"
 
 #define DEFAULT_MAX_PACKAGE (16ULL << 20)
 #define DEFAULT_MAX_UNPACKED (64ULL << 20)
@@ -30,6 +31,9 @@
 #define DEFAULT_CONFIRM_MS 60000
 #define RECONNECT_MS 2000
 #define HAAS_DIR_MAX 160 /* longest app_dir / work_dir: paths below them fit in 192 bytes */
+
+/* A manifest.json the rules allow fits in the buffer it is read into. */
+typedef char manifest_fits[MANIFEST_MAX < sizeof ((haas_upgrade *)0)->msg ? 1 : -1];
 
 /* ---- small helpers ---- */
 
@@ -322,7 +326,42 @@ static int download(haas_upgrade *u)
     }
 }
 
-/* ---- extraction ---- */
+/* ---- extraction ----
+ *
+ * The package rules are one list, written down at the top of
+ * server/src/package_check.h; haas-emu refuses at upload what breaks them,
+ * and the core refuses it here when a package is served anyway:
+ *   G1-G3  one gzip member, CRC-32 and ISIZE right, nothing after it: the
+ *          port's inflater (haas_port.h), and unpack(), which also wants the
+ *          file to end where the stream ends;
+ *   G4     a tar inside, not gzip again: the tar reader (a gzip header is no
+ *          tar header; said in words by tar_failure());
+ *   T1-T3  a complete tar of files and folders with safe UTF-8 names: the
+ *          tar reader (tar_reader.c, the same code haas-emu runs);
+ *   T4     max_entries and max_unpacked_size: tar_entry();
+ *   M1-M4  manifest.json at the top, once, plain, its appid and version
+ *          those of the push: tar_entry() and check_manifest(), with
+ *          manifest.c (the same code haas-emu runs).
+ */
+
+/* Why a tar callback stopped the extraction (kept in u->error). */
+enum { STOP_NONE, STOP_ENTRIES, STOP_SIZE, STOP_MANIFEST_TWICE, STOP_FLASH };
+
+static const char *stop_text(int why)
+{
+    switch (why) {
+    case STOP_ENTRIES: return "more members than max_entries";
+    case STOP_SIZE: return "the files add up to more than max_unpacked_size";
+    case STOP_MANIFEST_TWICE: return "manifest.json appears twice";
+    default: return "a member cannot be written";
+    }
+}
+
+static int stop(haas_upgrade *u, int why)
+{
+    u->error = why;
+    return 1;
+}
 
 /* Creates every parent folder of new/<name>. */
 static int make_parents(haas_upgrade *u, const char *name)
@@ -345,25 +384,31 @@ static int tar_entry(void *user, const char *name, tar_entry_type type, uint64_t
     haas_upgrade *u = user;
     uint32_t max_entries = u->cfg.max_entries ? u->cfg.max_entries : DEFAULT_MAX_ENTRIES;
     uint64_t max_unpacked = u->cfg.max_unpacked_size ? u->cfg.max_unpacked_size : DEFAULT_MAX_UNPACKED;
-    if (++u->entries > max_entries || u->unpacked + size > max_unpacked)
-        return 1;
+    if (++u->entries > max_entries)
+        return stop(u, STOP_ENTRIES);
+    if (u->unpacked + size > max_unpacked)
+        return stop(u, STOP_SIZE);
     u->unpacked += size;
     /* u->path[1] holds work/new for the whole extraction. */
     if (make_parents(u, name) != 0)
-        return 1;
+        return stop(u, STOP_FLASH);
     const char *p = path_of(u, 0, u->path[1], name);
     if (!p)
-        return 1;
+        return stop(u, STOP_FLASH);
+    if (haas_strcmp(name, "manifest.json") == 0 && kind(u, p) != 0)
+        return stop(u, STOP_MANIFEST_TWICE);
     if (type == TAR_ENTRY_DIR)
-        return u->port.make_dir(u->port.ctx, p) != 0;
+        return u->port.make_dir(u->port.ctx, p) != 0 ? stop(u, STOP_FLASH) : 0;
     u->file = u->port.file_open(u->port.ctx, p, HAAS_FILE_WRITE);
-    return u->file == NULL;
+    return u->file == NULL ? stop(u, STOP_FLASH) : 0;
 }
 
 static int tar_data(void *user, const uint8_t *data, size_t len)
 {
     haas_upgrade *u = user;
-    return u->file && u->port.file_write(u->port.ctx, u->file, data, len) != 0;
+    if (u->file && u->port.file_write(u->port.ctx, u->file, data, len) != 0)
+        return stop(u, STOP_FLASH);
+    return 0;
 }
 
 static int tar_entry_end(void *user)
@@ -375,7 +420,7 @@ static int tar_entry_end(void *user)
     if (u->port.file_close(u->port.ctx, u->file) != 0)
         rc = -1;
     u->file = NULL;
-    return rc != 0;
+    return rc != 0 ? stop(u, STOP_FLASH) : 0;
 }
 
 static const tar_callbacks tar_cb = {tar_entry, tar_data, tar_entry_end};
@@ -384,6 +429,73 @@ static int inflated(void *core, const uint8_t *data, size_t len)
 {
     haas_upgrade *u = core;
     return tar_reader_feed(&u->tar, data, len) != TAR_OK;
+}
+
+static const char trailing_text[] = "data after the end of the gzip stream (a second gzip member or trailing bytes)";
+
+/* The tar reader refused the inflated bytes (result t). */
+static const char *tar_failure(haas_upgrade *u, int t)
+{
+    if (t == TAR_ERR_CALLBACK)
+        return stop_text(u->error);
+    if (u->tar.entries == 0 && u->tar.block[0] == 0x1f && u->tar.block[1] == 0x8b)
+        return "the package is gzip inside gzip, not a tar";
+    return tar_result_text(t);
+}
+
+/* inflate_feed returned r < 0. */
+static const char *inflate_failure(haas_upgrade *u, int r)
+{
+    if (u->tar.error != TAR_OK) /* the sink (tar) stopped it */
+        return tar_failure(u, u->tar.error);
+    return r == HAAS_PORT_ERR_TRAILING ? trailing_text : "gzip data is corrupt or cut";
+}
+
+/* Inflates the open package file through the tar reader into work/new:
+ * exactly one gzip member and the file ends with it (G1-G3), a complete
+ * tar (T1). Returns NULL, or why not. */
+static const char *unpack(haas_upgrade *u, haas_file in)
+{
+    int r = 0;
+    long n = 0;
+    while (r == 0 && (n = u->port.file_read(u->port.ctx, in, u->buf, sizeof u->buf)) > 0)
+        r = u->port.inflate_feed(u->port.ctx, u->buf, (size_t)n, inflated, u);
+    if (r == 1) /* the stream ended at the end of a piece: so must the file */
+        n = u->port.file_read(u->port.ctx, in, u->buf, sizeof u->buf);
+    if (n < 0)
+        return "cannot read the package";
+    if (r < 0)
+        return inflate_failure(u, r);
+    if (r == 0)
+        return "gzip data is corrupt or cut";
+    if (n > 0)
+        return trailing_text;
+    int t = tar_reader_finish(&u->tar);
+    return t == TAR_OK ? NULL : tar_failure(u, t);
+}
+
+/* The extracted manifest.json: the manifest rules (manifest.c), and the
+ * app and version of the push (M4). Returns NULL, or why not. */
+static const char *check_manifest(haas_upgrade *u, const char *newdir)
+{
+    const char *p = path_of(u, 0, newdir, "manifest.json");
+    haas_file f = p ? u->port.file_open(u->port.ctx, p, HAAS_FILE_READ) : NULL;
+    if (!f)
+        return "the package has no manifest.json file at its top";
+    size_t len = 0;
+    long n = 0;
+    while (len < sizeof u->msg && (n = u->port.file_read(u->port.ctx, f, u->msg + len, sizeof u->msg - len)) > 0)
+        len += (size_t)n;
+    u->port.file_close(u->port.ctx, f);
+    if (n < 0)
+        return "cannot read manifest.json";
+    manifest_fields m;
+    manifest_result r = manifest_read(u->msg, len, &m); /* more than MANIFEST_MAX: too large */
+    if (r != MANIFEST_OK)
+        return manifest_result_text(r);
+    if (haas_strcmp(m.appid, u->journal.app_id) != 0 || haas_strcmp(m.version, u->journal.version) != 0)
+        return "the package's manifest.json does not match the push";
+    return NULL;
 }
 
 /* Extracts work/package.tar.gz into work/new. Returns 0 or 405. */
@@ -399,47 +511,20 @@ static int extract(haas_upgrade *u)
     u->entries = 0;
     u->unpacked = 0;
     u->file = NULL;
+    u->error = STOP_NONE;
     tar_reader_init(&u->tar, &tar_cb, u);
-    int rc = u->port.inflate_begin(u->port.ctx), end = 0, tar_failed = 0;
-    long n = 0;
-    while (rc == 0 && !end && (n = u->port.file_read(u->port.ctx, in, u->buf, sizeof u->buf)) > 0) {
-        int r = u->port.inflate_feed(u->port.ctx, u->buf, (size_t)n, inflated, u);
-        if (r < 0) {
-            rc = -1;
-            tar_failed = u->tar.error != TAR_OK; /* the sink (tar) stopped it */
-        } else {
-            end = r == 1;
-        }
-    }
+    const char *why = u->port.inflate_begin(u->port.ctx) == 0 ? unpack(u, in) : "gzip data is corrupt or cut";
     u->port.inflate_end(u->port.ctx);
     u->port.file_close(u->port.ctx, in);
     if (u->file) {
         u->port.file_close(u->port.ctx, u->file);
         u->file = NULL;
     }
-    int finished = rc == 0 && end && n >= 0 ? tar_reader_finish(&u->tar) : TAR_OK;
-    if (rc != 0 || !end || n < 0 || finished != TAR_OK) {
-        const char *why = tar_failed || finished != TAR_OK ? tar_result_text(u->tar.error ? u->tar.error : finished)
-                          : "gzip data is corrupt or cut";
-        if (tar_failed && u->tar.error == TAR_ERR_CALLBACK)
-            why = "too many members, too large, or cannot be written";
+    if (why)
         say(u, HAAS_LOG_ERROR, "package cannot be extracted: ", why);
-        u->port.remove_tree(u->port.ctx, newdir);
-        return 405;
-    }
-    /* The new app must be the app and version that was pushed. */
-    char id[20], version[32];
-    const char *manifest = path_of(u, 0, newdir, "manifest.json");
-    haas_file f = manifest ? u->port.file_open(u->port.ctx, manifest, HAAS_FILE_READ) : NULL;
-    size_t len = 0;
-    while (f && len < sizeof u->msg && (n = u->port.file_read(u->port.ctx, f, u->msg + len, sizeof u->msg - len)) > 0)
-        len += (size_t)n;
-    if (f)
-        u->port.file_close(u->port.ctx, f);
-    if (!f || len >= sizeof u->msg || !json_get_string(u->msg, len, "appid", id, sizeof id) ||
-        !json_get_string(u->msg, len, "version", version, sizeof version) ||
-        haas_strcmp(id, u->journal.app_id) != 0 || haas_strcmp(version, u->journal.version) != 0) {
-        say(u, HAAS_LOG_ERROR, "the package's manifest.json does not match the push", NULL);
+    else if ((why = check_manifest(u, newdir)) != NULL)
+        say(u, HAAS_LOG_ERROR, "package cannot be installed: ", why);
+    if (why) {
         u->port.remove_tree(u->port.ctx, newdir);
         return 405;
     }

@@ -60,7 +60,8 @@ static struct {
     const char *root, *fleet, *python, *pycompat, *init_app, *firmware;
     int no_python, exit_after_result, boot_only, threads, keepalive;
     double app_settle, confirm_timeout;
-    long long max_package;
+    long long max_package, max_unpacked;
+    long max_entries;
 } opt = {.python = "python3", .firmware = "1.0.0", .threads = 4, .keepalive = 60,
          .app_settle = 2.0, .confirm_timeout = 60.0};
 
@@ -271,6 +272,7 @@ static int device_init(device *d)
         .mqtt_host = opt.broker.host, .mqtt_port = opt.broker.port, .keepalive_s = (uint16_t)opt.keepalive,
         .app_dir = "/data/pyamp", .work_dir = "/data/.haas", .firmware_version = opt.firmware,
         .max_package_size = (uint64_t)opt.max_package,
+        .max_unpacked_size = (uint64_t)opt.max_unpacked, .max_entries = (uint32_t)opt.max_entries,
         .confirm_timeout_ms = (uint32_t)(opt.confirm_timeout * 1000),
     };
     return init_app(d);
@@ -430,6 +432,8 @@ static void usage(FILE *out)
             "  --app-settle S        a new app still running after S seconds is confirmed (2)\n"
             "  --confirm-timeout S   a new app not confirmed in S seconds is rolled back (60)\n"
             "  --max-package-size B  refuse bigger packages (16 MiB)\n"
+            "  --max-unpacked-size B refuse packages whose files add up to more (64 MiB)\n"
+            "  --max-entries N       refuse packages with more members (1024)\n"
             "  --firmware-version V  reported in the upgrade query (1.0.0)\n"
             "  --keepalive S         MQTT keepalive (60)\n"
             "  --exit-after-result   exit once an upgrade result has been sent\n"
@@ -468,7 +472,8 @@ int main(int argc, char **argv)
         {"product-key", 1, 0, 'p'}, {"device-name", 1, 0, 'd'}, {"device-secret", 1, 0, 's'},
         {"broker", 1, 0, 'b'}, {"root", 1, 0, 'r'}, {"python", 1, 0, 'y'}, {"no-python", 0, 0, 'N'},
         {"pycompat", 1, 0, 'c'}, {"app-settle", 1, 0, 'a'}, {"confirm-timeout", 1, 0, 't'},
-        {"max-package-size", 1, 0, 'm'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
+        {"max-package-size", 1, 0, 'm'}, {"max-unpacked-size", 1, 0, 'U'},
+        {"max-entries", 1, 0, 'E'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
         {"exit-after-result", 0, 0, 'x'}, {"boot-only", 0, 0, 'B'}, {"fleet", 1, 0, 'F'},
         {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"sizes", 0, 0, 'S'}, {"ca-file", 1, 0, 'C'},
         {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
@@ -494,6 +499,8 @@ int main(int argc, char **argv)
         case 'a': opt.app_settle = atof(optarg); break;
         case 't': opt.confirm_timeout = atof(optarg); break;
         case 'm': opt.max_package = atoll(optarg); break;
+        case 'U': opt.max_unpacked = atoll(optarg); break;
+        case 'E': opt.max_entries = atol(optarg); break;
         case 'f': opt.firmware = optarg; break;
         case 'k': opt.keepalive = atoi(optarg); break;
         case 'x': opt.exit_after_result = 1; break;

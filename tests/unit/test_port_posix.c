@@ -709,7 +709,11 @@ static void test_inflate(void **state)
     assert_int_equal(P->inflate_feed(P->ctx, hello_gz, sizeof hello_gz, collect_sink, &c), 1);
     assert_int_equal(c.len, 6);
     assert_memory_equal(c.data, "hello\n", 6);
-    assert_int_equal(P->inflate_feed(P->ctx, hello_gz, 3, collect_sink, &c), 1); /* after the end: 1 again */
+    assert_int_equal(P->inflate_feed(P->ctx, NULL, 0, collect_sink, &c), 1); /* after the end, no input: 1 again */
+    /* after the end, more input: an error (haas_port.h), and the stream stays dead */
+    assert_int_equal(P->inflate_feed(P->ctx, hello_gz, 3, collect_sink, &c), HAAS_PORT_ERR_TRAILING);
+    assert_true(P->inflate_feed(P->ctx, NULL, 0, collect_sink, &c) < 0);
+    assert_int_equal(c.len, 6);
     P->inflate_end(P->ctx);
     P->inflate_end(P->ctx); /* twice is fine */
     collect_reset(&c);
@@ -726,15 +730,36 @@ static void test_inflate(void **state)
     assert_true(c.max_chunk <= 16384);
     collect_reset(&c);
 
-    /* one byte at a time, with trailing bytes after the end */
-    uint8_t *gz2 = malloc(gz_len + 4);
+    /* trailing bytes after the end: one byte at a time, the stream ends
+     * with its last byte (1) and the next byte is refused */
+    uint8_t *gz2 = malloc(2 * gz_len + 4);
     assert_non_null(gz2);
     memcpy(gz2, gz, gz_len);
     memcpy(gz2 + gz_len, "JUNK", 4);
     assert_int_equal(P->inflate_begin(P->ctx), 0);
-    assert_int_equal(feed_all(P, gz2, gz_len + 4, 1, &c), 1);
+    assert_int_equal(feed_all(P, gz2, gz_len, 1, &c), 1);
     assert_int_equal(c.len, n);
     assert_memory_equal(c.data, text, n);
+    assert_int_equal(P->inflate_feed(P->ctx, gz2 + gz_len, 1, collect_sink, &c), HAAS_PORT_ERR_TRAILING);
+    collect_reset(&c);
+    /* ... and in the same piece as the end: refused, never skipped */
+    assert_int_equal(P->inflate_begin(P->ctx), 0);
+    assert_int_equal(feed_all(P, gz2, gz_len + 4, gz_len + 4, &c), HAAS_PORT_ERR_TRAILING);
+    assert_int_equal(c.len, n); /* the member's output was delivered before */
+    collect_reset(&c);
+    assert_int_equal(P->inflate_begin(P->ctx), 0);
+    assert_int_equal(feed_all(P, gz2, gz_len + 4, 4096, &c), HAAS_PORT_ERR_TRAILING);
+    collect_reset(&c);
+    /* a second gzip member (what gzip -d would read as one file) */
+    memcpy(gz2 + gz_len, gz, gz_len);
+    assert_int_equal(P->inflate_begin(P->ctx), 0);
+    assert_int_equal(feed_all(P, gz2, 2 * gz_len, 997, &c), HAAS_PORT_ERR_TRAILING);
+    assert_int_equal(c.len, n); /* the first member only, and an error */
+    collect_reset(&c);
+    assert_int_equal(P->inflate_begin(P->ctx), 0); /* the first member, then the second in another call */
+    assert_int_equal(feed_all(P, gz2, gz_len, 65536, &c), 1);
+    assert_int_equal(P->inflate_feed(P->ctx, gz2 + gz_len, gz_len, collect_sink, &c), HAAS_PORT_ERR_TRAILING);
+    assert_int_equal(c.len, n);
     collect_reset(&c);
 
     /* truncated: more input wanted */
@@ -761,7 +786,12 @@ static void test_inflate(void **state)
     memcpy(gz2, gz, gz_len);
     gz2[gz_len - 6] ^= 0x01; /* inside the CRC32 of the trailer */
     assert_int_equal(P->inflate_begin(P->ctx), 0);
-    assert_true(feed_all(P, gz2, gz_len, 8192, &c) < 0);
+    assert_int_equal(feed_all(P, gz2, gz_len, 8192, &c), HAAS_PORT_ERR);
+    collect_reset(&c);
+    memcpy(gz2, gz, gz_len);
+    gz2[gz_len - 2] ^= 0x01; /* inside the ISIZE of the trailer */
+    assert_int_equal(P->inflate_begin(P->ctx), 0);
+    assert_int_equal(feed_all(P, gz2, gz_len, 8192, &c), HAAS_PORT_ERR);
     collect_reset(&c);
     assert_int_equal(P->inflate_begin(P->ctx), 0);
     assert_true(P->inflate_feed(P->ctx, (const uint8_t *)"this is not gzip data", 21, collect_sink, &c) < 0);

@@ -653,6 +653,7 @@ static int p_http_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn 
 static z_stream zs;
 static bool z_active, z_ended;
 static int inflate_begin_fail;
+static int inflate_trailing; /* times the port answered HAAS_PORT_ERR_TRAILING */
 
 static int p_inflate_begin(void *ctx)
 {
@@ -676,8 +677,10 @@ static int p_inflate_feed(void *ctx, const uint8_t *in, size_t len, haas_sink_fn
     (void)ctx;
     if (!z_active)
         return HAAS_PORT_ERR;
+    if (z_ended && len > 0)
+        inflate_trailing++;
     if (z_ended)
-        return 1;
+        return len == 0 ? 1 : HAAS_PORT_ERR_TRAILING; /* fed again after the end */
     uint8_t buf[300]; /* small: many pieces for the sink */
     zs.next_in = in;
     zs.avail_in = (uInt)len;
@@ -692,7 +695,8 @@ static int p_inflate_feed(void *ctx, const uint8_t *in, size_t len, haas_sink_fn
             return HAAS_PORT_ERR_ABORTED;
         if (zr == Z_STREAM_END) {
             z_ended = true;
-            return 1;
+            inflate_trailing += zs.avail_in != 0;
+            return zs.avail_in == 0 ? 1 : HAAS_PORT_ERR_TRAILING; /* haas_port.h: nothing after the end */
         }
         if (zs.avail_in == 0 && zs.avail_out != 0)
             return 0;
@@ -951,12 +955,19 @@ static void tar_end(bytes *t)
     b_put(t, zeros, sizeof zeros);
 }
 
-static void gzip_bytes(const bytes *in, bytes *out)
+/* gzip of in; with name, the header carries it (FNAME): a way to set the
+ * length of the member without changing its content. */
+static void gzip_named(const bytes *in, bytes *out, const char *name)
 {
     z_stream s;
     memset(&s, 0, sizeof s);
     assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    size_t cap = deflateBound(&s, (uLong)in->len) + 64;
+    gz_header head;
+    memset(&head, 0, sizeof head);
+    head.name = (Bytef *)name;
+    if (name)
+        assert_int_equal(deflateSetHeader(&s, &head), Z_OK);
+    size_t cap = deflateBound(&s, (uLong)in->len) + 64 + (name ? strlen(name) + 1 : 0);
     out->len = 0;
     uint8_t *buf = malloc(cap);
     assert_non_null(buf);
@@ -969,6 +980,8 @@ static void gzip_bytes(const bytes *in, bytes *out)
     deflateEnd(&s);
     free(buf);
 }
+
+static void gzip_bytes(const bytes *in, bytes *out) { gzip_named(in, out, NULL); }
 
 static void hex_of(const uint8_t *d, size_t n, char *out)
 {
@@ -1210,6 +1223,7 @@ static void reset_world(void)
         inflateEnd(&zs);
     z_active = z_ended = false;
     inflate_begin_fail = 0;
+    inflate_trailing = 0;
     hash_live = 0;
     now = 0;
     clear_logs();
@@ -2281,7 +2295,7 @@ static void test_extract_manifest_missing(void **state)
     tar_str(&t, "main.py", main_py("0.0.2"));
     tar_end(&t);
     serve_tar_and_free(&t);
-    expect_install_fails("the package's manifest.json does not match the push");
+    expect_install_fails("package cannot be installed: the package has no manifest.json file at its top");
 }
 
 static void test_extract_manifest_other_version(void **state)
@@ -2309,15 +2323,25 @@ static void test_extract_manifest_unusable(void **state)
     int n = snprintf(big, sizeof big, "{\"appid\":\"%s\",\"version\":\"0.0.2\",\"pad\":\"", APPID);
     memset(big + n, 'p', 1700);
     strcpy(big + n + 1700, "\"}");
-    const char *manifests[] = {"{oops", "{\"appid\":\"" APPID "\"}", big};
-    for (size_t i = 0; i < 3; i++) {
+    const struct {
+        const char *manifest, *why;
+    } cases[] = {
+        {"{oops", "manifest.json is not one plain JSON object"},
+        {"{\"appName\":\"python9000\",\"appid\":\"" APPID "\"}", "manifest.json has no string \"version\""},
+        {"{\"appid\":\"" APPID "\",\"version\":\"0.0.2\"}", "manifest.json has no string \"appName\""},
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\"}", "manifest.json has no string \"appid\""},
+        {big, "manifest.json is larger than 1536 bytes"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         bytes t = {0};
-        tar_str(&t, "manifest.json", manifests[i]);
+        tar_str(&t, "manifest.json", cases[i].manifest);
         tar_str(&t, "main.py", main_py("0.0.2"));
         tar_end(&t);
         serve_tar_and_free(&t);
         clear_pubs();
-        expect_install_fails("the package's manifest.json does not match the push");
+        char line[200];
+        snprintf(line, sizeof line, "package cannot be installed: %s", cases[i].why);
+        expect_install_fails(line);
     }
     /* a folder named manifest.json */
     bytes t = {0};
@@ -2326,7 +2350,189 @@ static void test_extract_manifest_unusable(void **state)
     tar_end(&t);
     serve_tar_and_free(&t);
     clear_pubs();
-    expect_install_fails("the package's manifest.json does not match the push");
+    expect_install_fails("package cannot be installed: the package has no manifest.json file at its top");
+}
+
+/* ---- the package rules (server/src/package_check.h) on the device ---- */
+
+/* A package made of the bytes of a and b one after the other. */
+static void serve_two(const bytes *a, const void *b, size_t blen)
+{
+    bytes both = {0};
+    b_put(&both, a->p, a->len);
+    b_put(&both, b, blen);
+    serve(both.p, both.len);
+    b_free(&both);
+}
+
+static void test_extract_trailing_bytes(void **state)
+{
+    (void)state;
+    bytes t = {0}, gz = {0};
+    tar_std(&t, APPID, "0.0.2");
+    gzip_bytes(&t, &gz);
+    serve_two(&gz, "JUNK", 4); /* in the same piece as the end of the stream */
+    expect_install_fails("package cannot be extracted: data after the end of the gzip stream");
+    assert_int_equal(inflate_trailing, 1); /* the port saw it (haas_port.h) */
+    b_free(&t);
+    b_free(&gz);
+}
+
+/* The member ends exactly where a read of the package file ends: the port
+ * cannot see what follows; the core reads on and finds it. */
+static void test_extract_trailing_bytes_at_a_piece_boundary(void **state)
+{
+    (void)state;
+    bytes t = {0}, gz = {0};
+    tar_std(&t, APPID, "0.0.2");
+    gzip_named(&t, &gz, "");
+    size_t pad = (sizeof up.buf - gz.len % sizeof up.buf) % sizeof up.buf; /* bytes of name to add */
+    char *name = malloc(pad + 1);
+    assert_non_null(name);
+    memset(name, 'n', pad);
+    name[pad] = '\0';
+    gzip_named(&t, &gz, name);
+    assert_int_equal(gz.len % sizeof up.buf, 0);
+    serve_two(&gz, "\x1f\x8b more", 7);
+    expect_install_fails("package cannot be extracted: data after the end of the gzip stream");
+    assert_int_equal(inflate_trailing, 0); /* the core's own check */
+    /* the same member alone installs */
+    clear_pubs();
+    serve(gz.p, gz.len);
+    download_ok();
+    assert_int_equal(drive(), HAAS_REBOOT_NEEDED);
+    check_new_app_at(APP_DIR, "0.0.2");
+    free(name);
+    b_free(&t);
+    b_free(&gz);
+}
+
+/* A tar split over two gzip members: gzip -d (and libarchive) read them as
+ * one stream; the device once installed the first alone and reported 200. */
+static void test_extract_two_gzip_members(void **state)
+{
+    (void)state;
+    bytes t = {0}, first = {0}, second = {0}, a = {0}, b = {0};
+    tar_std(&t, APPID, "0.0.2");
+    b_put(&first, t.p, 1024); /* manifest.json, ending between two members */
+    b_put(&second, t.p + 1024, t.len - 1024);
+    gzip_bytes(&first, &a);
+    gzip_bytes(&second, &b);
+    serve_two(&a, b.p, b.len);
+    expect_install_fails("package cannot be extracted: data after the end of the gzip stream");
+    b_free(&t);
+    b_free(&first);
+    b_free(&second);
+    b_free(&a);
+    b_free(&b);
+}
+
+/* A whole package, then a second member holding ../evil.py. */
+static void test_extract_second_member_with_dotdot(void **state)
+{
+    (void)state;
+    bytes t = {0}, evil = {0}, a = {0}, b = {0};
+    tar_std(&t, APPID, "0.0.2");
+    tar_str(&evil, "../evil.py", "import os\n");
+    tar_end(&evil);
+    gzip_bytes(&t, &a);
+    gzip_bytes(&evil, &b);
+    serve_two(&a, b.p, b.len);
+    expect_install_fails("package cannot be extracted: data after the end of the gzip stream");
+    assert_int_equal(fs_kind(WORK "/evil.py"), 0);
+    b_free(&t);
+    b_free(&evil);
+    b_free(&a);
+    b_free(&b);
+}
+
+static void test_extract_bad_crc_or_isize(void **state)
+{
+    (void)state;
+    bytes t = {0}, gz = {0};
+    tar_std(&t, APPID, "0.0.2");
+    gzip_bytes(&t, &gz);
+    for (int i = 0; i < 2; i++) {
+        size_t at = gz.len - (i == 0 ? 8 : 4); /* CRC-32, then ISIZE */
+        gz.p[at] ^= 0xff;
+        serve(gz.p, gz.len);
+        gz.p[at] ^= 0xff;
+        clear_pubs();
+        expect_install_fails("package cannot be extracted: gzip data is corrupt or cut");
+    }
+    b_free(&t);
+    b_free(&gz);
+}
+
+static void test_extract_double_gzip(void **state)
+{
+    (void)state;
+    bytes t = {0}, once = {0}, twice = {0};
+    tar_std(&t, APPID, "0.0.2");
+    gzip_bytes(&t, &once);
+    gzip_bytes(&once, &twice);
+    serve(twice.p, twice.len);
+    expect_install_fails("package cannot be extracted: the package is gzip inside gzip");
+    b_free(&t);
+    b_free(&once);
+    b_free(&twice);
+}
+
+static void test_extract_manifest_rules(void **state)
+{
+    (void)state;
+    const struct {
+        const char *manifest, *why;
+    } cases[] = {
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\\u0000x\",\"appid\":\"" APPID "\"}",
+         "manifest.json has a control character"},
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\",\"appid\":\"" APPID "\",\"version\":\"0.0.3\"}",
+         "manifest.json has a key twice in an object"},
+        /* the first of the two is the pushed one: once installed as it was */
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\",\"appid\":\"" APPID "\",\"\\u0076ersion\":\"0.0.2\"}",
+         "manifest.json has a key twice in an object"},
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\",\"appid\":\"" APPID "\",\"note\":\"a\\nb\"}",
+         "manifest.json has a control character"},
+        {"{\"appName\":\"python9000\",\"version\":\"0.0.2\",\"appid\":\"" APPID "\",\"build\":01}",
+         "manifest.json is not one plain JSON object"},
+        {"{\"appName\":\"caf\xe9\",\"version\":\"0.0.2\",\"appid\":\"" APPID "\"}",
+         "manifest.json is not one plain JSON object in UTF-8"},
+        {"{\"version\":\"0.0.2\",\"appid\":\"" APPID "\"}", "manifest.json has no string \"appName\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bytes t = {0};
+        tar_str(&t, "manifest.json", cases[i].manifest);
+        tar_str(&t, "main.py", main_py("0.0.2"));
+        tar_end(&t);
+        serve_tar_and_free(&t);
+        clear_pubs();
+        char line[200];
+        snprintf(line, sizeof line, "package cannot be installed: %s", cases[i].why);
+        expect_install_fails(line);
+    }
+}
+
+static void test_extract_manifest_twice(void **state)
+{
+    (void)state;
+    bytes t = {0};
+    tar_std(&t, APPID, "0.0.2");
+    t.len -= 1024; /* without its end blocks */
+    tar_str(&t, "./manifest.json", manifest_json(APPID, "0.0.2"));
+    tar_end(&t);
+    serve_tar_and_free(&t);
+    expect_install_fails("package cannot be extracted: manifest.json appears twice");
+}
+
+static void test_extract_member_name_not_utf8(void **state)
+{
+    (void)state;
+    bytes t = {0};
+    tar_str(&t, "manifest.json", manifest_json(APPID, "0.0.2"));
+    tar_str(&t, "caf\xe9.py", "x = 1\n");
+    tar_end(&t);
+    serve_tar_and_free(&t);
+    expect_install_fails("package cannot be extracted: unsafe member name");
 }
 
 static void test_extract_too_many_entries(void **state)
@@ -2887,6 +3093,15 @@ int main(void)
         T(test_boot_extracting_without_package_fails_405),
         T(test_extract_not_gzip),
         T(test_extract_gzip_cut),
+        T(test_extract_trailing_bytes),
+        T(test_extract_trailing_bytes_at_a_piece_boundary),
+        T(test_extract_two_gzip_members),
+        T(test_extract_second_member_with_dotdot),
+        T(test_extract_bad_crc_or_isize),
+        T(test_extract_double_gzip),
+        T(test_extract_manifest_rules),
+        T(test_extract_manifest_twice),
+        T(test_extract_member_name_not_utf8),
         T(test_extract_gzip_corrupt),
         T(test_extract_empty_archive),
         T(test_extract_tar_cut),
