@@ -1,23 +1,59 @@
 /*
  * package_check.h - decide whether an uploaded file is an acceptable HaaS
- * app package (PROTOCOL.md 4.6), reading it once with libarchive.
+ * app package (PROTOCOL.md 4.6).
  *
- * The rules, each with its own error code (all HTTP 400):
- *   NotGzip             the file is not gzip-compressed
- *   ArchiveUnreadable   gzip or tar is corrupt or truncated
- *   UnsafeMemberName    absolute name, "..", backslash, control characters,
- *                       empty or overlong name
- *   ForbiddenMemberType symbolic or hard link, device, FIFO, socket
- *   TooManyEntries      more members than --max-entries
- *   UnpackedTooLarge    the files add up to more than --max-unpacked-size
- *   DecompressionBomb   unpacked/packed above --max-ratio (past 1 MiB)
- *   ManifestMissing     no manifest.json at the top of the archive
- *   ManifestInvalid     manifest.json is not one plain JSON object with
- *                       string appName, appid and version
- *   ManifestMismatch    the manifest's appName/appid/version differ from the
- *                       file name's
- * Sizes are counted from the bytes actually decompressed, never from what the
- * headers claim.
+ * THE PACKAGE RULES. This is the one list, for both sides: haas-emu refuses
+ * at upload every package that breaks a rule, with the code shown (all HTTP
+ * 400), and the device SDK (sdk/src, see "extraction" in upgrade.c) refuses
+ * the same package when it is served anyway (app.result 405), so that what
+ * the server accepts a device installs, whole. Where a rule needs code, both
+ * sides run the same code: the SDK's tar reader (sdk/src/tar_reader.c) for
+ * T1-T3 and its manifest reader (sdk/src/manifest.c, json_scan.c) for M1-M4.
+ *
+ * Gzip layer (zlib; the server inflates the file once, with nothing else)
+ *   G1  the file is gzip-compressed (starts with 1f 8b)       NotGzip
+ *   G2  it is one gzip member, whole: deflate data intact,
+ *       CRC-32 and ISIZE right, not cut short                 ArchiveUnreadable
+ *   G3  nothing follows that member: no trailing bytes, no
+ *       second gzip member                                    TrailingData
+ *   G4  what it holds is a tar, not gzip again                DoubleCompressed
+ * Tar layer
+ *   T1  a complete tar: valid headers, the end-of-archive
+ *       marker or at least every member complete, at least
+ *       one member                                            ArchiveUnreadable
+ *   T2  member names: relative, no ".." component, no empty
+ *       or "." component (but a leading "./"), no backslash,
+ *       no control character, valid UTF-8, 1 to 255 bytes     UnsafeMemberName
+ *   T3  files and folders only: no symbolic or hard link,
+ *       device, FIFO, socket or sparse file                   ForbiddenMemberType
+ *   T4  limits: more members than --max-entries              TooManyEntries
+ *       files adding up to more than --max-unpacked-size
+ *       (or a tar stream larger than that plus 4 KiB of
+ *       headers per member)                                   UnpackedTooLarge
+ *       unpacked/packed above --max-ratio past 1 MiB, for the
+ *       files and for the whole tar stream                    DecompressionBomb
+ * manifest.json
+ *   M1  a file manifest.json at the top of the archive        ManifestMissing
+ *       (pack from inside the app folder), and only one       ManifestInvalid
+ *   M2  one plain JSON object: strict JSON (RFC 8259), UTF-8
+ *       without byte-order mark, no comments, no trailing
+ *       text, at most 1536 bytes                              ManifestInvalid
+ *   M3  no object in it has a key twice; no string (keys
+ *       too) holds a control character (U+0000-U+001F,
+ *       U+007F; raw or escaped, "\u0000" included) or an
+ *       unpaired surrogate escape                             ManifestInvalid
+ *   M4  appName, appid and version are strings                ManifestInvalid
+ *       equal to the file name's appName, appid and version
+ *       (the device: appid and version equal to the push's;
+ *       a push names no appName)                              ManifestMismatch
+ *
+ * TrailingData and DoubleCompressed are the two codes these rules added; the
+ * others are older. Sizes are counted from the bytes actually decompressed,
+ * never from what the headers claim. The limits of T4 are each side's own
+ * configuration (the device: max_package_size, max_unpacked_size,
+ * max_entries in haas_config; it has no ratio rule): a device configured
+ * below the server refuses packages the server accepts, and so does one
+ * whose app_dir/work_dir leave less room for member paths than 255 bytes.
  */
 #ifndef HAAS_PACKAGE_CHECK_H
 #define HAAS_PACKAGE_CHECK_H
