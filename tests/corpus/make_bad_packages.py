@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Writes the corpus of bad packages into bad-packages/ (deterministic).
 
-One file per upload validation rule of server/src/package_check.h; the
-expected answer for each is in bad-packages.tsv beside this script, which
-tests/integration/test_package_corpus.py reads. Rerun after changing a case:
+One file per rule of the package rule list (server/src/package_check.h);
+the expected answer of the server, and of a device the file is served to
+anyway, for each is in bad-packages.tsv beside this script, which
+tests/integration/test_package_corpus.py and test_device_e2e.py read. Rerun after changing a case:
     /usr/bin/python3 tests/corpus/make_bad_packages.py
 """
 import gzip
@@ -46,6 +47,13 @@ def gz(data):
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=9) as f:
         f.write(data)
     return buf.getvalue()
+
+
+def with_bad_crc(data):
+    """The gzip stream with its trailer's CRC-32 (bytes -8..-5) wrong."""
+    data = bytearray(data)
+    data[-8] ^= 0xff
+    return bytes(data)
 
 
 def pkg(*members):
@@ -99,6 +107,29 @@ def cases():
     yield "too-many-entries", pkg(*good(*[member("f%03d.py" % i, b"pass\n") for i in range(80)]))
     yield "unpacked-too-large", pkg(*good(member("big.bin", sparse_noise(3 << 20, 11))))
     yield "decompression-bomb", pkg(*good(member("zeros.bin", bytes(8 << 20))))
+    # The gzip layer: one member, whole, nothing after it, a tar inside.
+    yield "double-gzip", gz(pkg(*good()))
+    yield "bad-crc", with_bad_crc(pkg(*good()))
+    yield "trailing-garbage", pkg(*good()) + b"trailing garbage after the gzip stream\n" * 8
+    whole_tar = tar_bytes(good())
+    # manifest.json (header + one block) in the first member, the rest and
+    # the end-of-archive blocks in a second: read as one stream it is whole.
+    yield "two-gzip-members-split-tar", gz(whole_tar[:1024]) + gz(whole_tar[1024:])
+    yield "second-member-dotdot", pkg(*good()) + pkg(member("../evil.py", b"import os\n"))
+    # manifest.json: one plain object, no duplicate keys, no control characters.
+    yield "manifest-version-nul", pkg(member("manifest.json", GOOD_MANIFEST.replace(b'"0.0.2"', b'"0.0.2\\u0000x"')),
+                                      member("main.py", MAIN))
+    yield "manifest-duplicate-version", pkg(member("manifest.json", GOOD_MANIFEST[:-1] + b',"version":"0.0.3"}'),
+                                            member("main.py", MAIN))
+    yield "manifest-control-char", pkg(member("manifest.json", GOOD_MANIFEST[:-1] + b',"note":"line\\nbreak"}'),
+                                       member("main.py", MAIN))
+    yield "manifest-number-leading-zero", pkg(member("manifest.json", GOOD_MANIFEST[:-1] + b',"build":01}'),
+                                              member("main.py", MAIN))
+    yield "manifest-too-large", pkg(member("manifest.json", GOOD_MANIFEST[:-1] + b',"note":"' + b"x" * 1500 + b'"}'),
+                                    member("main.py", MAIN))
+    # member names: valid UTF-8 ("caf\xe9.py" is Latin-1), one canonical form
+    yield "member-name-not-utf8", pkg(*good(member("caf\udce9.py", b"x = 1\n")))
+    yield "member-name-dot-component", pkg(*good(member("lib/./util.py", b"x = 1\n")))
 
 
 def main():

@@ -3,7 +3,8 @@ mosquitto, and haas-device (the SDK on its Linux port) as the Core2.
 
 Also: a push of an older or equal version is ignored, a corrupt package
 ends as 404 with the old app intact, an app that does not start is rolled
-back (405), and a download cut in the middle resumes."""
+back (405), a download cut in the middle resumes, and every package of the
+bad-package corpus, served anyway, is refused with the old app intact."""
 import json
 import os
 import re
@@ -278,51 +279,80 @@ class ResumeTest(DeviceTest):
 
 
 class MaliciousPackageTest(DeviceTest):
-    """Packages the emulator would refuse, served by a plain HTTP server and
-    pushed straight to the device: nothing may be written outside its app
-    folder, and the old app stays."""
+    """Every package of the corpus (tests/corpus/bad-packages.tsv), which the
+    emulator refuses at upload, served by a plain HTTP server and pushed
+    straight to the device as the version its manifest names (0.0.2, above
+    the installed 0.0.1), so that only what is wrong with the package can
+    fail it: each must end as the result the TSV gives (404 or 405), with the
+    old app intact and nothing written outside the app folder. The device has
+    the limits the corpus was made for. A good package served the same way
+    then installs: the refusals are the packages' doing."""
+
+    LIMITS = ["--max-package-size", str(512 * 1024), "--max-unpacked-size", str(2 << 20), "--max-entries", "64"]
 
     def serve(self, directory):
         import functools
         import http.server
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=directory)
-        handler.log_message = lambda *a: None
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=directory))
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
         return server.server_address[1]
 
-    def test_malicious_packages_are_refused(self):
+    def push_served(self, d, url, data, msg_id, version="0.0.2"):
+        """Pushes url (whose bytes are data) as version; returns the code of
+        the result the device then sends (None when it ignored the push), and
+        its log of the attempt."""
         import hashlib
-        corpus = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "corpus", "bad-packages")
+        before = len(d.read_log())
+        push = {"id": str(msg_id), "version": "1.0", "method": "thing.service.hli_service_upgrade_push",
+                "params": {"app": [{"size": len(data), "appId": APP_ID, "rollingBack": 0, "version": version,
+                                    "url": url, "md5": hashlib.md5(data).hexdigest(), "needRestart": 0}],
+                           "appUpdateCount": 1, "errorCode": "200", "needUpdateFirmware": 0, "haasTraceId": "x"}}
+        self.service_publish("/sys/%s/%s/thing/service/hli_service_upgrade_push" % (self.pk, d.dn), json.dumps(push))
+        done = re.compile(r"upgrade result (\d+) sent|push of \S+ ignored")
+        wait_for(lambda: done.search(d.read_log()[before:]) or d._died(), timeout=30,
+                 what="the result of %s" % url)
+        log = d.read_log()[before:]
+        if not done.search(log):
+            raise AssertionError("haas-device exited (%s):\n%s" % (d.proc.returncode, log[-3000:]))
+        m = done.search(log)
+        return (int(m.group(1)) if m.group(1) else None), log
+
+    def test_corpus_packages_are_refused(self):
+        from test_package_corpus import CORPUS, load_cases
+        corpus = os.path.join(CORPUS, "bad-packages")
         port = self.serve(corpus)
         d = self.new_device("core2-evil")
         before = read_app(d.app_dir)
-        d.start(["--max-package-size", "65536"])
-        d.wait_log("link platform connected")
-        cases = [("member-dotdot", 405), ("member-dotdot-inside", 405), ("member-absolute-path", 405),
-                 ("member-symlink", 405), ("member-hardlink", 405), ("member-char-device", 405),
-                 ("member-fifo", 405), ("member-backslash", 405), ("truncated-gzip", 405),
-                 ("not-gzip-random-bytes", 405), ("unpacked-too-large", 404), ("manifest-wrong-version", 405)]
+        self.start_online(d, self.LIMITS)
+        cases = [(file, device) for file, _, _, _, device in load_cases(with_device=True) if device]
+        self.assertGreaterEqual(len(cases), 40)
         for i, (name, code) in enumerate(cases):
+            # no subTest: once a bad package is installed, the pushes after it are ignored
             with open(os.path.join(corpus, name + ".tar.gz"), "rb") as f:
                 data = f.read()
-            version = "0.9.%d" % (i + 1)
-            push = {"id": str(100 + i), "version": "1.0", "method": "thing.service.hli_service_upgrade_push",
-                    "params": {"app": [{"size": len(data), "appId": APP_ID, "rollingBack": 0, "version": version,
-                                        "url": "http://127.0.0.1:%d/%s.tar.gz" % (port, name),
-                                        "md5": hashlib.md5(data).hexdigest(), "needRestart": 0}],
-                               "appUpdateCount": 1, "errorCode": "200", "needUpdateFirmware": 0,
-                               "haasTraceId": "x"}}
-            self.service_publish("/sys/%s/core2-evil/thing/service/hli_service_upgrade_push" % self.pk,
-                                 json.dumps(push))
-            d.wait_log("upgrade to %s failed (%d)" % (version, code))
-            d.wait_log("upgrade result %d sent" % code)
+            got, log = self.push_served(d, "http://127.0.0.1:%d/%s.tar.gz" % (port, name), data, 100 + i)
+            self.assertEqual(got, code, "%s: app.result %s, want %s\n%s" % (name, got, code, log))
+            self.assertIn("upgrade to 0.0.2 failed (%d)" % code, log)
             self.assertEqual(read_app(d.app_dir), before, name)
         # nothing escaped: the flash holds the app and the SDK's (empty) work folder
         found = sorted(os.path.relpath(os.path.join(p, f), d.root) for p, _, fs in os.walk(d.root) for f in fs)
         self.assertEqual(found, sorted(os.path.join("data", "pyamp", f) for f in before))
         self.assertEqual(os.listdir(os.path.join(d.root, "data", ".haas")), [])
+        # a good package, served and pushed the same way, installs
+        good_dir = os.path.join(self.work, "served-good")
+        os.makedirs(good_dir, exist_ok=True)
+        path, data = tutorial_package(good_dir, "0.0.2", {"main.py": 'print("new version upgrade success.")\n'})
+        good_port = self.serve(good_dir)
+        got, log = self.push_served(d, "http://127.0.0.1:%d/%s" % (good_port, os.path.basename(path)), data, 99)
+        self.assertEqual(got, 200, log)
+        self.assertEqual(self.manifest_version(d), "0.0.2")
 
 
 class FleetTest(DeviceTest):

@@ -1,7 +1,9 @@
-"""Upload validation: one bad package per rule (tests/corpus/bad-packages.tsv).
+"""Upload validation: one bad package per rule (tests/corpus/bad-packages.tsv,
+the rules of server/src/package_check.h).
 
 Each upload must get its own error code and 4xx status, and leave no version
-row and no file behind (neither in packages/ nor in tmp/).
+row and no file behind (neither in packages/ nor in tmp/). The same files are
+served to a device by test_device_e2e.py, which must refuse them too.
 """
 import os
 
@@ -10,14 +12,17 @@ from harness import APP_ID, ROOT, EmulatorTest, make_package, package_name
 CORPUS = os.path.join(ROOT, "tests", "corpus")
 
 
-def load_cases():
+def load_cases(with_device=False):
+    """(file, upload name, status, code[, device result]) per line of the TSV;
+    the device result is None where it does not apply ("-")."""
     cases = []
     with open(os.path.join(CORPUS, "bad-packages.tsv"), encoding="utf-8") as f:
         for line in f:
             if line.startswith("#") or not line.strip():
                 continue
-            file, upload_name, status, code = line.rstrip("\n").split("\t")
-            cases.append((file, upload_name, int(status), code))
+            file, upload_name, status, code, device = line.rstrip("\n").split("\t")
+            case = (file, upload_name, int(status), code)
+            cases.append(case + (None if device == "-" else int(device),) if with_device else case)
     return cases
 
 
@@ -40,7 +45,7 @@ class PackageCorpusTest(EmulatorTest):
         for rule in ("NotGzip", "ArchiveUnreadable", "ManifestMissing", "ManifestInvalid", "ManifestMismatch",
                      "UnsafeMemberName", "ForbiddenMemberType", "TooManyEntries", "UnpackedTooLarge",
                      "DecompressionBomb", "InvalidFileName", "InvalidAppName", "InvalidAppId",
-                     "InvalidVersion", "FileNameMismatch"):
+                     "InvalidVersion", "FileNameMismatch", "TrailingData", "DoubleCompressed"):
             self.assertIn(rule, codes)
 
     def test_each_bad_package(self):
