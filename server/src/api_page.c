@@ -46,13 +46,18 @@ const char *api_text(const cJSON *in, const char *key, int null_is_absent)
     return cJSON_IsString(v) ? v->valuestring : service_not_text;
 }
 
-enum MHD_Result api_fail(http_request *r, const service_result *res)
+unsigned api_http_status(service_status s)
 {
     static const unsigned http_status[] = {
-        [SERVICE_OK] = 200,          [SERVICE_INVALID] = 400,     [SERVICE_NOT_FOUND] = 404, [SERVICE_EXISTS] = 409,
-        [SERVICE_CONFLICT] = 409,    [SERVICE_UNAVAILABLE] = 503, [SERVICE_ERROR] = 500,
+        [SERVICE_OK] = 200,       [SERVICE_INVALID] = 400,     [SERVICE_NOT_FOUND] = 404, [SERVICE_EXISTS] = 409,
+        [SERVICE_CONFLICT] = 409, [SERVICE_UNAVAILABLE] = 503, [SERVICE_ERROR] = 500,
     };
-    return reply_error(r, http_status[res->status], res->code ? res->code : "StorageError", "%s", res->message);
+    return http_status[s];
+}
+
+enum MHD_Result api_fail(http_request *r, const service_result *res)
+{
+    return reply_error(r, api_http_status(res->status), res->code ? res->code : "StorageError", "%s", res->message);
 }
 
 enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,

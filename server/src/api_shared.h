@@ -33,6 +33,9 @@ cJSON *device_json(const store_device *d);
  */
 const char *api_text(const cJSON *in, const char *key, int null_is_absent);
 
+/* The HTTP status a service status is answered with (400, 404, 409, ...). */
+unsigned api_http_status(service_status s);
+
 /* Answers a service's error (res->status not SERVICE_OK) with its HTTP status. */
 enum MHD_Result api_fail(http_request *r, const service_result *res);
 

@@ -9,6 +9,7 @@
  * Every list is optional; version files are relative to the seed file.
  */
 #include "seed.h"
+#include "api_shared.h"
 #include "live.h"
 #include "log.h"
 #include "package_file.h"
@@ -43,14 +44,16 @@ static int fail(seeder *s, const char *fmt, ...)
 }
 
 /* What a service call's result means for the seed: 1 created, 0 it existed
- * (SERVICE_EXISTS with exists_code), -1 an error (the message set). */
+ * (SERVICE_EXISTS with exists_code), -1 an error (the message set, naming
+ * the HTTP status the API would answer with, as when the seed went through
+ * the API). */
 static int outcome(seeder *s, const service_result *res, const char *exists_code, const char *what)
 {
     if (res->status == SERVICE_OK)
         return 1;
     if (res->status == SERVICE_EXISTS && exists_code && !strcmp(res->code, exists_code))
         return 0;
-    return fail(s, "%s: %s: %s", what, res->code, res->message);
+    return fail(s, "%s: %u %s: %s", what, api_http_status(res->status), res->code, res->message);
 }
 
 static const char *str(cJSON *o, const char *key)
@@ -163,10 +166,10 @@ static package_file *copy_package(seeder *s, const char *path)
     if (rc == 0 && package_file_size(f) > 0)
         return f;
     if (rc > 0)
-        fail(s, "%s: PackageTooLarge: the package is larger than the limit of %lld bytes (--max-package-size)", path,
-             (long long)server.cfg.max_package_size);
+        fail(s, "%s: 413 PackageTooLarge: the package is larger than the limit of %lld bytes (--max-package-size)",
+             path, (long long)server.cfg.max_package_size);
     else if (rc == 0)
-        fail(s, "%s: EmptyPackage: the file is empty", path);
+        fail(s, "%s: 400 EmptyPackage: the request carries no package bytes", path);
     else
         fail(s, "cannot read %s: %s", path, strerror(e));
     package_file_free(f);
