@@ -98,6 +98,18 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
 }
 
 /* hli_event_upgrade_query: the device tells which app versions it runs. */
+/* The device runs this version: a task still waiting for its result gets
+ * it (service_task_reached); logged, since the result message was lost. */
+static void reached(const char *pk, const char *dn, const char *app_id, const char *version)
+{
+    char task_id[STORE_ID_SIZE];
+    int n = 0;
+    service_result res;
+    if (service_task_reached(pk, dn, app_id, version, &n, task_id, &res) == SERVICE_OK && n > 0)
+        log_msg(LOG_INFO, "%s/%s runs %s %s: task %s counts it succeeded (its app.result never arrived)", pk, dn,
+                app_id, version, task_id);
+}
+
 static void on_query(const char *pk, const char *dn, cJSON *params)
 {
     cJSON *apps = cJSON_GetObjectItemCaseSensitive(params, "app");
@@ -116,6 +128,7 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
             !version_parse(ver->valuestring, parts))
             continue;
         store_report_app(pk, dn, id->valuestring, ver->valuestring);
+        reached(pk, dn, id->valuestring, ver->valuestring);
         push_on_query(pk, dn, id->valuestring, ver->valuestring);
     }
 }

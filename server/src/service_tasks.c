@@ -185,6 +185,14 @@ service_status service_task_pushed(const char *task_id, const char *pk, const ch
     return service_ok(res);
 }
 
+service_status service_task_reached(const char *pk, const char *dn, const char *app_id, const char *version,
+                                    int *reconciled, char task_id[STORE_ID_SIZE], service_result *res)
+{
+    if (store_push_reached(pk, dn, app_id, version, reconciled, task_id) != STORE_OK)
+        return service_storage_error(res, "record the version reached");
+    return service_ok(res);
+}
+
 service_status service_task_result(const char *pk, const char *dn, const char *app_id, const char *version, int code,
                                    char task_id[STORE_ID_SIZE], service_result *res)
 {

@@ -82,4 +82,15 @@ service_status service_task_pushed(const char *task_id, const char *pk, const ch
 service_status service_task_result(const char *pk, const char *dn, const char *app_id, const char *version, int code,
                                    char task_id[STORE_ID_SIZE], service_result *res);
 
+/*
+ * Device dn of product pk reports (its upgrade query) that it runs version
+ * of app app_id. A task that pushed it that version and still shows it
+ * "pushed" has its answer: the upgrade succeeded, even if its app.result
+ * never arrived (it went to a broker that died, say). Those rows become
+ * "succeeded" with code 200; *reconciled gets how many and task_id the
+ * newest task's id. SERVICE_OK, or SERVICE_ERROR StorageError.
+ */
+service_status service_task_reached(const char *pk, const char *dn, const char *app_id, const char *version,
+                                    int *reconciled, char task_id[STORE_ID_SIZE], service_result *res);
+
 #endif

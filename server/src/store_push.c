@@ -183,6 +183,26 @@ static void read_result_row(sqlite3_stmt *st, void *out)
     db_copy(r->task_id, STORE_ID_SIZE, st, 1);
 }
 
+store_status store_push_reached(const char *pk, const char *dn, const char *app_id, const char *version,
+                                int *changed, char task_id[STORE_ID_SIZE])
+{
+    result_row r = {0, task_id};
+    task_id[0] = '\0';
+    *changed = 0;
+    db_lock();
+    store_status s = db_one("SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
+                            "WHERE td.product_key = ?1 AND td.device_name = ?2 AND t.app_id = ?3 AND t.version = ?4 "
+                            "AND td.state = 'pushed' ORDER BY t.pushed_at DESC LIMIT 1",
+                            read_result_row, &r, "ssss", pk, dn, app_id, version);
+    if (s == STORE_OK)
+        s = db_write("UPDATE task_devices SET state = 'succeeded', code = 200, updated_at = strftime('%s','now') "
+                     "WHERE product_key = ?1 AND device_name = ?2 AND state = 'pushed' AND task_id IN "
+                     "(SELECT task_id FROM tasks WHERE app_id = ?3 AND version = ?4)",
+                     changed, "ssss", pk, dn, app_id, version);
+    db_unlock();
+    return s == STORE_NOT_FOUND ? STORE_OK : s;
+}
+
 store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
                                store_task_state state, int code, char task_id[STORE_ID_SIZE])
 {

@@ -101,4 +101,14 @@ store_status store_push_due(const char *pk, const char *dn, const char *app_id, 
 store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
                                store_task_state state, int code, char task_id[STORE_ID_SIZE]);
 
+/*
+ * Device dn of product pk runs version of app app_id: every row of it still
+ * "pushed" in a task of that app and version becomes "succeeded" (code 200,
+ * the time now); *changed gets how many. The id of the newest such task goes
+ * to task_id ("" when none). Returns STORE_OK (also when none changed) or
+ * STORE_ERROR.
+ */
+store_status store_push_reached(const char *pk, const char *dn, const char *app_id, const char *version,
+                                int *changed, char task_id[STORE_ID_SIZE]);
+
 #endif

@@ -174,6 +174,19 @@ class LinkSdkTest(EmulatorTest):
         self.push(tid)
         self.assertEqual(d.wait_push()["params"]["app"][0]["version"], "0.0.2")
 
+    def test_version_report_settles_a_lost_result(self):
+        """The app.result never arrives (it died with a broker), but after its
+        reboot the device reports the pushed version: the task counts it."""
+        d = self.linksdk("core2-lost-result")
+        tid = self.task_for("0.0.2", d.dn)
+        self.push(tid)
+        d.wait_push()
+        self.assertEqual(self.state(tid, d.dn), "pushed")
+        d.wait_reply("hli_event_upgrade_query", d.query({APP_ID: "0.0.2"}))
+        wait_for(lambda: self.state(tid, d.dn) == "succeeded", what="reconciled")
+        wait_for(lambda: "counts it succeeded (its app.result never arrived)" in self.emu.read_log(),
+                 what="the reconciliation logged")
+
     def test_no_qos_2(self):
         """The platform has no QoS 2: a subscription asking for it gets 1,
         and a QoS 2 publish ends the connection."""

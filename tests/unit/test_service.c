@@ -543,6 +543,31 @@ static void test_task_due_and_pushed(void **state)
     assert_fails(service_task_pushed("t9", PK, DN, "trace-1", &res), SERVICE_ERROR, "StorageError");
 }
 
+/* A device that reports the pushed version has its answer, result or not. */
+static void test_task_reached(void **state)
+{
+    (void)state;
+    service_result res;
+    char task[STORE_ID_SIZE];
+    int n = 0;
+    store_task t;
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, NULL, 1), STORE_OK);
+    assert_int_equal(service_task_reached(PK, DN, APP, "0.0.1", &n, task, &res), SERVICE_OK);
+    assert_int_equal(n, 0); /* still on the old version: still waiting */
+    assert_int_equal(service_task_reached(PK, DN, APP, "0.0.2", &n, task, &res), SERVICE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(task, "t1");
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_SUCCEEDED], 1);
+    assert_int_equal(t.counts[TASK_PUSHED], 0);
+    /* the late result, if it ever comes, changes nothing */
+    assert_int_equal(service_task_result(PK, DN, APP, "0.0.2", 200, task, &res), SERVICE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_SUCCEEDED], 1);
+}
+
 static void test_task_result(void **state)
 {
     (void)state;
@@ -592,7 +617,7 @@ int main(void)
         T(test_app_create),            T(test_app_get_delete),      T(test_version_add_refusals),
         T(test_version_add_stores),    T(test_version_get_deprecate), T(test_version_delete),
         T(test_task_create),           T(test_task_push),           T(test_task_push_keeps_success),
-        T(test_task_due_and_pushed),   T(test_task_result),
+        T(test_task_due_and_pushed),   T(test_task_result), T(test_task_reached),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -591,6 +591,38 @@ static void test_push_result(void **state)
     assert_int_equal(t.counts[TASK_FAILED], 1);
 }
 
+static void test_push_reached(void **state)
+{
+    (void)state;
+    char task[STORE_ID_SIZE] = "x";
+    int n = -1;
+    store_task t;
+    fx_task_world();
+    fx_version(APP, "0.0.3");
+    fx_task("t1", APP, "0.0.2", "g1");
+    fx_task("t2", APP, "0.0.3", "g1");
+    /* nothing pushed yet: nothing to reconcile */
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.2", &n, task), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_string_equal(task, "");
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, "tr", 1), STORE_OK);
+    assert_int_equal(store_push_set("t2", PK, DN, TASK_PUSHED, false, 0, "tr", 1), STORE_OK);
+    /* another version, another app: untouched */
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.9", &n, task), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.2", &n, task), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(task, "t1");
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_SUCCEEDED], 1);
+    assert_int_equal(store_task_get("t2", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], 1);
+    /* a row that failed stays failed */
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.3", TASK_FAILED, 405, task), STORE_OK);
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.3", &n, task), STORE_OK);
+    assert_int_equal(n, 0);
+}
+
 /* ---- settings and transactions ---- */
 
 static void test_settings(void **state)
@@ -637,6 +669,7 @@ int main(void)
         T(test_push_members),               T(test_push_set_and_done),
         T(test_push_record),                T(test_push_due),
         T(test_push_result),
+        T(test_push_reached),
         T(test_settings),                   T(test_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
