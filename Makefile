@@ -19,8 +19,10 @@ SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lz -lmosquitto -lcrypto
 PLUGIN_LIBS := -lsqlite3 -lcrypto
 
 SERVER_SRC := $(wildcard server/src/*.c)
-# The protocol module (identifiers, topics), linked into haas-emu and the plugin.
+# The protocol module: identifiers and topics (linked into haas-emu and the
+# plugin), Alink envelopes (haas-emu only: it needs cJSON).
 PROTO_SRC := $(wildcard server/protocol/*.c)
+PLUGIN_PROTO_SRC := server/protocol/identifiers.c server/protocol/topics.c
 PROTO_HDR := $(wildcard server/protocol/*.h)
 SERVER_HDR := $(wildcard server/src/*.h) $(PROTO_HDR)
 PLUGIN_SRC := $(wildcard server/plugin/*.c)
@@ -96,17 +98,17 @@ $(BUILD)/asan/obj/sdk/%.o: sdk/src/%.c $(SDK_HDR)
 $(BUILD)/haas-emu: $(SERVER_OBJ)
 	$(CC) $(OPT) -o $@ $^ $(SERVER_LIBS)
 
-$(BUILD)/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
+$(BUILD)/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(BUILD)
-	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PROTO_SRC) $(PLUGIN_LIBS)
+	$(CC) $(CFLAGS_SERVER) $(OPT) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_PROTO_SRC) $(PLUGIN_LIBS)
 
 # The same programs built with AddressSanitizer and UBSan, for the tests.
 $(BUILD)/asan/haas-emu: $(SERVER_ASAN_OBJ)
 	$(CC) $(SAN) -o $@ $^ $(SERVER_LIBS)
 
-$(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
+$(BUILD)/asan/haas_auth.so: $(PLUGIN_SRC) $(PLUGIN_HDR) $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PROTO_SRC) $(PLUGIN_LIBS)
+	$(CC) $(CFLAGS_SERVER) $(SAN) -Iserver/protocol -fPIC -shared -o $@ $(PLUGIN_SRC) $(PLUGIN_PROTO_SRC) $(PLUGIN_LIBS)
 
 asan: $(BUILD)/asan/haas-emu $(if $(PLUGIN_SRC),$(BUILD)/asan/haas_auth.so) $(if $(PORT_SRC),$(BUILD)/asan/haas-device)
 
@@ -152,10 +154,10 @@ test_store_SRC := $(STORE_SRC)
 test_service_SRC := $(STORE_SRC) $(wildcard server/src/service_*.c) server/src/ids.c server/src/package_check.c \
                     server/src/package_file.c $(PKG_RULES_SRC)
 test_protocol_SRC := $(PROTO_SRC) server/plugin/clientid.c
-test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
+test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \
                      $(PROTO_SRC)
-test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PROTO_SRC)
+test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
@@ -178,9 +180,9 @@ $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/manifest.c \
 	      sdk/src/haas_util.c
-$(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PROTO_SRC)
+$(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PROTO_SRC)
+	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PLUGIN_PROTO_SRC)
 $(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c $(PKG_RULES_SRC) \
                                    $(SERVER_HDR) $(SDK_HDR)
 	@mkdir -p $(dir $@)

@@ -1,7 +1,9 @@
 /*
  * device_events.c - handle device messages (see device_events.h).
  *
- * Topics (the broker's ACL guarantees a device only publishes under its own
+ * Topics, read by topic_parse() (topics.h) and dispatched through the
+ * HANDLERS table below, event posts further through POSTS by identifier
+ * (the broker's ACL guarantees a device only publishes under its own
  * /sys/{pk}/{dn}/, so the identity in the topic can be trusted):
  *   /as/mqtt/status/{pk}/{dn}                  lifecycle, from the plugin
  *   /as/mqtt/refused                           refused logins, from the plugin
@@ -10,6 +12,8 @@
  *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
  */
 #include "device_events.h"
+#include "alink_envelope.h"
+#include "identifiers.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -17,7 +21,7 @@
 #include "service_tasks.h"
 #include "store_devices.h"
 #include "store_reports.h"
-#include "validate.h"
+#include "topics.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -26,29 +30,6 @@
 #include <time.h>
 
 #define MAX_PAYLOAD (256 * 1024)
-#define MAX_SEGMENTS 9
-#define HAAS_REFUSED_TOPIC "/as/mqtt/refused" /* the plugin's status_msg.h */
-
-/* Splits topic at '/' into at most MAX_SEGMENTS bounded segments (the
- * leading empty one included). Returns the count, or -1 when too long. */
-static int split_topic(const char *topic, char seg[MAX_SEGMENTS][64])
-{
-    int n = 0;
-    const char *p = topic;
-    for (;;) {
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (n == MAX_SEGMENTS || len >= 64)
-            return -1;
-        memcpy(seg[n], p, len);
-        seg[n][len] = '\0';
-        n++;
-        if (!e)
-            return n;
-        p = e + 1;
-    }
-}
-
 static void on_status(const char *pk, const char *dn, cJSON *msg)
 {
     cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
@@ -110,8 +91,9 @@ static void reached(const char *pk, const char *dn, const char *app_id, const ch
                 app_id, version, task_id);
 }
 
-static void on_query(const char *pk, const char *dn, cJSON *params)
+static void on_query(const char *pk, const char *dn, cJSON *params, char task_id[STORE_ID_SIZE])
 {
+    (void)task_id; /* the console's log groups queries under no task */
     cJSON *apps = cJSON_GetObjectItemCaseSensitive(params, "app");
     cJSON *fw = cJSON_GetObjectItemCaseSensitive(params, "firmwareVersion");
     if (cJSON_IsString(fw) && strlen(fw->valuestring) < STORE_FIRMWARE_SIZE)
@@ -133,51 +115,15 @@ static void on_query(const char *pk, const char *dn, cJSON *params)
     }
 }
 
-/* Does an Alink request ask for no reply ("sys":{"ack":0}, PROTOCOL.md 2)?
- * Link SDK C 4.x sends "ack":1 by default and 0 when the firmware turned
- * post replies off; anything but a literal 0 keeps the reply. */
-static int wants_no_reply(cJSON *msg)
+/* Answers a request on <topic>_reply in the real cloud's shape (alink_envelope.h),
+ * unless it asked for none. */
+static void reply(const char *topic, const cJSON *msg)
 {
-    cJSON *sys = cJSON_GetObjectItemCaseSensitive(msg, "sys");
-    cJSON *ack = cJSON_GetObjectItemCaseSensitive(sys, "ack");
-    return cJSON_IsNumber(ack) && ack->valuedouble == 0;
-}
-
-/* The Alink method a /sys/{pk}/{dn}/<a>/<b>/... topic stands for: "a.b...."
- * (the real cloud names it in every reply, e.g. thing.event.property.post). */
-static void method_of(const char *topic, char *out, size_t n)
-{
-    const char *p = topic;
-    for (int slashes = 0; *p && slashes < 4; p++)
-        slashes += *p == '/';
-    snprintf(out, n, "%s", p);
-    for (char *c = out; *c; c++)
-        if (*c == '/')
-            *c = '.';
-}
-
-/* Answers an event post on <topic>_reply, echoing its id as it came, in
- * the real cloud's shape: {"code","data","id","message","method","version"}. */
-static void reply(const char *topic, cJSON *msg)
-{
-    cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    if ((!cJSON_IsString(id) && !cJSON_IsNumber(id)) || wants_no_reply(msg))
-        return;
-    char method[200];
-    method_of(topic, method, sizeof method);
-    cJSON *r = cJSON_CreateObject();
-    cJSON_AddItemToObject(r, "id", cJSON_Duplicate(id, 0));
-    cJSON_AddNumberToObject(r, "code", 200);
-    cJSON_AddItemToObject(r, "data", cJSON_CreateObject());
-    cJSON_AddStringToObject(r, "message", "success");
-    cJSON_AddStringToObject(r, "method", method);
-    cJSON_AddStringToObject(r, "version", "1.0");
-    char *text = cJSON_PrintUnformatted(r);
-    char reply_topic[300];
-    if (text && (size_t)snprintf(reply_topic, sizeof reply_topic, "%s_reply", topic) < sizeof reply_topic)
+    char *text = alink_reply_text(topic, msg);
+    char reply_topic[TOPIC_MAX + 8];
+    if (text && topic_reply(reply_topic, sizeof reply_topic, topic) > 0)
         mqtt_link_publish(reply_topic, text, strlen(text), 1);
     cJSON_free(text);
-    cJSON_Delete(r);
 }
 
 static void on_device_info(const char *pk, const char *dn, const char *payload, int len)
@@ -217,49 +163,58 @@ static void on_refused(const void *payload, int len)
             : !strcmp(code->valuestring, "WrongPassword")
                 ? " - the DeviceSecret on the device differs from the emulator's"
                 : "");
-    live_log("in", "refused", known ? pk->valuestring : "", known ? dn->valuestring : "", NULL, HAAS_REFUSED_TOPIC,
+    live_log("in", "refused", known ? pk->valuestring : "", known ? dn->valuestring : "", NULL, TOPIC_REFUSED,
              payload, (size_t)len);
     cJSON_Delete(msg);
 }
 
-void device_events_handle(const char *topic, const void *payload, int len)
+/* ---- dispatch: one handler per kind of topic (topics.h) ---- */
+
+/* A lifecycle message of the plugin. */
+static void handle_status(const struct topic_parts *t, const char *topic, const void *payload, int len)
 {
-    if (!strcmp(topic, HAAS_REFUSED_TOPIC) && len >= 0 && len <= MAX_PAYLOAD) {
-        on_refused(payload, len);
-        return;
+    cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+    if (msg) {
+        on_status(t->product_key, t->device_name, msg);
+        live_log("in", "status", t->product_key, t->device_name, NULL, topic, payload, (size_t)len);
     }
-    char seg[MAX_SEGMENTS][64];
-    int n = split_topic(topic, seg);
-    if (n < 0 || len < 0 || len > MAX_PAYLOAD || seg[0][0] != '\0') {
-        log_msg(LOG_WARN, "ignored a message on %.80s (%d bytes)", topic, len);
-        return;
-    }
-    if (n == 6 && !strcmp(seg[1], "as") && !strcmp(seg[2], "mqtt") && !strcmp(seg[3], "status")) {
-        cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
-        if (msg && valid_product_key(seg[4]) && valid_device_name(seg[5])) {
-            on_status(seg[4], seg[5], msg);
-            live_log("in", "status", seg[4], seg[5], NULL, topic, payload, (size_t)len);
-        }
-        cJSON_Delete(msg);
-        return;
-    }
-    if (n < 6 || strcmp(seg[1], "sys") || strcmp(seg[4], "thing"))
-        return;
-    const char *pk = seg[2], *dn = seg[3];
-    if (n == 7 && !strcmp(seg[5], "deviceinfo") && !strcmp(seg[6], "update")) {
-        on_device_info(pk, dn, payload, len);
-        live_log("in", "deviceinfo", pk, dn, NULL, topic, payload, (size_t)len);
-        cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
-        if (msg)
-            reply(topic, msg);
-        cJSON_Delete(msg);
-        return;
-    }
-    if (n != 8 || strcmp(seg[5], "event") || strcmp(seg[7], "post"))
-        return;
+    cJSON_Delete(msg);
+}
+
+static void handle_refused(const struct topic_parts *t, const char *topic, const void *payload, int len)
+{
+    (void)t, (void)topic;
+    on_refused(payload, len);
+}
+
+/* Device info: stored as it came (not always JSON), answered when it is. */
+static void handle_device_info(const struct topic_parts *t, const char *topic, const void *payload, int len)
+{
+    on_device_info(t->product_key, t->device_name, payload, len);
+    live_log("in", "deviceinfo", t->product_key, t->device_name, NULL, topic, payload, (size_t)len);
+    cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
+    if (msg)
+        reply(topic, msg);
+    cJSON_Delete(msg);
+}
+
+/* Event posts with a meaning of their own, by identifier; every other post
+ * (properties, custom events) is answered and logged, nothing more. */
+static const struct {
+    const char *event;
+    const char *log_kind;
+    void (*handle)(const char *pk, const char *dn, cJSON *params, char task_id[STORE_ID_SIZE]);
+} POSTS[] = {
+    {"hli_event", "result", on_result},
+    {"hli_event_upgrade_query", "query", on_query},
+};
+
+static void handle_post(const struct topic_parts *t, const char *topic, const void *payload, int len)
+{
+    const char *pk = t->product_key, *dn = t->device_name;
     cJSON *msg = cJSON_ParseWithLength(payload, (size_t)len);
     if (!cJSON_IsObject(msg)) {
-        log_msg(LOG_WARN, "%s/%s posted %s that is not a JSON object; ignored", pk, dn, seg[6]);
+        log_msg(LOG_WARN, "%s/%s posted %s that is not a JSON object; ignored", pk, dn, t->name);
         live_log("in", "invalid", pk, dn, NULL, topic, payload, (size_t)len);
         cJSON_Delete(msg);
         return;
@@ -268,17 +223,40 @@ void device_events_handle(const char *topic, const void *payload, int len)
     cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
     char task_id[STORE_ID_SIZE] = "";
     const char *kind = "event";
-    if (!strcmp(seg[6], "hli_event")) {
-        kind = "result";
-        if (cJSON_IsObject(params))
-            on_result(pk, dn, params, task_id);
-    } else if (!strcmp(seg[6], "hli_event_upgrade_query")) {
-        kind = "query";
-        if (cJSON_IsObject(params))
-            on_query(pk, dn, params);
+    for (size_t i = 0; i < sizeof POSTS / sizeof POSTS[0]; i++) {
+        if (strcmp(t->name, POSTS[i].event) == 0) {
+            kind = POSTS[i].log_kind;
+            if (cJSON_IsObject(params))
+                POSTS[i].handle(pk, dn, params, task_id);
+        }
     }
     live_log("in", kind, pk, dn, task_id, topic, payload, (size_t)len);
     cJSON_Delete(msg);
+}
+
+static const struct {
+    enum topic_kind kind;
+    void (*handle)(const struct topic_parts *t, const char *topic, const void *payload, int len);
+} HANDLERS[] = {
+    {TOPIC_STATUS, handle_status},
+    {TOPIC_REFUSED_LOGIN, handle_refused},
+    {TOPIC_DEVICEINFO_UPDATE, handle_device_info},
+    {TOPIC_EVENT_POST, handle_post},
+};
+
+void device_events_handle(const char *topic, const void *payload, int len)
+{
+    struct topic_parts t;
+    enum topic_kind kind = topic_parse(topic, &t);
+    if (len >= 0 && len <= MAX_PAYLOAD) {
+        for (size_t i = 0; i < sizeof HANDLERS / sizeof HANDLERS[0]; i++) {
+            if (HANDLERS[i].kind == kind) {
+                HANDLERS[i].handle(&t, topic, payload, len);
+                return;
+            }
+        }
+    }
+    log_msg(LOG_WARN, "ignored a message on %.80s (%d bytes)", topic, len);
 }
 
 void device_events_session_lost(void)

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "mqtt_link.h"
 #include "server.h"
+#include "topics.h"
 
 #include <arpa/inet.h>
 #include <stdatomic.h>
@@ -18,7 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define PUSH_TOPIC_FMT "/sys/%s/%s/thing/service/hli_service_upgrade_push"
 
 /* Message ids: decimal, unique per device (and here per emulator run),
  * within 0..4294967295 as the Alink protocol requires. */
@@ -82,11 +82,11 @@ static int sign_url(const store_version *p, char *url, size_t len)
 /* Publishes one push of task_id (and logs it for the console); 0 or -1. */
 static int send_one(const store_version *p, const char *url, const push_target *t, const char *task_id)
 {
-    char msg[2048], topic[128];
+    char msg[2048], topic[TOPIC_MAX];
     int len = push_build_message(msg, sizeof msg, t->id, p->app_id, p->version, (long long)p->size, p->md5, url,
                                  t->trace);
-    snprintf(topic, sizeof topic, PUSH_TOPIC_FMT, t->pk, t->dn);
-    if (len < 0 || mqtt_link_publish(topic, msg, (size_t)len, 1) < 0)
+    if (len < 0 || topic_service(topic, sizeof topic, t->pk, t->dn, SERVICE_UPGRADE_PUSH) < 0 ||
+        mqtt_link_publish(topic, msg, (size_t)len, 1) < 0)
         return -1;
     live_log("out", "push", t->pk, t->dn, task_id, topic, msg, (size_t)len);
     return 0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alink_envelope.h"
 #include "clientid.h"
 #include "identifiers.h"
 #include "topics.h"
@@ -134,6 +135,44 @@ static void test_subscriptions_parse(void **state)
     assert_int_equal(n, sizeof want / sizeof want[0]);
 }
 
+/* Replies: the id echoed as it came, the method named, none for ack 0. */
+static void test_alink_reply(void **state)
+{
+    (void)state;
+    const char *topic = "/sys/" PK "/" DN "/thing/event/property/post";
+    static const struct {
+        const char *request;
+        const char *reply; /* NULL: no reply */
+    } cases[] = {
+        {"{\"id\":\"7\",\"params\":{}}", "{\"id\":\"7\",\"code\":200,\"data\":{},\"message\":\"success\","
+                                         "\"method\":\"thing.event.property.post\",\"version\":\"1.0\"}"},
+        {"{\"id\":4294967295}", "{\"id\":4294967295,\"code\":200,\"data\":{},\"message\":\"success\","
+                                 "\"method\":\"thing.event.property.post\",\"version\":\"1.0\"}"},
+        {"{\"id\":\"8\",\"sys\":{\"ack\":1}}", "{\"id\":\"8\",\"code\":200,\"data\":{},\"message\":\"success\","
+                                              "\"method\":\"thing.event.property.post\",\"version\":\"1.0\"}"},
+        {"{\"id\":\"9\",\"sys\":{\"ack\":0}}", NULL},
+        {"{\"params\":{}}", NULL},
+        {"{\"id\":[1]}", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *msg = cJSON_Parse(cases[i].request);
+        assert_non_null(msg);
+        char *text = alink_reply_text(topic, msg);
+        if (cases[i].reply) {
+            assert_non_null(text);
+            assert_string_equal(text, cases[i].reply);
+        } else {
+            assert_null(text);
+        }
+        cJSON_free(text);
+        cJSON_Delete(msg);
+    }
+    /* a topic outside /sys/ has no method: no reply */
+    cJSON *msg = cJSON_Parse("{\"id\":\"1\"}");
+    assert_null(alink_reply_text("/ota/device/inform/" PK "/" DN, msg));
+    cJSON_Delete(msg);
+}
+
 /* The server and the plugin judge identifiers alike (one rule set). */
 static void test_identifiers_agree(void **state)
 {
@@ -163,6 +202,7 @@ int main(void)
         cmocka_unit_test(test_parse_kinds),   cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_build),         cmocka_unit_test(test_alink_method),
         cmocka_unit_test(test_subscriptions_parse), cmocka_unit_test(test_identifiers_agree),
+        cmocka_unit_test(test_alink_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

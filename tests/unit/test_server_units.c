@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "oss_url.h"
-#include "validate.h"
+#include "identifiers.h"
 
 #define RESOURCE "/haas-emu/8800100099990000/python9000-8800100099990000-0.0.2.tar.gz"
 /* Computed independently (Python hmac/base64) for secret "test-secret". */
