@@ -43,7 +43,8 @@ static const option options[] = {
     STR("--mosquitto", "HAAS_MOSQUITTO", mosquitto, "mosquitto executable of the managed broker (/usr/sbin/mosquitto)"),
     STR("--broker-plugin", "HAAS_BROKER_PLUGIN", broker_plugin, "auth plugin the managed broker loads (haas_auth.so beside haas-emu)"),
     STR("--web-dir", "HAAS_WEB_DIR", web_dir, "the console's files (web/ beside the build folder)"),
-    STR("--api-token", "HAAS_API_TOKEN", api_token, "token the management API and console require (generated when bound beyond loopback)"),
+    STR("--api-token", "HAAS_API_TOKEN", api_token, "token the management API and console require (made and kept in the data dir when bound beyond loopback)"),
+    {"--rotate-api-token", "HAAS_ROTATE_API_TOKEN", OPT_FLAG, offsetof(config, rotate_api_token), 0, 0, 1, "replace the kept API token by a new one"},
     STR("--mqtt-extra-port", "HAAS_MQTT_EXTRA_PORT", mqtt_extra_ports, "more plain MQTT ports of the managed broker, e.g. 443 (comma-separated)"),
     INT("--mqtts-port", "HAAS_MQTTS_PORT", mqtts_port, 0, 65535, "MQTT over TLS port of the managed broker (8883; 0 = none)"),
     STR("--mqtts-extra-port", "HAAS_MQTTS_EXTRA_PORT", mqtts_extra_ports, "more MQTT over TLS ports, e.g. 443 (comma-separated)"),
@@ -258,6 +259,11 @@ static int check_config(config *cfg)
             fprintf(stderr, "haas-emu: --broker '%s' must be HOST:PORT\n", cfg->broker);
             return -1;
         }
+    }
+    if (strstr(cfg->api_token, "${")) {
+        fprintf(stderr, "haas-emu: the API token is the literal text '%s': the compose tool passed the variable "
+                        "without expanding it (write `- HAAS_API_TOKEN` in the environment list)\n", cfg->api_token);
+        return -1;
     }
     if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
         fprintf(stderr, "haas-emu: --tls-cert and --tls-key go together\n");

@@ -23,7 +23,8 @@ typedef struct {
     char mosquitto[512];      /* the managed broker's executable */
     char broker_plugin[512];  /* haas_auth.so ("" = next to haas-emu) */
     char web_dir[512];        /* the console ("" = web/ of the source tree) */
-    char api_token[128];      /* required for /api/v1 ("" = generated when bound beyond loopback) */
+    char api_token[128];      /* required for /api/v1 ("" = kept in the data dir when bound beyond loopback) */
+    int rotate_api_token;     /* make a new kept token at this start */
     char mqtt_extra_ports[128]; /* more plain listeners of the managed broker, "443" */
     int mqtts_port;           /* TLS listener of the managed broker (8883; 0 = none) */
     char mqtts_extra_ports[128]; /* more TLS listeners, "443" */

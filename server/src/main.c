@@ -131,8 +131,10 @@ static int is_loopback(const char *addr)
     return !strncmp(addr, "127.", 4) || !strcmp(addr, "::1") || !strcmp(addr, "localhost");
 }
 
-/* The management token: --api-token, or a fresh one when the API is
- * reachable from other machines (printed, so the user can use it). */
+/* The management token: --api-token, or, when the API is reachable from
+ * other machines, the one kept in the data directory (made at the first
+ * such start, made again with --rotate-api-token), so a console link or a
+ * script keeps working across restarts. Printed at every start. */
 static int choose_api_token(void)
 {
     config *cfg = &server.cfg;
@@ -142,9 +144,15 @@ static int choose_api_token(void)
     }
     if (is_loopback(cfg->bind))
         return 0;
-    if (ids_random_alnum(server.api_token, 24) < 0)
+    if (cfg->rotate_api_token && store_setting_set("api_token", "") != STORE_OK)
         return -1;
-    log_msg(LOG_INFO, "the management API and console need this token (beyond loopback): %s", server.api_token);
+    if (kept_setting("api_token", server.api_token, sizeof server.api_token, 24) < 0)
+        return -1;
+    if (!server.api_token[0] && (ids_random_alnum(server.api_token, 24) < 0 ||
+                                 store_setting_set("api_token", server.api_token) != STORE_OK))
+        return -1;
+    log_msg(LOG_INFO, "the management API and console need this token (beyond loopback; kept in the data "
+                      "directory, --rotate-api-token makes a new one): %s", server.api_token);
     log_msg(LOG_INFO, "  send it as \"Authorization: Bearer %s\", or open the console at /?token=%s",
             server.api_token, server.api_token);
     return 0;
@@ -202,6 +210,12 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
     return remove(path);
 }
 
+/* At exit, whatever the path (a failed start too): the --ephemeral folder. */
+static void remove_ephemeral_dir(void)
+{
+    nftw(server.cfg.data_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* --ephemeral: a temporary data directory, removed at exit. */
 static int make_ephemeral_dir(void)
 {
@@ -209,8 +223,23 @@ static int make_ephemeral_dir(void)
     if (!mkdtemp(tmpl))
         return -1;
     snprintf(server.cfg.data_dir, sizeof server.cfg.data_dir, "%s", tmpl);
+    atexit(remove_ephemeral_dir);
     log_msg(LOG_INFO, "ephemeral data directory %s (removed at exit)", tmpl);
     return 0;
+}
+
+/* Bound beyond loopback, package URLs on a loopback address reach no other
+ * machine: devices would get a 403 or nothing. Said at start, with the fix. */
+static void warn_unreachable_public_url(void)
+{
+    const config *cfg = &server.cfg;
+    const char *host = strstr(cfg->public_url, "://");
+    host = host ? host + 3 : cfg->public_url;
+    if (is_loopback(cfg->bind) || !(is_loopback(host) || !strncmp(host, "localhost", 9) || !strncmp(host, "[::1]", 5)))
+        return;
+    log_msg(LOG_WARN, "bound to %s, but package URLs are %s, which other machines cannot reach: pass "
+                      "--public-url http://<this machine's LAN address>:%d (HAAS_PUBLIC_URL)",
+            cfg->bind, cfg->public_url, cfg->http_port);
 }
 
 /* Where devices connect, printed once everything listens. */
@@ -229,6 +258,72 @@ static void log_ready_endpoints(void)
         log_msg(LOG_INFO, "TLS clients trust the local CA %s (also at GET /api/v1/ca.pem)", server.tls.ca_path);
 }
 
+/* Process-wide settings: descriptors, signals (returned in *stop). */
+static void setup_process(sigset_t *stop)
+{
+    /* One descriptor per connected device: take all the kernel allows (the
+     * managed broker inherits the limit). */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    /* Signals are taken by sigwait in main; every thread inherits the mask. */
+    sigemptyset(stop);
+    sigaddset(stop, SIGINT);
+    sigaddset(stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* The data directory, the database and what is kept in it; db_path gets the
+ * database's path. Returns 0 or -1 with a message in err. */
+static int open_data(char db_path[700], char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    if (cfg->ephemeral && make_ephemeral_dir() < 0) {
+        snprintf(err, errlen, "cannot create a temporary data directory");
+        return -1;
+    }
+    if (datadir_prepare(cfg->data_dir, server.packages_dir, sizeof server.packages_dir, server.tmp_dir,
+                        sizeof server.tmp_dir, err, errlen) < 0)
+        return -1;
+    snprintf(db_path, 700, "%s/haas.db", cfg->data_dir);
+    if (db_open(db_path, err, errlen) < 0 || load_oss_secret(err, errlen) < 0)
+        return -1;
+    if (choose_api_token() < 0) {
+        snprintf(err, errlen, "cannot read or keep the API token");
+        return -1;
+    }
+    int swept = datadir_sweep(server.packages_dir, server.tmp_dir);
+    if (swept)
+        log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
+    return 0;
+}
+
+/* TLS, the broker and its link, HTTP and HTTPS; the HTTP port bound goes to
+ * *port (and into --public-url when it was 0). Returns 0, or -1 with a
+ * message in err and everything started stopped again. */
+static int start_services(const char *db_path, int *port, char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
+    if (prepare_tls(err, errlen) < 0 || start_mqtt(db_path, err, errlen) < 0)
+        return -1;
+    *port = http_server_start(cfg->bind, cfg->http_port, cfg->http_threads, err, errlen);
+    if (*port < 0 || start_https(err, errlen) < 0) {
+        http_server_stop();
+        mqtt_link_stop();
+        broker_stop();
+        return -1;
+    }
+    if (cfg->http_port == 0 && strstr(cfg->public_url, ":0") == cfg->public_url + strlen(cfg->public_url) - 2) {
+        char *colon = strrchr(cfg->public_url, ':');
+        snprintf(colon, sizeof cfg->public_url - (size_t)(colon - cfg->public_url), ":%d", *port);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc = config_load(&server.cfg, argc, argv);
@@ -238,69 +333,28 @@ int main(int argc, char **argv)
     if (cfg->verbose)
         log_set_level(LOG_DEBUG);
     server.started = time(NULL);
-
-    /* One descriptor per connected device: take all the kernel allows (the
-     * managed broker inherits the limit). */
-    struct rlimit nofile;
-    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
-        nofile.rlim_cur = nofile.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &nofile);
-    }
-
-    /* Signals are taken by sigwait below; every thread inherits the mask. */
     sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGINT);
-    sigaddset(&stop, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    setup_process(&stop);
 
     char err[600], db_path[700];
-    if ((cfg->ephemeral && make_ephemeral_dir() < 0) || choose_api_token() < 0) {
-        log_msg(LOG_ERROR, "cannot create a temporary data directory or a token");
-        return 1;
-    }
-    if (datadir_prepare(cfg->data_dir, server.packages_dir, sizeof server.packages_dir, server.tmp_dir,
-                        sizeof server.tmp_dir, err, sizeof err) < 0) {
+    int port = 0;
+    server.seeding = cfg->seed[0] != '\0';
+    if (open_data(db_path, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
-        return 1;
-    }
-    snprintf(db_path, sizeof db_path, "%s/haas.db", cfg->data_dir);
-    if (db_open(db_path, err, sizeof err) < 0 || load_oss_secret(err, sizeof err) < 0) {
-        log_msg(LOG_ERROR, "%s", err);
+        db_close();
         return 1;
     }
     find_web_dir();
-    int swept = datadir_sweep(server.packages_dir, server.tmp_dir);
-    if (swept)
-        log_msg(LOG_INFO, "removed %d leftover file(s) of an interrupted run", swept);
-
-    server.signer = (oss_signer){cfg->oss_key_id, server.oss_secret, cfg->oss_bucket, cfg->public_url};
-    server.seeding = cfg->seed[0] != '\0';
-    if (prepare_tls(err, sizeof err) < 0 || start_mqtt(db_path, err, sizeof err) < 0) {
+    warn_unreachable_public_url();
+    if (start_services(db_path, &port, err, sizeof err) < 0) {
         log_msg(LOG_ERROR, "%s", err);
         db_close();
         return 1;
-    }
-    int port = http_server_start(cfg->bind, cfg->http_port, cfg->http_threads, err, sizeof err);
-    if (port < 0 || start_https(err, sizeof err) < 0) {
-        http_server_stop();
-        log_msg(LOG_ERROR, "%s", err);
-        mqtt_link_stop();
-        broker_stop();
-        db_close();
-        return 1;
-    }
-    if (cfg->http_port == 0 && strstr(cfg->public_url, ":0") == cfg->public_url + strlen(cfg->public_url) - 2) {
-        char *colon = strrchr(cfg->public_url, ':');
-        snprintf(colon, sizeof cfg->public_url - (size_t)(colon - cfg->public_url), ":%d", port);
     }
     int sig = 0;
-    if (cfg->seed[0]) {
-        if (seed_apply(cfg->seed, err, sizeof err) < 0) {
-            log_msg(LOG_ERROR, "%s", err);
-            sig = -1;
-        }
+    if (cfg->seed[0] && seed_apply(cfg->seed, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        sig = -1;
     }
     server.seeding = 0;
     if (sig == 0) {
@@ -315,7 +369,5 @@ int main(int argc, char **argv)
     broker_stop();
     db_close();
     live_free();
-    if (cfg->ephemeral)
-        nftw(cfg->data_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     return sig < 0 ? 1 : 0;
 }

@@ -3,6 +3,7 @@ broker Debian's mosquitto package starts on 1883) stops haas-emu with the
 holder's name and the fix, so no device is sent to a foreign broker; and a
 restart right after a kill -9 waits for the old broker instead of failing."""
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -51,7 +52,7 @@ class PortsTest(unittest.TestCase):
         self.addCleanup(shutil.rmtree, data, True)
         cmd = [EMU, "--data-dir", data]
         for k, v in base.items():
-            cmd += [k, str(v)]
+            cmd += [k] if v is None else [k, str(v)]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=emu_env())
 
     def test_foreign_broker_on_the_mqtt_port_is_named(self):
@@ -65,6 +66,15 @@ class PortsTest(unittest.TestCase):
         self.assertIn("systemctl disable --now mosquitto", r.stderr)
         self.assertIn("--mqtt-port", r.stderr)
         self.assertNotIn("haas-emu ready", r.stderr)
+
+    def test_failed_start_leaves_no_ephemeral_folder(self):
+        port = free_ports(1)[0]
+        foreign = ForeignBroker(port)
+        self.addCleanup(foreign.stop)
+        r = self.run_emu("--mqtt-port", port, "--ephemeral", None)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        folder = re.search(r"ephemeral data directory (\S+)", r.stderr).group(1)
+        self.assertFalse(os.path.exists(folder), folder)
 
     def test_foreign_program_on_the_tls_port_is_named(self):
         port = free_ports(1)[0]
