@@ -245,6 +245,72 @@ static void port_list(const config *cfg, const tls_files *tls, char *out, size_t
     }
 }
 
+/* "mosquitto (pid 123)" or "another program" into out; returns whether
+ * the holder is a mosquitto. */
+static int describe_holder(int port, char *out, size_t n)
+{
+    char name[64] = "";
+    int pid = port_holder(port, name, sizeof name);
+    if (pid)
+        snprintf(out, n, "%s (pid %d)", name, pid);
+    else
+        snprintf(out, n, "another program");
+    return strstr(name, "mosquitto") != NULL;
+}
+
+/* Can we bind host:port ourselves (nothing else listens there)? */
+static int bindable(const char *host, int port)
+{
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_PASSIVE}, *ai = NULL;
+    char portstr[16];
+    snprintf(portstr, sizeof portstr, "%d", port);
+    if (getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai)
+        return 0;
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    int ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+             bind(fd, ai->ai_addr, ai->ai_addrlen) == 0;
+    if (fd >= 0)
+        close(fd);
+    freeaddrinfo(ai);
+    return ok;
+}
+
+/*
+ * A default port (not chosen by the user) that another program holds, most
+ * often 1883 held by the broker that installing Debian's mosquitto package
+ * starts: the next free one of the 16 above it instead, said loudly, so
+ * `make run` works on such a desktop. Devices learn it from the log, the
+ * console and GET /api/v1 (endpoints.mqttPort); none is ever sent to the
+ * other broker by the emulator. A port the user chose is never moved.
+ */
+static void move_off_taken_port(config *cfg, int *port, const char *flag, const char *what)
+{
+    if (*port <= 0 || config_given(cfg, flag) || !port_accepting(probe_host, *port))
+        return;
+    char holder[128];
+    int mosquitto = describe_holder(*port, holder, sizeof holder);
+    for (int p = *port + 1; p <= *port + 16; p++) {
+        if (!port_accepting(probe_host, p) && bindable(probe_host, p)) {
+            log_msg(LOG_WARN, "%s port %d is held by %s; the emulator's broker takes %d instead: point devices at "
+                              "%s:%d (the console and GET /api/v1 say so too)%s",
+                    what, *port, holder, p, cfg->bind, p,
+                    mosquitto ? ". Debian's mosquitto service? `sudo systemctl disable --now mosquitto` frees "
+                                "1883 for good" : "");
+            *port = p;
+            return;
+        }
+    }
+}
+
+void broker_choose_ports(config *cfg)
+{
+    snprintf(probe_host, sizeof probe_host, "%s", strcmp(cfg->bind, "0.0.0.0") == 0 ? "127.0.0.1"
+                                                  : strcmp(cfg->bind, "::") == 0 ? "::1" : cfg->bind);
+    move_off_taken_port(cfg, &cfg->mqtt_port, "--mqtt-port", "MQTT");
+    move_off_taken_port(cfg, &cfg->mqtts_port, "--mqtts-port", "MQTT over TLS");
+}
+
 /* Is any port the broker will listen on taken? Says by whom and how to fix. */
 static int ports_taken(const config *cfg, const tls_files *tls, char *err, size_t errlen)
 {
@@ -256,16 +322,13 @@ static int ports_taken(const config *cfg, const tls_files *tls, char *err, size_
         p = *end ? end + 1 : end;
         if (port <= 0 || !port_accepting(probe_host, (int)port))
             continue;
-        char name[64] = "";
-        int pid = port_holder((int)port, name, sizeof name);
-        char holder[128] = "another program";
-        if (pid)
-            snprintf(holder, sizeof holder, "%s (pid %d)", name, pid);
+        char holder[128];
+        int mosquitto = describe_holder((int)port, holder, sizeof holder);
         snprintf(err, errlen, "port %s:%ld is already in use by %s, so devices sent there would not reach this "
                               "emulator. %sEither stop it, or give haas-emu other ports (e.g. make run RUN_ARGS="
                               "\"--mqtt-port 1884 --mqtts-port 8884\") and point devices at those",
                  cfg->bind, port, holder,
-                 strstr(name, "mosquitto") ? "Installing Debian's mosquitto package starts its own broker: "
+                 mosquitto ? "Installing Debian's mosquitto package starts its own broker: "
                                              "`sudo systemctl disable --now mosquitto` stops it for good. " : "");
         return 1;
     }

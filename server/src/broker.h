@@ -28,6 +28,14 @@
 int broker_start(const config *cfg, const char *db_path, const char *service_user,
                  const char *service_password, const tls_files *tls, char *err, size_t errlen);
 
+/*
+ * Before broker_start: a default MQTT or MQTT-over-TLS port that another
+ * program already holds (Debian's own mosquitto on 1883, typically) is
+ * replaced in cfg by the next free one, with a warning naming the holder.
+ * Ports the user chose are left alone (broker_start then refuses them).
+ */
+void broker_choose_ports(config *cfg);
+
 /* The running child's pid, or 0. */
 int broker_pid(void);
 

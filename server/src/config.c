@@ -102,6 +102,7 @@ static long long parse_size(const char *s)
 static int set_option(config *cfg, const option *o, const char *value, const char *source)
 {
     char *field = (char *)cfg + o->offset;
+    cfg->given[o - options] = 1;
     if (o->type == OPT_FLAG) {
         *(int *)field = value == NULL || strcmp(value, "0") != 0;
         return 0;
@@ -272,8 +273,17 @@ static int check_config(config *cfg)
     return check_public_url(cfg);
 }
 
+int config_given(const config *cfg, const char *flag)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (!strcmp(options[i].flag, flag))
+            return cfg->given[i];
+    return 0;
+}
+
 int config_load(config *cfg, int argc, char **argv)
 {
+    _Static_assert(N_OPTIONS <= sizeof ((config *)0)->given, "config.given is too small");
     set_defaults(cfg);
     for (size_t i = 0; i < N_OPTIONS; i++) {
         const char *v = getenv(options[i].env);

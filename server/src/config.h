@@ -45,6 +45,7 @@ typedef struct {
                                  is a decompression bomb (when > 1 MiB) */
     int http_threads;
     int verbose;
+    unsigned char given[64];  /* option i was set by a flag or a variable (config_given) */
 } config;
 
 /*
@@ -53,5 +54,9 @@ typedef struct {
  * (a message naming it has been printed to stderr).
  */
 int config_load(config *cfg, int argc, char **argv);
+
+/* True when `flag` (e.g. "--mqtt-port") was set by the user, by its flag or
+ * its variable, rather than left at its default. */
+int config_given(const config *cfg, const char *flag);
 
 #endif

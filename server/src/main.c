@@ -79,6 +79,7 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
             snprintf(err, errlen, "cannot generate the broker service password");
             return -1;
         }
+        broker_choose_ports(cfg);
         if (broker_start(cfg, db_path, cfg->broker_username, cfg->broker_password,
                          server.tls.cert_path[0] ? &server.tls : NULL, err, errlen) < 0)
             return -1;

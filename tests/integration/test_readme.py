@@ -1,24 +1,30 @@
-"""The README's quick start works from a fresh clone exactly as written:
-`make run` builds and starts the emulator, and the tutorial's curl flow runs
-against it from top to bottom."""
+"""The README works from a fresh clone exactly as written, on a desktop where
+another broker already holds 1883 (installing Debian's mosquitto package
+starts one): `make run` builds and starts the emulator, which takes the next
+MQTT port and says so; the tutorial's curl flow then runs from top to
+bottom — product, device, a simulated Core2 (haas-device) on the emulator's
+broker, a version, a task pushed to it — and ends with the device on the
+new version; then the version is deprecated and deleted."""
+import json
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import unittest
 
-from harness import OUT, ROOT, wait_for
+from harness import OUT, ROOT, free_ports, wait_for
 
 CLONE = os.path.join(OUT, "readme-clone")
 
 
-def code_block_after(text, heading):
-    """The first ```sh block after a '## heading' line."""
+def code_blocks_after(text, heading):
+    """The ```sh blocks of the section '## heading' (up to the next '## ')."""
     start = text.index("## " + heading)
-    m = re.compile(r"```sh\n(.*?)```", re.S).search(text, start)
-    return m.group(1)
+    end = text.find("\n## ", start + 3)
+    return re.findall(r"```sh\n(.*?)```", text[start:end if end > 0 else len(text)], re.S)
 
 
 def port_free(port):
@@ -30,29 +36,52 @@ def port_free(port):
             return False
 
 
+class ForeignBroker:
+    """A plain anonymous mosquitto on 1883, as Debian's service runs it."""
+
+    def __init__(self, port):
+        self.dir = tempfile.mkdtemp(prefix="readme-foreign-")
+        conf = os.path.join(self.dir, "m.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
+            if os.geteuid() == 0:
+                f.write("user root\n")
+        self.proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        wait_for(lambda: not port_free(port), what="foreign mosquitto on %d" % port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 class ReadmeTest(unittest.TestCase):
-    def test_quick_start_from_a_fresh_clone(self):
+    def test_quick_start_and_flow_with_a_foreign_broker_on_1883(self):
         with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
             readme = f.read()
-        quick = [line.split("#")[0].strip() for line in code_block_after(readme, "Quick start").splitlines()]
+        quick = [line.split("#")[0].strip() for line in code_blocks_after(readme, "Quick start")[0].splitlines()]
         self.assertEqual([c for c in quick if c], ["make run", "make test"])
-        flow = code_block_after(readme, "The tutorial's flow with curl")
+        flow, cleanup = code_blocks_after(readme, "The tutorial's flow with curl")
 
+        # another broker on 1883 first (it may be there already: then it is the foreign one)
+        foreign = ForeignBroker(1883) if port_free(1883) else None
+        if foreign:
+            self.addCleanup(foreign.stop)
         shutil.rmtree(CLONE, ignore_errors=True)
         subprocess.run(["git", "clone", "-q", ROOT, CLONE], check=True)
         env = dict(os.environ)
         for var in ("HAAS_EMU", "HAAS_DEVICE", "HAAS_AUTH_SO", "LD_PRELOAD"):
             env.pop(var, None)
-        http, mqtt = 8080, 1883
-        if not all(port_free(p) for p in (8080, 1883, 8883, 8443)):  # the documented variables move it
-            from harness import free_ports
-            http, mqtt, mqtts, https = free_ports(4)
-            env.update(HAAS_HTTP_PORT=str(http), HAAS_MQTT_PORT=str(mqtt), HAAS_MQTTS_PORT=str(mqtts),
-                       HAAS_HTTPS_PORT=str(https))
+        http = 8080
+        if not all(port_free(p) for p in (8080, 8883, 8443)):  # the documented variables move them
+            http, mqtts, https = free_ports(3)
+            env.update(HAAS_HTTP_PORT=str(http), HAAS_MQTTS_PORT=str(mqtts), HAAS_HTTPS_PORT=str(https))
             flow = flow.replace("127.0.0.1:8080", "127.0.0.1:%d" % http)
         self.assertEqual(subprocess.run(["make", "-n", "test"], cwd=CLONE, capture_output=True).returncode, 0)
 
-        log = open(os.path.join(OUT, "logs", "readme-make-run.log"), "wb")
+        log_path = os.path.join(OUT, "logs", "readme-make-run.log")
+        log = open(log_path, "wb")
         run = subprocess.Popen(["make", "run"], cwd=CLONE, env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
         try:
@@ -62,15 +91,24 @@ class ReadmeTest(unittest.TestCase):
                 r = subprocess.run(["curl", "-fs", "http://127.0.0.1:%d/healthz" % http], capture_output=True)
                 return r.returncode == 0
             wait_for(healthy, timeout=900, interval=0.5, what="make run to build and start")
-            work = os.path.join(OUT, "readme-flow")
-            shutil.rmtree(work, ignore_errors=True)
-            os.makedirs(work)
-            r = subprocess.run(["bash", "-e", "-c", flow], cwd=work, capture_output=True, text=True, timeout=120)
-            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-            self.assertIn('"deviceName":"core2-0001"', r.stdout)
-            self.assertIn("manifest.json", r.stdout)  # the downloaded package listed by tar tzv
-            self.assertIn('"pushed":0,"offline":1', r.stdout)  # no device online in this walk-through
+            with open(log_path, encoding="utf-8", errors="replace") as f:
+                said = f.read()
+            self.assertRegex(said, r"MQTT port 1883 is held by .*; the emulator's broker takes \d+ instead")
             api = "http://127.0.0.1:%d/api/v1" % http
+            mqtt_port = json.loads(subprocess.run(["curl", "-fs", api], capture_output=True, text=True).stdout)[
+                "endpoints"]["mqttPort"]
+            self.assertNotEqual(mqtt_port, 1883)
+
+            r = subprocess.run(["bash", "-e", "-c", flow], cwd=CLONE, capture_output=True, text=True, timeout=300)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn('"pushed":1,"offline":0', r.stdout)
+            with open(os.path.join(CLONE, "flash", "data", "pyamp", "manifest.json")) as f:
+                self.assertEqual(json.load(f)["version"], "0.0.2")
+            self.assertIn("new version upgrade success.", r.stdout)  # tail of the device's log
+            self.assertIn("manifest.json", r.stdout)  # the downloaded package listed by tar tzv
+            r = subprocess.run(["bash", "-e", "-c", "API=%s\n%s" % (api, cleanup)], cwd=CLONE, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             out = subprocess.run(["curl", "-fs", api + "/apps/8800100099990000/versions"], capture_output=True,
                                  text=True).stdout
             self.assertIn('"total":0', out)  # deprecated, then deleted
@@ -79,3 +117,8 @@ class ReadmeTest(unittest.TestCase):
             os.killpg(run.pid, signal.SIGTERM)
             run.wait(timeout=60)
             log.close()
+            subprocess.run(["pkill", "-f", "haas-device --product-key .* --root flash"], capture_output=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
