@@ -8,6 +8,7 @@
  */
 #include "clientid.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* True for [A-Za-z0-9]; independent of the locale. */
@@ -66,6 +67,44 @@ static bool copy_field(char *dst, size_t cap, const char *s, size_t len)
     return true;
 }
 
+/* Stores the value of a key that matters (the others are ignored); a known
+ * key given twice makes the clientId malformed (false). */
+static bool store_known_key(const char *key, size_t key_len, const char *val, size_t val_len,
+                            struct haas_client_id *out)
+{
+    static const struct {
+        const char *name;
+        size_t seen_at;  /* offset of its bool has_<key> */
+        size_t field_at; /* offset of its char buffer, 0: no text kept */
+        size_t field_size;
+    } KEYS[] = {
+#define TEXT_KEY(field) \
+    {#field, offsetof(struct haas_client_id, has_##field), offsetof(struct haas_client_id, field), \
+     sizeof(((struct haas_client_id *)0)->field)}
+        TEXT_KEY(timestamp),
+        TEXT_KEY(signmethod),
+        TEXT_KEY(securemode),
+#undef TEXT_KEY
+        {"_ss", offsetof(struct haas_client_id, has_ss), 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(KEYS) / sizeof(KEYS[0]); i++) {
+        if (strlen(KEYS[i].name) != key_len || memcmp(key, KEYS[i].name, key_len) != 0) {
+            continue;
+        }
+        bool *seen = (bool *)((char *)out + KEYS[i].seen_at);
+        if (*seen) {
+            return false;
+        }
+        *seen = true;
+        if (KEYS[i].field_at == 0) { /* _ss: only whether it says 1 */
+            out->auto_subscribe = val_len == 1 && val[0] == '1';
+            return true;
+        }
+        return copy_field((char *)out + KEYS[i].field_at, KEYS[i].field_size, val, val_len);
+    }
+    return true; /* unknown key: ignored */
+}
+
 /*
  * Handles one item `key=value` (or an item without `=`) of the clientId
  * list. Returns false when the item makes the clientId malformed.
@@ -99,36 +138,7 @@ static bool parse_item(const char *item, size_t len, struct haas_client_id *out)
             return false;
         }
     }
-    if (key_len == 9 && memcmp(item, "timestamp", 9) == 0) {
-        if (out->has_timestamp) {
-            return false;
-        }
-        out->has_timestamp = true;
-        return copy_field(out->timestamp, sizeof(out->timestamp), val, val_len);
-    }
-    if (key_len == 10 && memcmp(item, "signmethod", 10) == 0) {
-        if (out->has_signmethod) {
-            return false;
-        }
-        out->has_signmethod = true;
-        return copy_field(out->signmethod, sizeof(out->signmethod), val, val_len);
-    }
-    if (key_len == 10 && memcmp(item, "securemode", 10) == 0) {
-        if (out->has_securemode) {
-            return false;
-        }
-        out->has_securemode = true;
-        return copy_field(out->securemode, sizeof(out->securemode), val, val_len);
-    }
-    if (key_len == 3 && memcmp(item, "_ss", 3) == 0) {
-        if (out->has_ss) {
-            return false;
-        }
-        out->has_ss = true;
-        out->auto_subscribe = val_len == 1 && val[0] == '1';
-        return true;
-    }
-    return true; /* unknown key: ignored */
+    return store_known_key(item, key_len, val, val_len, out);
 }
 
 /* Does the work of haas_parse_client_id(); `out` is already zeroed. */

@@ -177,6 +177,29 @@ static void note_service_subscription(struct haas_auth_state *st, const char *fi
     }
 }
 
+/*
+ * Records an authenticated device connection (with its automatic
+ * subscription state when `auto_subscribe`) and announces it online.
+ */
+static void admit(struct haas_auth_state *st, struct mosquitto *client, const char *client_id,
+                  const struct haas_device_id *dev, bool auto_subscribe)
+{
+    /* A pointer still recorded means the broker reused a freed context. */
+    forget_connection(st, client);
+    struct haas_auto_sub *auto_sub = auto_subscribe ? haas_auto_sub_new(dev) : NULL;
+    if (haas_conn_add(st->conns, client, client_id, dev, auto_sub) == 0) {
+        haas_auto_sub_free(auto_sub);
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory tracking %s&%s",
+                             dev->device_name, dev->product_key);
+    } else if (auto_sub != NULL) {
+        st->auto_sub_conns++;
+    } else if (auto_subscribe) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory: %s&%s gets no automatic "
+                             "subscription", dev->device_name, dev->product_key);
+    }
+    publish_status(st, true, dev, mosquitto_client_address(client));
+}
+
 /* Authenticates a device CONNECT; returns MOSQ_ERR_SUCCESS or MOSQ_ERR_AUTH. */
 static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
                        const char *username, const char *password)
@@ -234,23 +257,7 @@ static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
         (strcmp(holder.product_key, dev.product_key) != 0 || strcmp(holder.device_name, dev.device_name) != 0)) {
         return refuse(client, &dev, "ClientIdInUse", "clientId in use by another device");
     }
-    /* A pointer still recorded means the broker reused a freed context. */
-    forget_connection(st, client);
-    struct haas_auto_sub *auto_sub = NULL;
-    if (cid.auto_subscribe) {
-        auto_sub = haas_auto_sub_new(&dev);
-    }
-    if (haas_conn_add(st->conns, client, client_id, &dev, auto_sub) == 0) {
-        haas_auto_sub_free(auto_sub);
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory tracking %s&%s",
-                             dev.device_name, dev.product_key);
-    } else if (auto_sub != NULL) {
-        st->auto_sub_conns++;
-    } else if (cid.auto_subscribe) {
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory: %s&%s gets no automatic "
-                             "subscription", dev.device_name, dev.product_key);
-    }
-    publish_status(st, true, &dev, mosquitto_client_address(client));
+    admit(st, client, client_id, &dev, cid.auto_subscribe);
     return MOSQ_ERR_SUCCESS;
 }
 

@@ -83,6 +83,13 @@ static enum topic_kind sys_kind(const struct level *lv, int n, struct topic_part
     return TOPIC_UNKNOWN;
 }
 
+/* The kind of a six-level /as/mqtt/{what}/{pk}/{dn} topic. */
+static enum topic_kind as_kind(const struct level *lv, struct topic_parts *out)
+{
+    enum topic_kind kind = is(&lv[3], "status") ? TOPIC_STATUS : is(&lv[3], "kick") ? TOPIC_KICK : TOPIC_UNKNOWN;
+    return kind != TOPIC_UNKNOWN && device(out, &lv[4], &lv[5]) ? kind : TOPIC_UNKNOWN;
+}
+
 enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
 {
     struct level lv[MAX_LEVELS];
@@ -94,10 +101,8 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = TOPIC_UNKNOWN;
     else if (strcmp(topic, TOPIC_REFUSED) == 0)
         kind = TOPIC_REFUSED_LOGIN;
-    else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt") && is(&lv[3], "status"))
-        kind = device(&got, &lv[4], &lv[5]) ? TOPIC_STATUS : TOPIC_UNKNOWN;
-    else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt") && is(&lv[3], "kick"))
-        kind = device(&got, &lv[4], &lv[5]) ? TOPIC_KICK : TOPIC_UNKNOWN;
+    else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt"))
+        kind = as_kind(lv, &got);
     else if (n >= 7 && is(&lv[1], "sys") && is(&lv[4], "thing") && device(&got, &lv[2], &lv[3]))
         kind = sys_kind(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */
