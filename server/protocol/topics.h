@@ -30,7 +30,7 @@
 /* The emulator asks the plugin to disconnect a device: {prefix}{pk}/{dn}. */
 #define TOPIC_KICK_PREFIX "/as/mqtt/kick/"
 
-/* The HaaS app-upgrade push service (PROTOCOL 4.1). */
+/* The HaaS app-upgrade push service (docs/protocol.md section 7). */
 #define SERVICE_UPGRADE_PUSH "hli_service_upgrade_push"
 
 /* What a topic is. */

@@ -156,7 +156,7 @@ static int check_port_list(const char *flag, const char *list)
     return 0;
 }
 
-/* The defaults of DESIGN.md section 4. */
+/* The defaults (haas-emu --help lists them). */
 static void set_defaults(config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);

@@ -1,7 +1,7 @@
 /*
  * config.h - haas-emu's settings: defaults, environment variables, flags.
  *
- * Every flag of DESIGN.md section 4 also has an environment variable; a flag
+ * Every flag (haas-emu --help lists them) also has an environment variable; a flag
  * wins over the variable, the variable over the default. config_load() checks
  * every value and says which one is wrong; nothing else in the server parses
  * argv or getenv.

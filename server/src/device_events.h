@@ -2,7 +2,7 @@
  * device_events.h - what haas-emu does with the MQTT messages it receives:
  * lifecycle (online/offline), upgrade results (hli_event app.result),
  * version reports (hli_event_upgrade_query), device info, and the post_reply
- * every event post gets (PROTOCOL.md sections 2-4).
+ * every event post gets (docs/protocol.md sections 5-7).
  *
  * Malformed payloads are logged and ignored: nothing a device sends can
  * crash the emulator or change state it should not.

@@ -1,6 +1,6 @@
 /*
  * download.c - GET /<bucket>/<object>: serve a package the way OSS serves a
- * presigned URL (PROTOCOL.md 4.5).
+ * presigned URL (docs/protocol.md section 8).
  *
  * Devices differ in how they fetch: the stock HaaS Python code sends an
  * HTTP/1.0 GET and reads a plain body until the connection closes; Link SDK

@@ -3,8 +3,8 @@
  * privileged service account: it publishes pushes and post_replies and
  * receives device events and lifecycle messages.
  *
- * libmosquitto runs the connection in its own thread and reconnects by
- * itself (1 s, growing to 5 s); every (re)connect subscribes again. The
+ * One thread of mqtt_link.c owns the libmosquitto client and reconnects
+ * (1 s, growing to 5 s); every (re)connect subscribes again. The
  * session is persistent (clean session off), so QoS 1 messages sent to us
  * while the link was down are delivered when it is back; when the broker
  * lost our session (it restarted), the on_session_lost hook runs first.

@@ -1,6 +1,6 @@
 /*
  * oss_url.h - sign and check package download URLs the way Alibaba Cloud OSS
- * V1 presigned URLs work (PROTOCOL.md 4.5):
+ * V1 presigned URLs work (docs/protocol.md section 8):
  *
  *   <public-url>/<bucket>/<object>?Expires=<unix s>&OSSAccessKeyId=<id>
  *       &Signature=<urlencoded base64 HMAC-SHA1(secret,

@@ -1,6 +1,6 @@
 /*
  * package_check.h - decide whether an uploaded file is an acceptable HaaS
- * app package (PROTOCOL.md 4.6).
+ * app package (docs/protocol.md section 9).
  *
  * THE PACKAGE RULES. This is the one list, for both sides: haas-emu refuses
  * at upload every package that breaks a rule, with the code shown (all HTTP

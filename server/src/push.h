@@ -1,5 +1,5 @@
 /*
- * push.h - the HaaS upgrade push (PROTOCOL.md 4.1): building the message
+ * push.h - the HaaS upgrade push (docs/protocol.md section 7): building the message
  * byte-compatible with the stock HaaS device code and publishing it through
  * the MQTT link, to the devices service_tasks.h chooses.
  */

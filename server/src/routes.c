@@ -1,5 +1,5 @@
 /*
- * routes.c - the REST API's paths (DESIGN.md section 5) and the matcher.
+ * routes.c - the REST API's paths (schema/openapi.yaml documents them) and the matcher.
  */
 #include "routes.h"
 

@@ -1,6 +1,6 @@
 /*
  * routes.h - the table that maps a method and a path to a handler, and the
- * handlers it names (implemented in api_*.c, download.c and health.c).
+ * handlers it names (implemented in api_*.c, web.c and download.c).
  *
  * Patterns are literal segments and {name} captures; {*} as the last segment
  * captures the rest of the path (slashes included). The first match wins.

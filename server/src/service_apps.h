@@ -1,6 +1,6 @@
 /*
  * service_apps.h - the rules for apps (tutorial 5.2): appName and appId
- * follow the console's rules (PROTOCOL.md 4.6) and are each unique; an app
+ * follow the console's rules (docs/protocol.md section 1) and are each unique; an app
  * with versions cannot be deleted (delete them first). Reading and listing
  * are the store's (store_apps.h).
  */

@@ -1,7 +1,7 @@
 /*
  * service_tasks.h - the rules for test tasks (tutorial 5.4-5.6): a task
  * names an app version that is still being tested and a test device group;
- * pushing it decides each member's state (DESIGN.md section 5) and sends
+ * pushing it decides each member's state (docs/architecture.md, task states) and sends
  * the push to the online members that do not run that version or a newer
  * one; a device that reports an older version later gets the push then; a
  * device's result ends its part of the task. Sending is the caller's

@@ -6,7 +6,7 @@
  * The store owns every SQL statement of haas-emu: one store_<tables>.c file
  * per group of tables, each with its header. Store functions take plain C
  * arguments, fill plain structs (fixed-size text fields sized by the
- * identifier rules of identifiers.h, PROTOCOL.md sections 1 and 4.6) and take
+ * identifier rules of identifiers.h, docs/protocol.md sections 1 and 9) and take
  * the database lock themselves (db.h), so callers never see SQLite. Rules
  * (what is allowed, what an error is called) are the service layer's
  * (service_*.c); the store only says what the database holds.

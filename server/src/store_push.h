@@ -2,7 +2,7 @@
  * store_push.h - what pushing a task reads and writes: the task's package,
  * the members of its group with the version of the app they run and their
  * state in the task, the per-device states (task_devices), and the pushed
- * task a device asking for its version is still due (PROTOCOL.md 4.1-4.3).
+ * task a device asking for its version is still due (docs/protocol.md section 7).
  *
  * These run on the hot paths (a push to thousands of devices, device
  * messages): each is one cached statement.

@@ -11,8 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A device's state in a task (DESIGN.md section 5): TASK_PENDING until a
- * push of the task reached it. */
+/* A device's state in a task (docs/architecture.md, "Task states"):
+ * TASK_PENDING until a push of the task reached it. */
 typedef enum {
     TASK_PENDING,
     TASK_OFFLINE,    /* not online at push time */
