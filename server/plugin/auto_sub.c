@@ -5,7 +5,7 @@
  * The table is written as topic templates: `{pk}` and `{dn}` stand for the
  * device's product key and name, `+` for any one level. Matching walks the
  * template and the topic level by level, with no copies; `{pk}` and `{dn}`
- * capture their level, which must then be a valid identifier (clientid.h).
+ * capture their level, which must then be a valid identifier (identifiers.h).
  */
 #include "auto_sub.h"
 

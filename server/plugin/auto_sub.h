@@ -1,6 +1,6 @@
 /*
  * auto_sub.h - the platform's automatic topic subscription (Aliyun
- * "自动订阅Topic", PROTOCOL.md section 2), for the haas_auth plugin.
+ * "自动订阅Topic", docs/protocol.md section 4), for the haas_auth plugin.
  *
  * A device that connects with Link SDK C 3.1, 3.2 or 4.x says `_ss=1` in its
  * clientId and never sends SUBSCRIBE for its system topics: the real platform

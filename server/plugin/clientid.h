@@ -3,7 +3,7 @@
  *
  * Part of the haas_auth mosquitto plugin (see haas_auth.c). This module only
  * splits and validates text: the username `dn&pk` and the clientId
- * `<id>|k1=v1,k2=v2,...|` (PROTOCOL.md sections 1 and 2). It does no
+ * `<id>|k1=v1,k2=v2,...|` (docs/protocol.md sections 1 and 2). It does no
  * cryptography (device_sign.c) and no database access (store_device_auth.c), so it
  * can be unit tested on its own. Every field is bounded; anything that does
  * not fit the rules below is reported as malformed and never crashes.

@@ -3,7 +3,7 @@
  * OpenSSL's one-shot HMAC(). See device_sign.h for the rules.
  *
  * Used by haas_auth.c when a device connects, and by the unit tests (the
- * PROTOCOL.md test vector lives in tests/unit/test_clientid.c).
+ * test vector of docs/protocol.md section 2 is in tests/unit/test_clientid.c).
  */
 #include "device_sign.h"
 
@@ -135,7 +135,7 @@ bool haas_sign_verify(enum haas_sign_method method, const char *device_secret,
         return false;
     }
     /* Hex digits compare case-insensitively: Link SDK C 4.x (HaaS firmware)
-     * sends upper case, most other SDKs lower case (PROTOCOL.md section 2).
+     * sends upper case, most other SDKs lower case (docs/protocol.md section 2).
      * The password is folded into a bounded copy; anything longer than a
      * digest can never match and is refused by length alone. */
     char folded[HAAS_SIGN_HEX_MAX];

@@ -4,7 +4,7 @@
  * Part of the haas_auth mosquitto plugin (see haas_auth.c). The MQTT password
  * of a device is the lower-case hex HMAC(deviceSecret, content) with
  *   content = "clientId" id "deviceName" dn "productKey" pk ["timestamp" ts]
- * (PROTOCOL.md section 2). This module knows the sign methods, builds the
+ * (docs/protocol.md section 2). This module knows the sign methods, builds the
  * content and compares passwords in constant time. Uses OpenSSL libcrypto;
  * no other state, so it is unit tested directly.
  */

@@ -12,7 +12,7 @@
  * three event callbacks. The concerns live in their own modules:
  *   clientid.c     parse username `dn&pk` and clientId `<id>|k=v,...|`
  *   device_sign.c  compute / verify the HMAC password (constant time)
-  *   store_device_auth.c  the plugin's read-only store: device secrets
+ *   store_device_auth.c  the plugin's read-only store: device secrets
  *   topic_acl.c    per-device topic permissions incl. wildcards
  *   conn_track.c   live authenticated connections per device
  *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the
@@ -20,7 +20,7 @@
  *   auto_sub.c     automatic subscription of `_ss=1` (Link SDK C) devices
  *
  * MOSQ_EVT_BASIC_AUTH: the service account (exact username, constant-time
- * password compare) or a device authenticated per PROTOCOL.md section 2;
+ * password compare) or a device authenticated per docs/protocol.md section 2;
  * everything else gets MOSQ_ERR_AUTH (CONNACK "not authorized"), and a
  * refusal notice with its reason for haas-emu. A missing signmethod means
  * hmacsha1 (HAAS_SIGN_DEFAULT).

@@ -5,7 +5,7 @@
  * mosquitto's ACL events onto these calls). Pure string logic, unit tested
  * in tests/unit/test_topic_acl.c.
  *
- * A device (pk, dn) owns the topic families of PROTOCOL.md section 2:
+ * A device (pk, dn) owns the topic families of docs/protocol.md section 3:
  *   /sys/{pk}/{dn}/#                      publish + subscribe
  *   /ota/device/inform/{pk}/{dn}          publish
  *   /ota/device/progress/{pk}/{dn}        publish
