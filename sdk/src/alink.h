@@ -1,7 +1,8 @@
 /*
- * alink.h - the HaaS app-upgrade messages on the wire (PROTOCOL.md 2-4):
- * device credentials, topics, the push (parsed and checked with the stock
- * device rules), and the query and result events (built).
+ * alink.h - the HaaS app-upgrade messages on the wire (docs/protocol.md
+ * sections 2 and 7): device credentials, topics, the push (parsed and
+ * checked with the stock device rules), and the query and result events
+ * (built).
  */
 #ifndef HAAS_ALINK_H
 #define HAAS_ALINK_H
@@ -71,12 +72,12 @@ alink_push_verdict alink_parse_push(const char *payload, size_t len, const char 
 /* A short English reason for a verdict. */
 const char *alink_push_verdict_text(alink_push_verdict v);
 
-/* hli_event_upgrade_query (PROTOCOL.md 4.3) into out; returns its length or
- * 0 when it does not fit. */
+/* hli_event_upgrade_query (docs/protocol.md section 7) into out; returns its
+ * length or 0 when it does not fit. */
 size_t alink_build_query(char *out, size_t cap, uint32_t id, const char *app_id, const char *version,
                          const char *firmware_version);
 
-/* hli_event app.result (PROTOCOL.md 4.2) into out; length or 0. */
+/* hli_event app.result (docs/protocol.md section 7) into out; length or 0. */
 size_t alink_build_result(char *out, size_t cap, uint32_t id, int code, const char *app_id,
                           const char *new_version, const char *old_version);
 
