@@ -10,7 +10,7 @@
  *   mqtt_fleet devices --port P --file TRIPLES [--window W] [--timeout S]
  *
  *     Holds one MQTT 3.1.1 connection per device listed in TRIPLES (one
- *     "pk dn ds" per line), logging in as Link SDK C 4.x does (PROTOCOL.md
+ *     "pk dn ds" per line), logging in as Link SDK C 4.x does (docs/protocol.md
  *     section 2) and subscribing each device to its push topic
  *     /sys/{pk}/{dn}/thing/service/hli_service_upgrade_push with QoS 1. All
  *     clients live in one thread: one epoll set over the clients' sockets,

@@ -15,7 +15,7 @@ components/data-model/aiot_dm_api.c):
 - after a lost connection it sends the identical CONNECT again (same
   clientId, clean session) and subscribes nothing.
 
-PROTOCOL.md section 2. The project's tests use it to prove that real HaaS
+docs/protocol.md sections 2 and 4. The project's tests use it to prove that real HaaS
 firmware works against the emulator unchanged; no Link SDK code is copied.
 """
 import hashlib

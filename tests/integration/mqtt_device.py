@@ -1,5 +1,5 @@
 """A device as the tests see it: an MQTT client that logs in with the
-Aliyun-signed credentials of Link SDK C 4.x (PROTOCOL.md section 2), keeps
+Aliyun-signed credentials of Link SDK C 4.x (docs/protocol.md section 2), keeps
 every message it receives, and speaks the HaaS upgrade events."""
 import hashlib
 import hmac

@@ -1,6 +1,6 @@
 """Integration test of build/haas_auth.so inside a real mosquitto broker.
 
-What it covers (PROTOCOL.md section 2): device authentication of every
+What it covers (docs/protocol.md sections 2, 3 and 5): device authentication of every
 clientId form seen in the wild and every sign method, the rejection cases,
 the service account, the per-device ACL (publish and subscribe, wildcards
 included) and the lifecycle messages on /as/mqtt/status/{pk}/{dn} (clean
@@ -56,7 +56,7 @@ SERVICE_PASS = "s3rvice-P@ss-" + secrets.token_hex(8)
 
 PK = "a14Xib5kdYd"
 PK2 = "b25Yjc6leZe"
-VEC_DN = "light1983432"  # PROTOCOL.md test vector device
+VEC_DN = "light1983432"  # the test vector of docs/protocol.md section 2
 VEC_DS = "oLyaKqVxtRvjH284LdhqVgVUx1UPy6zq"
 
 

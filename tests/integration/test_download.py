@@ -1,4 +1,4 @@
-"""Package downloads: OSS V1 presigned URLs (PROTOCOL.md 4.5), range
+"""Package downloads: OSS V1 presigned URLs (docs/protocol.md section 8), range
 requests, and the stock HaaS downloader's HTTP/1.0 request."""
 import base64
 import gzip

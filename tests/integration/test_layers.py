@@ -1,5 +1,5 @@
-"""The server's layers stay apart (DESIGN.md section 3, "layers visible in
-names"): SQL is written only in the store (server/src/store_*.c, with db.c
+"""The server's layers stay apart (docs/architecture.md section 2,
+"Layers"): SQL is written only in the store (server/src/store_*.c, with db.c
 as its base), and neither the store nor the services (service_*.c) know
 HTTP or JSON output.
 

@@ -3,7 +3,7 @@ wire as Link SDK C 4.x does (linksdk_device.py: upper-case password,
 `_ss=1`, no SUBSCRIBE, clean session, QoS 0 posts with string ids) runs the
 tutorial's upgrade loop, again after a broker restart and after its own
 reconnect; the platform's automatic subscription, its reply rules
-(`"sys":{"ack":0}`), and what it must never deliver (PROTOCOL.md section 2).
+(`"sys":{"ack":0}`), and what it must never deliver (docs/protocol.md sections 3, 4 and 6).
 """
 import hashlib
 import json

@@ -1,7 +1,7 @@
 """The emulator's MQTT side against a real mosquitto (the managed one):
 device lifecycle, the upgrade push, result and query events, device info,
-malformed input, re-push, and recovery after the broker dies (PROTOCOL.md
-sections 2-4, DESIGN.md section 5)."""
+malformed input, re-push, and recovery after the broker dies (docs/protocol.md
+sections 5-7, docs/architecture.md section 4)."""
 import hashlib
 import json
 import os

@@ -1,4 +1,4 @@
-"""Power-loss safety of an install (DESIGN.md section 6): the simulator is
+"""Power-loss safety of an install (docs/howto-sdk-port.md section 3): the simulator is
 killed at many points of an upgrade (download, extraction, swap, first boot
 of the new app) and each time, after a restart, the app folder holds either
 the complete old app or the complete new app: never a mix, never nothing.

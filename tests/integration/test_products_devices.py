@@ -1,4 +1,4 @@
-"""REST API: products and devices (DESIGN.md section 5, tutorial 2.2-2.3)."""
+"""REST API: products and devices (schema/openapi.yaml, tutorial 2.2-2.3)."""
 import re
 
 from harness import EmulatorTest

@@ -1,15 +1,13 @@
 /*
  * test_clientid.c - cmocka unit tests of the haas_auth plugin's identity
  * modules: clientid.c (username and clientId parsing, incl. malformed
- * input), device_sign.c (the PROTOCOL.md test vector and every sign method)
- * and conn_track.c / status_msg.c (lifecycle bookkeeping keyed by identity).
+ * input), device_sign.c (the test vector of docs/protocol.md section 2 and
+ * every sign method) and conn_track.c / status_msg.c (lifecycle bookkeeping
+ * keyed by identity).
  *
- * Build and run from the repository root:
- *   gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iserver/plugin \
- *       tests/unit/test_clientid.c server/plugin/clientid.c \
- *       server/plugin/device_sign.c server/plugin/conn_track.c \
- *       server/plugin/status_msg.c -lcmocka -lcrypto -o build/test_clientid
- *   ./build/test_clientid      (exit status non-zero on failure)
+ * Built by `make unit-tests` (the sources: test_clientid_SRC in the
+ * Makefile) as build/tests/test_clientid; run by tests/run.py test_clientid
+ * (exit status non-zero on failure).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /*
  * test_server_units.c - unit tests of haas-emu's pure functions: identifier
- * formats and version order (validate.c), OSS V1 URL signing and checking
+ * formats and version order (identifiers.c), OSS V1 URL signing and checking
  * (oss_url.c). The HTTP-level behaviour is covered by tests/integration.
  */
 #include <setjmp.h>

@@ -1,13 +1,11 @@
 /*
  * test_topic_acl.c - cmocka unit tests of topic_acl.c, the haas_auth
  * plugin's per-device topic permissions: the full allow/deny matrix of
- * PROTOCOL.md section 2 and MQTT wildcard containment.
+ * docs/protocol.md section 3 and MQTT wildcard containment.
  *
- * Build and run from the repository root:
- *   gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iserver/plugin \
- *       tests/unit/test_topic_acl.c server/plugin/topic_acl.c \
- *       server/plugin/clientid.c -lcmocka -lcrypto -o build/test_topic_acl
- *   ./build/test_topic_acl     (exit status non-zero on failure)
+ * Built by `make unit-tests` (the sources: test_topic_acl_SRC in the
+ * Makefile) as build/tests/test_topic_acl; run by tests/run.py
+ * test_topic_acl (exit status non-zero on failure).
  */
 #include <setjmp.h>
 #include <stdarg.h>
