@@ -1,7 +1,8 @@
 /*
  * api_devices.c - /api/v1/products/{pk}/devices: add one device or a batch,
- * list, get, delete. The rules (names, generated or fixed secrets, batches
- * all or nothing) are service_devices.h's.
+ * list, get, delete; /api/v1/devices: the devices of every product. The
+ * rules (names, generated or fixed secrets, batches all or nothing) are
+ * service_devices.h's.
  */
 #include "api_shared.h"
 #include "routes.h"
@@ -82,11 +83,18 @@ enum MHD_Result api_device_create(http_request *r)
     return ret;
 }
 
+/* ?status= of a device list: NULL (any) or a status; false for another value. */
+static bool status_filter(http_request *r, const char **status)
+{
+    *status = http_query(r, "status");
+    return !*status || !strcmp(*status, "online") || !strcmp(*status, "offline") || !strcmp(*status, "inactive");
+}
+
 enum MHD_Result api_device_list(http_request *r)
 {
     const char *pk = r->params[0];
-    const char *status = http_query(r, "status");
-    if (status && strcmp(status, "online") && strcmp(status, "offline") && strcmp(status, "inactive"))
+    const char *status;
+    if (!status_filter(r, &status))
         return reply_error(r, 400, "InvalidParameter", "status must be online, offline or inactive");
     store_product p;
     store_status s = store_product_get(pk, &p);
@@ -96,6 +104,20 @@ enum MHD_Result api_device_list(http_request *r)
     if (!api_page_begin(r, &pg, device_row))
         return pg.ret;
     return api_page_end(r, &pg, store_device_list(pk, status, &pg.page));
+}
+
+/* GET /api/v1/devices: every product's devices, ?productKey= and ?status=
+ * narrowing the list (an unknown ProductKey lists none). */
+enum MHD_Result api_device_list_all(http_request *r)
+{
+    const char *pk = http_query(r, "productKey");
+    const char *status;
+    if (!status_filter(r, &status))
+        return reply_error(r, 400, "InvalidParameter", "status must be online, offline or inactive");
+    api_page pg;
+    if (!api_page_begin(r, &pg, device_row))
+        return pg.ret;
+    return api_page_end(r, &pg, store_device_list(pk && *pk ? pk : NULL, status, &pg.page));
 }
 
 enum MHD_Result api_device_get(http_request *r)

@@ -72,13 +72,18 @@ store_status store_device_exists(const char *pk, const char *dn)
     return db_one("SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2", NULL, NULL, "ss", pk, dn);
 }
 
+/* pk NULL is every product: the range '' .. x'ff' holds every text key (a
+ * blob sorts after all text), so both cases walk the primary key's index. */
+#define DEVICES_OF_PRODUCT \
+    "d.product_key BETWEEN ifnull(?1, '') AND ifnull(?1, x'ff') AND (?2 IS NULL OR d.status = ?2)"
+
 store_status store_device_list(const char *pk, const char *status, store_page *page)
 {
     store_device row;
-    return db_page("SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.product_key = ?1 "
-                   "AND (?2 IS NULL OR d.status = ?2) ORDER BY d.device_name LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM devices WHERE product_key = ?1 AND (?2 IS NULL OR status = ?2)",
-                   read_device, &row, page, "ss", pk, status);
+    return db_page("SELECT " DEVICE_COLUMNS " FROM devices d WHERE " DEVICES_OF_PRODUCT
+                   " ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
+                   "SELECT COUNT(*) FROM devices d WHERE " DEVICES_OF_PRODUCT, read_device, &row, page, "ss", pk,
+                   status);
 }
 
 store_status store_device_list_group(const char *gid, store_page *page)

@@ -59,9 +59,10 @@ store_status store_device_get(const char *pk, const char *dn, store_device *out)
 store_status store_device_exists(const char *pk, const char *dn);
 
 /*
- * One page of product pk's devices (store_device rows) by name: those with
- * that status (NULL = any). Returns STORE_OK or STORE_ERROR (also STORE_OK
- * with no rows when the product does not exist).
+ * One page of product pk's devices (store_device rows) by name, or with pk
+ * NULL of every product's, by product key and name: those with that status
+ * (NULL = any). Returns STORE_OK or STORE_ERROR (also STORE_OK with no rows
+ * when the product does not exist).
  */
 store_status store_device_list(const char *pk, const char *status, store_page *page);
 
