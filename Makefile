@@ -31,7 +31,7 @@ MIGRATIONS := $(sort $(wildcard schema/migrations/*.sql))
 GEN_MIGRATIONS := $(BUILD)/gen/migrations.c
 
 SDK_SRC := $(wildcard sdk/src/*.c)
-SDK_HDR := $(wildcard sdk/src/*.h sdk/include/*.h)
+SDK_HDR := $(wildcard sdk/src/*.h sdk/include/*.h sdk/include/private/*.h)
 # The package rules (server/src/package_check.h) are one list with one
 # implementation where it takes code: haas-emu links the SDK's tar reader and
 # manifest reader and checks uploads with them.
@@ -70,7 +70,7 @@ SERVER_OBJ := $(patsubst server/src/%.c,$(BUILD)/obj/server/%.o,$(SERVER_SRC)) $
 SERVER_INC := -Iserver/src -Iserver/protocol
 SERVER_ASAN_OBJ := $(patsubst $(BUILD)/obj/%,$(BUILD)/asan/obj/%,$(SERVER_OBJ))
 PKG_CHECK_OBJ := $(BUILD)/obj/server/package_check.o $(BUILD)/asan/obj/server/package_check.o
-$(PKG_CHECK_OBJ): SERVER_INC += -Isdk/src
+$(PKG_CHECK_OBJ): SERVER_INC += -Isdk/src -Isdk/include
 $(PKG_CHECK_OBJ): $(SDK_HDR)
 
 $(BUILD)/obj/server/%.o: server/src/%.c $(SERVER_HDR)
