@@ -1,5 +1,6 @@
 // phone-keyboard.test.mjs — the task page on a 390x844 phone: no sideways
-// scrolling, and the push button reached with Tab and pressed with Enter.
+// scrolling, and the push button reached with Tab and pressed with Enter;
+// the other screens fit the phone too.
 import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
 import { makePackage, packageName } from './support/package.mjs';
@@ -38,7 +39,7 @@ browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width:
   await shot('task');
 
   // the other screens fit too
-  for (const hash of ['#/products', `#/products/${pk}`, `#/apps/${APP_ID}`, `#/groups/${gid}`, '#/tasks']) {
+  for (const hash of ['#/products', `#/products/${pk}`, '#/devices', `#/apps/${APP_ID}`, `#/groups/${gid}`, '#/tasks']) {
     await page.goto(`${emu.base}/${hash}`);
     await page.locator('.list').first().waitFor();
     await page.locator('tbody tr').first().waitFor();

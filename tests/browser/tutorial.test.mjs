@@ -1,6 +1,6 @@
 // tutorial.test.mjs — the Python应用升级 tutorial clicked through in the
-// console: product, device (+ a batch of 3), test device group, app
-// python9000, version 0.0.2 uploaded, test task, push to a running
+// console: product, device (+ a batch of 3), the device in 设备管理 → 设备,
+// test device group, app python9000, version 0.0.2 uploaded, test task, push to a running
 // simulated Core2, and the task page showing it succeeded with its messages.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -51,6 +51,14 @@ browserTest('tutorial flow', { locale: 'zh-CN', timeout: 110000 }, async ({ emu,
   await row.getByText(`${APP_ID}: 0.0.1`).waitFor({ timeout: 20000 });
   assert.notEqual((await row.locator('td').nth(2).textContent()).trim(), '—'); // last online time
   await shot('devices');
+
+  // 设备管理 → 设备: the same device in the list of every product's devices
+  await page.getByRole('navigation', { name: '主菜单' }).getByRole('link', { name: '设备', exact: true }).click();
+  await page.getByRole('heading', { name: '设备', level: 1 }).waitFor();
+  const flat = page.locator(`tr[data-row="${productKey}/core2-0001"]`);
+  await flat.locator('.status-online').waitFor();
+  await flat.getByRole('link', { name: 'HaaS Core2' }).waitFor();
+  assert.equal(await page.locator('.list tbody tr[data-row]').count(), 4);
 
   // 2.4 测试设备分组 with the device
   await page.getByRole('link', { name: '测试设备分组' }).click();

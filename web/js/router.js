@@ -1,9 +1,12 @@
-// router.js — hash routing (#/products, #/products/PK, #/apps/ID, #/tasks/ID…).
-// A screen module exports mount(main, params) → {refresh(), unmount()}; the
-// router mounts one at a time and refreshes it when live data changed.
+// router.js — hash routing (#/products, #/products/PK, #/devices?status=…,
+// #/apps/ID, #/tasks/ID…). A screen module exports mount(main, params,
+// query) → {refresh(), unmount()} (query: the URLSearchParams after "?" in
+// the hash); the router mounts one at a time and refreshes it when live
+// data changed. The section names the menu entry that is marked current.
 import * as products from './screens/products.js';
 import * as product from './screens/product.js';
 import * as device from './screens/device.js';
+import * as devices from './screens/devices.js';
 import * as groups from './screens/groups.js';
 import * as group from './screens/group.js';
 import * as apps from './screens/apps.js';
@@ -14,7 +17,8 @@ import * as task from './screens/task.js';
 const ROUTES = [
   [/^\/products$/, products, 'products'],
   [/^\/products\/([^/]+)$/, product, 'products'],
-  [/^\/products\/([^/]+)\/devices\/([^/]+)$/, device, 'products'],
+  [/^\/products\/([^/]+)\/devices\/([^/]+)$/, device, 'devices'],
+  [/^\/devices$/, devices, 'devices'],
   [/^\/groups$/, groups, 'groups'],
   [/^\/groups\/([^/]+)$/, group, 'groups'],
   [/^\/apps$/, apps, 'apps'],
@@ -30,7 +34,8 @@ let running = null;
 let again = false;
 
 function render(fromNavigation) {
-  const path = location.hash.replace(/^#/, '').split('?')[0] || '/';
+  const [hashPath, hashQuery = ''] = location.hash.replace(/^#/, '').split('?');
+  const path = hashPath || '/';
   let found = null;
   for (const [re, mod, section] of ROUTES) {
     const m = re.exec(path);
@@ -45,7 +50,7 @@ function render(fromNavigation) {
   }
   if (current && current.unmount) current.unmount();
   main.replaceChildren();
-  current = found.mod.mount(main, found.params) || {};
+  current = found.mod.mount(main, found.params, new URLSearchParams(hashQuery)) || {};
   onRoute(found.section);
   if (fromNavigation) main.focus({ preventScroll: false });
 }

@@ -117,7 +117,7 @@ export function mount(main, [pk, dn]) {
     const [d] = both;
     renderIfChanged(head, productName, () =>
       pageHeader(dn, [
-        { href: '#/products', label: t('products.title') },
+        { href: '#/devices', label: t('devices.title') },
         { href: `#/products/${enc(pk)}`, label: productName },
       ], [h('button', { type: 'button', class: 'btn btn-danger', onclick: remove }, t('devices.delete'))]),
     );
