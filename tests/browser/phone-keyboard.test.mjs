@@ -1,6 +1,6 @@
 // phone-keyboard.test.mjs — the task page on a 390x844 phone: no sideways
 // scrolling, and the push button reached with Tab and pressed with Enter;
-// the other screens fit the phone too.
+// the other screens and 创建版本's confirmation step fit the phone too.
 import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
 import { makePackage, packageName } from './support/package.mjs';
@@ -45,4 +45,15 @@ browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width:
     await page.locator('tbody tr').first().waitFor();
     assert.ok((await overflow()) <= 0, `${hash} is ${await overflow()} px wider than the phone`);
   }
+
+  // 创建版本's confirmation step fits too
+  await page.goto(`${emu.base}/#/apps/${APP_ID}`);
+  await page.getByRole('button', { name: '创建版本' }).click();
+  const create = page.getByRole('dialog', { name: '创建版本' });
+  await create.getByLabel('升级包（.tar.gz）').setInputFiles(makePackage(workDir, '0.0.3').file);
+  await create.getByText('确认后将创建版本 0.0.3').waitFor();
+  const wider = await create.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(wider <= 0, `the dialog is ${wider} px wider than itself`);
+  assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the phone with the dialog`);
+  await shot('create-version');
 });

@@ -1,6 +1,7 @@
 // tutorial.test.mjs — the Python应用升级 tutorial clicked through in the
 // console: product, device (+ a batch of 3), the device in 设备管理 → 设备,
-// test device group, app python9000, version 0.0.2 uploaded, test task, push to a running
+// test device group, app python9000, version 0.0.2 uploaded (创建版本 with
+// its confirmation step), test task, push to a running
 // simulated Core2, and the task page showing it succeeded with its messages.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -94,11 +95,16 @@ browserTest('tutorial flow', { locale: 'zh-CN', timeout: 110000 }, async ({ emu,
   await page.getByRole('button', { name: '创建应用' }).click();
   await page.getByRole('heading', { name: 'python9000', level: 1 }).waitFor();
 
-  // 5.1 + 5.3 the package made with tar czf, uploaded with a progress bar
+  // 5.1 + 5.3 the package made with tar czf; 创建版本 shows what it read
+  // from it, 确认 uploads it with a progress bar
   const pkg = makePackage(workDir, '0.0.2');
-  await page.getByLabel('升级包（.tar.gz）').setInputFiles(pkg.file);
-  await page.getByRole('button', { name: '上传' }).click();
+  await page.getByRole('button', { name: '创建版本' }).click();
+  const create = page.getByRole('dialog', { name: '创建版本' });
+  await create.getByLabel('升级包（.tar.gz）').setInputFiles(pkg.file);
+  await create.getByText('文件名、manifest.json 与本应用一致：确认后将创建版本 0.0.2。').waitFor();
+  await create.getByRole('button', { name: '确认' }).click();
   await page.getByText(`版本 0.0.2 已创建：大小 ${pkg.bytes.length} B，MD5 ${pkg.md5}`).waitFor();
+  assert.ok(await create.isHidden());
   assert.equal(await page.locator('.upload-progress progress').evaluate((p) => p.value), 100);
   const vrow = page.locator('tr[data-row="0.0.2"]');
   await vrow.waitFor();
