@@ -1,38 +1,17 @@
 // api.js — the REST API of haas-emu (/api/v1): a fetch wrapper that turns
 // {"code","message"} answers into ApiError, paging, and the package upload
-// with progress (XMLHttpRequest, the file as the body).
+// with progress (XMLHttpRequest, the file as the body). Every call carries
+// the management token when there is one (auth.js).
+import { getToken, unauthorized } from './auth.js';
 
 const BASE = '/api/v1';
 
-// The management token, needed when haas-emu is reachable beyond loopback
-// (it prints it at start): taken once from ?token= in the address, then
-// kept in localStorage; asked for when the server answers 401.
-const TOKEN_KEY = 'haas-emu.token';
-
-function token() {
-  const fromUrl = new URLSearchParams(location.search).get('token');
-  if (fromUrl) {
-    localStorage.setItem(TOKEN_KEY, fromUrl);
-    history.replaceState(null, '', location.pathname + location.hash);
-  }
-  return localStorage.getItem(TOKEN_KEY);
-}
-
-function authHeaders(headers) {
-  const t = token();
-  if (t) headers.Authorization = `Bearer ${t}`;
+// The management token (auth.js), needed when haas-emu is reachable beyond
+// loopback or was started with --api-token: sent as Authorization: Bearer
+// on every call; a 401 answer opens the sign-in panel.
+function authHeaders(headers, sent) {
+  if (sent) headers.Authorization = `Bearer ${sent}`;
   return headers;
-}
-
-let asked = false;
-function askForToken() {
-  if (asked) return;
-  asked = true;
-  const t = window.prompt('haas-emu needs its management token (printed at start) / 需要管理令牌（启动时打印）');
-  if (t) {
-    localStorage.setItem(TOKEN_KEY, t.trim());
-    location.reload();
-  }
 }
 
 export class ApiError extends Error {
@@ -46,7 +25,8 @@ export class ApiError extends Error {
 
 export const enc = encodeURIComponent;
 
-function parse(status, text, statusText) {
+// sent: the token the request carried (null for none).
+function parse(status, text, statusText, sent) {
   let data = null;
   try {
     data = text ? JSON.parse(text) : null;
@@ -54,13 +34,14 @@ function parse(status, text, statusText) {
     data = null;
   }
   if (status >= 200 && status < 300) return data;
-  if (status === 401) askForToken();
+  if (status === 401) unauthorized(sent);
   if (data && typeof data.code === 'string') throw new ApiError(status, data.code, data.message || '');
   throw new ApiError(status, status ? `Http${status}` : 'NetworkError', (text || statusText || '').slice(0, 300));
 }
 
 async function request(method, path, body) {
-  const init = { method, headers: authHeaders({ Accept: 'application/json' }) };
+  const sent = getToken();
+  const init = { method, headers: authHeaders({ Accept: 'application/json' }, sent) };
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -71,7 +52,22 @@ async function request(method, path, body) {
   } catch (e) {
     throw new ApiError(0, 'NetworkError', e.message);
   }
-  return parse(resp.status, await resp.text(), resp.statusText);
+  return parse(resp.status, await resp.text(), resp.statusText, sent);
+}
+
+// Does haas-emu accept token t? true, false (401), or throws ApiError
+// (haas-emu does not answer, or another failure).
+export async function checkToken(t) {
+  let resp;
+  try {
+    resp = await fetch(`${BASE}/rev`, { headers: authHeaders({ Accept: 'application/json' }, t) });
+  } catch (e) {
+    throw new ApiError(0, 'NetworkError', e.message);
+  }
+  if (resp.status === 401) return false;
+  if (resp.ok) return true;
+  const text = await resp.text();
+  return parse(resp.status, text, resp.statusText, t);
 }
 
 export const api = {
@@ -100,14 +96,14 @@ export function uploadVersion(appId, file, onProgress) {
     xhr.open('POST', `${BASE}/apps/${enc(appId)}/versions?filename=${enc(file.name)}`);
     xhr.setRequestHeader('Content-Type', 'application/gzip');
     xhr.setRequestHeader('Accept', 'application/json');
-    const t = token();
-    if (t) xhr.setRequestHeader('Authorization', `Bearer ${t}`);
+    const sent = getToken();
+    if (sent) xhr.setRequestHeader('Authorization', `Bearer ${sent}`);
     xhr.upload.addEventListener('progress', (e) => {
       if (e.lengthComputable) onProgress(e.loaded, e.total);
     });
     xhr.addEventListener('load', () => {
       try {
-        resolve(parse(xhr.status, xhr.responseText, xhr.statusText));
+        resolve(parse(xhr.status, xhr.responseText, xhr.statusText, sent));
       } catch (e) {
         reject(e);
       }

@@ -1,7 +1,9 @@
 // live.js — live updates: polls GET /api/v1/rev about once a second and
 // calls the listener when the counter moved (every API write and device
-// message moves it). Also shows whether the emulator answers.
+// message moves it). Also shows whether the emulator answers. While the
+// console waits for the management token it does not ask.
 import { api } from './api.js';
+import { authNeeded } from './auth.js';
 import { t } from './i18n.js';
 
 let lastRev = null;
@@ -11,6 +13,12 @@ let indicator = null;
 
 function show() {
   if (!indicator) return;
+  if (authNeeded()) {
+    indicator.className = 'live live-off';
+    indicator.textContent = t('live.auth');
+    indicator.title = t('live.authHint');
+    return;
+  }
   indicator.className = `live ${connected ? 'live-on' : connected === false ? 'live-off' : ''}`;
   indicator.textContent = connected === false ? t('live.off') : t('live.on');
   indicator.title = connected === false ? t('live.offHint') : t('live.onHint');
@@ -18,6 +26,11 @@ function show() {
 
 async function tick() {
   let wait = 1000;
+  if (authNeeded()) {
+    show();
+    setTimeout(tick, 500);
+    return;
+  }
   try {
     const { rev } = await api.get('/rev');
     const wasDown = connected === false;
@@ -25,8 +38,12 @@ async function tick() {
     if ((lastRev !== null && rev !== lastRev) || wasDown) listener(rev);
     lastRev = rev;
   } catch {
-    connected = false;
-    wait = 3000;
+    if (authNeeded()) {
+      wait = 500; // a 401: asked again as soon as the token was given
+    } else {
+      connected = false;
+      wait = 3000;
+    }
   }
   show();
   if (document.hidden) wait = Math.max(wait, 5000);

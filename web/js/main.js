@@ -1,10 +1,13 @@
-// main.js — starts the console: header (live indicator, language switch),
-// the left menu in the real console's groups (设备管理: 产品, 设备; 升级服务:
-// 应用升级, 测试设备分组, 测试任务), the router and the live poller.
+// main.js — starts the console: header (live indicator, sign-out, language
+// switch), the left menu in the real console's groups (设备管理: 产品, 设备;
+// 升级服务: 应用升级, 测试设备分组, 测试任务), the sign-in panel when haas-emu
+// wants its token, the router and the live poller.
 import { t, getLang, setLang, locale } from './i18n.js';
 import { h } from './dom.js';
 import { startRouter, rerender, refresh } from './router.js';
 import { startLive, redrawLive } from './live.js';
+import { authNeeded, onAuthChange, hasToken, forgetToken } from './auth.js';
+import { drawSignIn } from './signin.js';
 
 const MENU = [
   { group: 'devices', items: ['products', 'devices'] },
@@ -38,6 +41,9 @@ function drawHeader() {
   const skip = document.getElementById('skip');
   skip.textContent = t('app.skip');
   drawNav();
+  const signout = document.getElementById('signout');
+  signout.textContent = t('auth.signOut');
+  signout.hidden = !hasToken() || authNeeded();
   const lang = document.getElementById('lang');
   lang.textContent = getLang() === 'zh' ? 'English' : '中文';
   lang.setAttribute('lang', getLang() === 'zh' ? 'en' : 'zh-CN');
@@ -45,18 +51,44 @@ function drawHeader() {
   redrawLive();
 }
 
+// The sign-in panel replaces the screens while haas-emu wants the token.
+function showAuth() {
+  const panel = document.getElementById('signin');
+  const main = document.getElementById('main');
+  const needed = authNeeded();
+  const wasShown = !panel.hidden;
+  panel.hidden = !needed;
+  main.hidden = needed;
+  if (needed) {
+    if (!wasShown) drawSignIn(panel);
+  } else if (wasShown) {
+    panel.replaceChildren();
+    rerender();
+    main.focus();
+  }
+  drawHeader();
+}
+
 function init() {
   const main = document.getElementById('main');
+  const panel = document.getElementById('signin');
   document.getElementById('skip').addEventListener('click', (e) => {
     e.preventDefault();
-    main.focus();
+    (authNeeded() ? panel : main).focus();
   });
   document.getElementById('lang').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
     drawHeader();
-    rerender();
+    // While signed out the screen is redrawn once the token is accepted.
+    if (authNeeded()) drawSignIn(panel);
+    else rerender();
     document.getElementById('lang').focus();
   });
+  document.getElementById('signout').addEventListener('click', () => {
+    forgetToken();
+    location.reload();
+  });
+  onAuthChange(showAuth);
   drawHeader();
   startRouter(main, (s) => {
     section = s;

@@ -60,7 +60,10 @@ export async function stopAndCheck(proc, log, logPath, graceMs) {
   return text;
 }
 
-export async function startEmulator(name) {
+// options: args (more haas-emu arguments), token (started with --api-token
+// token; api() then sends it as Authorization: Bearer, unless the call
+// gives its own Authorization header).
+export async function startEmulator(name, { args: extraArgs = [], token = null } = {}) {
   if (!fs.existsSync(EMU)) throw new Error(`${EMU} does not exist: run make (or make asan), or set HAAS_EMU`);
   // HTTP, MQTT, MQTT over TLS and HTTPS: four distinct free ports (the
   // defaults 8883 and 8443 would collide between tests).
@@ -78,12 +81,14 @@ export async function startEmulator(name) {
   const asan = asanRuntime(EMU);
   if (asan) env.LD_PRELOAD = asan;
   const args = ['--bind', '127.0.0.1', '--http-port', String(port), '--mqtt-port', String(mqttPort), '--mqtts-port', String(mqttsPort), '--https-port', String(httpsPort), '--data-dir', dataDir, '--web-dir', WEB];
+  if (token) args.push('--api-token', token);
+  args.push(...extraArgs);
   const proc = spawn(EMU, args, { env, stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${port}`;
   const readLog = () => fs.readFileSync(logPath, 'utf8');
 
   async function api(method, p, body, headers = {}) {
-    const init = { method, headers: { ...headers } };
+    const init = { method, headers: token ? { Authorization: `Bearer ${token}`, ...headers } : { ...headers } };
     if (body !== undefined) {
       if (Buffer.isBuffer(body)) init.body = body;
       else {
@@ -122,5 +127,5 @@ export async function startEmulator(name) {
     if (proc.exitCode !== 0) throw new Error(`haas-emu exited with ${proc.exitCode ?? proc.signalCode}:\n${text.slice(-2000)}`);
   }
 
-  return { name, port, mqttPort, mqttsPort, httpsPort, base, dataDir, logPath, api, stop, readLog };
+  return { name, port, mqttPort, mqttsPort, httpsPort, base, dataDir, logPath, api, stop, readLog, token };
 }

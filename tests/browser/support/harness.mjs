@@ -1,7 +1,8 @@
 // harness.mjs — browserTest(name, options, body): a node:test test with its
-// own haas-emu and chromium; afterwards a screenshot in
-// tests/out/browser/<name>.png, devices and emulator stopped (sanitizer
-// reports fail the test) and any page or console error fails it.
+// own haas-emu (options.emulator: startEmulator's options, e.g. a token)
+// and chromium; afterwards a screenshot in tests/out/browser/<name>.png,
+// devices and emulator stopped (sanitizer reports fail the test) and any
+// page or console error fails it.
 import { test } from 'node:test';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -14,7 +15,7 @@ export function browserTest(name, options, body) {
   test(name, { timeout: options.timeout || 90000 }, async () => {
     const id = slug(name);
     fs.mkdirSync(OUT, { recursive: true });
-    const emu = await startEmulator(id);
+    const emu = await startEmulator(id, options.emulator);
     const devices = [];
     let browser = null;
     const problems = [];
