@@ -42,29 +42,59 @@ bool valid_app_id(const char *s)
     return true;
 }
 
+/* Bytes of the well-formed UTF-8 sequence at p (at most n bytes), else 0:
+ * no overlong form, no surrogate (U+D800..U+DFFF), nothing past U+10FFFF
+ * (the Unicode standard's table 3-7). */
+static size_t utf8_char(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    unsigned lo = 0x80, hi = 0xbf; /* the range of the second byte */
+    size_t k;
+    if (c < 0x80)
+        return 1;
+    if (c < 0xc2 || c > 0xf4)
+        return 0;
+    k = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    if (c == 0xe0)
+        lo = 0xa0;
+    else if (c == 0xed)
+        hi = 0x9f;
+    else if (c == 0xf0)
+        lo = 0x90;
+    else if (c == 0xf4)
+        hi = 0x8f;
+    if (k > n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < k; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+    return k;
+}
+
+size_t utf8_valid_prefix(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, k;
+    while (i < n && (k = utf8_char(p + i, n - i)) > 0)
+        i += k;
+    return i;
+}
+
+bool valid_utf8(const char *s, size_t n)
+{
+    return s && utf8_valid_prefix(s, n) == n;
+}
+
 bool valid_display_name(const char *s, size_t max)
 {
     if (!s)
         return false;
     size_t n = strlen(s);
-    if (n == 0 || n > max)
+    if (n == 0 || n > max || !valid_utf8(s, n))
         return false;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        unsigned c = *p;
-        int extra;
-        if (c < 0x20 || c == 0x7f)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
             return false;
-        if (c < 0x80) { p++; continue; }
-        if ((c & 0xe0) == 0xc0 && c >= 0xc2) extra = 1;
-        else if ((c & 0xf0) == 0xe0) extra = 2;
-        else if ((c & 0xf8) == 0xf0 && c <= 0xf4) extra = 3;
-        else return false;
-        p++;
-        for (int i = 0; i < extra; i++, p++)
-            if ((*p & 0xc0) != 0x80)
-                return false;
-    }
     return true;
 }
 

@@ -37,6 +37,17 @@ bool valid_app_id(const char *s);
  * with no control characters. */
 bool valid_display_name(const char *s, size_t max);
 
+/*
+ * Are the n bytes at s well-formed UTF-8: no overlong form, no encoded
+ * surrogate (ED A0 80..ED BF BF), nothing past U+10FFFF, no sequence cut
+ * short? NULL gives false.
+ */
+bool valid_utf8(const char *s, size_t n);
+
+/* How many of the n bytes at s are well-formed UTF-8 from the start on
+ * (n when all are). */
+size_t utf8_valid_prefix(const char *s, size_t n);
+
 /* Generated ids (groupId, taskId): 1..40 of [A-Za-z0-9_-]. */
 bool valid_token(const char *s);
 

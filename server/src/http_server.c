@@ -12,6 +12,9 @@
  */
 #include "http_server.h"
 #include "http.h"
+#include "http_guard.h"
+#include "identifiers.h"
+#include "json_text.h"
 #include "live.h"
 #include "log.h"
 #include "routes.h"
@@ -58,9 +61,24 @@ enum MHD_Result reply_response(http_request *r, unsigned status, struct MHD_Resp
     return ret;
 }
 
-enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
+/* The JSON text of body (NULL: none) as valid UTF-8: strings may hold
+ * bytes a client or a device sent (json_text.h). Free with free() (cJSON
+ * allocates with malloc: no hooks are installed). */
+static char *json_print(cJSON *body)
 {
     char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+    size_t n = text ? strlen(text) : 0;
+    if (text && !valid_utf8(text, n)) {
+        char *fixed = json_text_repair(text, n, &n);
+        free(text);
+        return fixed;
+    }
+    return text;
+}
+
+enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
+{
+    char *text = json_print(body);
     cJSON_Delete(body);
     struct MHD_Response *resp;
     if (text) {
@@ -68,7 +86,7 @@ enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
         if (resp)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
         else
-            cJSON_free(text);
+            free(text);
     } else {
         resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
     }
@@ -79,8 +97,9 @@ enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
 
 static enum MHD_Result reply_errorv(http_request *r, unsigned status, const char *code, const char *fmt, va_list ap)
 {
-    char msg[512];
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    char raw[512], msg[1024];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    json_text_escape(msg, sizeof msg, raw); /* an echoed path or name may be any bytes */
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "code", code);
     cJSON_AddStringToObject(o, "message", msg);
@@ -113,6 +132,11 @@ void http_fail_later(http_request *r, unsigned status, const char *code, const c
 cJSON *http_json_object(http_request *r, enum MHD_Result *result)
 {
     const char *end = NULL;
+    const char *why = r->body ? json_text_refusal(r->body, r->body_len) : NULL;
+    if (why) {
+        *result = reply_error(r, 400, "InvalidJson", "%s", why);
+        return NULL;
+    }
     cJSON *o = r->body ? cJSON_ParseWithLengthOpts(r->body, r->body_len, &end, 0) : NULL;
     if (o && cJSON_IsObject(o)) {
         /* Nothing but white space may follow the object. */
@@ -225,6 +249,9 @@ static int authorized(http_request *r)
 static void begin_request(http_request *r)
 {
     int path_known;
+    /* Writes must come from the emulator's own pages (http_guard.h). */
+    if (http_guard_applies(r) && !http_guard_write(r))
+        return;
     /* Beyond loopback the management API needs the token; device-facing
      * paths (signed package URLs), the public CA certificate and the
      * console's files stay open. */
@@ -243,6 +270,8 @@ static void begin_request(http_request *r)
         return;
     }
     if (r->route->body == BODY_JSON) {
+        if (!http_guard_json_type(r))
+            return;
         const char *len = http_header(r, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (len && strtoll(len, NULL, 10) > HTTP_MAX_JSON_BODY)
             http_fail_later(r, 413, "BodyTooLarge", "JSON bodies are limited to %d bytes", HTTP_MAX_JSON_BODY);

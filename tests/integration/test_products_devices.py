@@ -37,12 +37,13 @@ class ProductsTest(EmulatorTest):
             r = self.emu.post("/api/v1/products", body)
             self.assertEqual((r.status, r.code), (400, code), body)
         for raw in (b"", b"{", b"[1]", b'{"name":"a"} x', b"\xff\xfe"):
-            r = self.emu.post("/api/v1/products", raw)
+            r = self.emu.post("/api/v1/products", raw, headers={"Content-Type": "application/json"})
             self.assertEqual((r.status, r.code), (400, "InvalidJson"), raw)
         self.assertEqual(self.emu.get("/api/v1/products?limit=500").json["total"], before)
 
     def test_oversized_body_is_413(self):
-        r = self.emu.post("/api/v1/products", b'{"name":"' + b"x" * (1 << 21) + b'"}')
+        r = self.emu.post("/api/v1/products", b'{"name":"' + b"x" * (1 << 21) + b'"}',
+                          headers={"Content-Type": "application/json"})
         self.assertEqual((r.status, r.code), (413, "BodyTooLarge"))
 
     def test_list_paging(self):

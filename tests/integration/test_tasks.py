@@ -102,8 +102,8 @@ class HttpBehaviourTest(EmulatorTest):
     def test_chunked_json_body(self):
         with socket.create_connection(("127.0.0.1", self.emu.port), timeout=5) as s:
             body = b'{"name":"chunked"}'
-            s.sendall(b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                      b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+            s.sendall(b"POST /api/v1/products HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                      b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
             reply = b""
             while True:
                 chunk = s.recv(4096)
