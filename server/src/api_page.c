@@ -51,6 +51,7 @@ unsigned api_http_status(service_status s)
     static const unsigned http_status[] = {
         [SERVICE_OK] = 200,       [SERVICE_INVALID] = 400,     [SERVICE_NOT_FOUND] = 404, [SERVICE_EXISTS] = 409,
         [SERVICE_CONFLICT] = 409, [SERVICE_UNAVAILABLE] = 503, [SERVICE_ERROR] = 500,
+        [SERVICE_FULL] = 507,
     };
     return http_status[s];
 }
@@ -63,6 +64,8 @@ enum MHD_Result api_fail(http_request *r, const service_result *res)
 enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,
                                ...)
 {
+    if (s != STORE_NOT_FOUND && store_disk_full())
+        return reply_error(r, 507, "InsufficientStorage", "cannot %s: the disk is full", what);
     if (s != STORE_NOT_FOUND)
         return reply_error(r, 500, "StorageError", "cannot %s", what);
     char message[300];

@@ -33,7 +33,8 @@ cJSON *device_json(const store_device *d);
  */
 const char *api_text(const cJSON *in, const char *key, int null_is_absent);
 
-/* The HTTP status a service status is answered with (400, 404, 409, ...). */
+/* The HTTP status a service status is answered with (400, 404, 409, 503,
+ * 500, 507). */
 unsigned api_http_status(service_status s);
 
 /* Answers a service's error (res->status not SERVICE_OK) with its HTTP status. */
@@ -41,8 +42,8 @@ enum MHD_Result api_fail(http_request *r, const service_result *res);
 
 /*
  * Answers a store call that did not succeed: STORE_NOT_FOUND as 404 with
- * code and the printf-style message, anything else as 500 StorageError
- * "cannot <what>".
+ * code and the printf-style message, a full disk (store_disk_full) as 507
+ * InsufficientStorage, anything else as 500 StorageError "cannot <what>".
  */
 enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what, const char *code, const char *fmt,
                                ...) __attribute__((format(printf, 5, 6)));

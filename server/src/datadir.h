@@ -2,6 +2,8 @@
  * datadir.h - the data directory: its layout, its lock, its clean-up.
  *
  *   <data>/haas.db        the SQLite database (WAL: also -wal and -shm)
+ *   <data>/haas.db-reserve  room held back so deletes work on a full disk
+ *                         (store_reserve.h)
  *   <data>/packages/      accepted packages, <appId>/<file>.tar.gz
  *   <data>/tmp/           uploads in progress
  *   <data>/haas-emu.lock  held (flock) by the one haas-emu using the folder

@@ -4,7 +4,9 @@
  */
 #include "db.h"
 #include "log.h"
+#include "store_reserve.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +15,15 @@
 static sqlite3 *handle;
 static pthread_mutex_t lock;
 static pthread_once_t lock_once = PTHREAD_ONCE_INIT;
+
+/* Did this thread's last store call fail for want of disk space? (errno-
+ * like: store_disk_full of store.h) */
+static _Thread_local bool last_full;
+
+/* The open transaction of store_begin has made no write but ones that free
+ * space (db_free_one): once it committed, the reserve is made again at
+ * once. Guarded by the lock. */
+static bool txn_frees;
 
 /* Recursive: a batch (db_batch_begin) holds the lock while the handlers it
  * runs take it again for each statement. */
@@ -35,16 +46,29 @@ static struct {
     sqlite3_stmt *st;
 } stmt_cache[STMT_CACHE_SIZE];
 
-int db_exec(sqlite3 *db, const char *sql)
+/* Runs sql; returns SQLite's result code (an error logged). */
+static int exec_code(sqlite3 *db, const char *sql)
 {
     char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
         log_msg(LOG_ERROR, "sqlite: %s (in: %.60s)", msg ? msg : "?", sql);
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
+    sqlite3_free(msg);
+    return rc;
 }
+
+int db_exec(sqlite3 *db, const char *sql)
+{
+    return exec_code(db, sql) == SQLITE_OK ? 0 : -1;
+}
+
+/* Did a call that returned rc fail for want of disk space? */
+static bool is_full(sqlite3 *db, int rc)
+{
+    return (rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC);
+}
+
+bool store_disk_full(void) { return last_full; }
 
 sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql)
 {
@@ -129,6 +153,9 @@ int db_open(const char *path, char *err, size_t errlen)
         db_close();
         return -1;
     }
+    char reserve[800];
+    snprintf(reserve, sizeof reserve, "%s-reserve", path);
+    store_reserve_init(path[0] == ':' ? NULL : reserve); /* ":memory:" has no disk */
     return 0;
 }
 
@@ -210,20 +237,39 @@ void db_batch_end(void)
 store_status store_begin(void)
 {
     sqlite3 *db = db_lock();
-    if (db_exec(db, "BEGIN IMMEDIATE") < 0) {
+    int rc = exec_code(db, "BEGIN IMMEDIATE");
+    last_full = is_full(db, rc);
+    if (rc != SQLITE_OK) {
         db_unlock();
         return STORE_ERROR;
     }
+    txn_frees = true;
     return STORE_OK;
 }
 
-store_status store_commit(void)
+store_status store_commit_with(store_done_fn done, void *ctx)
 {
-    int ok = db_exec(handle, "COMMIT") == 0;
-    if (!ok)
+    int rc = exec_code(handle, "COMMIT");
+    bool ok = rc == SQLITE_OK;
+    last_full = !ok && is_full(handle, rc);
+    if (!ok && !sqlite3_get_autocommit(handle))
         db_exec(handle, "ROLLBACK");
+    if (done)
+        done(ok, ctx);
+    if (ok)
+        store_reserve_restore(txn_frees); /* after done: a removed package is room again */
     db_unlock();
     return ok ? STORE_OK : STORE_ERROR;
+}
+
+store_status store_commit(void) { return store_commit_with(NULL, NULL); }
+
+bool store_give_reserve(void)
+{
+    db_lock();
+    bool given = store_reserve_release();
+    db_unlock();
+    return given;
 }
 
 void store_rollback(void)
@@ -269,42 +315,79 @@ static void bind_args(sqlite3_stmt *st, const char *types, va_list ap)
 /* Called for each row of run(); non-zero stops. */
 typedef int (*row_fn)(sqlite3_stmt *st, void *ctx);
 
+/* How run() runs its statement, beyond the SQL and its parameters. */
+typedef struct {
+    const int *paged; /* not NULL: :limit and :offset from paged[0] and paged[1] */
+    row_fn row;       /* called for each row until it returns non-zero (NULL: the first row stops) */
+    void *ctx;        /* passed to row */
+    int *changes;     /* not NULL: gets the rows a write changed */
+    bool frees;       /* a write that frees space or needs none: may use the reserve */
+} run_how;
+
+/* Steps st to its end, or until how->row says stop; returns the last code. */
+static int step_rows(sqlite3_stmt *st, const run_how *how)
+{
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && how->row && !how->row(st, how->ctx))
+        ;
+    return rc;
+}
+
+/* The store status of a statement whose last step returned rc (logged
+ * when it failed; store_disk_full set). */
+static store_status outcome(sqlite3 *db, int rc, const char *sql)
+{
+    int ext = sqlite3_extended_errcode(db);
+    last_full = is_full(db, rc);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+        return STORE_OK;
+    if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
+        return STORE_EXISTS;
+    if (ext == SQLITE_CONSTRAINT_FOREIGNKEY || ext == SQLITE_CONSTRAINT_TRIGGER) /* RESTRICT: TRIGGER */
+        return STORE_CONFLICT;
+    log_msg(LOG_ERROR, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql);
+    return STORE_ERROR;
+}
+
+/* Steps st; a write that frees space and failed for want of it outside a
+ * transaction takes the reserve and runs once more. Notes, inside a
+ * transaction, whether it still only frees space. */
+static int step_write(sqlite3 *db, sqlite3_stmt *st, const run_how *how)
+{
+    bool in_txn = !sqlite3_get_autocommit(db), writes = !sqlite3_stmt_readonly(st);
+    int rc = step_rows(st, how);
+    if (how->frees && !in_txn && is_full(db, rc) && store_reserve_release()) {
+        sqlite3_reset(st);
+        rc = step_rows(st, how);
+    }
+    if (in_txn && writes && !how->frees)
+        txn_frees = false;
+    if (!in_txn && writes && rc == SQLITE_DONE)
+        store_reserve_restore(how->frees);
+    return rc;
+}
+
 /*
- * Runs cached sql with the parameters of types from ap under the lock (and,
- * when paged is not NULL, :limit and :offset from paged[0] and paged[1]),
- * calling row for each row until it returns non-zero (row NULL: the first
- * row stops). *changes (not NULL) gets the rows a write changed. Returns
- * STORE_OK, STORE_EXISTS or STORE_CONFLICT for a failed constraint, or
- * STORE_ERROR (logged).
+ * Runs cached sql with the parameters of types from ap under the lock, as
+ * how says. Returns STORE_OK, STORE_EXISTS or STORE_CONFLICT for a failed
+ * constraint, or STORE_ERROR (logged).
  */
-static store_status run(const char *sql, const char *types, va_list ap, const int *paged, row_fn row, void *ctx,
-                        int *changes)
+static store_status run(const char *sql, const char *types, va_list ap, const run_how *how)
 {
     sqlite3 *db = db_lock();
     sqlite3_stmt *st = db_cached(db, sql);
     store_status s = STORE_ERROR;
-    if (changes)
-        *changes = 0;
+    if (how->changes)
+        *how->changes = 0;
     if (st) {
         bind_args(st, types, ap);
-        if (paged) {
-            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), paged[0]);
-            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":offset"), paged[1]);
+        if (how->paged) {
+            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":limit"), how->paged[0]);
+            sqlite3_bind_int(st, sqlite3_bind_parameter_index(st, ":offset"), how->paged[1]);
         }
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW && row && !row(st, ctx))
-            ;
-        int ext = sqlite3_extended_errcode(db);
-        if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-            s = STORE_OK;
-        else if (ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE)
-            s = STORE_EXISTS;
-        else if (ext == SQLITE_CONSTRAINT_FOREIGNKEY || ext == SQLITE_CONSTRAINT_TRIGGER) /* RESTRICT: TRIGGER */
-            s = STORE_CONFLICT;
-        else
-            log_msg(LOG_ERROR, "sqlite: %s (in: %.80s)", sqlite3_errmsg(db), sql);
-        if (s == STORE_OK && changes)
-            *changes = sqlite3_changes(db);
+        s = outcome(db, step_write(db, st, how), sql);
+        if (s == STORE_OK && how->changes)
+            *how->changes = sqlite3_changes(db);
         db_done(st);
     }
     db_unlock();
@@ -330,18 +413,20 @@ static int read_one(sqlite3_stmt *st, void *ctx)
 store_status db_one(const char *sql, db_read_fn read, void *out, const char *types, ...)
 {
     one_row o = {read, out, 0};
+    const run_how how = {.row = read_one, .ctx = &o};
     va_list ap;
     va_start(ap, types);
-    store_status s = run(sql, types, ap, NULL, read_one, &o, NULL);
+    store_status s = run(sql, types, ap, &how);
     va_end(ap);
     return s == STORE_OK && !o.found ? STORE_NOT_FOUND : s;
 }
 
 store_status db_write(const char *sql, int *changes, const char *types, ...)
 {
+    const run_how how = {.changes = changes};
     va_list ap;
     va_start(ap, types);
-    store_status s = run(sql, types, ap, NULL, NULL, NULL, changes);
+    store_status s = run(sql, types, ap, &how);
     va_end(ap);
     return s;
 }
@@ -349,11 +434,23 @@ store_status db_write(const char *sql, int *changes, const char *types, ...)
 store_status db_write_one(const char *sql, store_status unchanged, const char *types, ...)
 {
     int changes;
+    const run_how how = {.changes = &changes};
     va_list ap;
     va_start(ap, types);
-    store_status s = run(sql, types, ap, NULL, NULL, NULL, &changes);
+    store_status s = run(sql, types, ap, &how);
     va_end(ap);
     return s == STORE_OK && changes == 0 ? unchanged : s;
+}
+
+store_status db_free_one(const char *sql, const char *types, ...)
+{
+    int changes;
+    const run_how how = {.changes = &changes, .frees = true};
+    va_list ap;
+    va_start(ap, types);
+    store_status s = run(sql, types, ap, &how);
+    va_end(ap);
+    return s == STORE_OK && changes == 0 ? STORE_NOT_FOUND : s;
 }
 
 /* Each row read into row by read, then visited. */
@@ -375,9 +472,10 @@ store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn vi
                      const char *types, ...)
 {
     walk w = {read, row, visit, ctx};
+    const run_how how = {.row = read_and_visit, .ctx = &w};
     va_list ap;
     va_start(ap, types);
-    store_status s = run(sql, types, ap, NULL, read_and_visit, &w, NULL);
+    store_status s = run(sql, types, ap, &how);
     va_end(ap);
     return s;
 }
@@ -405,14 +503,16 @@ store_status db_page(const char *items_sql, const char *count_sql, db_read_fn re
     page_walk w = {read, row, page};
     one_row count = {read_count, &page->total, 0};
     const int paged[2] = {page->limit, page->offset};
+    const run_how count_how = {.row = read_one, .ctx = &count}, items_how = {.paged = paged, .row = read_into_page,
+                                                                              .ctx = &w};
     page->total = 0;
     db_lock();
     va_list ap, again;
     va_start(ap, types);
     va_copy(again, ap);
-    store_status s = run(count_sql, types, ap, NULL, read_one, &count, NULL);
+    store_status s = run(count_sql, types, ap, &count_how);
     if (s == STORE_OK)
-        s = run(items_sql, types, again, paged, read_into_page, &w, NULL);
+        s = run(items_sql, types, again, &items_how);
     va_end(again);
     va_end(ap);
     db_unlock();

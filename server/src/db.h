@@ -123,6 +123,18 @@ store_status db_write_one(const char *sql, store_status unchanged, const char *t
  * transaction): STORE_EXISTS when the row was there already. */
 #define db_insert(sql, ...) db_write_one(sql, STORE_EXISTS, __VA_ARGS__)
 
+/*
+ * Like db_update, for a write that frees space or needs none (a DELETE, a
+ * status flag set): on a full disk it may use the room held back for this
+ * (store_reserve.h), so deleting still works. A transaction (store_begin)
+ * whose writes are all of this kind may use it at its commit.
+ */
+store_status db_free_one(const char *sql, const char *types, ...);
+
+/* A DELETE of one row (or of one row and what cascades from it), which
+ * works on a full disk too: STORE_NOT_FOUND when there was none. */
+#define db_delete(sql, ...) db_free_one(sql, __VA_ARGS__)
+
 /* Called for each row of db_each, read into row; non-zero stops the walk.
  * It must not call the store (the statement is still running). */
 typedef int (*db_visit_fn)(const void *row, void *ctx);

@@ -26,7 +26,8 @@ typedef enum {
     SERVICE_EXISTS,      /* it exists already (409) */
     SERVICE_CONFLICT,    /* not allowed in the present state (409) */
     SERVICE_UNAVAILABLE, /* the MQTT link is down (503) */
-    SERVICE_ERROR        /* the store failed (500) */
+    SERVICE_ERROR,       /* the store failed (500) */
+    SERVICE_FULL         /* the store failed: the disk is full (507) */
 } service_status;
 
 typedef struct {
@@ -49,7 +50,9 @@ service_status service_ok(service_result *res);
 service_status service_fail(service_result *res, service_status status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* For a store call that failed: SERVICE_ERROR, "StorageError", "cannot <what>". */
+/* For a store call that failed: SERVICE_ERROR, "StorageError", "cannot
+ * <what>"; or, when it failed because the disk is full (store_disk_full),
+ * SERVICE_FULL, "InsufficientStorage". */
 service_status service_storage_error(service_result *res, const char *what);
 
 /*

@@ -29,5 +29,7 @@ service_status service_fail(service_result *res, service_status status, const ch
 
 service_status service_storage_error(service_result *res, const char *what)
 {
+    if (store_disk_full())
+        return service_fail(res, SERVICE_FULL, "InsufficientStorage", "cannot %s: the disk is full", what);
     return service_fail(res, SERVICE_ERROR, "StorageError", "cannot %s", what);
 }

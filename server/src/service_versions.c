@@ -7,6 +7,7 @@
 #include "service_apps.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -42,6 +43,26 @@ static service_status check_name(const char *app_id, const char *filename, char 
     return s == STORE_NOT_FOUND ? service_ok(res) : service_storage_error(res, "read the versions");
 }
 
+/* A package file that must go, or stay, with a commit (store_commit_with):
+ * path is removed when committed says it should be. */
+typedef struct {
+    const char *path;
+    bool remove_if_committed;
+} package_change;
+
+/* store_done_fn: removes the file of a row that was not added, or of a
+ * row that was deleted, while the database lock is still held - so an
+ * upload of the same version (which adds its row under that lock) can
+ * never have put its own file there in between. */
+static void settle_file(bool committed, void *ctx)
+{
+    const package_change *c = ctx;
+    if (committed != c->remove_if_committed)
+        return;
+    if (unlink(c->path) < 0 && errno != ENOENT)
+        log_msg(LOG_WARN, "cannot remove %s: %s (removed at next start)", c->path, strerror(errno));
+}
+
 /* Adds row v and moves the file in, all or nothing. */
 static service_status store_package(package_file *file, const char *dir, const store_version *v,
                                     service_result *res)
@@ -58,9 +79,9 @@ static service_status store_package(package_file *file, const char *dir, const s
     store_status s = store_version_insert(v);
     if (s == STORE_OK && rename(package_file_path(file), final) == 0) {
         package_file_keep(file);
-        if (store_commit() == STORE_OK)
+        package_change moved_in = {final, false};
+        if (store_commit_with(settle_file, &moved_in) == STORE_OK)
             return service_ok(res);
-        unlink(final);
         return service_storage_error(res, "store the package");
     }
     if (s == STORE_OK)
@@ -125,8 +146,9 @@ service_status service_version_deprecate(const char *app_id, const char *version
     return service_ok(res);
 }
 
-service_status service_version_delete(const char *app_id, const char *version, const char *packages_dir,
-                                      service_result *res)
+/* service_version_delete in one transaction. */
+static service_status delete_version(const char *app_id, const char *version, const char *packages_dir,
+                                     service_result *res)
 {
     store_version v;
     if (store_begin() != STORE_OK)
@@ -139,11 +161,19 @@ service_status service_version_delete(const char *app_id, const char *version, c
         store_rollback();
         return res->status;
     }
-    if (store_commit() != STORE_OK)
-        return service_storage_error(res, "delete the version");
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", packages_dir, v.object_key);
-    if (unlink(path) < 0 && errno != ENOENT)
-        log_msg(LOG_WARN, "cannot remove %s: %s (removed at next start)", path, strerror(errno));
+    package_change deleted = {path, true};
+    if (store_commit_with(settle_file, &deleted) != STORE_OK)
+        return service_storage_error(res, "delete the version");
     return service_ok(res);
+}
+
+service_status service_version_delete(const char *app_id, const char *version, const char *packages_dir,
+                                      service_result *res)
+{
+    /* on a full disk, once more with the room held back for deletes */
+    if (delete_version(app_id, version, packages_dir, res) == SERVICE_FULL && store_give_reserve())
+        delete_version(app_id, version, packages_dir, res);
+    return res->status;
 }

@@ -21,6 +21,7 @@
 
 #include "identifiers.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef enum {
@@ -78,5 +79,34 @@ store_status store_commit(void);
 
 /* Rolls back the transaction of store_begin and releases the lock. */
 void store_rollback(void);
+
+/* Called by store_commit_with, still under the lock, with whether the
+ * commit succeeded. */
+typedef void (*store_done_fn)(bool committed, void *ctx);
+
+/*
+ * Like store_commit, but calls done(committed, ctx) before the lock is
+ * released: for a change outside the database that must go with the
+ * commit (a package file moved in, or removed), so that no other thread
+ * ever sees the rows and the files disagree.
+ */
+store_status store_commit_with(store_done_fn done, void *ctx);
+
+/*
+ * For a transaction whose writes all free space (db.h: db_free_one) that
+ * failed because the disk is full (store_disk_full; SQLite rolled it
+ * back): gives up the room held back for deletes (store_reserve.h), so
+ * that running it once more may succeed. Returns false when none is held.
+ * (A single such write outside a transaction does this by itself.)
+ */
+bool store_give_reserve(void);
+
+/*
+ * Did this thread's last store call fail because the disk is full
+ * (SQLITE_FULL)? Like errno: set by every store call, read right after one
+ * failed (store_rollback leaves it as it is). The services answer such a
+ * failure as SERVICE_FULL (507 InsufficientStorage).
+ */
+bool store_disk_full(void);
 
 #endif

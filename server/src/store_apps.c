@@ -56,5 +56,5 @@ store_status store_app_list(store_page *page)
 
 store_status store_app_delete(const char *app_id)
 {
-    return db_update("DELETE FROM apps WHERE app_id = ?1", "s", app_id);
+    return db_delete("DELETE FROM apps WHERE app_id = ?1", "s", app_id);
 }

@@ -97,5 +97,5 @@ store_status store_device_list_group(const char *gid, store_page *page)
 
 store_status store_device_delete(const char *pk, const char *dn)
 {
-    return db_update("DELETE FROM devices WHERE product_key = ?1 AND device_name = ?2", "ss", pk, dn);
+    return db_delete("DELETE FROM devices WHERE product_key = ?1 AND device_name = ?2", "ss", pk, dn);
 }

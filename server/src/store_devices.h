@@ -73,8 +73,9 @@ store_status store_device_list(const char *pk, const char *status, store_page *p
 store_status store_device_list_group(const char *gid, store_page *page);
 
 /*
- * Deletes device dn of product pk, with its memberships and task states.
- * Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR.
+ * Deletes device dn of product pk, with its memberships and task states
+ * (on a full disk too: db.h, db_delete). Returns STORE_OK,
+ * STORE_NOT_FOUND or STORE_ERROR.
  */
 store_status store_device_delete(const char *pk, const char *dn);
 

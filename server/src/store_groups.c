@@ -39,7 +39,7 @@ store_status store_group_list(store_page *page)
 
 store_status store_group_delete(const char *gid)
 {
-    return db_update("DELETE FROM device_groups WHERE group_id = ?1", "s", gid);
+    return db_delete("DELETE FROM device_groups WHERE group_id = ?1", "s", gid);
 }
 
 store_status store_group_add_member(const char *gid, const char *pk, const char *dn, int64_t now)
@@ -50,6 +50,6 @@ store_status store_group_add_member(const char *gid, const char *pk, const char 
 
 store_status store_group_remove_member(const char *gid, const char *pk, const char *dn)
 {
-    return db_update("DELETE FROM group_members WHERE group_id = ?1 AND product_key = ?2 AND device_name = ?3", "sss",
+    return db_delete("DELETE FROM group_members WHERE group_id = ?1 AND product_key = ?2 AND device_name = ?3", "sss",
                      gid, pk, dn);
 }

@@ -38,5 +38,5 @@ store_status store_product_list(store_page *page)
 
 store_status store_product_delete(const char *pk)
 {
-    return db_update("DELETE FROM products WHERE product_key = ?1", "s", pk);
+    return db_delete("DELETE FROM products WHERE product_key = ?1", "s", pk);
 }

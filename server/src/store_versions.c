@@ -57,11 +57,11 @@ store_status store_version_list(const char *app_id, store_page *page)
 
 store_status store_version_deprecate(const char *app_id, const char *version)
 {
-    return db_update("UPDATE versions SET status = 'deprecated' WHERE app_id = ?1 AND version = ?2", "ss", app_id,
-                     version);
+    return db_free_one("UPDATE versions SET status = 'deprecated' WHERE app_id = ?1 AND version = ?2", "ss", app_id,
+                       version);
 }
 
 store_status store_version_delete(const char *app_id, const char *version)
 {
-    return db_update("DELETE FROM versions WHERE app_id = ?1 AND version = ?2", "ss", app_id, version);
+    return db_delete("DELETE FROM versions WHERE app_id = ?1 AND version = ?2", "ss", app_id, version);
 }

@@ -33,7 +33,7 @@ static void write_bytes(upload *u, http_request *r, const char *data, size_t len
     if (package_file_write(u->file, data, len) < 0) {
         u->failed = 1;
         log_msg(LOG_ERROR, "writing %s: %s", package_file_path(u->file), strerror(errno));
-        http_fail_later(r, 507, "StorageFull", "cannot store the upload: %s", strerror(errno));
+        http_fail_later(r, 507, "InsufficientStorage", "cannot store the upload: %s", strerror(errno));
     }
 }
 
@@ -124,7 +124,7 @@ int upload_finish(upload *u, http_request *r)
         return -1;
     }
     if (package_file_finish(u->file) != 0) {
-        http_fail_later(r, 507, "StorageFull", "cannot store the upload: %s", strerror(errno));
+        http_fail_later(r, 507, "InsufficientStorage", "cannot store the upload: %s", strerror(errno));
         return -1;
     }
     return 0;
