@@ -1,10 +1,12 @@
 /*
  * api_devices.c - /api/v1/products/{pk}/devices: add one device or a batch,
- * list, get, delete; /api/v1/devices: the devices of every product. The
- * rules (names, generated or fixed secrets, batches all or nothing) are
- * service_devices.h's.
+ * list, get, delete, disable, enable; /api/v1/devices: the devices of every
+ * product. The rules (names, generated or fixed secrets, batches all or
+ * nothing) are service_devices.h's. A deleted or disabled device is
+ * disconnected at once (kick.h).
  */
 #include "api_shared.h"
+#include "kick.h"
 #include "routes.h"
 #include "service_devices.h"
 #include "store_products.h"
@@ -19,6 +21,7 @@ cJSON *device_json(const store_device *d)
     cJSON_AddStringToObject(o, "deviceName", d->device_name);
     cJSON_AddStringToObject(o, "deviceSecret", d->device_secret);
     cJSON_AddStringToObject(o, "status", d->status);
+    cJSON_AddBoolToObject(o, "enabled", d->enabled);
     cJSON_AddItemToObject(o, "lastOnlineAt", json_time(d->last_online_at));
     cJSON_AddItemToObject(o, "ip", api_text_or_null(d->has_ip, d->ip));
     cJSON_AddItemToObject(o, "createdAt", json_time(d->created_at));
@@ -139,5 +142,25 @@ enum MHD_Result api_device_delete(http_request *r)
     if (s != STORE_OK)
         return api_store_fail(r, s, "delete the device", "DeviceNotFound", "no device %s in product %s",
                               r->params[1], r->params[0]);
+    kick_device(r->params[0], r->params[1]);
     return reply_json(r, 204, NULL);
 }
+
+/* POST .../disable and .../enable: the device as it is now. */
+static enum MHD_Result set_enabled(http_request *r, bool enabled)
+{
+    store_device *d = malloc(sizeof *d);
+    service_result res;
+    if (!d)
+        return reply_error(r, 500, "OutOfMemory", "out of memory");
+    service_device_set_enabled(r->params[0], r->params[1], enabled, d, &res);
+    if (res.status == SERVICE_OK && !enabled)
+        kick_device(r->params[0], r->params[1]);
+    enum MHD_Result ret = res.status == SERVICE_OK ? reply_json(r, 200, device_json(d)) : api_fail(r, &res);
+    free(d);
+    return ret;
+}
+
+enum MHD_Result api_device_disable(http_request *r) { return set_enabled(r, false); }
+
+enum MHD_Result api_device_enable(http_request *r) { return set_enabled(r, true); }

@@ -3,10 +3,11 @@
  *
  * A product groups devices, like a product of Alibaba Cloud IoT Platform
  * linked to the HaaS console (tutorial 2.2-2.3). Deleting a product deletes
- * its devices and their group memberships. The rules are
- * service_devices.h's.
+ * its devices and their group memberships, and disconnects them. The rules
+ * are service_devices.h's.
  */
 #include "api_shared.h"
+#include "kick.h"
 #include "routes.h"
 #include "service_devices.h"
 #include "store_products.h"
@@ -53,10 +54,11 @@ enum MHD_Result api_product_get(http_request *r)
     return reply_json(r, 200, product_json(&p));
 }
 
+/* DELETE: the product, its devices, and their connections (kick.h). */
 enum MHD_Result api_product_delete(http_request *r)
 {
-    store_status s = store_product_delete(r->params[0]);
-    if (s != STORE_OK)
-        return api_store_fail(r, s, "delete the product", "ProductNotFound", "no product %s", r->params[0]);
+    service_result res;
+    if (service_product_delete(r->params[0], kick_devices, NULL, &res) != SERVICE_OK)
+        return api_fail(r, &res);
     return reply_json(r, 204, NULL);
 }

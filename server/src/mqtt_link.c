@@ -31,6 +31,7 @@
 typedef struct outgoing {
     struct outgoing *next;
     int qos;
+    uint64_t ticket; /* mqtt_link_publish_acked's number for it, 0 for none */
     size_t len;
     char *topic;
     char payload[]; /* topic follows the payload */
@@ -46,6 +47,24 @@ static pthread_t thread;
 static int wake_fd = -1;
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static outgoing *queue_head, **queue_tail = &queue_head;
+
+/* Acknowledged publishing (mqtt_link_publish_acked): tickets count up in
+ * queue order (under queue_lock); the broker answers a connection's QoS 1
+ * messages in order, so its PUBACK of a ticket's message means every
+ * earlier message was handled too. acked is the highest ticket answered. */
+static uint64_t next_ticket;
+static pthread_mutex_t ack_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ack_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t acked;
+
+/* The message ids of ticketed messages awaiting their PUBACK (link thread
+ * only); when full, the oldest is forgotten (its waiter times out). */
+#define AWAITED_MAX 64
+static struct {
+    int mid;
+    uint64_t ticket;
+} awaited[AWAITED_MAX];
+static int awaited_n;
 
 bool mqtt_link_connected(void) { return atomic_load(&connected); }
 long mqtt_link_connects(void) { return atomic_load(&connects); }
@@ -107,6 +126,36 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
         handlers.on_message(msg->topic, msg->payload, msg->payloadlen);
 }
 
+/* Remembers that ticket went out as message mid (link thread only). */
+static void await_ack(int mid, uint64_t ticket)
+{
+    if (awaited_n == AWAITED_MAX) {
+        memmove(&awaited[0], &awaited[1], (AWAITED_MAX - 1) * sizeof awaited[0]);
+        awaited_n--;
+    }
+    awaited[awaited_n].mid = mid;
+    awaited[awaited_n].ticket = ticket;
+    awaited_n++;
+}
+
+/* A QoS 1 message was acknowledged: if it carried a ticket, its waiters
+ * (and those of every earlier ticket) may go on. */
+static void on_publish(struct mosquitto *m, void *obj, int mid)
+{
+    (void)m, (void)obj;
+    for (int i = 0; i < awaited_n; i++) {
+        if (awaited[i].mid != mid)
+            continue;
+        pthread_mutex_lock(&ack_lock);
+        if (awaited[i].ticket > acked)
+            acked = awaited[i].ticket;
+        pthread_cond_broadcast(&ack_cond);
+        pthread_mutex_unlock(&ack_lock);
+        awaited[i] = awaited[--awaited_n];
+        return;
+    }
+}
+
 /* Publishes everything queued (link thread only). */
 static void drain_queue(void)
 {
@@ -118,9 +167,12 @@ static void drain_queue(void)
     while (list) {
         outgoing *o = list;
         list = o->next;
-        int rc = mosquitto_publish(mosq, NULL, o->topic, (int)o->len, o->payload, o->qos, false);
+        int mid = 0;
+        int rc = mosquitto_publish(mosq, &mid, o->topic, (int)o->len, o->payload, o->qos, false);
         if (rc != MOSQ_ERR_SUCCESS)
             log_msg(LOG_WARN, "publish on %s failed: %s", o->topic, mosquitto_strerror(rc));
+        else if (o->ticket)
+            await_ack(mid, o->ticket);
         free(o);
     }
 }
@@ -217,6 +269,7 @@ int mqtt_link_start(const char *h, int p, const char *client_id, const char *use
     mosquitto_disconnect_callback_set(mosq, on_disconnect);
     mosquitto_message_callback_set(mosq, on_message);
     mosquitto_subscribe_callback_set(mosq, on_subscribe);
+    mosquitto_publish_callback_set(mosq, on_publish);
     /* A bounded window: libmosquitto 2.0 walks its in-flight list on every
      * publish and acknowledgement, so "unlimited" turns a push to 10,000
      * devices quadratic; beyond the window messages wait in its queue. */
@@ -228,7 +281,9 @@ int mqtt_link_start(const char *h, int p, const char *client_id, const char *use
     return 0;
 }
 
-int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qos)
+/* Queues a message for the link thread; with ticketed, gives it the next
+ * ticket. Returns the ticket (0 when not ticketed), or -1. */
+static int64_t enqueue(const char *topic, const void *payload, size_t len, int qos, bool ticketed)
 {
     if (!mosq || !atomic_load(&connected))
         return -1;
@@ -238,11 +293,15 @@ int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qo
         return -1;
     o->next = NULL;
     o->qos = qos;
+    o->ticket = 0;
     o->len = len;
     memcpy(o->payload, payload, len);
     o->topic = o->payload + len;
     memcpy(o->topic, topic, tlen);
     pthread_mutex_lock(&queue_lock);
+    if (ticketed)
+        o->ticket = ++next_ticket;
+    int64_t ticket = (int64_t)o->ticket;
     int was_empty = queue_head == NULL;
     *queue_tail = o;
     queue_tail = &o->next;
@@ -251,7 +310,34 @@ int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qo
         uint64_t one = 1;
         (void)!write(wake_fd, &one, sizeof one);
     }
-    return 0;
+    return ticket;
+}
+
+int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qos)
+{
+    return enqueue(topic, payload, len, qos, false) < 0 ? -1 : 0;
+}
+
+int mqtt_link_publish_acked(const char *topic, const void *payload, size_t len, int timeout_ms)
+{
+    int64_t ticket = enqueue(topic, payload, len, 1, true);
+    if (ticket < 0)
+        return -1;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&ack_lock);
+    while (acked < (uint64_t)ticket && rc == 0)
+        rc = pthread_cond_timedwait(&ack_cond, &ack_lock, &deadline);
+    bool done = acked >= (uint64_t)ticket;
+    pthread_mutex_unlock(&ack_lock);
+    return done ? 0 : -1;
 }
 
 void mqtt_link_stop(void)

@@ -40,6 +40,15 @@ bool mqtt_link_connected(void);
 /* Publishes (QoS 0 or 1, not retained). Thread-safe. Returns 0 or -1. */
 int mqtt_link_publish(const char *topic, const void *payload, size_t len, int qos);
 
+/*
+ * Publishes with QoS 1 (not retained) and waits, at most timeout_ms, for
+ * the broker's PUBACK: when it returns 0, the broker (and its plugin) has
+ * handled this message and every one published before it. Thread-safe.
+ * Returns -1 when the link is down, or the PUBACK did not come in time (the
+ * message may still arrive later).
+ */
+int mqtt_link_publish_acked(const char *topic, const void *payload, size_t len, int timeout_ms);
+
 /* Counters for the health check and tests. */
 long mqtt_link_connects(void);
 

@@ -21,6 +21,8 @@ static const route table[] = {
     {"GET", "/api/v1/products/{pk}/devices", BODY_NONE, api_device_list},
     {"GET", "/api/v1/products/{pk}/devices/{dn}", BODY_NONE, api_device_get},
     {"DELETE", "/api/v1/products/{pk}/devices/{dn}", BODY_NONE, api_device_delete},
+    {"POST", "/api/v1/products/{pk}/devices/{dn}/disable", BODY_NONE, api_device_disable},
+    {"POST", "/api/v1/products/{pk}/devices/{dn}/enable", BODY_NONE, api_device_enable},
     {"GET", "/api/v1/devices", BODY_NONE, api_device_list_all},
 
     {"POST", "/api/v1/groups", BODY_JSON, api_group_create},

@@ -50,6 +50,8 @@ enum MHD_Result api_device_create(http_request *r);
 enum MHD_Result api_device_list(http_request *r);
 enum MHD_Result api_device_get(http_request *r);
 enum MHD_Result api_device_delete(http_request *r);
+enum MHD_Result api_device_disable(http_request *r);
+enum MHD_Result api_device_enable(http_request *r);
 enum MHD_Result api_device_list_all(http_request *r);
 
 enum MHD_Result api_group_create(http_request *r);

@@ -7,6 +7,7 @@
 #include "ids.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -139,5 +140,70 @@ service_status service_device_batch(const char *pk, long count, const char *pref
     }
     if (store_commit() != STORE_OK)
         return service_storage_error(res, "store the devices");
+    return service_ok(res);
+}
+
+/* The devices a product delete removes, kept until it committed. */
+typedef struct {
+    store_device_id *ids;
+    size_t count, cap;
+    bool failed; /* out of memory */
+} id_list;
+
+static void keep_id(const store_device_id *id, void *ctx)
+{
+    id_list *l = ctx;
+    if (l->count == l->cap && !l->failed) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        store_device_id *more = realloc(l->ids, cap * sizeof *more);
+        l->failed = !more;
+        l->ids = more ? more : l->ids;
+        l->cap = more ? cap : l->cap;
+    }
+    if (!l->failed)
+        l->ids[l->count++] = *id;
+}
+
+/* service_product_delete in one transaction: the devices into l. */
+static service_status delete_product(const char *pk, id_list *l, service_result *res)
+{
+    l->count = 0;
+    if (store_begin() != STORE_OK)
+        return service_storage_error(res, "delete the product");
+    store_status s = store_device_ids(pk, keep_id, l);
+    if (s == STORE_OK && !l->failed)
+        s = store_product_delete(pk);
+    if (s != STORE_OK || l->failed) {
+        store_rollback();
+        if (s == STORE_NOT_FOUND)
+            return service_fail(res, SERVICE_NOT_FOUND, "ProductNotFound", "no product %s", pk);
+        return l->failed ? service_fail(res, SERVICE_ERROR, "OutOfMemory", "out of memory")
+                         : service_storage_error(res, "delete the product");
+    }
+    if (store_commit() != STORE_OK)
+        return service_storage_error(res, "delete the product");
+    return service_ok(res);
+}
+
+service_status service_product_delete(const char *pk, service_devices_fn gone, void *ctx, service_result *res)
+{
+    id_list l = {0};
+    /* on a full disk, once more with the room held back for deletes */
+    if (delete_product(pk, &l, res) == SERVICE_FULL && store_give_reserve())
+        delete_product(pk, &l, res);
+    if (res->status == SERVICE_OK)
+        gone(l.ids, l.count, ctx);
+    free(l.ids);
+    return res->status;
+}
+
+service_status service_device_set_enabled(const char *pk, const char *dn, bool enabled, store_device *out,
+                                          service_result *res)
+{
+    store_status s = store_device_set_enabled(pk, dn, enabled);
+    if (s == STORE_NOT_FOUND)
+        return service_fail(res, SERVICE_NOT_FOUND, "DeviceNotFound", "no device %s in product %s", dn, pk);
+    if (s != STORE_OK || store_device_get(pk, dn, out) != STORE_OK)
+        return service_storage_error(res, enabled ? "enable the device" : "disable the device");
     return service_ok(res);
 }

@@ -50,4 +50,27 @@ typedef void (*service_device_fn)(const store_device *d, void *ctx);
 service_status service_device_batch(const char *pk, long count, const char *prefix, service_device_fn each, void *ctx,
                                     service_result *res);
 
+/* Called with the devices a product delete removed (n of them at ids). */
+typedef void (*service_devices_fn)(const store_device_id *ids, size_t n, void *ctx);
+
+/*
+ * Deletes product pk with its devices (their memberships and task states
+ * too), in one transaction that works on a full disk. Then calls gone(ids,
+ * n, ctx) with the devices it had (also when there were none), so the
+ * caller can disconnect them (their next login is refused: UnknownDevice).
+ * Errors: SERVICE_NOT_FOUND ProductNotFound; SERVICE_ERROR StorageError,
+ * OutOfMemory; SERVICE_FULL InsufficientStorage.
+ */
+service_status service_product_delete(const char *pk, service_devices_fn gone, void *ctx, service_result *res);
+
+/*
+ * Enables or disables device dn of product pk (the real cloud's
+ * EnableThing / DisableThing): a disabled device's logins are refused
+ * (DeviceDisabled); disconnecting it now is the caller's. On SERVICE_OK, out
+ * holds the device. Errors: SERVICE_NOT_FOUND DeviceNotFound; SERVICE_ERROR
+ * StorageError; SERVICE_FULL InsufficientStorage.
+ */
+service_status service_device_set_enabled(const char *pk, const char *dn, bool enabled, store_device *out,
+                                          service_result *res);
+
 #endif

@@ -14,7 +14,7 @@
     "d.product_key, d.device_name, d.device_secret, d.status, d.last_online_at, d.ip, d.created_at, " \
     "(SELECT group_concat(a.app_id || ' ' || a.version, ',') FROM device_apps a " \
     "   WHERE a.product_key = d.product_key AND a.device_name = d.device_name), " \
-    "d.firmware_version, d.device_info, d.device_info_at, d.last_refusal"
+    "d.firmware_version, d.device_info, d.device_info_at, d.last_refusal, d.enabled"
 
 /* Splits "appId version,..." into d->apps. */
 static void read_apps(store_device *d, const char *text)
@@ -53,6 +53,7 @@ static void read_device(sqlite3_stmt *st, void *out)
     d->has_device_info = copy_nullable(d->device_info, sizeof d->device_info, st, 9);
     d->device_info_at = sqlite3_column_int64(st, 10);
     d->has_refusal = copy_nullable(d->last_refusal, sizeof d->last_refusal, st, 11);
+    d->enabled = sqlite3_column_int(st, 12) != 0;
 }
 
 store_status store_device_insert(const char *pk, const char *dn, const char *secret, int64_t now)
@@ -98,4 +99,39 @@ store_status store_device_list_group(const char *gid, store_page *page)
 store_status store_device_delete(const char *pk, const char *dn)
 {
     return db_delete("DELETE FROM devices WHERE product_key = ?1 AND device_name = ?2", "ss", pk, dn);
+}
+
+static void read_id(sqlite3_stmt *st, void *out)
+{
+    store_device_id *id = out;
+    db_copy(id->product_key, sizeof id->product_key, st, 0);
+    db_copy(id->device_name, sizeof id->device_name, st, 1);
+}
+
+/* The caller's function and context of store_device_ids. */
+typedef struct {
+    store_device_id_fn each;
+    void *ctx;
+} id_walk;
+
+static int visit_id(const void *row, void *ctx)
+{
+    const id_walk *w = ctx;
+    w->each(row, w->ctx);
+    return 0;
+}
+
+store_status store_device_ids(const char *pk, store_device_id_fn each, void *ctx)
+{
+    store_device_id row;
+    id_walk w = {each, ctx};
+    return db_each("SELECT product_key, device_name FROM devices WHERE product_key = ?1 ORDER BY device_name",
+                   read_id, &row, visit_id, &w, "s", pk);
+}
+
+store_status store_device_set_enabled(const char *pk, const char *dn, bool enabled)
+{
+    /* a status flag: rewritten in place, so allowed on a full disk */
+    return db_free_one("UPDATE devices SET enabled = ?3 WHERE product_key = ?1 AND device_name = ?2", "ssi", pk, dn,
+                       enabled ? 1 : 0);
 }

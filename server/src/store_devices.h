@@ -42,7 +42,17 @@ typedef struct {
     int64_t device_info_at;
     bool has_refusal;                   /* last_refusal is known */
     char last_refusal[STORE_REFUSAL_MAX + 1]; /* the broker plugin's last refusal notice (JSON text) */
+    bool enabled;                       /* false: disabled, the broker refuses its logins (DeviceDisabled) */
 } store_device;
+
+/* Which device: what store_device_ids hands out. */
+typedef struct {
+    char product_key[STORE_PK_SIZE];
+    char device_name[STORE_DN_SIZE];
+} store_device_id;
+
+/* Called with each device of store_device_ids; it must not call the store. */
+typedef void (*store_device_id_fn)(const store_device_id *id, void *ctx);
 
 /*
  * Adds device dn to product pk with secret, created at now (Unix seconds).
@@ -78,5 +88,19 @@ store_status store_device_list_group(const char *gid, store_page *page);
  * STORE_NOT_FOUND or STORE_ERROR.
  */
 store_status store_device_delete(const char *pk, const char *dn);
+
+/*
+ * Calls each(id, ctx) for every device of product pk, by name. Returns
+ * STORE_OK (also for a product without devices, or none at all) or
+ * STORE_ERROR.
+ */
+store_status store_device_ids(const char *pk, store_device_id_fn each, void *ctx);
+
+/*
+ * Enables or disables device dn of product pk (a disabled device's logins
+ * are refused by the broker plugin, which reads the flag). Works on a full
+ * disk too. Returns STORE_OK, STORE_NOT_FOUND or STORE_ERROR.
+ */
+store_status store_device_set_enabled(const char *pk, const char *dn, bool enabled);
 
 #endif
