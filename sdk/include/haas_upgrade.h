@@ -32,9 +32,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Internal types the struct below holds by value. */
-#include "journal.h"   /* sdk/src: build with -Isdk/include -Isdk/src */
-#include "tar_reader.h"
+/* Internal types the struct below holds by value (coreMQTT-style: headers a
+ * public struct needs live in include/private/, not in src/). */
+#include "private/journal.h"
+#include "private/tar_reader.h"
 
 typedef struct {
     const char *product_key, *device_name, *device_secret;

@@ -2,7 +2,7 @@
  * journal.c - the install journal on flash (see journal.h). Format: one
  * "key=value" per line, keys fixed, ending with "end=1".
  */
-#include "journal.h"
+#include "private/journal.h"
 #include "haas_util.h"
 
 bool journal_path(char *out, const char *work_dir, const char *name)

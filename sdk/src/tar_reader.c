@@ -51,7 +51,7 @@
  *    call; TAR_ERR_AFTER_END is returned by a feed after a successful
  *    tar_reader_finish. Bytes after the end blocks are ignored (TAR_OK).
  */
-#include "tar_reader.h"
+#include "private/tar_reader.h"
 #include "haas_util.h"
 
 enum {

@@ -21,7 +21,7 @@
 /* sdk/src: the device's own rules (see the Makefile) */
 #include "haas_util.h"
 #include "manifest.h"
-#include "tar_reader.h"
+#include "private/tar_reader.h"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -14,7 +14,7 @@
 #include "haas_util.h"
 #include "json_scan.h"
 #include "manifest.h"
-#include "tar_reader.h"
+#include "private/tar_reader.h"
 
 static int on_entry(void *u, const char *name, tar_entry_type type, uint64_t size)
 {

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tar_reader.h"
+#include "private/tar_reader.h"
 
 /* ---- recording callbacks ------------------------------------------------ */
 

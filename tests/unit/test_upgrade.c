@@ -39,7 +39,7 @@
 
 #include "alink.h"
 #include "haas_upgrade.h"
-#include "journal.h"
+#include "private/journal.h"
 #include "json_scan.h"
 
 #define PK "a1PK0000001"
