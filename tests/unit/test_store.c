@@ -146,6 +146,12 @@ static void test_device_lists(void **state)
     assert_page(store_device_list(PK, NULL, page_of(1, 1, sizeof(store_device))), 1, 2);
     assert_string_equal(ROW(store_device, 0)->device_name, DN2);
     assert_page(store_device_list("a1NoProduct", NULL, page_of(0, 3, sizeof(store_device))), 0, 0);
+    /* every product's (GET /api/v1/devices): by product key, then name */
+    assert_page(store_device_list(NULL, NULL, page_of(0, 4, sizeof(store_device))), 3, 3);
+    assert_string_equal(ROW(store_device, 0)->product_key, strcmp(PK, PK2) < 0 ? PK : PK2);
+    assert_string_equal(ROW(store_device, 2)->product_key, strcmp(PK, PK2) < 0 ? PK2 : PK);
+    assert_page(store_device_list(NULL, "online", page_of(0, 4, sizeof(store_device))), 1, 1);
+    assert_string_equal(ROW(store_device, 0)->device_name, DN2);
     /* a group's devices */
     fx_group("g1");
     fx_member("g1", PK2, DN);
