@@ -11,8 +11,8 @@
  * after every look-up so it never holds back the emulator's checkpoints. On
  * an error the connection is closed and reopened at the next look-up.
  */
-#ifndef HAAS_DEVICE_DB_H
-#define HAAS_DEVICE_DB_H
+#ifndef HAAS_STORE_DEVICE_AUTH_H
+#define HAAS_STORE_DEVICE_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,4 +48,4 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
                                           bool *enabled,
                                           void (*log_fn)(const char *msg));
 
-#endif /* HAAS_DEVICE_DB_H */
+#endif /* HAAS_STORE_DEVICE_AUTH_H */
