@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tarfile
+import tempfile
 import time
 import unittest
 
@@ -76,6 +77,34 @@ def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):
         if time.monotonic() > deadline:
             raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
         time.sleep(interval)
+
+
+class ForeignBroker:
+    """A plain anonymous mosquitto on 127.0.0.1:port, as Debian's own
+    mosquitto service runs one on 1883: a broker that is not the emulator's."""
+
+    def __init__(self, port):
+        self.dir = tempfile.mkdtemp(prefix="foreign-broker-")  # removed by stop()
+        conf = os.path.join(self.dir, "m.conf")
+        with open(conf, "w") as f:
+            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
+            if os.geteuid() == 0:
+                f.write("user root\n")
+        self.proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+
+        def listening():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(listening, what="foreign mosquitto on %d" % port)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 TLS_TEMPLATE = os.path.join(OUT, "tls-template")

@@ -28,6 +28,8 @@ import time
 
 import paho.mqtt.client as mqtt
 
+from mqtt_device import wait_inbox
+
 TIMEOUT = 10.0
 SDK_TIMESTAMP = "2524608000000"
 
@@ -134,18 +136,7 @@ class LinkSdkDevice:
         self.c.publish(self.topic("thing/service/%s_reply" % service), body, 0)
 
     def wait_for(self, pred, what="message", timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("%s: timed out waiting for %s; seen %r" % (self.dn, what, self.seen[-5:]))
-            try:
-                topic, payload = self.inbox.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.seen.append((topic, payload))
-            if pred(topic, payload):
-                return topic, payload
+        return wait_inbox(self, pred, what, timeout)
 
     def wait_reply(self, event, alink_id, timeout=TIMEOUT):
         """The post_reply of one post, parsed; checks the fields the SDK's

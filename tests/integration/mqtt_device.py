@@ -33,6 +33,23 @@ def nodejs_credentials(pk, dn, ds, timestamp="1700000000000"):
     return client_id, "%s&%s" % (dn, pk), password
 
 
+def wait_inbox(dev, pred, what, timeout):
+    """The first message of dev.inbox (topic, payload) that pred accepts;
+    every message taken is kept in dev.seen. Fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError("%s: timed out waiting for %s; seen %r" % (dev.dn, what, dev.seen[-5:]))
+        try:
+            topic, payload = dev.inbox.get(timeout=remaining)
+        except queue.Empty:
+            continue
+        dev.seen.append((topic, payload))
+        if pred(topic, payload):
+            return topic, payload
+
+
 class Device:
     def __init__(self, port, pk, dn, ds, keepalive=30, creds=credentials, cafile=None):
         self.pk, self.dn, self.port, self.keepalive = pk, dn, port, keepalive
@@ -96,18 +113,7 @@ class Device:
                                        "ext": ext})
 
     def wait_for(self, pred, what="message", timeout=TIMEOUT):
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("%s: timed out waiting for %s; seen %r" % (self.dn, what, self.seen[-5:]))
-            try:
-                topic, payload = self.inbox.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            self.seen.append((topic, payload))
-            if pred(topic, payload):
-                return topic, payload
+        return wait_inbox(self, pred, what, timeout)
 
     def wait_push(self, timeout=TIMEOUT):
         _, payload = self.wait_for(lambda t, p: t.endswith("/hli_service_upgrade_push"), "a push", timeout)

@@ -11,35 +11,7 @@ import tempfile
 import time
 import unittest
 
-from harness import EMU, Emulator, emu_env, free_ports, wait_for
-
-
-class ForeignBroker:
-    """A plain anonymous mosquitto, as Debian's service runs it."""
-
-    def __init__(self, port):
-        self.dir = tempfile.mkdtemp(prefix="foreign-broker-")  # removed by stop()
-        conf = os.path.join(self.dir, "m.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
-            if os.geteuid() == 0:
-                f.write("user root\n")
-        self.proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        import socket
-
-        def listening():
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return True
-            except OSError:
-                return False
-        wait_for(listening, what="foreign mosquitto on %d" % port)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)
+from harness import EMU, Emulator, ForeignBroker, emu_env, free_ports, wait_for
 
 
 class PortsTest(unittest.TestCase):

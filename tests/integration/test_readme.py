@@ -12,10 +12,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import unittest
 
-from harness import OUT, ROOT, free_ports, wait_for
+from harness import OUT, ROOT, ForeignBroker, free_ports, wait_for
 
 CLONE = os.path.join(OUT, "readme-clone")
 
@@ -34,26 +33,6 @@ def port_free(port):
             return True
         except OSError:
             return False
-
-
-class ForeignBroker:
-    """A plain anonymous mosquitto on 1883, as Debian's service runs it."""
-
-    def __init__(self, port):
-        self.dir = tempfile.mkdtemp(prefix="readme-foreign-")
-        conf = os.path.join(self.dir, "m.conf")
-        with open(conf, "w") as f:
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % port)
-            if os.geteuid() == 0:
-                f.write("user root\n")
-        self.proc = subprocess.Popen(["/usr/sbin/mosquitto", "-c", conf], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        wait_for(lambda: not port_free(port), what="foreign mosquitto on %d" % port)
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ReadmeTest(unittest.TestCase):
