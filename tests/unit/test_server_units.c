@@ -51,6 +51,26 @@ static void test_identifier_formats(void **state)
     assert_false(valid_product_key(NULL));
 }
 
+/* valid_utf8: well-formed UTF-8 only (the Unicode standard's table 3-7). */
+static void test_utf8_strictly(void **state)
+{
+    (void)state;
+    const char *good[] = {"", "abc", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf" /* U+D7FF */,
+                          "\xee\x80\x80" /* U+E000 */, "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+                          "\xf4\x8f\xbf\xbf" /* U+10FFFF */, "\xe6\xb5\x8b\xe8\xaf\x95"};
+    const char *bad[] = {"\x80", "\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xe0\x9f\xbf",
+                         "\xed\xa0\x80" /* U+D800 */, "\xed\xbf\xbf" /* U+DFFF */, "\xf0\x80\x80\xaf",
+                         "\xf0\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\xe6\xb5",
+                         "a\xe6", "\xc2", "\xe6\x41\x41"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        assert_true(valid_utf8(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_false(valid_utf8(bad[i], strlen(bad[i])));
+    assert_int_equal(utf8_valid_prefix("ab\xed\xa0\x80", 5), 2);
+    assert_false(valid_utf8(NULL, 0));
+    assert_false(valid_display_name("a\xed\xa0\x80" "b", 64)); /* an encoded surrogate */
+}
+
 static void test_version_parse_and_order(void **state)
 {
     (void)state;
@@ -132,6 +152,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identifier_formats),
+        cmocka_unit_test(test_utf8_strictly),
         cmocka_unit_test(test_version_parse_and_order),
         cmocka_unit_test(test_package_file_names),
         cmocka_unit_test(test_oss_signature_vector),
