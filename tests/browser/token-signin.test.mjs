@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
 import { makePackage } from './support/package.mjs';
 import { APP_ID } from './support/device.mjs';
+import { waitUntil } from './support/wait.mjs';
 
 const TOKEN = 'Tk7pW2qZ9xRb4mN8vL3c';
 
@@ -70,9 +71,11 @@ browserTest('token sign-in', { locale: 'zh-CN', emulator: { token: TOKEN } }, as
   await create.getByLabel('升级包（.tar.gz）').setInputFiles(makePackage(workDir, '0.0.2').file);
   await create.getByRole('button', { name: '确认' }).click();
   await page.locator('.list tr[data-row="0.0.2"]').waitFor();
+  assert.ok(apiCalls.slice(signedInAt).some((c) => c.url.includes(`/apps/${APP_ID}/versions?filename=`)),
+    'the upload was seen');
+  // the live poller asks about once a second: wait for its next call
+  await waitUntil(() => apiCalls.slice(signedInAt).some((c) => c.url.endsWith('/rev')), { what: 'the live poller' });
   const after = apiCalls.slice(signedInAt);
-  assert.ok(after.some((c) => c.url.includes(`/apps/${APP_ID}/versions?filename=`)), 'the upload was seen');
-  assert.ok(after.some((c) => c.url.endsWith('/rev')), 'the live poller was seen');
   assert.deepEqual(after.filter((c) => c.auth !== `Bearer ${TOKEN}`), [], 'every API call sends the token');
 
   // kept for the tab: a reload needs no sign-in
