@@ -220,6 +220,27 @@ class LinkSdkTest(EmulatorTest):
         d.wait_for(lambda t, p: t.endswith("/barrier2/post_reply"), "barrier")
         self.assertFalse([t for t, _ in d.seen if t.endswith("hli_service_upgrade_push")])
 
+    def test_nodejs_sdk_tutorial(self):
+        """A device as Alibaba's Node.js SDK is on the wire (clientId `pk&dn|...
+        lan=NODEJS|`, hmacsha1, lower-case hex, no `_ss`, explicit
+        subscriptions) runs the same loop: query, push, download, result."""
+        ds = self.emu.device(self.pk, "node-tutorial")["deviceSecret"]
+        d = Device(self.mqtt_port(), self.pk, "node-tutorial", ds, creds=nodejs_credentials, cafile=self.cafile)
+        d.connect()
+        self.devices.append(d)
+        self.wait_status("node-tutorial", "online")
+        d.query({APP_ID: "0.0.1"})
+        tid = self.task_for("0.0.2", "node-tutorial")
+        self.assertEqual(self.push(tid)["pushed"], 1)
+        app = d.wait_push()["params"]["app"][0]
+        body = download(app["url"], self.cafile)
+        self.assertEqual(hashlib.md5(body).hexdigest(), app["md5"])
+        d.result(200, APP_ID, "0.0.2", "0.0.1")
+        wait_for(lambda: self.state(tid, "node-tutorial") == "succeeded", what="node device succeeded")
+        d.post("barrier", {})  # its reply comes after anything sent before it
+        d.wait_for(lambda t, p: t.endswith("/barrier/post_reply"), "barrier")
+        self.assertEqual(len(d.pushes_seen()), 1)  # its subscription only: no automatic copy
+
     def test_nothing_of_another_device_leaks(self):
         """Automatic subscription never crosses devices: B (also `_ss=1`, same
         product; and a device of another product with the same name) gets
