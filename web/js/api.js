@@ -1,6 +1,6 @@
 // api.js — the REST API of haas-emu (/api/v1): a fetch wrapper that turns
-// {"code","message"} answers into ApiError, paging, and the package upload
-// with progress (XMLHttpRequest, the file as the body). Every call carries
+// {"code","message"} answers into ApiError, paging, and the uploads of app
+// packages and firmware with progress (XMLHttpRequest, the file as the body). Every call carries
 // the management token when there is one (auth.js).
 import { getToken, unauthorized } from './auth.js';
 
@@ -88,13 +88,14 @@ export async function getAll(path, max = 20000) {
   return items;
 }
 
-// POST /apps/{appId}/versions?filename=F with the file as the body.
-// onProgress(sentBytes, totalBytes). Resolves with the stored version.
-export function uploadVersion(appId, file, onProgress) {
+// POSTs file as the request body to path (Content-Type type), with
+// onProgress(sentBytes, totalBytes) as it goes (XMLHttpRequest: fetch has
+// no upload progress). Resolves with the answer, rejects with ApiError.
+export function uploadFile(path, file, type, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', `${BASE}/apps/${enc(appId)}/versions?filename=${enc(file.name)}`);
-    xhr.setRequestHeader('Content-Type', 'application/gzip');
+    xhr.open('POST', BASE + path);
+    xhr.setRequestHeader('Content-Type', type);
     xhr.setRequestHeader('Accept', 'application/json');
     const sent = getToken();
     if (sent) xhr.setRequestHeader('Authorization', `Bearer ${sent}`);
@@ -112,4 +113,21 @@ export function uploadVersion(appId, file, onProgress) {
     xhr.addEventListener('abort', () => reject(new ApiError(0, 'Aborted', '')));
     xhr.send(file);
   });
+}
+
+// POST /apps/{appId}/versions?filename=F with the package as the body.
+// Resolves with the stored version.
+export function uploadVersion(appId, file, onProgress) {
+  return uploadFile(`/apps/${enc(appId)}/versions?filename=${enc(file.name)}`, file, 'application/gzip', onProgress);
+}
+
+// POST /products/{pk}/firmwares?version=&module=&name=&signMethod=&srcVersions=
+// with the firmware binary as the body. Resolves with the stored firmware.
+export function uploadFirmware(productKey, file, { version, module, name, signMethod, srcVersions }, onProgress) {
+  // encodeURIComponent, not URLSearchParams: a space must be %20, not '+'.
+  const q = Object.entries({ version, module, name, signMethod, srcVersions: (srcVersions || []).join(',') })
+    .filter(([, v]) => v)
+    .map(([k, v]) => `${k}=${enc(v)}`)
+    .join('&');
+  return uploadFile(`/products/${enc(productKey)}/firmwares?${q}`, file, 'application/octet-stream', onProgress);
 }

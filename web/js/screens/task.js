@@ -9,37 +9,11 @@ import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, statusBadge, stateBadge, details, codeText } from '../layout.js';
 import { messageLog } from '../msglog.js';
+import { countsView } from '../progress.js';
 
 const STATES = ['succeeded', 'failed', 'upToDate', 'pushed', 'offline', 'pending'];
 const DONE = ['succeeded', 'failed', 'upToDate'];
-
-function progressView(c) {
-  const total = c.total || 0;
-  const done = DONE.reduce((n, s) => n + (c[s] || 0), 0);
-  const pct = (n) => (total ? `${(n / total) * 100}%` : '0');
-  return h(
-    'div',
-    { class: 'task-progress' },
-    h(
-      'ul',
-      { class: 'counts', 'aria-label': t('tasks.counts') },
-      h('li', { class: 'count count-total' }, h('span', { class: 'count-n', dataset: { count: 'total' } }, String(total)), h('span', { class: 'count-label' }, t('tasks.totalLabel'))),
-      STATES.map((s) =>
-        h('li', { class: `count count-${s}` }, h('span', { class: 'count-n', dataset: { count: s } }, String(c[s] || 0)), h('span', { class: 'count-label' }, t(`state.${s}`))),
-      ),
-    ),
-    h(
-      'div',
-      { class: 'progress-row' },
-      h(
-        'div',
-        { class: 'bar', role: 'progressbar', 'aria-label': t('tasks.progress'), 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': done, 'aria-valuetext': `${done}/${total}` },
-        DONE.concat(['pushed']).map((s) => h('span', { class: `bar-seg seg-${s}`, style: `width:${pct(c[s] || 0)}` })),
-      ),
-      h('span', { class: 'progress-label' }, t('tasks.done'), ' ', h('strong', { class: 'progress-count' }, `${done}/${total}`)),
-    ),
-  );
-}
+const progressView = (c) => countsView(c, { states: STATES, done: DONE, moving: ['pushed'] });
 
 export function mount(main, [taskId]) {
   const path = `/tasks/${enc(taskId)}`;

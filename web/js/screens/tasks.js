@@ -8,14 +8,12 @@ import { showError } from '../errors.js';
 import { pageHeader, section } from '../layout.js';
 import { go } from '../router.js';
 import { pagedList } from '../paged_list.js';
+import { countsText } from '../progress.js';
 
 const SHOWN = ['succeeded', 'failed', 'pushed', 'offline', 'upToDate', 'pending'];
 
 // "成功 1 · 已推送 2 / 3" — the non-zero counts, then the total.
-export function taskCountsText(c) {
-  const parts = SHOWN.filter((s) => c[s]).map((s) => `${t(`state.${s}`)} ${c[s]}`);
-  return `${parts.join(' · ') || '—'} / ${t('tasks.total', { n: c.total })}`;
-}
+export const taskCountsText = (c) => countsText(c, SHOWN);
 
 function options(select, items, placeholder, value, label) {
   const keep = select.value;
