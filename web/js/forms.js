@@ -1,8 +1,11 @@
 // forms.js — labelled form fields with an error line each (aria-describedby),
-// and the submit helper that disables the button while a request runs and
-// shows a failure in the form's alert area.
-import { h } from './dom.js';
+// the submit helper that disables the button while a request runs and
+// shows a failure in the form's alert area, an upload's progress bar, and
+// devices to tick.
+import { h, fmtSize } from './dom.js';
+import { t } from './i18n.js';
 import { showError } from './errors.js';
+import { statusBadge } from './layout.js';
 
 let seq = 0;
 
@@ -50,4 +53,58 @@ export async function submitting(button, area, action) {
   } finally {
     button.disabled = false;
   }
+}
+
+// An upload's progress bar (label: its accessible name): el, and
+// start() / update(sent, total) / finish() / hide().
+export function uploadProgress(label) {
+  const bar = h('progress', { max: 100, value: 0, 'aria-label': label });
+  const text = h('span', { class: 'progress-text' });
+  const el = h('div', { class: 'upload-progress', hidden: true }, bar, text);
+  const set = (pct, words) => {
+    bar.value = pct;
+    text.textContent = words;
+  };
+  return {
+    el,
+    start() {
+      el.hidden = false;
+      set(0, '0%');
+    },
+    update(sent, total) {
+      const pct = total ? Math.round((sent / total) * 100) : 100;
+      set(pct, `${pct}% (${fmtSize(sent)} / ${fmtSize(total)})`);
+    },
+    finish: () => set(100, '100%'),
+    hide() {
+      el.hidden = true;
+    },
+  };
+}
+
+// Checkboxes of devices (value: deviceName, id: idPrefix + deviceName), each
+// with its status, after a "select all" button; or the empty text.
+export function deviceCheckboxes(devices, emptyText, idPrefix = 'pick-') {
+  if (!devices.length) return [h('p', { class: 'muted' }, emptyText)];
+  const list = h(
+    'div',
+    { class: 'choice-list' },
+    devices.map((d) => {
+      const id = `${idPrefix}${d.deviceName}`;
+      return h('div', { class: 'choice' }, h('input', { type: 'checkbox', id, value: d.deviceName, name: 'device' }), h('label', { for: id }, d.deviceName, ' ', statusBadge(d.status)));
+    }),
+  );
+  const all = h('button', {
+    type: 'button',
+    class: 'btn btn-small',
+    onclick: () => list.querySelectorAll('input[type=checkbox]').forEach((c) => {
+      c.checked = true;
+    }),
+  }, t('groups.selectAll'));
+  return [all, list];
+}
+
+// The deviceNames ticked inside container.
+export function tickedDevices(container) {
+  return [...container.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
 }

@@ -6,7 +6,7 @@
 import { api, enc, getAll, uploadVersion } from '../api.js';
 import { h, fmtTime, fmtSize, renderIfChanged, toast, confirmAction, copyButton } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, alertArea, submitting } from '../forms.js';
+import { field, alertArea, submitting, uploadProgress } from '../forms.js';
 import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, details } from '../layout.js';
@@ -82,14 +82,12 @@ export function mount(main, [appId]) {
   const stepItems = [t('versions.step1'), t('versions.step2')].map((label, i) => h('li', { class: 'step', dataset: { step: i + 1 } }, label));
   const steps = h('ol', { class: 'steps', 'aria-label': t('versions.steps') }, stepItems);
   const preview = h('div', { class: 'preview', 'aria-live': 'polite' });
-  const bar = h('progress', { max: 100, value: 0, 'aria-label': t('versions.progress') });
-  const barText = h('span', { class: 'progress-text' });
-  const progress = h('div', { class: 'upload-progress', hidden: true }, bar, barText);
+  const progress = uploadProgress(t('versions.progress'));
   const upErr = alertArea();
   const upOk = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, t('versions.confirm'));
   const upCancel = h('button', { type: 'button', class: 'btn', onclick: () => upDialog.close() }, t('common.cancel'));
   const upTitle = h('h2', { id: 'upload-dialog-title' }, t('versions.create'));
-  const upForm = h('form', { class: 'form', novalidate: true }, upTitle, steps, file.el, preview, progress, upErr, h('div', { class: 'form-actions' }, upOk, upCancel));
+  const upForm = h('form', { class: 'form', novalidate: true }, upTitle, steps, file.el, preview, progress.el, upErr, h('div', { class: 'form-actions' }, upOk, upCancel));
   const upDialog = h('dialog', { class: 'dialog dialog-wide', 'aria-labelledby': 'upload-dialog-title' }, upForm);
   let uploading = false;
   let inspecting = 0;
@@ -106,7 +104,7 @@ export function mount(main, [appId]) {
     if (!app) return;
     upForm.reset();
     preview.replaceChildren();
-    progress.hidden = true;
+    progress.hide();
     showError(upErr, null);
     upOk.disabled = true;
     setStep(1);
@@ -122,7 +120,7 @@ export function mount(main, [appId]) {
     const f = file.input.files && file.input.files[0];
     const seq = ++inspecting;
     upOk.disabled = true;
-    progress.hidden = true;
+    progress.hide();
     showError(upErr, null);
     if (!f) {
       preview.replaceChildren();
@@ -149,25 +147,16 @@ export function mount(main, [appId]) {
       showError(upErr, { message: t('versions.chooseFile') });
       return;
     }
-    progress.hidden = false;
-    bar.value = 0;
-    barText.textContent = '0%';
+    progress.start();
     uploading = true;
     file.input.disabled = true;
     upCancel.disabled = true;
-    const v = await submitting(upOk, upErr, () =>
-      uploadVersion(appId, f, (sent, total) => {
-        const pct = total ? Math.round((sent / total) * 100) : 100;
-        bar.value = pct;
-        barText.textContent = `${pct}% (${fmtSize(sent)} / ${fmtSize(total)})`;
-      }),
-    );
+    const v = await submitting(upOk, upErr, () => uploadVersion(appId, f, progress.update));
     uploading = false;
     file.input.disabled = false;
     upCancel.disabled = false;
     if (v) {
-      bar.value = 100;
-      barText.textContent = '100%';
+      progress.finish();
       upDialog.close();
       upDone.textContent = t('versions.uploaded', { version: v.version, size: fmtSize(v.size), md5: v.md5 });
       upDone.hidden = false;
@@ -175,7 +164,7 @@ export function mount(main, [appId]) {
       refresh();
       createBtn.focus();
     } else {
-      progress.hidden = true;
+      progress.hide();
     }
   });
 

@@ -3,7 +3,7 @@
 import { api, enc, getAll } from '../api.js';
 import { h, fmtTime, renderIfChanged, toast } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, alertArea, submitting } from '../forms.js';
+import { field, alertArea, submitting, deviceCheckboxes, tickedDevices } from '../forms.js';
 import { showError, loaded } from '../errors.js';
 import { table, createPager } from '../table.js';
 import { pageHeader, section, statusBadge, appsText, details } from '../layout.js';
@@ -51,12 +51,7 @@ export function mount(main, [gid]) {
     try {
       const page = await api.get(`/products/${enc(pk)}/devices?limit=500`);
       const free = page.items.filter((d) => !members.has(`${d.productKey}/${d.deviceName}`));
-      const boxes = free.map((d) => {
-        const id = `pick-${d.deviceName}`;
-        return h('div', { class: 'choice' }, h('input', { type: 'checkbox', id, value: d.deviceName, name: 'device' }), h('label', { for: id }, d.deviceName, ' ', statusBadge(d.status)));
-      });
-      const all = h('button', { type: 'button', class: 'btn btn-small', onclick: () => choices.querySelectorAll('input[type=checkbox]').forEach((c) => { c.checked = true; }) }, t('groups.selectAll'));
-      choices.replaceChildren(legend, ...(free.length ? [all, h('div', { class: 'choice-list' }, boxes)] : [h('p', { class: 'muted' }, t('groups.noFreeDevices'))]));
+      choices.replaceChildren(legend, ...deviceCheckboxes(free, t('groups.noFreeDevices')));
     } catch (e) {
       showError(addErr, e);
     }
@@ -65,7 +60,7 @@ export function mount(main, [gid]) {
   addForm.addEventListener('submit', async (e) => {
     e.preventDefault();
     const pk = product.input.value;
-    const picked = [...choices.querySelectorAll('input[type=checkbox]:checked')].map((c) => ({ productKey: pk, deviceName: c.value }));
+    const picked = tickedDevices(choices).map((deviceName) => ({ productKey: pk, deviceName }));
     if (!picked.length) {
       showError(addErr, { code: 'NothingPicked', message: '' });
       return;
