@@ -54,6 +54,12 @@ export function appsText(apps) {
   return apps.map((a) => `${a.appId}: ${a.version}`).join(', ');
 }
 
+// The firmware versions a device reported, per OTA module.
+export function modulesText(modules) {
+  if (!modules || !modules.length) return '—';
+  return modules.map((m) => `${m.moduleName}: ${m.version}`).join(', ');
+}
+
 // <dl> of [label, value] pairs.
 export function details(pairs) {
   return h(

@@ -24,14 +24,16 @@ export async function confirmDelete(question, path, area, then, done = t('common
   }
 }
 
-// The list of the collection at path (e.g. '/products'), a page at a time.
+// The list of the collection at path (e.g. '/products'), a page at a time;
+// filter() may add to the query (e.g. "productKey=…").
 // id(item) keys rows and links (#<path>/<id>); columns(href) gives the
 // columns, href(item) being the item's link; empty is the i18n key shown
-// for no items. With del = {manage, confirm, name, attrs?} every row ends
-// with the manage link (text key manage), and a delete button (extra button
-// attributes attrs(item)) asking t(confirm, {name: name(item)}).
-// → {section(title), refresh(), href(item)}
-export function pagedList({ path, id, columns, empty, del = null }) {
+// for no items. With del = {manage?, extra?, confirm, name, attrs?} every
+// row ends with the manage link (text key manage), more buttons (extra(item))
+// and a delete button (extra button attributes attrs(item)) asking
+// t(confirm, {name: name(item)}).
+// → {section(title, ...elements before the list), refresh(), href(item)}
+export function pagedList({ path, id, columns, empty, del = null, filter = null }) {
   const href = (item) => `#${path}/${enc(id(item))}`;
   const err = alertArea();
   const list = h('div', { class: 'list' });
@@ -43,7 +45,8 @@ export function pagedList({ path, id, columns, empty, del = null }) {
     label: t('common.actions'),
     class: 'actions',
     cell: (item) => [
-      h('a', { class: 'btn btn-small', href: href(item) }, t(del.manage)),
+      del.manage ? h('a', { class: 'btn btn-small', href: href(item) }, t(del.manage)) : null,
+      del.extra ? del.extra(item) : null,
       h('button', {
         type: 'button',
         class: 'btn btn-small btn-danger',
@@ -56,7 +59,7 @@ export function pagedList({ path, id, columns, empty, del = null }) {
 
   async function refresh() {
     try {
-      const page = await api.get(`${path}?${pager.query()}`);
+      const page = await api.get(`${path}?${filter ? `${filter()}&` : ''}${pager.query()}`);
       showError(err, null);
       pager.update(page.total);
       renderIfChanged(list, page.items, (items) =>
@@ -67,15 +70,16 @@ export function pagedList({ path, id, columns, empty, del = null }) {
     }
   }
 
-  return { section: (title) => section(title, err, list, pager.el), refresh, href };
+  return { section: (title, ...before) => section(title, ...before, err, list, pager.el), refresh, href };
 }
 
 // The create form: the fields' elements in a row, then extra elements, the
 // submit button (text key label, also the form's name) and an alert area.
 // On submit body(form) checks the fields and returns the request body (or
 // nothing when a field is wrong); it is posted to path, and the new item
-// toasted (created(item)), the form reset and open(item) visited.
-export function createForm({ label, fields, extra = null, body, path, created, open }) {
+// toasted (created(item)), the form reset and open(item) visited (or, with
+// no open, then(item) called).
+export function createForm({ label, fields, extra = null, body, path, created, open = null, then = null }) {
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t(label));
   const formErr = alertArea();
   const form = h('form', { class: 'form', novalidate: true, 'aria-label': t(label) }, h('div', { class: 'form-row' }, fields), extra, h('div', { class: 'form-actions' }, submit), formErr);
@@ -87,7 +91,8 @@ export function createForm({ label, fields, extra = null, body, path, created, o
     if (item) {
       toast(created(item));
       form.reset();
-      go(open(item));
+      if (open) go(open(item));
+      else if (then) then(item);
     }
   });
   return form;

@@ -1,8 +1,9 @@
 // router.js — hash routing (#/products, #/products/PK, #/devices?status=…,
-// #/apps/ID, #/tasks/ID…). A screen module exports mount(main, params,
-// query) → {refresh(), unmount()} (query: the URLSearchParams after "?" in
-// the hash); the router mounts one at a time and refreshes it when live
-// data changed. The section names the menu entry that is marked current.
+// #/apps/ID, #/tasks/ID, #/ota?productKey=…, #/ota/jobs/ID…). A screen
+// module exports mount(main, params, query) → {refresh(), unmount()}
+// (query: the URLSearchParams after "?" in the hash); the router mounts one
+// at a time and refreshes it when live data changed. The section names the
+// menu entry that is marked current.
 import * as products from './screens/products.js';
 import * as product from './screens/product.js';
 import * as device from './screens/device.js';
@@ -13,6 +14,8 @@ import * as apps from './screens/apps.js';
 import * as app from './screens/app.js';
 import * as tasks from './screens/tasks.js';
 import * as task from './screens/task.js';
+import * as ota from './screens/ota.js';
+import * as otaJob from './screens/ota_job.js';
 
 const ROUTES = [
   [/^\/products$/, products, 'products'],
@@ -25,6 +28,8 @@ const ROUTES = [
   [/^\/apps\/([^/]+)$/, app, 'apps'],
   [/^\/tasks$/, tasks, 'tasks'],
   [/^\/tasks\/([^/]+)$/, task, 'tasks'],
+  [/^\/ota$/, ota, 'ota'],
+  [/^\/ota\/jobs\/([^/]+)$/, otaJob, 'ota'],
 ];
 
 let main = null;

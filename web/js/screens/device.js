@@ -1,13 +1,14 @@
 // screens/device.js — one device (设备详情): its triple (设备证书) with copy
 // buttons, why the MQTT broker last refused its login (when it did), live
-// status, last-seen time, reported versions, where a device connects (host,
-// ports, the local CA certificate) and its messages.
+// status, last-seen time, reported app versions and firmware versions per
+// OTA module, where a device connects (host, ports, the local CA
+// certificate) and its messages.
 import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged, copyButton } from '../dom.js';
 import { t, has } from '../i18n.js';
 import { alertArea } from '../forms.js';
 import { loaded } from '../errors.js';
-import { pageHeader, section, statusBadge, appsText, details } from '../layout.js';
+import { pageHeader, section, statusBadge, appsText, modulesText, details } from '../layout.js';
 import { messageLog } from '../msglog.js';
 import { tripleBlock } from '../triple.js';
 import { go } from '../router.js';
@@ -132,6 +133,7 @@ export function mount(main, [pk, dn]) {
         ['IP', d.ip || '—'],
         [t('devices.apps'), appsText(d.apps)],
         [t('device.firmware'), d.firmwareVersion || '—'],
+        [t('device.modules'), h('span', { class: 'mono', dataset: { field: 'modules' } }, modulesText(d.modules))],
         [t('device.deviceInfo'), d.deviceInfo ? h('code', { class: 'mono wrap' }, d.deviceInfo) : '—'],
         [t('common.createdAt'), fmtTime(d.createdAt)],
       ]),

@@ -1,7 +1,7 @@
 // screens/product.js — one product and its devices (设备): add one (or
 // import an existing one with its DeviceSecret), batch add, live status and
 // last-seen time, reported app versions, the triple with copy buttons, CSV
-// export.
+// export; a link to the product's firmware OTA.
 import { api, enc, getAll } from '../api.js';
 import { h, fmtTime, renderIfChanged, toast, copyButton, downloadFile } from '../dom.js';
 import { t } from '../i18n.js';
@@ -120,6 +120,7 @@ export function mount(main, [pk]) {
     if (!product) return;
     renderIfChanged(head, product.name, () =>
       pageHeader(product.name, [{ href: '#/products', label: t('products.title') }], [
+        h('a', { class: 'btn', href: `#/ota?productKey=${enc(pk)}` }, t('ota.productLink')),
         h('button', { type: 'button', class: 'btn btn-danger', onclick: () => removeProduct(product) }, t('products.delete')),
       ]),
     );
