@@ -85,6 +85,20 @@ typedef struct {
 
 typedef void (*haas_event_fn)(void *user, const haas_event *ev);
 
+/*
+ * A module that rides on the SDK's MQTT connection (haas_fw.h's firmware
+ * OTA is one): each function gets self first and may be NULL. connected
+ * runs after each connect (the module subscribes and publishes through the
+ * port itself), message is offered every message before the SDK looks at
+ * it (true: it was the module's), drive runs at the end of each haas_drive.
+ */
+typedef struct {
+    void *self;
+    void (*connected)(void *self);
+    bool (*message)(void *self, const char *topic, const uint8_t *payload, size_t len);
+    void (*drive)(void *self);
+} haas_module;
+
 /* Everything the SDK keeps; treat as opaque. */
 typedef struct haas_upgrade {
     haas_config cfg;
@@ -109,6 +123,7 @@ typedef struct haas_upgrade {
     haas_file file;              /* the file being written */
     int error;                   /* failure inside a stream callback */
     tar_reader tar;
+    haas_module module;          /* haas_set_module */
 } haas_upgrade;
 
 /*
@@ -141,6 +156,16 @@ int haas_confirm(haas_upgrade *u);
  * the previous app at once and reports 405. Returns 0, or -1 when there is
  * nothing to reject. The previous app should be started afterwards. */
 int haas_reject(haas_upgrade *u);
+
+/* Attaches one module (haas_module above), replacing any other; call it
+ * after haas_boot, which forgets it. */
+void haas_set_module(haas_upgrade *u, const haas_module *m);
+
+/* Is the MQTT connection up? */
+bool haas_connected(const haas_upgrade *u);
+
+/* The next message id of the device (shared with its modules). */
+uint32_t haas_next_id(haas_upgrade *u);
 
 /* The installed app's id and version ("" when none). */
 const char *haas_app_id(const haas_upgrade *u);

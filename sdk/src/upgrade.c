@@ -161,6 +161,8 @@ static void send_query(haas_upgrade *u)
 static void on_message(void *core, const char *topic, const uint8_t *payload, size_t len)
 {
     haas_upgrade *u = core;
+    if (u->module.message && u->module.message(u->module.self, topic, payload, len))
+        return;
     size_t tl = haas_strlen(topic);
     static const char push_suffix[] = "/thing/service/hli_service_upgrade_push";
     if (tl < sizeof push_suffix - 1 || haas_strcmp(topic + tl - (sizeof push_suffix - 1), push_suffix) != 0)
@@ -220,6 +222,8 @@ static int connect_now(haas_upgrade *u)
     u->connected = true;
     say(u, HAAS_LOG_INFO, "subscribed topic success: ", u->topic);
     emit(u, HAAS_EV_CONNECTED, u->app_version, 0, 0, 0, NULL);
+    if (u->module.connected)
+        u->module.connected(u->module.self);
     if (u->journal.state == JOURNAL_REPORT)
         send_result(u); /* followed by the query */
     else if (u->state != HAAS_CONFIRMING)
@@ -749,6 +753,8 @@ int haas_drive(haas_upgrade *u, uint32_t budget_ms)
         break;
     }
     send_result(u);
+    if (u->module.drive)
+        u->module.drive(u->module.self);
     return (int)u->state;
 }
 
@@ -775,6 +781,18 @@ int haas_confirm(haas_upgrade *u)
     send_result(u);
     return 0;
 }
+
+void haas_set_module(haas_upgrade *u, const haas_module *m)
+{
+    if (m)
+        u->module = *m;
+    else
+        haas_memset(&u->module, 0, sizeof u->module);
+}
+
+bool haas_connected(const haas_upgrade *u) { return u->connected; }
+
+uint32_t haas_next_id(haas_upgrade *u) { return u->next_msg_id++; }
 
 const char *haas_app_id(const haas_upgrade *u) { return u->app_id; }
 const char *haas_app_version(const haas_upgrade *u) { return u->app_version; }
