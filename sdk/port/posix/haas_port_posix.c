@@ -213,6 +213,7 @@ void haas_posix_port_free(haas_posix_port *p)
     port_inflate_cleanup(p);
     port_files_cleanup(p);
     free(p->crash_trace);
+    free(p->flash_dir);
     free(p->ca_file);
     free(p->log_prefix);
     free(p->root);

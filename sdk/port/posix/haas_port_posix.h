@@ -140,6 +140,7 @@
 #ifndef HAAS_PORT_POSIX_H
 #define HAAS_PORT_POSIX_H
 
+#include "haas_fw.h"
 #include "haas_port.h"
 
 typedef struct haas_posix_port haas_posix_port;
@@ -204,6 +205,23 @@ int haas_posix_port_mqtt_socket(haas_posix_port *p);
  * port waited for something else): drive the device even if its socket is
  * quiet. */
 int haas_posix_port_mqtt_pending(haas_posix_port *p);
+
+/*
+ * Flash areas for firmware OTA (haas_fw.h's haas_flash), kept as files in
+ * the folder dir, a core path like "/data/.fw" (created when absent; its
+ * parent must exist): slot0 and slot1 (slot_size bytes each; 0 gives
+ * 16 MiB), otadata0, otadata1, task0 and task1 (4 KiB each). A file holds
+ * what was written since the area's last erase; bytes past its end read
+ * as 0xFF, and an absent file is an erased area. write and erase fsync the
+ * file (and the folder when they create it) before returning; a write to
+ * an otadata or task area truncates the file first (the area's whole
+ * content is replaced). They are durable steps of the crash injection,
+ * traced as "flash_write <dir>/<area>" and "flash_erase <dir>/<area>"; a
+ * crash in a write leaves its first half on the file (a torn record).
+ * Fills out (out->ctx = p). Returns 0, or HAAS_PORT_ERR when dir is not a
+ * valid core path or cannot be created.
+ */
+int haas_posix_flash_fill(haas_posix_port *p, const char *dir, uint64_t slot_size, haas_flash *out);
 
 /* A broker address as a user writes it (haas_posix_parse_broker). */
 typedef struct {

@@ -71,6 +71,8 @@ static int resolve(struct haas_posix_port *p, const char *path, char *out)
     return HAAS_PORT_OK;
 }
 
+int port_resolve(struct haas_posix_port *p, const char *path, char *out) { return resolve(p, path, out); }
+
 /* fsyncs the folder that holds full (a resolved path). */
 static int sync_parent(struct haas_posix_port *p, const char *full)
 {

@@ -60,6 +60,9 @@ struct haas_posix_port {
     CURL *curl;
     struct port_file *files; /* open files, closed by haas_posix_port_free */
 
+    char *flash_dir;    /* core path of the flash areas' files (haas_posix_flash_fill), or NULL */
+    uint64_t slot_size; /* capacity of a slot area */
+
     z_stream zs;
     enum port_z_state z_state;
     uint8_t zbuf[PORT_INFLATE_CHUNK];
@@ -77,6 +80,10 @@ void port_logf(struct haas_posix_port *p, haas_log_level level, const char *fmt,
  */
 int port_durable_step(struct haas_posix_port *p, const char *op, const char *a, const char *b);
 __attribute__((noreturn)) void port_crash_now(void);
+
+/* Maps a core path ("/data/x") to out[PATH_MAX] under the root (port_files.c);
+ * 0, or HAAS_PORT_ERR (logged) for a path that must not be used. */
+int port_resolve(struct haas_posix_port *p, const char *path, char *out);
 
 /* Each concern fills its function pointers and releases its state. */
 void port_mqtt_fill(haas_port *out);
