@@ -19,6 +19,20 @@
  * certificate and the host name). A failed handshake is logged with
  * libmosquitto's reason and retried like any failed connect.
  *
+ * Firmware OTA (haas_fw.h): the device also runs a simulated firmware from
+ * two A/B slots kept in <root>/data/.fw (POSIX port flash files). At first
+ * boot slot 0 holds the factory image, version --firmware-version. It
+ * informs its firmware version after every boot, takes standard Aliyun
+ * upgrade pushes (/ota/device/upgrade), downloads the image from the push's
+ * URL on --fw-download-port (the URL carries no port; 443 for https, 80 for
+ * http by default), verifies it, writes it into the inactive slot with the
+ * push's version in the slot header, and reboots into it. The new firmware
+ * then, per --fw-confirm: confirms itself (yes), crashes on every start
+ * until the boots allowed (--fw-max-boots) are used up and the old slot
+ * comes back (crash), or rejects itself (reject: back to the old slot at
+ * once); a rollback is reported as progress -1 and the old version is
+ * informed again.
+ *
  * --fleet FILE runs one simulated device per line "pk dn ds" of FILE in
  * this one process, each with its flash in <root>/<dn>, for load tests
  * (apps are not run; a new app is confirmed as soon as it boots).
@@ -49,6 +63,10 @@ typedef struct {
     haas_port port;
     haas_config cfg;
     haas_upgrade up;
+    haas_flash flash;
+    haas_fw_config fw_cfg;
+    haas_fw fw;
+    int fw_confirmed;         /* a new firmware confirmed itself in this process */
     pid_t app;                /* the running main.py, or 0 */
     double app_started;
     int confirming, results_sent, booted;
@@ -62,8 +80,15 @@ static struct {
     double app_settle, confirm_timeout;
     long long max_package, max_unpacked;
     long max_entries;
+    const char *fw_module;    /* --fw-module */
+    int fw_port;              /* --fw-download-port, 0: by scheme */
+    int fw_confirm;           /* --fw-confirm: FW_CONFIRM_* */
+    int fw_max_boots;         /* --fw-max-boots, 0: the SDK's 3 */
+    long long fw_slot_size;   /* --fw-slot-size, 0: the port's 16 MiB */
 } opt = {.python = "python3", .firmware = "1.0.0", .threads = 4, .keepalive = 60,
-         .app_settle = 2.0, .confirm_timeout = 60.0};
+         .app_settle = 2.0, .confirm_timeout = 60.0, .fw_module = "default"};
+
+enum { FW_CONFIRM_YES, FW_CONFIRM_CRASH, FW_CONFIRM_REJECT };
 
 static volatile sig_atomic_t stop_requested;
 
@@ -227,6 +252,48 @@ static void on_event(void *user, const haas_event *ev)
     }
 }
 
+/* ---- firmware OTA events ---- */
+
+static const char *img_state_name(int state)
+{
+    static const char *const names[] = {"new", "pending-verify", "valid", "invalid", "aborted"};
+    return state >= 0 && state <= FW_IMG_ABORTED ? names[state] : "?";
+}
+
+static void on_fw_event(void *user, const haas_fw_event *ev)
+{
+    device *d = user;
+    switch (ev->type) {
+    case HAAS_FW_EV_BOOTED:
+        say(d, "firmware %s running from slot %d (%s)", ev->version, ev->slot, img_state_name(ev->code));
+        break;
+    case HAAS_FW_EV_ROLLED_BACK: say(d, "firmware %s given up: %s", ev->version, ev->detail); break;
+    case HAAS_FW_EV_PUSH_ACCEPTED:
+        say(d, "firmware upgrade to %s accepted (%llu bytes)", ev->version, (unsigned long long)ev->total);
+        break;
+    case HAAS_FW_EV_PUSH_IGNORED: say(d, "firmware push ignored: %s", ev->detail); break;
+    case HAAS_FW_EV_PROGRESS:
+        say(d, "firmware progress %d (%llu/%llu bytes)", ev->code, (unsigned long long)ev->done,
+            (unsigned long long)ev->total);
+        break;
+    case HAAS_FW_EV_INSTALLED: say(d, "firmware %s installed into the inactive slot; rebooting", ev->version); break;
+    case HAAS_FW_EV_CONFIRMED:
+        say(d, "firmware %s confirmed", ev->version);
+        d->fw_confirmed = 1;
+        break;
+    case HAAS_FW_EV_FAILED: say(d, "firmware upgrade to %s failed (%d): %s", ev->version, ev->code, ev->detail); break;
+    case HAAS_FW_EV_REPORTED:
+        say(d, "firmware result %d sent", ev->code);
+        d->results_sent++;
+        break;
+    case HAAS_FW_EV_INFORMED:
+        say(d, "firmware version %s informed", ev->version);
+        d->results_sent += d->fw_confirmed; /* the upgrade's success, as the cloud sees it */
+        d->fw_confirmed = 0;
+        break;
+    }
+}
+
 /* ---- boot ---- */
 
 /* Copies the template app folder into an empty flash (fleet setup). */
@@ -241,17 +308,56 @@ static int init_app(device *d)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A new firmware that has not confirmed itself yet starts: returns 1 when
+ * it took the device down again (a crash, or its own rejection). */
+static int start_new_firmware(device *d)
+{
+    switch (opt.fw_confirm) {
+    case FW_CONFIRM_CRASH:
+        say(d, "firmware %s crashed on start (simulated); the watchdog resets the device", haas_fw_version(&d->fw));
+        return 1;
+    case FW_CONFIRM_REJECT:
+        say(d, "firmware %s rejects itself (simulated)", haas_fw_version(&d->fw));
+        haas_fw_reject(&d->fw);
+        haas_posix_port_reboot_requested(d->pp);
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The bootloader's part: the slot to run, and the crash loop of a new
+ * firmware that does not start (bounded: the SDK rolls back). */
+static int boot_firmware(device *d)
+{
+    for (int i = 0; i < 64; i++) {
+        int fs = haas_fw_boot(&d->fw, &d->fw_cfg, &d->port, &d->flash);
+        if (fs < 0) {
+            say(d, "SDK could not boot the firmware (bad configuration)");
+            return -1;
+        }
+        if (fs != HAAS_FW_PENDING_VERIFY || opt.boot_only || !start_new_firmware(d))
+            break;
+    }
+    d->cfg.firmware_version = haas_fw_version(&d->fw);
+    return 0;
+}
+
 static int boot(device *d)
 {
     say(d, "==== python execute bootpy ====");
+    if (boot_firmware(d) < 0)
+        return -1;
     int st = haas_boot(&d->up, &d->cfg, &d->port, on_event, d);
     if (st < 0) {
         say(d, "SDK could not boot (bad configuration or flash)");
         return -1;
     }
     d->booted++;
+    haas_fw_attach(&d->fw, &d->up);
     if (opt.boot_only)
         return 0;
+    haas_fw_confirm(&d->fw); /* a new firmware that started confirms itself (-1 otherwise: nothing to do) */
     d->confirming = st == HAAS_CONFIRMING;
     start_app(d);
     haas_start(&d->up);
@@ -267,6 +373,15 @@ static int device_init(device *d)
     if (!d->pp)
         return -1;
     haas_posix_port_fill(d->pp, &d->port);
+    char data[PATH_MAX + 8];
+    snprintf(data, sizeof data, "%s/data", d->root);
+    mkdir(data, 0755);
+    if (haas_posix_flash_fill(d->pp, "/data/.fw", (uint64_t)opt.fw_slot_size, &d->flash) != 0)
+        return -1;
+    d->fw_cfg = (haas_fw_config){
+        .module = opt.fw_module, .factory_version = opt.firmware, .download_port = (uint16_t)opt.fw_port,
+        .max_boot_attempts = (uint8_t)opt.fw_max_boots, .on_event = on_fw_event, .user = d,
+    };
     d->cfg = (haas_config){
         .product_key = d->pk, .device_name = d->dn, .device_secret = d->ds,
         .mqtt_host = opt.broker.host, .mqtt_port = opt.broker.port, .keepalive_s = (uint16_t)opt.keepalive,
@@ -434,7 +549,15 @@ static void usage(FILE *out)
             "  --max-package-size B  refuse bigger packages (16 MiB)\n"
             "  --max-unpacked-size B refuse packages whose files add up to more (64 MiB)\n"
             "  --max-entries N       refuse packages with more members (1024)\n"
-            "  --firmware-version V  reported in the upgrade query (1.0.0)\n"
+            "  --firmware-version V  the factory firmware's version (slot 0 at first boot; 1.0.0);\n"
+            "                        the running firmware's version is informed and in the query\n"
+            "  --fw-module NAME      the firmware's OTA module (default)\n"
+            "  --fw-download-port N  port of firmware downloads (the URL has none): 443 for https,\n"
+            "                        80 for http by default\n"
+            "  --fw-confirm MODE     a new firmware: yes (confirms itself), crash (crashes on every\n"
+            "                        start: rollback after --fw-max-boots), reject (rejects itself)\n"
+            "  --fw-max-boots N      unconfirmed boots of a new firmware before rollback (3)\n"
+            "  --fw-slot-size B      size of each firmware slot (16 MiB)\n"
             "  --keepalive S         MQTT keepalive (60)\n"
             "  --exit-after-result   exit once an upgrade result has been sent\n"
             "  --boot-only           run the boot path (journal recovery) and exit\n"
@@ -466,6 +589,24 @@ static const char *default_pycompat(void)
     return NULL;
 }
 
+/* The options main's switch leaves out (firmware OTA, --threads); 0 when
+ * c is one of them and its argument is good. */
+static int more_option(int c, const char *arg)
+{
+    switch (c) {
+    case 'T': opt.threads = atoi(arg) > 0 ? atoi(arg) : 1; return 0;
+    case 'O': opt.fw_module = arg; return arg[0] ? 0 : -1;
+    case 'P': opt.fw_port = atoi(arg); return opt.fw_port >= 0 && opt.fw_port <= 65535 ? 0 : -1;
+    case 'V':
+        opt.fw_confirm = strcmp(arg, "yes") == 0 ? FW_CONFIRM_YES : strcmp(arg, "crash") == 0 ? FW_CONFIRM_CRASH
+                       : strcmp(arg, "reject") == 0 ? FW_CONFIRM_REJECT : -1;
+        return opt.fw_confirm < 0 ? -1 : 0;
+    case 'M': opt.fw_max_boots = atoi(arg); return opt.fw_max_boots >= 0 && opt.fw_max_boots <= 255 ? 0 : -1;
+    case 'Z': opt.fw_slot_size = atoll(arg); return opt.fw_slot_size >= 0 ? 0 : -1;
+    default: return -1;
+    }
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -476,7 +617,8 @@ int main(int argc, char **argv)
         {"max-entries", 1, 0, 'E'}, {"firmware-version", 1, 0, 'f'}, {"keepalive", 1, 0, 'k'},
         {"exit-after-result", 0, 0, 'x'}, {"boot-only", 0, 0, 'B'}, {"fleet", 1, 0, 'F'},
         {"init-app", 1, 0, 'i'}, {"threads", 1, 0, 'T'}, {"sizes", 0, 0, 'S'}, {"ca-file", 1, 0, 'C'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"fw-module", 1, 0, 'O'}, {"fw-download-port", 1, 0, 'P'}, {"fw-confirm", 1, 0, 'V'},
+        {"fw-max-boots", 1, 0, 'M'}, {"fw-slot-size", 1, 0, 'Z'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     device one = {0};
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -507,13 +649,17 @@ int main(int argc, char **argv)
         case 'B': opt.boot_only = 1; break;
         case 'F': opt.fleet = optarg; break;
         case 'i': opt.init_app = optarg; break;
-        case 'T': opt.threads = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         case 'S':
             /* The SDK's whole state: it allocates nothing else. */
-            printf("sizeof(haas_upgrade) %zu\nsizeof(tar_reader) %zu\n", sizeof(haas_upgrade), sizeof(tar_reader));
+            printf("sizeof(haas_upgrade) %zu\nsizeof(tar_reader) %zu\nsizeof(haas_fw) %zu\n", sizeof(haas_upgrade),
+                   sizeof(tar_reader), sizeof(haas_fw));
             return 0;
         case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        default:
+            if (more_option(c, optarg) != 0) {
+                usage(stderr);
+                return 2;
+            }
         }
     }
     if (!opt.root || (!opt.fleet && !opt.boot_only && (!one.pk || !one.dn || !one.ds || !opt.broker.host[0])) ||
@@ -548,6 +694,7 @@ int main(int argc, char **argv)
     if (opt.boot_only) {
         printf("app %s %s\n", haas_app_id(&one.up)[0] ? haas_app_id(&one.up) : "-",
                haas_app_version(&one.up)[0] ? haas_app_version(&one.up) : "-");
+        printf("firmware %s slot %d\n", haas_fw_version(&one.fw), haas_fw_slot(&one.fw));
         haas_posix_port_free(one.pp);
         return 0;
     }
