@@ -51,12 +51,13 @@ def tutorial_package(work_dir, version, files):
 
 
 class SimDevice:
-    def __init__(self, name, emu, pk, dn, ds, root=None):
+    def __init__(self, name, emu, pk, dn, ds, root=None, broker=None):
         self.name, self.emu, self.pk, self.dn, self.ds = name, emu, pk, dn, ds
         self.root = root or os.path.join(OUT, "devices", name)
         self.log_path = os.path.join(OUT, "logs", "device-%s.log" % name)
         self.proc = None
-        self.broker = "127.0.0.1:%d" % emu.mqtt_port  # or mqtts://HOST:PORT with --ca-file
+        # or mqtts://HOST:PORT with --ca-file; broker= for a broker that is not the emulator's
+        self.broker = broker or "127.0.0.1:%d" % emu.mqtt_port
 
     @property
     def app_dir(self):
@@ -130,6 +131,26 @@ class SimDevice:
     def boot_only(self, env=None):
         """Runs just the boot path (journal recovery); returns the version
         the app folder then holds, per the SDK."""
+        last = [line for line in self._boot_only(env) if line.startswith("app ")][-1]
+        return last.split()[2]
+
+    def boot_only_firmware(self, env=None):
+        """Runs just the boot path (the firmware slot choice included);
+        returns (firmware version, slot) of the image the device boots."""
+        last = [line for line in self._boot_only(env) if line.startswith("firmware ")][-1].split()
+        return last[1], int(last[3])
+
+    def fw_slot_image(self, slot, size):
+        """The first size bytes of the image in firmware slot 0 or 1 (after
+        its 256-byte header; sdk/include/private/fw_store.h)."""
+        path = os.path.join(self.root, "data", ".fw", "slot%d" % slot)
+        if not os.path.exists(path):
+            return b""
+        with open(path, "rb") as f:
+            f.seek(256)
+            return f.read(size)
+
+    def _boot_only(self, env=None):
         r = subprocess.run([DEVICE, "--root", self.root, "--boot-only"], capture_output=True, text=True,
                            env=self.env(env), timeout=60)
         for mark in SANITIZER_MARKS:
@@ -137,6 +158,5 @@ class SimDevice:
                 raise AssertionError("sanitizer report in boot-only run:\n" + r.stdout + r.stderr)
         if r.returncode != 0:
             raise AssertionError("boot-only failed (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr))
-        last = [line for line in r.stdout.splitlines() if line.startswith("app ")][-1]
-        return last.split()[2]
+        return r.stdout.splitlines()
 
