@@ -368,6 +368,7 @@ export default {
   'ota.newJobHint': 'Module {module}. Online devices are told to upgrade at once; offline ones are queued and told when they come online.',
   'ota.pickDevices': 'Devices',
   'ota.noDevices': 'This product has no devices yet.',
+  'ota.groupSelect': 'Group',
   'ota.jobSrcVersions': 'From versions (optional)',
   'ota.jobSrcVersionsHint': 'Only devices running one of these versions of the module; commas between them, empty: any',
   'ota.timeout': 'Timeout (minutes, optional)',

@@ -370,6 +370,7 @@ export default {
   'ota.newJobHint': '模块 {module}。在线的设备立即收到升级消息；离线的设备待升级，上线后再推送。',
   'ota.pickDevices': '选择设备',
   'ota.noDevices': '该产品还没有设备。',
+  'ota.groupSelect': '选择分组',
   'ota.jobSrcVersions': '待升级版本（可选）',
   'ota.jobSrcVersionsHint': '只升级该模块正在运行这些版本的设备；逗号分隔，留空则不限',
   'ota.timeout': '超时时间（分钟，可选）',

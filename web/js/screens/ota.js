@@ -178,7 +178,7 @@ function jobDialog(pk) {
   });
   const target = h('fieldset', { class: 'choices' }, h('legend', null, t('ota.target')), h('div', { class: 'choice-list' }, radios));
   const picks = h('fieldset', { class: 'choices target-devices' }, h('legend', null, t('ota.pickDevices')));
-  const group = field({ label: t('ota.target.group'), name: 'groupId', as: 'select' });
+  const group = field({ label: t('ota.groupSelect'), name: 'groupId', as: 'select' });
   group.el.classList.add('target-group');
   const src = field({ label: t('ota.jobSrcVersions'), name: 'srcVersions', maxlength: 1024, autocomplete: 'off', spellcheck: 'false', hint: t('ota.jobSrcVersionsHint') });
   const timeout = field({ label: t('ota.timeout'), name: 'timeoutMinutes', type: 'number', min: 1, max: 1440, inputmode: 'numeric', hint: t('ota.timeoutHint') });

@@ -51,7 +51,7 @@ function infoView(j) {
       [t('ota.version'), h('code', { class: 'mono' }, j.version)],
       [t('ota.module'), h('code', { class: 'mono' }, j.moduleName)],
       [t('ota.target'), target],
-      j.targetType !== 'devices' ? [t('ota.jobSrcVersions'), versionsText(j.srcVersions) || t('ota.anyVersion')] : null,
+      j.targetType !== 'devices' ? [t('ota.srcVersionsCol'), versionsText(j.srcVersions) || t('ota.anyVersion')] : null,
       [t('ota.timeoutMinutes'), j.timeoutMinutes ? t('ota.minutes', { n: j.timeoutMinutes }) : t('ota.noTimeout')],
       [t('common.createdAt'), fmtTime(j.createdAt)],
     ]),
@@ -74,7 +74,9 @@ export function mount(main, [jobId]) {
   const cancelBtn = h('button', { type: 'button', class: 'btn btn-danger', disabled: true, dataset: { action: 'cancel' } }, t('ota.cancel'));
   let job = null;
   let cancelling = false;
-  let firmwareName = null; // the job names its firmware by id: its name asked once
+  // The job names its firmware and group by id: their names asked once.
+  let firmwareName = null;
+  let groupName = null;
 
   cancelBtn.addEventListener('click', async () => {
     if (cancelling || !confirmAction(t('ota.confirmCancel'))) return;
@@ -108,7 +110,11 @@ export function mount(main, [jobId]) {
     if (firmwareName == null) {
       firmwareName = await api.get(`/firmwares/${enc(j.firmwareId)}`).then((f) => f.name, () => j.firmwareId);
     }
+    if (groupName == null && j.targetType === 'group' && j.groupId) {
+      groupName = await api.get(`/groups/${enc(j.groupId)}`).then((g) => g.name, () => j.groupId);
+    }
     j.firmwareName = firmwareName;
+    j.groupName = groupName;
     renderIfChanged(head, [firmwareName, j.version, j.productKey], () =>
       pageHeader(t('ota.jobTitle', { name: firmwareName, version: j.version }), [
         { href: `#/ota?productKey=${enc(j.productKey)}`, label: t('ota.title') },
