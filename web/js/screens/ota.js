@@ -16,7 +16,8 @@ import { go } from '../router.js';
 import { pagedList, createForm } from '../paged_list.js';
 import { countsText } from '../progress.js';
 
-const MODULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+// Module names and versions: 1..64 of A-Z a-z 0-9 . _ - (as haas-emu checks).
+const OTA_WORD = /^[A-Za-z0-9._-]{1,64}$/;
 const SIGN_METHODS = ['Md5', 'SHA256'];
 const TARGETS = ['devices', 'group', 'product'];
 // The states a job's line in a list names (its counts), in this order.
@@ -64,7 +65,7 @@ function modulesSection(pk, onChange) {
     path,
     body() {
       const n = name.input.value.trim();
-      const problem = !n ? t('ota.moduleNameRequired') : MODULE_NAME.test(n) ? '' : t('ota.moduleNameInvalid');
+      const problem = !n ? t('ota.moduleNameRequired') : OTA_WORD.test(n) ? '' : t('ota.moduleNameInvalid');
       if (!setFieldError(name.input, problem)) {
         name.input.focus();
         return null;
@@ -129,7 +130,7 @@ function uploadDialog(pk, getModules, done) {
     chosen.textContent = '';
     progress.hide();
     showError(err, null);
-    for (const f of [file, name, version]) setFieldError(f.input, '');
+    for (const f of [file, name, version, src]) setFieldError(f.input, '');
     const mods = getModules();
     module.input.replaceChildren(...mods.map((m) => h('option', { value: m.moduleName }, m.alias ? `${m.moduleName} (${m.alias})` : m.moduleName)));
     dialog.showModal();
@@ -142,7 +143,8 @@ function uploadDialog(pk, getModules, done) {
     const fields = { name: name.input.value.trim(), version: version.input.value.trim(), module: module.input.value, signMethod: sign.input.value, srcVersions: versionsList(src.input.value) };
     let good = setFieldError(file.input, f ? '' : t('ota.fileRequired'));
     good = setFieldError(name.input, fields.name ? '' : t('ota.firmwareNameRequired')) && good;
-    good = setFieldError(version.input, fields.version ? '' : t('ota.versionRequired')) && good;
+    good = setFieldError(version.input, !fields.version ? t('ota.versionRequired') : OTA_WORD.test(fields.version) ? '' : t('ota.versionInvalid')) && good;
+    good = setFieldError(src.input, fields.srcVersions.every((v) => OTA_WORD.test(v)) ? '' : t('ota.srcVersionsInvalid')) && good;
     if (!good) {
       form.querySelector('[aria-invalid]').focus();
       return;
@@ -206,6 +208,7 @@ function jobDialog(pk) {
     form.querySelector('#target-devices').checked = true;
     src.input.value = versionsText(fw.srcVersions);
     setFieldError(timeout.input, '');
+    setFieldError(src.input, '');
     showError(err, null);
     showTarget();
     const legend = picks.firstChild;
@@ -237,6 +240,10 @@ function jobDialog(pk) {
       }
     } else {
       const versions = versionsList(src.input.value);
+      if (!setFieldError(src.input, versions.every((v) => OTA_WORD.test(v)) ? '' : t('ota.srcVersionsInvalid'))) {
+        src.input.focus();
+        return null;
+      }
       if (versions.length) b.srcVersions = versions;
     }
     if (k === 'group') {
@@ -262,6 +269,7 @@ function jobDialog(pk) {
     e.preventDefault();
     showError(err, null);
     setFieldError(timeout.input, '');
+    setFieldError(src.input, '');
     const b = body();
     if (!b) return;
     const job = await submitting(ok, err, () => api.post('/ota/jobs', b));
