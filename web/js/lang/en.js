@@ -379,6 +379,7 @@ export default {
   'ota.jobCreated': 'Upgrade job created',
   'ota.jobTitle': 'Upgrade job: {name} {version}',
   'ota.jobInfo': 'Job',
+  'ota.endedAt': 'Ended',
   'ota.timeoutMinutes': 'Timeout',
   'ota.minutes': '{n} min',
   'ota.noTimeout': 'none',

@@ -381,6 +381,7 @@ export default {
   'ota.jobCreated': '升级批次已创建',
   'ota.jobTitle': '升级批次：{name} {version}',
   'ota.jobInfo': '批次信息',
+  'ota.endedAt': '结束时间',
   'ota.timeoutMinutes': '超时时间',
   'ota.minutes': '{n} 分钟',
   'ota.noTimeout': '不限',

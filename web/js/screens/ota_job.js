@@ -1,7 +1,8 @@
 // screens/ota_job.js — one firmware upgrade job (升级批次): what it sends to
 // whom, live counts and the bar of finished devices, a live per-device table
 // (online status, state, a progress bar while downloading, the failure code
-// in words, the version it came from, when it changed) and 取消升级.
+// in words, the version it came from, when it was pushed and last changed)
+// and 取消升级.
 import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged, toast, confirmAction } from '../dom.js';
 import { t } from '../i18n.js';
@@ -54,6 +55,7 @@ function infoView(j) {
       j.targetType !== 'devices' ? [t('ota.srcVersionsCol'), versionsText(j.srcVersions) || t('ota.anyVersion')] : null,
       [t('ota.timeoutMinutes'), j.timeoutMinutes ? t('ota.minutes', { n: j.timeoutMinutes }) : t('ota.noTimeout')],
       [t('common.createdAt'), fmtTime(j.createdAt)],
+      j.endedAt ? [t('ota.endedAt'), fmtTime(j.endedAt)] : null,
     ]),
   );
 }
@@ -133,6 +135,7 @@ export function mount(main, [jobId]) {
           { label: t('ota.progress'), cell: progressCell },
           { label: t('ota.reason'), cell: reasonCell },
           { label: t('ota.fromVersion'), class: 'mono', cell: (d) => d.fromVersion || '—' },
+          { label: t('tasks.pushedAt'), cell: (d) => fmtTime(d.pushedAt) },
           { label: t('ota.updatedAt'), cell: (d) => fmtTime(d.updatedAt) },
         ],
         items,
