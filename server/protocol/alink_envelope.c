@@ -18,15 +18,21 @@ bool alink_wants_reply(const cJSON *msg)
 
 char *alink_reply_text(const char *topic, const cJSON *msg)
 {
+    return alink_reply_with_data(topic, msg, cJSON_CreateObject());
+}
+
+char *alink_reply_with_data(const char *topic, const cJSON *msg, cJSON *data)
+{
     char method[TOPIC_MAX];
-    if (!alink_wants_reply(msg) || topic_alink_method(method, sizeof method, topic) < 0)
+    cJSON *r = NULL;
+    if (!data || !alink_wants_reply(msg) || topic_alink_method(method, sizeof method, topic) < 0 ||
+        !(r = cJSON_CreateObject())) {
+        cJSON_Delete(data);
         return NULL;
-    cJSON *r = cJSON_CreateObject();
-    if (!r)
-        return NULL;
+    }
     cJSON_AddItemToObject(r, "id", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(msg, "id"), 0));
     cJSON_AddNumberToObject(r, "code", 200);
-    cJSON_AddItemToObject(r, "data", cJSON_CreateObject());
+    cJSON_AddItemToObject(r, "data", data);
     cJSON_AddStringToObject(r, "message", "success");
     cJSON_AddStringToObject(r, "method", method);
     cJSON_AddStringToObject(r, "version", "1.0");

@@ -27,4 +27,9 @@ bool alink_wants_reply(const cJSON *msg);
  */
 char *alink_reply_text(const char *topic, const cJSON *msg);
 
+/* Like alink_reply_text, with `data` (taken over, freed here in every case)
+ * as the reply's "data" instead of {}: the answer of a request that asks
+ * for something, e.g. thing/ota/firmware/get. */
+char *alink_reply_with_data(const char *topic, const cJSON *msg, cJSON *data);
+
 #endif /* HAAS_ALINK_ENVELOPE_H */

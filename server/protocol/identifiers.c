@@ -32,6 +32,8 @@ bool valid_device_secret(const char *s) { return s && all_of(s, HAAS_DS_LEN, HAA
 
 bool valid_token(const char *s) { return s && all_of(s, 1, 40, "_-"); }
 
+bool valid_ota_word(const char *s) { return s && all_of(s, 1, HAAS_OTA_WORD_MAX, "._-"); }
+
 bool valid_app_id(const char *s)
 {
     if (!s || strlen(s) != HAAS_APP_ID_LEN || strncmp(s, "88001000", 8) != 0)

@@ -17,6 +17,7 @@
 #define HAAS_DS_LEN 32       /* DeviceSecret length */
 #define HAAS_APP_NAME_MAX 16 /* longest appName */
 #define HAAS_APP_ID_LEN 16   /* appId length */
+#define HAAS_OTA_WORD_MAX 64 /* longest OTA module name or firmware version */
 
 /* ProductKey: exactly HAAS_PK_LEN of [A-Za-z0-9]. NULL gives false. */
 bool valid_product_key(const char *s);
@@ -50,6 +51,14 @@ size_t utf8_valid_prefix(const char *s, size_t n);
 
 /* Generated ids (groupId, taskId): 1..40 of [A-Za-z0-9_-]. */
 bool valid_token(const char *s);
+
+/*
+ * A firmware OTA module name or firmware version as the Aliyun IoT console
+ * takes them: 1..HAAS_OTA_WORD_MAX of [A-Za-z0-9._-] ("default", "MCU",
+ * "1.0.1", "V2_3-beta"). Firmware versions are compared as text, not as
+ * numbers: a device has reached a version when it reports exactly it.
+ */
+bool valid_ota_word(const char *s);
 
 /*
  * Parses "a.b.c": exactly three dot-separated runs of 1..9 digits. Fills

@@ -17,6 +17,10 @@ const char *const topic_server_subscriptions[] = {
     TOPIC_REFUSED,
     "/sys/+/+/thing/event/+/post",
     "/sys/+/+/thing/deviceinfo/update",
+    "/ota/device/inform/+/+",
+    "/ota/device/progress/+/+",
+    "/ota/device/request/+/+",
+    "/sys/+/+/thing/ota/firmware/get",
     NULL,
 };
 
@@ -80,6 +84,8 @@ static enum topic_kind sys_kind(const struct level *lv, int n, struct topic_part
         return TOPIC_DEVICEINFO_UPDATE;
     if (n == 7 && is(&lv[5], "service") && name(out, &lv[6]))
         return TOPIC_SERVICE;
+    if (n == 8 && is(&lv[5], "ota") && is(&lv[6], "firmware") && is(&lv[7], "get"))
+        return TOPIC_OTA_FIRMWARE_GET;
     return TOPIC_UNKNOWN;
 }
 
@@ -87,6 +93,16 @@ static enum topic_kind sys_kind(const struct level *lv, int n, struct topic_part
 static enum topic_kind as_kind(const struct level *lv, struct topic_parts *out)
 {
     enum topic_kind kind = is(&lv[3], "status") ? TOPIC_STATUS : is(&lv[3], "kick") ? TOPIC_KICK : TOPIC_UNKNOWN;
+    return kind != TOPIC_UNKNOWN && device(out, &lv[4], &lv[5]) ? kind : TOPIC_UNKNOWN;
+}
+
+/* The kind of a six-level /ota/device/{what}/{pk}/{dn} topic. */
+static enum topic_kind ota_kind(const struct level *lv, struct topic_parts *out)
+{
+    enum topic_kind kind = is(&lv[3], "inform")     ? TOPIC_OTA_INFORM
+                           : is(&lv[3], "progress") ? TOPIC_OTA_PROGRESS
+                           : is(&lv[3], "request")  ? TOPIC_OTA_REQUEST
+                                                    : TOPIC_UNKNOWN;
     return kind != TOPIC_UNKNOWN && device(out, &lv[4], &lv[5]) ? kind : TOPIC_UNKNOWN;
 }
 
@@ -103,6 +119,8 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = TOPIC_REFUSED_LOGIN;
     else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt"))
         kind = as_kind(lv, &got);
+    else if (n == 6 && is(&lv[1], "ota") && is(&lv[2], "device"))
+        kind = ota_kind(lv, &got);
     else if (n >= 7 && is(&lv[1], "sys") && is(&lv[4], "thing") && device(&got, &lv[2], &lv[3]))
         kind = sys_kind(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */
@@ -139,6 +157,13 @@ int topic_service(char *buf, size_t size, const char *pk, const char *dn, const 
         strlen(service) > TOPIC_NAME_MAX || strpbrk(service, "/+#"))
         return -1;
     return fitted(snprintf(buf, size, "/sys/%s/%s/thing/service/%s", pk, dn, service), size);
+}
+
+int topic_ota_upgrade(char *buf, size_t size, const char *pk, const char *dn)
+{
+    if (!buf || !valid_product_key(pk) || !valid_device_name(dn))
+        return -1;
+    return fitted(snprintf(buf, size, "/ota/device/upgrade/%s/%s", pk, dn), size);
 }
 
 int topic_reply(char *buf, size_t size, const char *topic)

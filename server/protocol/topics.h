@@ -42,6 +42,11 @@ enum topic_kind {
     TOPIC_DEVICEINFO_UPDATE, /* /sys/{pk}/{dn}/thing/deviceinfo/update */
     TOPIC_SERVICE,           /* /sys/{pk}/{dn}/thing/service/{name} (cloud to device) */
     TOPIC_KICK,              /* /as/mqtt/kick/{pk}/{dn}            the emulator to the plugin */
+    /* Standard firmware OTA (docs/protocol.md section 10), device to cloud: */
+    TOPIC_OTA_INFORM,        /* /ota/device/inform/{pk}/{dn}       the version a module runs */
+    TOPIC_OTA_PROGRESS,      /* /ota/device/progress/{pk}/{dn}     download/upgrade progress */
+    TOPIC_OTA_REQUEST,       /* /ota/device/request/{pk}/{dn}      older SDKs' "anything for me?" */
+    TOPIC_OTA_FIRMWARE_GET,  /* /sys/{pk}/{dn}/thing/ota/firmware/get  Link SDK 4.x's one */
 };
 
 /* A parsed topic: the device and the Alink identifier it names ("" if none). */
@@ -67,6 +72,9 @@ int topic_kick(char *buf, size_t size, const char *pk, const char *dn);
 
 /* /sys/{pk}/{dn}/thing/service/{name} */
 int topic_service(char *buf, size_t size, const char *pk, const char *dn, const char *name);
+
+/* /ota/device/upgrade/{pk}/{dn}: a firmware upgrade notice (cloud to device) */
+int topic_ota_upgrade(char *buf, size_t size, const char *pk, const char *dn);
 
 /* {topic}_reply: the answer to a request on `topic` */
 int topic_reply(char *buf, size_t size, const char *topic);

@@ -6,6 +6,7 @@
  * disconnected at once (kick.h).
  */
 #include "api_shared.h"
+#include "store_firmwares.h"
 #include "kick.h"
 #include "routes.h"
 #include "service_devices.h"
@@ -123,15 +124,35 @@ enum MHD_Result api_device_list_all(http_request *r)
     return api_page_end(r, &pg, store_device_list(pk && *pk ? pk : NULL, status, &pg.page));
 }
 
+/* A module version the device reported, into the array ctx. */
+static void add_module(const void *row, void *list)
+{
+    const store_device_module *m = row;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "moduleName", m->module_name);
+    cJSON_AddStringToObject(o, "version", m->version);
+    cJSON_AddItemToObject(o, "reportedAt", json_time(m->reported_at));
+    cJSON_AddItemToArray(list, o);
+}
+
+/* One device: its JSON, with the firmware module versions it reported. */
 enum MHD_Result api_device_get(http_request *r)
 {
     store_device *d = malloc(sizeof *d);
     if (!d)
         return reply_error(r, 500, "OutOfMemory", "out of memory");
     store_status s = store_device_get(r->params[0], r->params[1], d);
-    enum MHD_Result ret = s == STORE_OK ? reply_json(r, 200, device_json(d))
-                                        : api_store_fail(r, s, "read the device", "DeviceNotFound",
-                                                         "no device %s in product %s", r->params[1], r->params[0]);
+    cJSON *modules = cJSON_CreateArray();
+    if (s == STORE_OK)
+        s = store_device_modules(r->params[0], r->params[1], add_module, modules);
+    cJSON *o = s == STORE_OK ? device_json(d) : NULL;
+    if (o)
+        cJSON_AddItemToObject(o, "modules", modules);
+    else
+        cJSON_Delete(modules);
+    enum MHD_Result ret = o ? reply_json(r, 200, o)
+                            : api_store_fail(r, s, "read the device", "DeviceNotFound",
+                                             "no device %s in product %s", r->params[1], r->params[0]);
     free(d);
     return ret;
 }

@@ -33,6 +33,10 @@ cJSON *device_json(const store_device *d);
  */
 const char *api_text(const cJSON *in, const char *key, int null_is_absent);
 
+/* A comma-separated list of firmware versions ("1.0.0,1.0.1") as a JSON
+ * array of strings (api_firmwares.c). */
+cJSON *api_version_array(const char *list);
+
 /* The HTTP status a service status is answered with (400, 404, 409, 503,
  * 500, 507). */
 unsigned api_http_status(service_status s);

@@ -37,6 +37,7 @@ static const option options[] = {
     STR("--bind", "HAAS_BIND", bind, "address to listen on (127.0.0.1)"),
     STR("--data-dir", "HAAS_DATA_DIR", data_dir, "database and packages (./var)"),
     STR("--public-url", "HAAS_PUBLIC_URL", public_url, "base of package URLs given to devices (http://<bind>:<http-port>)"),
+    STR("--firmware-url", "HAAS_FIRMWARE_URL", firmware_url, "base of firmware URLs for Link SDK devices, which take no port from a URL (https://<host of --public-url>; serve it on 443, or give the device its port)"),
     STR("--broker", "HAAS_BROKER", broker, "HOST:PORT of an external broker instead of the managed one"),
     STR("--broker-username", "HAAS_BROKER_USERNAME", broker_username, "service account of haas-emu on the broker (haas-emu)"),
     STR("--broker-password", "HAAS_BROKER_PASSWORD", broker_password, "its password (generated for the managed broker)"),
@@ -247,6 +248,37 @@ static int check_public_url(config *cfg)
     return 0;
 }
 
+/*
+ * --firmware-url: defaulted to https://<host of --public-url> (http:// when
+ * there is no HTTPS listener), or checked. Link SDK C 4.x takes the host up
+ * to the first '/' and the port from its own setting (443 by default), so
+ * the default carries no port (docs/protocol.md section 10).
+ */
+static int check_firmware_url(config *cfg)
+{
+    size_t n = strlen(cfg->firmware_url);
+    while (n > 0 && cfg->firmware_url[n - 1] == '/')
+        cfg->firmware_url[--n] = '\0';
+    if (n == 0) {
+        const char *host = strstr(cfg->public_url, "://") + 3;
+        size_t len = strcspn(host, "/");
+        const char *colon = memchr(host, ':', len);
+        if (host[0] != '[' && colon)
+            len = (size_t)(colon - host);
+        snprintf(cfg->firmware_url, sizeof cfg->firmware_url, "%s://%.*s", cfg->https_port ? "https" : "http",
+                 (int)len, host);
+        return 0;
+    }
+    int https = !strncmp(cfg->firmware_url, "https://", 8);
+    if ((!https && strncmp(cfg->firmware_url, "http://", 7) != 0) || strchr(cfg->firmware_url + 8, '/') ||
+        cfg->firmware_url[https ? 8 : 7] == '\0') {
+        fprintf(stderr, "haas-emu: --firmware-url '%s' must be https://host or http://host (no path)\n",
+                cfg->firmware_url);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks that span options; -1 with a message. */
 static int check_config(config *cfg)
 {
@@ -270,7 +302,7 @@ static int check_config(config *cfg)
         fprintf(stderr, "haas-emu: --tls-cert and --tls-key go together\n");
         return -1;
     }
-    return check_public_url(cfg);
+    return check_public_url(cfg) < 0 ? -1 : check_firmware_url(cfg);
 }
 
 int config_given(const config *cfg, const char *flag)

@@ -17,6 +17,7 @@ typedef struct {
     int mqtt_port;
     char data_dir[512];
     char public_url[512];     /* base of package URLs, always with a port */
+    char firmware_url[512];   /* base of firmware URLs, no port: https://<host of public_url> */
     char broker[256];         /* "HOST:PORT" of an external broker, or "" */
     char broker_username[128];/* service account on the broker */
     char broker_password[128];/* "" with the managed broker: generated */

@@ -6,6 +6,7 @@
  */
 #include "datadir.h"
 #include "log.h"
+#include "store_firmwares.h"
 #include "store_versions.h"
 
 #include <dirent.h>
@@ -77,10 +78,14 @@ int datadir_prepare(const char *dir, char *packages, size_t plen, char *tmp, siz
 
 /* Is there a version row for object key "appId/file"? (When the database
  * cannot tell, the file is kept.) */
+/* Does a version or a firmware (fw/<id>.bin) name this object? (Unsure,
+ * when the store fails, counts as yes.) */
 static int known_object(const char *object)
 {
     store_version v;
-    return store_version_by_object(object, &v) != STORE_NOT_FOUND;
+    store_firmware f;
+    return store_version_by_object(object, &v) != STORE_NOT_FOUND ||
+           store_firmware_by_object(object, &f) != STORE_NOT_FOUND;
 }
 
 int datadir_sweep(const char *packages, const char *tmp)

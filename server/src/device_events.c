@@ -10,6 +10,7 @@
  *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; a reply unless
  *                                              "sys":{"ack":0} asks for none
  *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
+ *   /ota/device/..., .../thing/ota/firmware/get firmware OTA (ota_events.h)
  */
 #include "device_events.h"
 #include "alink_envelope.h"
@@ -17,6 +18,8 @@
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
+#include "ota_events.h"
+#include "ota_push.h"
 #include "push.h"
 #include "service_tasks.h"
 #include "store_devices.h"
@@ -41,9 +44,10 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
     }
     int online = !strcmp(status->valuestring, "online");
     long long at = cJSON_IsNumber(time_ms) ? (long long)(time_ms->valuedouble / 1000) : (long long)time(NULL);
-    if (online)
+    if (online) {
         store_report_online(pk, dn, (int64_t)at, cJSON_IsString(ip) ? ip->valuestring : NULL);
-    else
+        ota_push_due(pk, dn, 0); /* firmware jobs that queued it while it was away */
+    } else
         store_report_offline(pk, dn);
 }
 
@@ -242,6 +246,10 @@ static const struct {
     {TOPIC_REFUSED_LOGIN, handle_refused},
     {TOPIC_DEVICEINFO_UPDATE, handle_device_info},
     {TOPIC_EVENT_POST, handle_post},
+    {TOPIC_OTA_INFORM, ota_events_inform},
+    {TOPIC_OTA_PROGRESS, ota_events_progress},
+    {TOPIC_OTA_REQUEST, ota_events_request},
+    {TOPIC_OTA_FIRMWARE_GET, ota_events_firmware_get},
 };
 
 void device_events_handle(const char *topic, const void *payload, int len)

@@ -1,6 +1,7 @@
 /*
- * download.c - GET /<bucket>/<object>: serve a package the way OSS serves a
- * presigned URL (docs/protocol.md section 8).
+ * download.c - GET /<bucket>/<object>: serve a package (or a firmware,
+ * "fw/<firmwareId>.bin") the way OSS serves a presigned URL
+ * (docs/protocol.md sections 8 and 10).
  *
  * Devices differ in how they fetch: the stock HaaS Python code sends an
  * HTTP/1.0 GET and reads a plain body until the connection closes; Link SDK
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "routes.h"
 #include "server.h"
+#include "store_firmwares.h"
 #include "store_versions.h"
 #include "web.h"
 
@@ -111,6 +113,25 @@ static int if_range_matches(const char *if_range, const char *etag, const char *
     return strcmp(if_range, last_modified) == 0;
 }
 
+/* The MD5 and time of the package or firmware stored at object; -1 when
+ * there is none. */
+static int find_object(const char *object, char md5[STORE_MD5_SIZE], int64_t *created)
+{
+    store_version v;
+    store_firmware f;
+    if (store_version_by_object(object, &v) == STORE_OK && v.md5[0]) {
+        snprintf(md5, STORE_MD5_SIZE, "%s", v.md5);
+        *created = v.created_at;
+        return 0;
+    }
+    if (store_firmware_by_object(object, &f) == STORE_OK && f.md5[0]) {
+        snprintf(md5, STORE_MD5_SIZE, "%s", f.md5);
+        *created = f.created_at;
+        return 0;
+    }
+    return -1;
+}
+
 enum MHD_Result download_package(http_request *r)
 {
     const char *bucket = r->params[0], *object = r->params[1];
@@ -128,11 +149,10 @@ enum MHD_Result download_package(http_request *r)
     if (check != OSS_OK)
         return oss_error(r, check == OSS_BAD_EXPIRES ? 400 : 403, oss_check_code(check), oss_check_message(check));
 
-    store_version v;
-    if (store_version_by_object(object, &v) != STORE_OK || !v.md5[0])
+    char md5[STORE_MD5_SIZE];
+    int64_t created;
+    if (find_object(object, md5, &created) < 0)
         return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
-    const char *md5 = v.md5;
-    int64_t created = v.created_at;
 
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", server.packages_dir, object);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mqtt_link.h"
 #include "seed.h"
+#include "service_ota_jobs.h"
 #include "server.h"
 #include "store_settings.h"
 #include "tls_certs.h"
@@ -325,6 +326,24 @@ static int start_services(const char *db_path, int *port, char *err, size_t errl
     return 0;
 }
 
+/* Runs the emulator's clock until a stop signal, which it returns: once
+ * a second, firmware job devices past their timeout end (timedOut). */
+static int wait_for_stop(const sigset_t *stop)
+{
+    const struct timespec second = {1, 0};
+    for (;;) {
+        int sig = sigtimedwait(stop, NULL, &second);
+        if (sig > 0)
+            return sig;
+        int timed_out = 0;
+        service_result res;
+        if (service_ota_tick((int64_t)time(NULL), &timed_out, &res) != SERVICE_OK)
+            log_msg(LOG_WARN, "firmware job timeouts: %s", res.message);
+        else if (timed_out > 0)
+            log_msg(LOG_INFO, "%d firmware job device(s) timed out", timed_out);
+    }
+}
+
 int main(int argc, char **argv)
 {
     int rc = config_load(&server.cfg, argc, argv);
@@ -362,7 +381,7 @@ int main(int argc, char **argv)
         log_ready_endpoints();
         log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,
                 cfg->data_dir, cfg->public_url);
-        sigwait(&stop, &sig);
+        sig = wait_for_stop(&stop);
         log_msg(LOG_INFO, "stopping on signal %d", sig);
     }
     http_server_stop();

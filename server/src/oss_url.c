@@ -50,6 +50,12 @@ static int url_encode(const char *in, char *out, size_t outlen)
 
 int oss_sign_url(const oss_signer *s, const char *object, int64_t expires, char *out, size_t outlen)
 {
+    return oss_sign_url_at(s, s->public_url, object, expires, out, outlen);
+}
+
+int oss_sign_url_at(const oss_signer *s, const char *base, const char *object, int64_t expires, char *out,
+                    size_t outlen)
+{
     char resource[600], sig[64], sig_enc[200], id_enc[400];
     if ((size_t)snprintf(resource, sizeof resource, "/%s/%s", s->bucket, object) >= sizeof resource)
         return -1;
@@ -57,7 +63,7 @@ int oss_sign_url(const oss_signer *s, const char *object, int64_t expires, char 
     if (url_encode(sig, sig_enc, sizeof sig_enc) < 0 || url_encode(s->key_id, id_enc, sizeof id_enc) < 0)
         return -1;
     int n = snprintf(out, outlen, "%s%s?Expires=%" PRId64 "&OSSAccessKeyId=%s&Signature=%s",
-                     s->public_url, resource, expires, id_enc, sig_enc);
+                     base, resource, expires, id_enc, sig_enc);
     return (n < 0 || (size_t)n >= outlen) ? -1 : 0;
 }
 

@@ -31,6 +31,11 @@ void oss_signature(const char *secret, int64_t expires, const char *resource, ch
  */
 int oss_sign_url(const oss_signer *s, const char *object, int64_t expires, char *out, size_t outlen);
 
+/* Like oss_sign_url, under another base than s->public_url ("https://host",
+ * no trailing slash): firmware URLs (--firmware-url). */
+int oss_sign_url_at(const oss_signer *s, const char *base, const char *object, int64_t expires, char *out,
+                    size_t outlen);
+
 typedef enum {
     OSS_OK,
     OSS_MISSING,        /* a query parameter is absent: anonymous access */

@@ -3,11 +3,13 @@
  * package_file.h).
  */
 #include "package_file.h"
+#include "log.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -109,4 +111,13 @@ void package_file_free(package_file *f)
     EVP_MD_CTX_free(f->md5);
     EVP_MD_CTX_free(f->sha256);
     free(f);
+}
+
+void package_change_settle(bool committed, void *ctx)
+{
+    const package_change *c = ctx;
+    if (committed != c->remove_if_committed)
+        return;
+    if (unlink(c->path) < 0 && errno != ENOENT)
+        log_msg(LOG_WARN, "cannot remove %s: %s (removed at next start)", c->path, strerror(errno));
 }

@@ -8,6 +8,7 @@
 #ifndef HAAS_PACKAGE_FILE_H
 #define HAAS_PACKAGE_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,21 @@ void package_file_discard(package_file *f);
 
 /* Discards (as above) and frees f. NULL is fine. */
 void package_file_free(package_file *f);
+
+/* A stored file (package or firmware) that must go, or stay, with a
+ * commit (store_commit_with): path is removed when committed says it
+ * should be (a row that was not added, or one that was deleted). */
+typedef struct {
+    const char *path;
+    bool remove_if_committed;
+} package_change;
+
+/*
+ * store_done_fn (store.h) for a package_change ctx: removes the file while
+ * the database lock is still held - so an upload of the same object (which
+ * adds its row under that lock) can never have put its own file there in
+ * between. A failure is logged (the file is then removed at next start).
+ */
+void package_change_settle(bool committed, void *ctx);
 
 #endif

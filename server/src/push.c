@@ -25,7 +25,7 @@
 static atomic_ulong next_message_id;
 static atomic_uint trace_sequence;
 
-static unsigned long message_id(void)
+unsigned long push_message_id(void)
 {
     unsigned long expected = 0;
     atomic_compare_exchange_strong(&next_message_id, &expected, (unsigned long)time(NULL) % 1000000000UL);
@@ -98,7 +98,7 @@ static void make_target(push_target *t, const char *pk, const char *dn)
     snprintf(t->pk, sizeof t->pk, "%s", pk);
     snprintf(t->dn, sizeof t->dn, "%s", dn);
     push_trace_id(t->trace);
-    t->id = message_id();
+    t->id = push_message_id();
 }
 
 /* The package URL of a task's push, signed once for all its devices. */

@@ -27,6 +27,10 @@ service_status push_task(const char *task_id, service_push_counts *counts, servi
  */
 int push_on_query(const char *pk, const char *dn, const char *app_id, const char *version);
 
+/* A new Alink message id: decimal, unique per emulator run, within
+ * 0..4294967295 as the protocol requires (pushes, firmware notices). */
+unsigned long push_message_id(void);
+
 /*
  * A new haasTraceId into out (31 bytes): 8 hex digits of the emulator's IPv4
  * address, 13-digit millisecond time, 4-digit sequence, a flag digit and 4

@@ -48,6 +48,18 @@ static const route table[] = {
     {"GET", "/api/v1/tasks/{id}", BODY_NONE, api_task_get},
     {"POST", "/api/v1/tasks/{id}/push", BODY_NONE, api_task_push},
 
+    {"GET", "/api/v1/products/{pk}/ota/modules", BODY_NONE, api_module_list},
+    {"POST", "/api/v1/products/{pk}/ota/modules", BODY_JSON, api_module_create},
+    {"DELETE", "/api/v1/products/{pk}/ota/modules/{module}", BODY_NONE, api_module_delete},
+    {"POST", "/api/v1/products/{pk}/firmwares", BODY_UPLOAD, api_firmware_upload},
+    {"GET", "/api/v1/firmwares", BODY_NONE, api_firmware_list},
+    {"GET", "/api/v1/firmwares/{id}", BODY_NONE, api_firmware_get},
+    {"DELETE", "/api/v1/firmwares/{id}", BODY_NONE, api_firmware_delete},
+    {"POST", "/api/v1/ota/jobs", BODY_JSON, api_ota_job_create},
+    {"GET", "/api/v1/ota/jobs", BODY_NONE, api_ota_job_list},
+    {"GET", "/api/v1/ota/jobs/{id}", BODY_NONE, api_ota_job_get},
+    {"POST", "/api/v1/ota/jobs/{id}/cancel", BODY_NONE, api_ota_job_cancel},
+
     /* The console's files at the top (/app.js), and package downloads at
      * /<bucket>/<object>; the download handler passes other folders on to
      * the console's files. */

@@ -78,6 +78,21 @@ enum MHD_Result api_task_list(http_request *r);
 enum MHD_Result api_task_get(http_request *r);
 enum MHD_Result api_task_push(http_request *r);
 
+/* api_firmwares.c: OTA modules and firmware */
+enum MHD_Result api_module_create(http_request *r);
+enum MHD_Result api_module_list(http_request *r);
+enum MHD_Result api_module_delete(http_request *r);
+enum MHD_Result api_firmware_upload(http_request *r);
+enum MHD_Result api_firmware_list(http_request *r);
+enum MHD_Result api_firmware_get(http_request *r);
+enum MHD_Result api_firmware_delete(http_request *r);
+
+/* api_ota_jobs.c: firmware upgrade jobs */
+enum MHD_Result api_ota_job_create(http_request *r);
+enum MHD_Result api_ota_job_list(http_request *r);
+enum MHD_Result api_ota_job_get(http_request *r);
+enum MHD_Result api_ota_job_cancel(http_request *r);
+
 enum MHD_Result download_package(http_request *r);
 
 #endif

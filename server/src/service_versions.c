@@ -43,26 +43,6 @@ static service_status check_name(const char *app_id, const char *filename, char 
     return s == STORE_NOT_FOUND ? service_ok(res) : service_storage_error(res, "read the versions");
 }
 
-/* A package file that must go, or stay, with a commit (store_commit_with):
- * path is removed when committed says it should be. */
-typedef struct {
-    const char *path;
-    bool remove_if_committed;
-} package_change;
-
-/* store_done_fn: removes the file of a row that was not added, or of a
- * row that was deleted, while the database lock is still held - so an
- * upload of the same version (which adds its row under that lock) can
- * never have put its own file there in between. */
-static void settle_file(bool committed, void *ctx)
-{
-    const package_change *c = ctx;
-    if (committed != c->remove_if_committed)
-        return;
-    if (unlink(c->path) < 0 && errno != ENOENT)
-        log_msg(LOG_WARN, "cannot remove %s: %s (removed at next start)", c->path, strerror(errno));
-}
-
 /* Adds row v and moves the file in, all or nothing. */
 static service_status store_package(package_file *file, const char *dir, const store_version *v,
                                     service_result *res)
@@ -80,7 +60,7 @@ static service_status store_package(package_file *file, const char *dir, const s
     if (s == STORE_OK && rename(package_file_path(file), final) == 0) {
         package_file_keep(file);
         package_change moved_in = {final, false};
-        if (store_commit_with(settle_file, &moved_in) == STORE_OK)
+        if (store_commit_with(package_change_settle, &moved_in) == STORE_OK)
             return service_ok(res);
         return service_storage_error(res, "store the package");
     }
@@ -164,7 +144,7 @@ static service_status delete_version(const char *app_id, const char *version, co
     char path[1400];
     snprintf(path, sizeof path, "%s/%s", packages_dir, v.object_key);
     package_change deleted = {path, true};
-    if (store_commit_with(settle_file, &deleted) != STORE_OK)
+    if (store_commit_with(package_change_settle, &deleted) != STORE_OK)
         return service_storage_error(res, "delete the version");
     return service_ok(res);
 }

@@ -45,12 +45,12 @@ static enum MHD_Result part_iterator(void *cls, enum MHD_ValueKind kind, const c
     (void)kind, (void)content_type, (void)transfer_encoding;
     http_request *r = cls;
     upload *u = r->upload;
-    if (strcmp(key, "package") != 0)
+    if (strcmp(key, "package") != 0 && strcmp(key, "firmware") != 0)
         return MHD_YES; /* other form fields are ignored */
     if (off == 0) {
         if (++u->parts_seen > 1) {
             u->failed = 1;
-            http_fail_later(r, 400, "MultiplePackages", "send one file in the field 'package'");
+            http_fail_later(r, 400, "MultiplePackages", "send one file, in the field 'package' (or 'firmware')");
             return MHD_YES;
         }
         if (filename)

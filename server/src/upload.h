@@ -2,7 +2,8 @@
  * upload.h - receive an uploaded package into a temporary file.
  *
  * The body arrives either raw (Content-Type anything but multipart) or as
- * multipart/form-data with the file in the field "package". Either way the
+ * multipart/form-data with the file in the field "package" (or "firmware":
+ * one file either way). Either way the
  * bytes go straight to a package file in <data>/tmp/ (package_file.h)
  * while md5 and sha256 are computed, so a package of any allowed size costs
  * a few KiB of memory and is read once. The temporary file is removed by

@@ -49,6 +49,73 @@ def compact(obj):
     return json.dumps(obj, separators=(",", ":"))
 
 
+def check_ota_data(msg):
+    """What _ota_mqtt_process needs of an upgrade notice (or a
+    firmware/get_reply), raised as AssertionError when missing; returns msg."""
+    data = msg.get("data")
+    if not isinstance(data, dict):
+        raise AssertionError("no data object: %r" % msg)
+    for key in ("size", "version", "url", "sign", "signMethod"):
+        if key not in data:
+            raise AssertionError("data without %s: %r" % (key, msg))
+    method = data["signMethod"]
+    if method not in ("Md5", "SHA256", "Sha256"):
+        raise AssertionError("signMethod %r: the SDK takes only Md5, SHA256, Sha256" % method)
+    if len(data["sign"]) != (32 if method == "Md5" else 64):
+        raise AssertionError("sign of the wrong length for %s: %r" % (method, data["sign"]))
+    if len(data["url"]) >= 256:
+        raise AssertionError("url of %d bytes: the SDK's buffer is 256" % len(data["url"]))
+    return msg
+
+
+def linksdk_url_parts(url):
+    """_download_parse_url: the host is everything between :// and the first
+    '/', the path the rest (no port is taken from the URL)."""
+    rest = url.split("://", 1)[1]
+    slash = rest.index("/")
+    return rest[:slash], rest[slash:]
+
+
+def linksdk_download(url, port, cafile=None, start=0, end=None, timeout=TIMEOUT):
+    """One request of aiot_download_send_request + core_http: HTTP/1.1, Host
+    without a port, the SDK's Accept line, Range: bytes=start-[end], and the
+    port from the firmware's own setting (AIOT_DLOPT_NETWORK_PORT). Returns
+    (status, headers as sent, body); raises when the answer is one the SDK's
+    parser refuses (status line not "HTTP/1.1 ", no "Content-Length: ")."""
+    import socket
+    host, path = linksdk_url_parts(url)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    if cafile:
+        ctx = ssl.create_default_context(cafile=cafile)
+        sock = ctx.wrap_socket(sock, server_hostname=host)
+    request = ("GET %s HTTP/1.1\r\nHost: %s\r\nAccept: text/html, application/xhtml+xml, application/xml;q=0.9, "
+               "*/*;q=0.8\r\nRange: bytes=%d-%s\r\nContent-Length: 0\r\n\r\n"
+               % (path, host, start, "" if end is None else end))
+    sock.sendall(request.encode())
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    if not lines[0].startswith("HTTP/1.1 "):
+        raise AssertionError("status line %r: core_http wants 'HTTP/1.1 '" % lines[0])
+    status = int(lines[0][9:12])
+    headers = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+    if status in (200, 206) and "Content-Length" not in headers:
+        raise AssertionError("no 'Content-Length: ' header (the SDK refuses chunked answers): %r" % lines)
+    length = int(headers.get("Content-Length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    sock.close()
+    return status, headers, body
+
+
 class LinkSdkDevice:
     """One device. connect() blocks until CONNACK; messages land in inbox."""
 
@@ -155,6 +222,45 @@ class LinkSdkDevice:
     def wait_push(self, timeout=TIMEOUT):
         _, payload = self.wait_for(lambda t, p: t.endswith("/thing/service/hli_service_upgrade_push"),
                                    "a push", timeout)
+        return json.loads(payload)
+
+    # -- firmware OTA, as components/ota/aiot_ota_api.c sends it --
+    def ota_publish(self, topic, params):
+        """_ota_publish_base: QoS 0, a bare numeric id from the SDK's global
+        counter, and its exact spacing: {"id":N, "params":{...}}."""
+        self.alink_id += 1
+        self.c.publish(topic, '{"id":%d, "params":%s}' % (self.alink_id, params), 0)
+        return self.alink_id
+
+    def ota_inform(self, version, module=None):
+        """aiot_ota_report_version(_ext): /ota/device/inform/{pk}/{dn}."""
+        params = ('{"version":"%s","module":"%s"}' % (version, module) if module
+                  else '{"version":"%s"}' % version)
+        return self.ota_publish("/ota/device/inform/%s/%s" % (self.pk, self.dn), params)
+
+    def ota_progress(self, step, module=None):
+        """aiot_download_report_progress: step as a string, desc empty."""
+        params = ('{"step":"%d","desc":"","module":"%s"}' % (step, module) if module
+                  else '{"step":"%d","desc":""}' % step)
+        return self.ota_publish("/ota/device/progress/%s/%s" % (self.pk, self.dn), params)
+
+    def ota_query_firmware(self, module=None):
+        """aiot_ota_query_firmware: /sys/{pk}/{dn}/thing/ota/firmware/get."""
+        params = '{"module":"%s"}' % module if module else "{}"
+        return self.ota_publish(self.topic("thing/ota/firmware/get"), params)
+
+    def wait_ota_upgrade(self, timeout=TIMEOUT):
+        """The next /ota/device/upgrade notice, checked the way
+        _ota_mqtt_process parses it: its "data" (size, version, url, sign,
+        signMethod Md5/SHA256/Sha256, a sign of the method's length)."""
+        topic = "/ota/device/upgrade/%s/%s" % (self.pk, self.dn)
+        _, payload = self.wait_for(lambda t, p: t == topic, "an OTA upgrade notice", timeout)
+        return check_ota_data(json.loads(payload))
+
+    def wait_firmware_get_reply(self, alink_id, timeout=TIMEOUT):
+        topic = self.topic("thing/ota/firmware/get_reply")
+        _, payload = self.wait_for(lambda t, p: t == topic and json.loads(p).get("id") == alink_id,
+                                   "firmware/get_reply of id %s" % alink_id, timeout)
         return json.loads(payload)
 
     def barrier(self):

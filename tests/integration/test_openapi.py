@@ -88,14 +88,21 @@ class OpenApiTest(EmulatorTest):
             tid = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "1.1.0", "groupId": gid}).json["taskId"]
         empty_app = "88001000%08d" % (90000000 + n)
         emu.app("openapi%d" % n, empty_app)
+        emu.post("/api/v1/products/%s/ota/modules" % pk, {"moduleName": "m%d" % n})
+        fw = emu.post("/api/v1/products/%s/firmwares?version=1.0.%d" % (pk, n), body=b"firmware %d" % n,
+                      headers={"Content-Type": "application/octet-stream"}).json["firmwareId"]
+        job = emu.post("/api/v1/ota/jobs", {"firmwareId": fw, "targetType": "product"}).json["jobId"]
         return {"n": n, "productKey": pk, "deviceName": "dev-%d" % n, "groupId": gid, "appId": APP_ID,
-                "emptyApp": empty_app, "version": version, "taskId": tid, "download": url}
+                "emptyApp": empty_app, "version": version, "taskId": tid, "download": url,
+                "moduleName": "m%d" % n, "firmwareId": fw, "jobId": job}
 
     def call(self, method, path, f):
         emu = self.emu
         fill = lambda p: (p.replace("{productKey}", f["productKey"]).replace("{deviceName}", f["deviceName"])
                           .replace("{groupId}", f["groupId"]).replace("{appId}", f["appId"])
-                          .replace("{version}", f["version"]).replace("{taskId}", f["taskId"] or "task-x"))
+                          .replace("{version}", f["version"]).replace("{taskId}", f["taskId"] or "task-x")
+                          .replace("{moduleName}", f["moduleName"]).replace("{firmwareId}", f["firmwareId"])
+                          .replace("{jobId}", f["jobId"]))
         target = fill(path)
         n = f["n"]
         bodies = {
@@ -106,7 +113,15 @@ class OpenApiTest(EmulatorTest):
                                                                        "deviceName": f["deviceName"]}]},
             ("post", "/api/v1/apps"): {"appName": "created%d" % n, "appId": "88001000%08d" % (80000000 + n)},
             ("post", "/api/v1/tasks"): {"appId": APP_ID, "version": "1.1.0", "groupId": f["groupId"]},
+            ("post", "/api/v1/products/{productKey}/ota/modules"): {"moduleName": "new-%d" % n},
+            ("post", "/api/v1/ota/jobs"): {"firmwareId": f["firmwareId"], "targetType": "devices",
+                                           "devices": [f["deviceName"]], "timeoutMinutes": 30},
         }
+        if (method, path) == ("post", "/api/v1/products/{productKey}/firmwares"):
+            return emu.post(target + "?version=2.0.%d&signMethod=SHA256&srcVersions=1.0.%d" % (n, n),
+                            body=b"new firmware", headers={"Content-Type": "application/octet-stream"})
+        if (method, path) == ("delete", "/api/v1/firmwares/{firmwareId}"):
+            emu.post("/api/v1/ota/jobs/%s/cancel" % f["jobId"])
         if (method, path) == ("delete", "/api/v1/apps/{appId}"):
             target = "/api/v1/apps/" + f["emptyApp"]
         if (method, path) == ("delete", "/api/v1/apps/{appId}/versions/{version}"):
