@@ -5,9 +5,10 @@
 // for the online device whose page follows it live: pushed, downloading
 // with its progress bar as the device reports 50, succeeded once it
 // reports the new version; in English too; a second firmware for the new
-// module, a job for every device of the product, and 取消升级 turning the
-// queued (offline) and pushed devices canceled; a module in use refused in
-// words; the device page's module versions; the phone layout.
+// module, a job for every device of the product, the online device failing
+// it (-3 in words) and 取消升级 turning the queued (offline) device
+// canceled; a module in use refused in words; the device page's module
+// versions; the phone layout.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -179,11 +180,20 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     assert.equal(mcuPush.data.signMethod, 'Md5');
     assert.equal(mcuPush.data.sign, mcu.md5);
 
+    // the online device fails to verify it: -3 in words, with its description
+    await dev.publish(`/ota/device/progress/${pk}/${DN}`, { id: 3, params: { step: '-3', desc: 'md5 mismatch', module: 'MCU' } });
+    const failedRow = page.locator(`tr[data-row="${pk}/${DN}"]`);
+    await failedRow.locator('[data-state="failed"]').waitFor();
+    assert.equal((await failedRow.locator('.fail-reason').textContent()).trim(), '-3 校验失败: md5 mismatch');
+    assert.equal(await page.locator('[data-count="failed"]').textContent(), '1');
+
+    // 取消升级: the queued (offline) device is canceled, the failed one stays failed
     await page.getByRole('button', { name: '取消升级' }).click();
     await offlineRow.locator('[data-state="canceled"]').waitFor();
-    await page.locator(`tr[data-row="${pk}/${DN}"] [data-state="canceled"]`).waitFor();
-    assert.equal(await page.locator('[data-count="canceled"]').textContent(), '2');
+    assert.equal((await failedRow.locator('[data-state]').getAttribute('data-state')), 'failed');
+    assert.equal(await page.locator('[data-count="canceled"]').textContent(), '1');
     assert.equal(await page.locator('[data-count="queued"]').textContent(), '0');
+    await page.locator('.progress-count', { hasText: '2/2' }).waitFor();
     await page.locator('[data-job-status="canceled"]', { hasText: '已取消' }).waitFor();
     assert.equal(await page.getByRole('button', { name: '取消升级' }).isDisabled(), true);
     await shot('canceled');

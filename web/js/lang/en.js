@@ -392,6 +392,8 @@ export default {
   'ota.progress': 'Download',
   'ota.progressOf': 'Download progress of {name}',
   'ota.reason': 'Failure',
+  'ota.timedOutReason': 'no result within the job\'s timeout',
+  'ota.superseded': 'superseded by job',
   'ota.fromVersion': 'From version',
   'ota.updatedAt': 'Updated',
   'ota.noJobDevices': 'This job has no devices.',

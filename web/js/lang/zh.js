@@ -394,6 +394,8 @@ export default {
   'ota.progress': '下载进度',
   'ota.progressOf': '{name} 的下载进度',
   'ota.reason': '失败原因',
+  'ota.timedOutReason': '超时时间内没有升级结果',
+  'ota.superseded': '被新的升级批次取代：',
   'ota.fromVersion': '升级前版本',
   'ota.updatedAt': '更新时间',
   'ota.noJobDevices': '这个批次没有设备。',

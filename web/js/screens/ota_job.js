@@ -31,9 +31,22 @@ function progressCell(d) {
   );
 }
 
+// haas-emu's English reason begins with the code's meaning ("verify failed:
+// md5 mismatch"): the console says the meaning in the user's language and
+// keeps only the device's own description.
+const SERVER_MEANING = /^(upgrade|download|verify|burn) failed(: )?/;
+const SUPERSEDED = /^superseded by job (\S+)/;
+
+// Why a device did not succeed: a failure's code in words and the device's
+// description; a timeout; a cancel by a newer job for the device (haas-emu's
+// plain "job canceled" needs no words: the state says it).
 function reasonCell(d) {
-  if (d.code == null && !d.reason) return '—';
-  return h('span', { class: 'fail-reason', dataset: { code: d.code ?? '' } }, d.code != null ? codeText(d.code) : null, d.code != null && d.reason ? ': ' : null, d.reason || null);
+  if (d.state === 'timedOut') return h('span', { class: 'fail-reason' }, t('ota.timedOutReason'));
+  const newer = d.state === 'canceled' && SUPERSEDED.exec(d.reason || '');
+  if (newer) return h('span', null, t('ota.superseded'), ' ', h('a', { class: 'mono', href: `#/ota/jobs/${enc(newer[1])}` }, newer[1]));
+  if (d.state !== 'failed' || (d.code == null && !d.reason)) return '—';
+  const desc = (d.reason || '').replace(SERVER_MEANING, '');
+  return h('span', { class: 'fail-reason', dataset: { code: d.code ?? '' } }, d.code != null ? codeText(d.code) : null, d.code != null && desc ? ': ' : null, desc || null);
 }
 
 function infoView(j) {
