@@ -5,10 +5,12 @@
  *   {"products": [{"productKey", "name", "devices": [{"deviceName", "deviceSecret"}]}],
  *    "groups":   [{"groupId", "name", "devices": [{"productKey", "deviceName"}]}],
  *    "apps":     [{"appName", "appId", "description", "versions": [{"file": "pkg.tar.gz"}]}],
- *    "tasks":    [{"taskId", "appId", "version", "groupId"}]}
+ *    "tasks":    [{"taskId", "appId", "version", "groupId"}],
+ *    "firmwares", "otaJobs": firmware OTA (seed_firmware.c)}
  * Every list is optional; version files are relative to the seed file.
  */
 #include "seed.h"
+#include "seed_internal.h"
 #include "api_shared.h"
 #include "live.h"
 #include "log.h"
@@ -27,13 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *err;
-    size_t errlen;
-} seeder;
-
-static int fail(seeder *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int fail(seeder *s, const char *fmt, ...)
+int seed_fail(seeder *s, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -43,20 +39,16 @@ static int fail(seeder *s, const char *fmt, ...)
     return -1;
 }
 
-/* What a service call's result means for the seed: 1 created, 0 it existed
- * (SERVICE_EXISTS with exists_code), -1 an error (the message set, naming
- * the HTTP status the API would answer with, as when the seed went through
- * the API). */
-static int outcome(seeder *s, const service_result *res, const char *exists_code, const char *what)
+int seed_outcome(seeder *s, const service_result *res, const char *exists_code, const char *what)
 {
     if (res->status == SERVICE_OK)
         return 1;
     if (res->status == SERVICE_EXISTS && exists_code && !strcmp(res->code, exists_code))
         return 0;
-    return fail(s, "%s: %u %s: %s", what, api_http_status(res->status), res->code, res->message);
+    return seed_fail(s, "%s: %u %s: %s", what, api_http_status(res->status), res->code, res->message);
 }
 
-static const char *str(cJSON *o, const char *key)
+const char *seed_str(const cJSON *o, const char *key)
 {
     cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -65,17 +57,17 @@ static const char *str(cJSON *o, const char *key)
 /* One device of product pk; an existing one must have the seed's secret. */
 static int seed_device(seeder *s, const char *pk, cJSON *d)
 {
-    const char *dn = str(d, "deviceName"), *ds = str(d, "deviceSecret");
+    const char *dn = seed_str(d, "deviceName"), *ds = seed_str(d, "deviceSecret");
     if (!dn || !ds)
-        return fail(s, "every device needs deviceName and deviceSecret");
+        return seed_fail(s, "every device needs deviceName and deviceSecret");
     store_device *have = malloc(sizeof *have);
     service_result res;
     if (!have)
-        return fail(s, "out of memory");
+        return seed_fail(s, "out of memory");
     service_device_create(pk, dn, ds, have, &res);
-    int rc = outcome(s, &res, "DeviceExists", "device");
+    int rc = seed_outcome(s, &res, "DeviceExists", "device");
     if (rc == 0 && (store_device_get(pk, dn, have) != STORE_OK || strcmp(have->device_secret, ds) != 0))
-        rc = fail(s, "device %s/%s exists with another secret than the seed's", pk, dn);
+        rc = seed_fail(s, "device %s/%s exists with another secret than the seed's", pk, dn);
     free(have);
     return rc < 0 ? -1 : 0;
 }
@@ -84,13 +76,13 @@ static int seed_products(seeder *s, cJSON *list)
 {
     cJSON *p, *d;
     cJSON_ArrayForEach(p, list) {
-        const char *pk = str(p, "productKey"), *name = str(p, "name");
+        const char *pk = seed_str(p, "productKey"), *name = seed_str(p, "name");
         if (!pk || !name)
-            return fail(s, "every product needs productKey and name");
+            return seed_fail(s, "every product needs productKey and name");
         store_product product;
         service_result res;
         service_product_create(name, pk, &product, &res);
-        if (outcome(s, &res, "ProductExists", "product") < 0)
+        if (seed_outcome(s, &res, "ProductExists", "product") < 0)
             return -1;
         cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(p, "devices")) {
             if (seed_device(s, pk, d) < 0)
@@ -107,30 +99,30 @@ static int seed_members(seeder *s, const char *gid, cJSON *devices)
     int64_t count;
     service_member *m = calloc((size_t)n, sizeof *m);
     if (!m)
-        return fail(s, "out of memory");
+        return seed_fail(s, "out of memory");
     cJSON *d;
     cJSON_ArrayForEach(d, devices) {
-        m[i].product_key = str(d, "productKey");
-        m[i].device_name = str(d, "deviceName");
+        m[i].product_key = seed_str(d, "productKey");
+        m[i].device_name = seed_str(d, "deviceName");
         i++;
     }
     service_result res;
     service_group_add(gid, m, n, &added, &count, &res);
     free(m);
-    return outcome(s, &res, NULL, "group members") < 0 ? -1 : 0;
+    return seed_outcome(s, &res, NULL, "group members") < 0 ? -1 : 0;
 }
 
 static int seed_groups(seeder *s, cJSON *list)
 {
     cJSON *g;
     cJSON_ArrayForEach(g, list) {
-        const char *id = str(g, "groupId"), *name = str(g, "name");
+        const char *id = seed_str(g, "groupId"), *name = seed_str(g, "name");
         if (!id || !name)
-            return fail(s, "every group needs groupId and name (fixed ids keep seeding idempotent)");
+            return seed_fail(s, "every group needs groupId and name (fixed ids keep seeding idempotent)");
         store_group group;
         service_result res;
         service_group_create(name, id, &group, &res);
-        if (outcome(s, &res, "GroupExists", "group") < 0)
+        if (seed_outcome(s, &res, "GroupExists", "group") < 0)
             return -1;
         cJSON *devices = cJSON_GetObjectItemCaseSensitive(g, "devices");
         if (cJSON_GetArraySize(devices) > 0 && seed_members(s, id, devices) < 0)
@@ -154,9 +146,7 @@ static int copy_into(package_file *f, FILE *in, int64_t max)
     return ferror(in) || package_file_finish(f) < 0 ? -1 : 0;
 }
 
-/* The file at path, copied into a package file in the data's tmp folder
- * (as an upload would be), or NULL after fail(). */
-static package_file *copy_package(seeder *s, const char *path)
+package_file *seed_copy_file(seeder *s, const char *path)
 {
     FILE *in = fopen(path, "rb");
     package_file *f = in ? package_file_open(server.tmp_dir) : NULL;
@@ -166,12 +156,12 @@ static package_file *copy_package(seeder *s, const char *path)
     if (rc == 0 && package_file_size(f) > 0)
         return f;
     if (rc > 0)
-        fail(s, "%s: 413 PackageTooLarge: the package is larger than the limit of %lld bytes (--max-package-size)",
+        seed_fail(s, "%s: 413 PackageTooLarge: the package is larger than the limit of %lld bytes (--max-package-size)",
              path, (long long)server.cfg.max_package_size);
     else if (rc == 0)
-        fail(s, "%s: 400 EmptyPackage: the request carries no package bytes", path);
+        seed_fail(s, "%s: 400 EmptyPackage: the request carries no package bytes", path);
     else
-        fail(s, "cannot read %s: %s", path, strerror(e));
+        seed_fail(s, "cannot read %s: %s", path, strerror(e));
     package_file_free(f);
     return NULL;
 }
@@ -179,7 +169,7 @@ static package_file *copy_package(seeder *s, const char *path)
 /* One version file of app id; an existing version must have its bytes. */
 static int seed_version(seeder *s, const char *id, const char *full)
 {
-    package_file *f = copy_package(s, full);
+    package_file *f = seed_copy_file(s, full);
     if (!f)
         return -1;
     const char *fname = strrchr(full, '/') ? strrchr(full, '/') + 1 : full;
@@ -188,14 +178,14 @@ static int seed_version(seeder *s, const char *id, const char *full)
     store_version v;
     service_result res;
     service_version_add(id, fname, f, &packages, &v, &res);
-    int rc = outcome(s, &res, "VersionExists", full);
+    int rc = seed_outcome(s, &res, "VersionExists", full);
     if (rc == 0) { /* already there: it must be the same bytes */
         char version[64] = "";
         const char *dash = strrchr(fname, '-');
         if (dash)
             snprintf(version, sizeof version, "%.*s", (int)(strlen(dash + 1) - 7), dash + 1);
         if (store_version_get(id, version, &v) != STORE_OK || strcmp(v.md5, package_file_md5(f)) != 0)
-            rc = fail(s, "version %s of %s exists with other bytes than %s", version, id, full);
+            rc = seed_fail(s, "version %s of %s exists with other bytes than %s", version, id, full);
     }
     package_file_free(f);
     return rc < 0 ? -1 : 0;
@@ -205,18 +195,18 @@ static int seed_apps(seeder *s, cJSON *list, const char *base)
 {
     cJSON *app, *v;
     cJSON_ArrayForEach(app, list) {
-        const char *id = str(app, "appId"), *name = str(app, "appName");
+        const char *id = seed_str(app, "appId"), *name = seed_str(app, "appName");
         if (!id || !name)
-            return fail(s, "every app needs appName and appId");
+            return seed_fail(s, "every app needs appName and appId");
         store_app a;
         service_result res;
-        service_app_create(name, id, str(app, "description"), &a, &res);
-        if (outcome(s, &res, "AppExists", "app") < 0)
+        service_app_create(name, id, seed_str(app, "description"), &a, &res);
+        if (seed_outcome(s, &res, "AppExists", "app") < 0)
             return -1;
         cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(app, "versions")) {
-            const char *file = str(v, "file");
+            const char *file = seed_str(v, "file");
             if (!file)
-                return fail(s, "every version needs file (a .tar.gz)");
+                return seed_fail(s, "every version needs file (a .tar.gz)");
             char full[1024];
             snprintf(full, sizeof full, "%s%s", file[0] == '/' ? "" : base, file);
             if (seed_version(s, id, full) < 0)
@@ -230,30 +220,30 @@ static int seed_tasks(seeder *s, cJSON *list)
 {
     cJSON *t;
     cJSON_ArrayForEach(t, list) {
-        if (!str(t, "taskId"))
-            return fail(s, "every task needs a taskId (fixed ids keep seeding idempotent)");
+        if (!seed_str(t, "taskId"))
+            return seed_fail(s, "every task needs a taskId (fixed ids keep seeding idempotent)");
         char id[STORE_ID_SIZE];
         service_result res;
-        service_task_create(str(t, "appId"), str(t, "version"), str(t, "groupId"), str(t, "taskId"), id, &res);
-        if (outcome(s, &res, "TaskExists", "task") < 0)
+        service_task_create(seed_str(t, "appId"), seed_str(t, "version"), seed_str(t, "groupId"), seed_str(t, "taskId"), id, &res);
+        if (seed_outcome(s, &res, "TaskExists", "task") < 0)
             return -1;
     }
     return 0;
 }
 
-/* The seed file's JSON object, or NULL after fail(). */
+/* The seed file's JSON object, or NULL after seed_fail(). */
 static cJSON *read_seed(seeder *s, const char *file)
 {
     FILE *f = fopen(file, "rb");
     if (!f) {
-        fail(s, "cannot read %s: %s", file, strerror(errno));
+        seed_fail(s, "cannot read %s: %s", file, strerror(errno));
         return NULL;
     }
     char *text = malloc(1 << 20);
     size_t n = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
     fclose(f);
     if (!text) {
-        fail(s, "out of memory");
+        seed_fail(s, "out of memory");
         return NULL;
     }
     text[n] = '\0';
@@ -261,7 +251,7 @@ static cJSON *read_seed(seeder *s, const char *file)
     free(text);
     if (!cJSON_IsObject(root)) {
         cJSON_Delete(root);
-        fail(s, "%s is not a JSON object", file);
+        seed_fail(s, "%s is not a JSON object", file);
         return NULL;
     }
     return root;
@@ -284,6 +274,8 @@ int seed_apply(const char *file, char *err, size_t errlen)
         rc = seed_apps(&s, cJSON_GetObjectItemCaseSensitive(root, "apps"), base);
     if (rc == 0)
         rc = seed_tasks(&s, cJSON_GetObjectItemCaseSensitive(root, "tasks"));
+    if (rc == 0)
+        rc = seed_firmware(&s, root, base);
     cJSON_Delete(root);
     live_changed();
     if (rc == 0)

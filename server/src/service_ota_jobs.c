@@ -71,7 +71,9 @@ static service_status check_targets(const service_job_spec *spec, store_ota_job 
     snprintf(j->product_key, sizeof j->product_key, "%s", f.product_key);
     snprintf(j->module_name, sizeof j->module_name, "%s", f.module_name);
     snprintf(j->version, sizeof j->version, "%s", f.version);
-    if (!spec->src_versions)
+    /* a group or a product is filtered by the firmware's from-versions by
+     * default; devices named one by one are taken as named */
+    if (!spec->src_versions && j->target_type[0] != 'd')
         snprintf(j->src_versions, sizeof j->src_versions, "%s", f.src_versions);
     store_group g;
     store_status s = j->group_id[0] ? store_group_get(j->group_id, &g) : STORE_OK;

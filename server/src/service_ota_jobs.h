@@ -26,7 +26,7 @@ typedef struct {
     const char *const *devices;/* device names of the firmware's product ("devices") */
     size_t device_count;
     const char *group_id;      /* "group" */
-    const char *src_versions;  /* comma-separated; NULL: the firmware's own list */
+    const char *src_versions;  /* comma-separated; NULL: the firmware's own list ("" for "devices") */
     int timeout_minutes;       /* 0: none; else 1..SERVICE_JOB_TIMEOUT_MAX */
     const char *job_id;        /* NULL: generated */
 } service_job_spec;

@@ -10,10 +10,12 @@ started, cancel, supersede, timeouts, and the REST errors.
 import hashlib
 import json
 import os
+import subprocess
 import tempfile
+import unittest
 import urllib.parse
 
-from harness import EmulatorTest, wait_for
+from harness import EMU, Emulator, EmulatorTest, emu_env, free_port, wait_for
 from linksdk_device import (TIMEOUT, LinkSdkDevice, check_ota_data, linksdk_download, linksdk_url_parts)
 
 FIRMWARE = bytes(range(256)) * 1024 + b"core2-fw-1.1.0"  # 256 KiB and a tail
@@ -351,3 +353,58 @@ class FirmwareOtaTimeoutTest(EmulatorTest):
             self.assertEqual((job["status"], job["counts"]["timedOut"]), ("completed", 1))
         finally:
             d.close()
+
+
+class FirmwareSeedTest(unittest.TestCase):
+    """--seed with modules, firmware and an OTA job: idempotent, refused
+    when the firmware's bytes differ, and the job reaches its device when
+    it first connects."""
+
+    def write_seed(self, folder, firmware=FIRMWARE):
+        with open(os.path.join(folder, "core2-fw-1.1.0.bin"), "wb") as f:
+            f.write(firmware)
+        seed = {"products": [{"productKey": "a1SeedFwOta", "name": "core2",
+                              "devices": [{"deviceName": "core2-seed", "deviceSecret": "S" * 32}],
+                              "modules": [{"moduleName": "MCU", "alias": "co-cpu"}],
+                              "firmwares": [{"firmwareId": "fw-core2-110", "file": "core2-fw-1.1.0.bin",
+                                             "version": "1.1.0", "signMethod": "SHA256",
+                                             "srcVersions": ["1.0.0"]}]}],
+                "otaJobs": [{"jobId": "job-core2", "firmwareId": "fw-core2-110", "targetType": "devices",
+                             "devices": ["core2-seed"], "timeoutMinutes": 30}]}
+        path = os.path.join(folder, "seed.json")
+        with open(path, "w") as f:
+            json.dump(seed, f)
+        return path
+
+    def snapshot(self, emu):
+        return {p: emu.get(p).json for p in ("/api/v1/products/a1SeedFwOta/ota/modules",
+                                             "/api/v1/firmwares/fw-core2-110", "/api/v1/ota/jobs/job-core2")}
+
+    def test_seeded_firmware_and_job(self):
+        folder = tempfile.mkdtemp(prefix="fw-seed-")
+        seed = self.write_seed(folder)
+        emu = Emulator("fw-seed", ["--seed", seed]).start()
+        try:
+            first = self.snapshot(emu)
+            self.assertEqual(first["/api/v1/firmwares/fw-core2-110"]["sha256"], hashlib.sha256(FIRMWARE).hexdigest())
+            self.assertEqual([m["moduleName"] for m in first["/api/v1/products/a1SeedFwOta/ota/modules"]["items"]],
+                             ["default", "MCU"])
+            self.assertEqual(first["/api/v1/ota/jobs/job-core2"]["devices"][0]["state"], "queued")
+        finally:
+            emu.stop()
+        emu.start(fresh=False)  # the same seed again changes nothing
+        try:
+            self.assertEqual(self.snapshot(emu), first)
+            d = LinkSdkDevice(emu.mqtt_port, "a1SeedFwOta", "core2-seed", "S" * 32).connect()
+            try:
+                self.assertEqual(d.wait_ota_upgrade()["data"]["version"], "1.1.0")
+            finally:
+                d.close()
+        finally:
+            emu.stop()
+        self.write_seed(folder, FIRMWARE + b"!")
+        r = subprocess.run([EMU, "--http-port", str(free_port()), "--mqtt-port", str(free_port()),
+                            "--mqtts-port", "0", "--https-port", "0", "--data-dir", emu.data_dir, "--seed", seed],
+                           capture_output=True, text=True, timeout=60, env=emu_env())
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("firmware fw-core2-110 exists with other bytes", r.stderr)
