@@ -12,12 +12,14 @@
  *   verify          size, sign and md5 over the image as read back from
  *                   the slot                                     (else -3)
  *   burn            slot header, then the otadata entry NEW for the slot
- *                   (else -4), progress 100, task NONE, reboot
+ *                   (else -4), progress 100, task INSTALLED, reboot
  *   boot            NEW -> PENDING_VERIFY (boots 1); each later boot
  *                   counts; more than max_boot_attempts -> ABORTED: task
  *                   REPORT -1 first, then the entry, so the old slot boots
- *                   and the -1 goes out at the next connect
- *   confirm         entry VALID; the new version is informed
+ *                   and the -1 goes out at the next connect. A task
+ *                   INSTALLED whose slot does not boot (its entry was torn
+ *                   by a cut while it was rewritten) becomes REPORT -1 too
+ *   confirm         entry VALID, task NONE; the new version is informed
  *   reject          task REPORT -1, entry INVALID, reboot
  *
  * A cut anywhere leaves a bootable slot: the booted otadata entry is never
@@ -201,17 +203,28 @@ static void choose_slot(haas_fw *fw)
     }
 }
 
-/* A download task found at boot: done (its slot runs now), or resumed. */
+/* The task found at boot: a download resumes; an installed image that
+ * runs awaits its confirmation (or has it), one that does not boot failed. */
 static void resume_task(haas_fw *fw)
 {
-    if (fw->task.state != FW_TASK_DOWNLOADING)
-        return;
-    if (fw->task.slot == (uint32_t)fw->slot || fw->state == HAAS_FW_PENDING_VERIFY) {
-        clear_task(fw); /* the install completed before the cut */
-        return;
+    fw_task *k = &fw->task;
+    bool runs = k->slot == (uint32_t)fw->slot && haas_strcmp(k->t.version, fw->version) == 0;
+    if (k->state == FW_TASK_DOWNLOADING && !runs && fw->state != HAAS_FW_PENDING_VERIFY) {
+        fw->state = HAAS_FW_DOWNLOADING;
+        say(fw, HAAS_LOG_INFO, "resuming the download of ", k->t.version);
+    } else if ((k->state == FW_TASK_DOWNLOADING || k->state == FW_TASK_INSTALLED) && runs) {
+        if (fw->state != HAAS_FW_PENDING_VERIFY)
+            clear_task(fw); /* confirmed before a cut took the task's update */
+    } else if (k->state == FW_TASK_INSTALLED) {
+        k->state = FW_TASK_REPORT;
+        k->code = OTA_STEP_UPGRADE_FAILED;
+        describe(fw, "firmware ", k->t.version, " did not boot (a power cut took its boot record)", NULL);
+        haas_strlcpy(k->desc, fw->desc, sizeof k->desc);
+        save_task(fw);
+        say(fw, HAAS_LOG_WARN, "upgrade failed: ", fw->desc);
+    } else if (k->state == FW_TASK_DOWNLOADING) {
+        clear_task(fw); /* a download under an image not confirmed yet: never taken */
     }
-    fw->state = HAAS_FW_DOWNLOADING;
-    say(fw, HAAS_LOG_INFO, "resuming the download of ", fw->task.t.version);
 }
 
 static bool flash_ok(const haas_flash *f) { return f && f->size && f->read && f->write && f->erase; }
@@ -252,8 +265,8 @@ int haas_fw_confirm(haas_fw *fw)
         return rc;
     }
     fw->state = HAAS_FW_RUNNING;
-    if (fw->task.state == FW_TASK_REPORT && haas_strcmp(fw->task.t.version, fw->version) == 0)
-        clear_task(fw); /* a rejection of this image that a cut left half done */
+    if (fw->task.state != FW_TASK_NONE)
+        clear_task(fw); /* INSTALLED, or a rejection of this image that a cut left half done */
     say(fw, HAAS_LOG_INFO, "confirmed firmware ", fw->version);
     emit(fw, HAAS_FW_EV_CONFIRMED, fw->version, 0, 0, 0, NULL);
     inform(fw);
@@ -419,7 +432,8 @@ static void run_job(haas_fw *fw)
     progress(fw, 100, "");
     emit(fw, HAAS_FW_EV_INSTALLED, fw->task.t.version, 0, fw->task.t.size, fw->task.t.size, NULL);
     say(fw, HAAS_LOG_INFO, "installed; rebooting into firmware ", fw->task.t.version);
-    clear_task(fw);
+    fw->task.state = FW_TASK_INSTALLED;
+    save_task(fw);
     fw->state = HAAS_FW_RUNNING;
     fw->port.reboot(fw->port.ctx);
 }

@@ -219,7 +219,7 @@ static bool task_codec(cursor *c, fw_task *t)
     c_str(c, t->t.module, sizeof t->t.module);
     c_str(c, t->desc, sizeof t->desc);
     t->t.sign_method = method == OTA_SIGN_SHA256 ? OTA_SIGN_SHA256 : OTA_SIGN_MD5;
-    return c_crc(c, FW_TASK_BYTES) && magic == TASK_MAGIC && t->state <= FW_TASK_REPORT && t->slot <= 1;
+    return c_crc(c, FW_TASK_BYTES) && magic == TASK_MAGIC && t->state <= FW_TASK_INSTALLED && t->slot <= 1;
 }
 
 /* Reads copy i into t; false when absent or torn. */

@@ -13,8 +13,8 @@
  *   slot      an image header (FW_SLOT_HEADER_SIZE bytes: size, version,
  *             module, SHA-256, CRC-32) followed by the image. The header is
  *             written last, after the image is verified.
- *   task      the firmware task in progress (a download, or an outcome to
- *             report), in two copies (areas TASK0, TASK1) with a sequence
+ *   task      the firmware task in progress (a download, an installed image
+ *             not confirmed yet, or an outcome to report), in two copies (areas TASK0, TASK1) with a sequence
  *             number and a CRC-32: a save writes the copy that is not the
  *             newest, so a torn save leaves the previous task.
  *
@@ -64,6 +64,7 @@ typedef enum {
     FW_TASK_NONE = 0,        /* nothing in progress */
     FW_TASK_DOWNLOADING = 1, /* fetching t into slot; received bytes are on flash */
     FW_TASK_REPORT = 2,      /* the outcome code/desc is to be sent as progress */
+    FW_TASK_INSTALLED = 3,   /* t is in slot and named by otadata: it must boot and confirm */
 } fw_task_state;
 
 typedef struct {
