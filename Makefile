@@ -148,6 +148,7 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
               $(BUILD)/tests/test_sdk_core $(BUILD)/tests/test_tar_reader $(BUILD)/tests/test_port_posix \
               $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol \
               $(BUILD)/tests/test_store $(BUILD)/tests/test_service
+UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
@@ -164,6 +165,8 @@ test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
 test_upgrade_SRC := sdk/src/upgrade.c sdk/src/journal.c sdk/src/alink.c sdk/src/json_scan.c sdk/src/tar_reader.c \
                     sdk/src/manifest.c sdk/src/haas_util.c
+test_ota_msg_SRC := sdk/src/ota_msg.c sdk/src/json_scan.c sdk/src/haas_util.c
+test_fw_ota_SRC := sdk/src/fw_ota.c sdk/src/fw_store.c sdk/src/ota_msg.c $(test_upgrade_SRC)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR)
