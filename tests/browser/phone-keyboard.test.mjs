@@ -39,7 +39,7 @@ browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width:
   await shot('task');
 
   // the other screens fit too
-  for (const hash of ['#/products', `#/products/${pk}`, '#/devices', `#/apps/${APP_ID}`, `#/groups/${gid}`, '#/tasks']) {
+  for (const hash of ['#/products', `#/products/${pk}`, '#/devices', `#/apps/${APP_ID}`, `#/groups/${gid}`, '#/tasks', `#/ota?productKey=${pk}`]) {
     await page.goto(`${emu.base}/${hash}`);
     await page.locator('.list').first().waitFor();
     await page.locator('tbody tr').first().waitFor();
