@@ -318,32 +318,24 @@ class FirmwarePowerCutTest(unittest.TestCase):
             shutil.rmtree(self.dev.root)
         self.dev.install("0.0.1")
 
-    def test_c_power_cut_at_every_step(self):
-        d = self.dev
-        # 1. one whole upgrade, listing its durable steps
-        trace = os.path.join(OUT, "firmware-power-cut-trace.txt")
+    def trace_steps(self, extra, name):
+        """One uninterrupted run listing its durable steps: [(n, op, path)]."""
+        trace = os.path.join(OUT, "firmware-power-cut-%s.txt" % name)
         if os.path.exists(trace):
             os.remove(trace)
         self.fresh_flash()
-        self.assertEqual(self.run_device({"HAAS_CRASH_TRACE": trace}), 0, d.read_log()[-3000:])
-        self.assertIn("firmware version %s informed" % NEW, d.read_log())
-        self.assertEqual(d.fw_slot_image(1, self.SIZE), self.body)
+        self.assertEqual(self.run_device({"HAAS_CRASH_TRACE": trace}, extra), 0, self.dev.read_log()[-3000:])
         with open(trace) as f:
-            steps = [line.split(" ", 2) for line in f.read().splitlines()]
-        phases = {}
-        for n, op, path in steps:
-            phases.setdefault(step_phase(op, path), []).append(int(n))
-        self.assertGreaterEqual(len(steps), MIN_POWER_CUT_STEPS, steps)
-        for phase in ("erase", "image", "otadata", "task"):
-            self.assertIn(phase, phases)
-        self.assertGreaterEqual(len(phases["otadata"]), 3, phases)  # the new entry, the boot counted, VALID
+            return [line.split(" ", 2) for line in f.read().splitlines()]
 
-        # 2. cut the power at each step; the next boot runs an intact slot
-        outcomes = {OLD: 0, NEW: 0, "finished": 0}
+    def cut_everywhere(self, steps, extra):
+        """A power cut at each step; after each the device boots an intact
+        slot with OLD or NEW. Returns {OLD: n, NEW: n, "finished": n}."""
+        d, outcomes = self.dev, {OLD: 0, NEW: 0, "finished": 0}
         for n in range(1, len(steps) + 1):
             with self.subTest(step=n, op=steps[n - 1][1], path=steps[n - 1][2]):
                 self.fresh_flash()
-                rc = self.run_device({"HAAS_CRASH_AT": str(n)})
+                rc = self.run_device({"HAAS_CRASH_AT": str(n)}, extra)
                 if rc == 0:  # fewer steps this time (the image came in other pieces)
                     outcomes["finished"] += 1
                 else:
@@ -356,6 +348,40 @@ class FirmwarePowerCutTest(unittest.TestCase):
                 else:
                     self.assertEqual(slot, 0)
                 outcomes[version] += 1
+        return outcomes
+
+    def test_c_power_cut_during_a_rollback(self):
+        """The same over a new firmware that crashes on every start: the
+        boots counted, the rollback and its -1 report."""
+        extra = ["--fw-confirm", "crash", "--fw-max-boots", "2"]
+        steps = self.trace_steps(extra, "rollback")
+        log = self.dev.read_log()
+        self.assertIn("firmware result -1 sent", log)
+        self.assertEqual(self.pusher.wait(inform_of(OLD), "inform of %s after the rollback" % OLD)[0],
+                         "/ota/device/inform/%s/%s" % (self.pk, self.dn))
+        self.assertGreaterEqual(len([s for s in steps if "/otadata" in s[2]]), 4, steps)  # NEW, 2 boots, ABORTED
+        outcomes = self.cut_everywhere(steps, extra)
+        self.assertGreater(outcomes[OLD], 0, outcomes)
+        self.assertGreater(outcomes[NEW], 0, outcomes)
+        print("\n    firmware rollback power cut at %d steps: booted old %d times, new %d times" %
+              (len(steps), outcomes[OLD], outcomes[NEW]))
+
+    def test_c_power_cut_at_every_step(self):
+        d = self.dev
+        # 1. one whole upgrade, listing its durable steps
+        steps = self.trace_steps([], "upgrade")
+        self.assertIn("firmware version %s informed" % NEW, d.read_log())
+        self.assertEqual(d.fw_slot_image(1, self.SIZE), self.body)
+        phases = {}
+        for n, op, path in steps:
+            phases.setdefault(step_phase(op, path), []).append(int(n))
+        self.assertGreaterEqual(len(steps), MIN_POWER_CUT_STEPS, steps)
+        for phase in ("erase", "image", "otadata", "task"):
+            self.assertIn(phase, phases)
+        self.assertGreaterEqual(len(phases["otadata"]), 3, phases)  # the new entry, the boot counted, VALID
+
+        # 2. cut the power at each step; the next boot runs an intact slot
+        outcomes = self.cut_everywhere(steps, [])
         self.assertGreater(outcomes[OLD], 0, outcomes)
         self.assertGreater(outcomes[NEW], 0, outcomes)
         print("\n    firmware power cut at %d steps (%s): booted old %d times, new %d times, %d runs finished "
