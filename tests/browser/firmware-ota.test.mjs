@@ -156,6 +156,7 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     // a second firmware, for MCU, to every device of the product; cancel it
     await page.goto(`${emu.base}/#/ota?productKey=${pk}`);
     await page.locator(`tr[data-row="${jobId}"] [data-job-status="completed"]`).waitFor();
+    await page.locator(`tr[data-row="${jobId}"]`, { hasText: 'core2-fw' }).getByText('成功 1 / 共 1 台').waitFor();
     const mcu = firmwareFile(workDir, 'mcu-2.0.0.bin', 600);
     await page.getByRole('button', { name: '添加固件' }).click();
     dialog = page.getByRole('dialog', { name: '添加固件' });

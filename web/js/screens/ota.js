@@ -294,6 +294,15 @@ function productView(pk) {
     }
   };
   const mods = modulesSection(pk, loadModules);
+  // A job names its firmware by id: the names of the product's firmware.
+  const fwNames = new Map();
+  const loadNames = async () => {
+    try {
+      for (const f of await getAll(`/firmwares?productKey=${enc(pk)}`, 2000)) fwNames.set(f.firmwareId, f.name);
+    } catch {
+      /* the firmware list shows the failure */
+    }
+  };
   const jobs = pagedList({
     path: '/ota/jobs',
     filter: () => `productKey=${enc(pk)}`,
@@ -301,6 +310,7 @@ function productView(pk) {
     empty: 'ota.noJobs',
     columns: (href) => [
       { label: t('ota.job'), class: 'mono', cell: (j) => h('a', { href: href(j) }, j.jobId) },
+      { label: t('ota.firmwareName'), cell: (j) => fwNames.get(j.firmwareId) || j.firmwareId },
       { label: t('ota.version'), class: 'mono', cell: (j) => j.version },
       { label: t('ota.module'), class: 'mono', cell: (j) => j.moduleName },
       { label: t('ota.target'), cell: targetText },
@@ -357,7 +367,8 @@ function productView(pk) {
   );
 
   async function refresh() {
-    await Promise.all([mods.refresh(), firmwares.refresh(), jobs.refresh()]);
+    // The names first: a job is drawn once, when its list changes.
+    await Promise.all([mods.refresh(), firmwares.refresh(), loadNames().then(jobs.refresh)]);
   }
   const close = () => {
     for (const d of [upload.dialog, job.dialog]) if (d.open) d.close();
