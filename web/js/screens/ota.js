@@ -23,8 +23,6 @@ const TARGETS = ['devices', 'group', 'product'];
 // The states a job's line in a list names (its counts), in this order.
 export const JOB_SHOWN = ['succeeded', 'failed', 'timedOut', 'canceled', 'downloading', 'pushed', 'queued'];
 
-const mono = (text) => h('code', { class: 'mono wrap' }, text);
-
 // "1.0.0, 1.0.0b" from ["1.0.0","1.0.0b"] ("" for none); and back.
 export const versionsText = (list) => (list || []).join(', ');
 const versionsList = (text) => text.split(/[,，\s]+/).map((v) => v.trim()).filter(Boolean);
