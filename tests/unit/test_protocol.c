@@ -112,10 +112,11 @@ static void test_subscriptions_parse(void **state)
     (void)state;
     /* each filter the server subscribes to, with its wildcards filled in,
      * is a topic the dispatcher knows */
-    static const enum topic_kind want[] = {TOPIC_STATUS, TOPIC_REFUSED_LOGIN, TOPIC_EVENT_POST,
-                                           TOPIC_DEVICEINFO_UPDATE};
+    static const enum topic_kind want[] = {TOPIC_STATUS,       TOPIC_REFUSED_LOGIN, TOPIC_EVENT_POST,
+                                           TOPIC_DEVICEINFO_UPDATE, TOPIC_OTA_INFORM, TOPIC_OTA_PROGRESS,
+                                           TOPIC_OTA_REQUEST,  TOPIC_OTA_FIRMWARE_GET};
     size_t n = 0;
-    for (; topic_server_subscriptions[n]; n++) {
+    for (; topic_server_subscriptions[n] && n < sizeof want / sizeof want[0]; n++) {
         char topic[TOPIC_MAX];
         size_t len = 0;
         int plus = 0;
@@ -133,6 +134,7 @@ static void test_subscriptions_parse(void **state)
         assert_int_equal(topic_parse(topic, &t), want[n]);
     }
     assert_int_equal(n, sizeof want / sizeof want[0]);
+    assert_null(topic_server_subscriptions[n]);
 }
 
 /* Replies: the id echoed as it came, the method named, none for ack 0. */
@@ -196,13 +198,69 @@ static void test_identifiers_agree(void **state)
     assert_false(valid_device_secret(NULL));
 }
 
+/* The firmware OTA topics (docs/protocol.md section 10), read and built. */
+static void test_ota_topics(void **state)
+{
+    (void)state;
+    struct topic_parts t;
+    assert_int_equal(topic_parse("/ota/device/inform/" PK "/" DN, &t), TOPIC_OTA_INFORM);
+    assert_string_equal(t.device_name, DN);
+    assert_int_equal(topic_parse("/ota/device/progress/" PK "/" DN, &t), TOPIC_OTA_PROGRESS);
+    assert_int_equal(topic_parse("/ota/device/request/" PK "/" DN, &t), TOPIC_OTA_REQUEST);
+    assert_int_equal(topic_parse("/sys/" PK "/" DN "/thing/ota/firmware/get", &t), TOPIC_OTA_FIRMWARE_GET);
+    assert_string_equal(t.product_key, PK);
+    static const char *const bad[] = {
+        "/ota/device/upgrade/" PK "/" DN, "/ota/device/inform/" PK, "/ota/device/inform/" PK "/" DN "/x",
+        "/ota/device/other/" PK "/" DN, "/ota/dev/inform/" PK "/" DN, "/ota/device/inform/PK1/" DN,
+        "/sys/" PK "/" DN "/thing/ota/firmware/get_reply", "/sys/" PK "/" DN "/thing/ota/firmware",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (topic_parse(bad[i], &t) != TOPIC_UNKNOWN)
+            fail_msg("parsed: %s", bad[i]);
+    char buf[TOPIC_MAX];
+    assert_int_equal(topic_ota_upgrade(buf, sizeof buf, PK, DN), 44);
+    assert_string_equal(buf, "/ota/device/upgrade/" PK "/" DN);
+    assert_int_equal(topic_ota_upgrade(buf, sizeof buf, PK, "a/b+"), -1);
+    assert_int_equal(topic_ota_upgrade(buf, 20, PK, DN), -1);
+    assert_true(valid_ota_word("default"));
+    assert_true(valid_ota_word("V2.3_beta-1"));
+    assert_false(valid_ota_word(""));
+    assert_false(valid_ota_word("1 0"));
+    assert_false(valid_ota_word("a/b"));
+    assert_false(valid_ota_word(NULL));
+    char longest[HAAS_OTA_WORD_MAX + 2];
+    memset(longest, 'v', sizeof longest - 1);
+    longest[HAAS_OTA_WORD_MAX + 1] = '\0';
+    assert_false(valid_ota_word(longest));
+    longest[HAAS_OTA_WORD_MAX] = '\0';
+    assert_true(valid_ota_word(longest));
+}
+
+/* A reply with data: the firmware/get answer keeps the id as it came. */
+static void test_alink_reply_with_data(void **state)
+{
+    (void)state;
+    cJSON *msg = cJSON_Parse("{\"id\":12, \"params\":{}}");
+    cJSON *data = cJSON_CreateObject();
+    cJSON_AddStringToObject(data, "version", "1.1.0");
+    char *text = alink_reply_with_data("/sys/" PK "/" DN "/thing/ota/firmware/get", msg, data);
+    assert_string_equal(text, "{\"id\":12,\"code\":200,\"data\":{\"version\":\"1.1.0\"},\"message\":\"success\","
+                              "\"method\":\"thing.ota.firmware.get\",\"version\":\"1.0\"}");
+    cJSON_free(text);
+    /* no reply wanted: the data is freed all the same (ASan would tell) */
+    assert_null(alink_reply_with_data("/ota/device/inform/" PK "/" DN, msg, cJSON_CreateObject()));
+    assert_null(alink_reply_with_data("/sys/" PK "/" DN "/x", msg, NULL));
+    cJSON_Delete(msg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_kinds),   cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_build),         cmocka_unit_test(test_alink_method),
         cmocka_unit_test(test_subscriptions_parse), cmocka_unit_test(test_identifiers_agree),
-        cmocka_unit_test(test_alink_reply),
+        cmocka_unit_test(test_alink_reply),   cmocka_unit_test(test_ota_topics),
+        cmocka_unit_test(test_alink_reply_with_data),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
