@@ -3,7 +3,8 @@
  * files under a temporary root, digests against published vectors, the gzip
  * inflater, HTTP GET against a small HTTP server run by the test on
  * 127.0.0.1, MQTT against a real /usr/sbin/mosquitto started by the test on
- * 127.0.0.1, and the HAAS_CRASH_AT / HAAS_CRASH_TRACE crash injection.
+ * 127.0.0.1, the HAAS_CRASH_AT / HAAS_CRASH_TRACE crash injection, and
+ * firmware OTA's flash areas (haas_posix_flash_fill), crashes included.
  * TLS (MQTT over TLS, https downloads) uses certificates made by the
  * openssl command (the tests are skipped without it) and `openssl
  * s_server -WWW` as the https server. Broker addresses are parsed by
@@ -1955,6 +1956,132 @@ static void test_crash_trace_and_steps(void **state)
     free(root);
 }
 
+/* Firmware OTA's flash areas (port_flash.c): files under the root, 0xFF
+ * where never written, records replaced whole, bounds, erase, bad folders. */
+static void test_flash_areas(void **state)
+{
+    (void)state;
+    char *root = make_tmpdir();
+    haas_posix_port *pp = haas_posix_port_new(root, "flash");
+    assert_non_null(pp);
+    haas_flash F;
+    assert_int_equal(haas_posix_flash_fill(pp, "/../fw", 0, &F), HAAS_PORT_ERR);
+    assert_int_equal(haas_posix_flash_fill(pp, "/no/such/fw", 0, &F), HAAS_PORT_ERR);
+    assert_int_equal(haas_posix_flash_fill(NULL, "/fw", 0, &F), HAAS_PORT_ERR);
+    assert_int_equal(haas_posix_flash_fill(pp, "/fw", 0, &F), 0);
+    assert_int_equal(F.size(F.ctx, HAAS_FLASH_SLOT0), 16ull << 20);
+    assert_int_equal(haas_posix_flash_fill(pp, "/fw", 8192, &F), 0); /* again: an existing folder is fine */
+    assert_ptr_equal(F.ctx, pp);
+    assert_int_equal(F.size(F.ctx, HAAS_FLASH_SLOT1), 8192);
+    assert_int_equal(F.size(F.ctx, HAAS_FLASH_OTADATA0), 4096);
+    assert_int_equal(F.size(F.ctx, HAAS_FLASH_AREAS), 0);
+
+    /* never written: 0xFF */
+    uint8_t buf[64], ff[64];
+    memset(ff, 0xff, sizeof ff);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_SLOT1, 100, buf, sizeof buf), 0);
+    assert_memory_equal(buf, ff, sizeof buf);
+    /* a slot: bytes at their offset, the rest still 0xFF */
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_SLOT1, 10, "image", 5), 0);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_SLOT1, 8, buf, 12), 0);
+    assert_memory_equal(buf + 2, "image", 5);
+    assert_int_equal(buf[7], 0xff);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_SLOT1, 0, "hd", 2), 0); /* earlier offsets keep later bytes */
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_SLOT1, 0, buf, 15), 0);
+    assert_memory_equal(buf, "hd", 2);
+    assert_memory_equal(buf + 10, "image", 5);
+    char *slot1 = join(root, "/fw/slot1");
+    struct stat st;
+    assert_int_equal(stat(slot1, &st), 0);
+    /* a record: replaced whole */
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_TASK0, 0, "long record", 11), 0);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_TASK0, 0, "new", 3), 0);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_TASK0, 0, buf, 5), 0);
+    assert_memory_equal(buf, "new\xff\xff", 5);
+    /* erase */
+    assert_int_equal(F.erase(F.ctx, HAAS_FLASH_SLOT1), 0);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_SLOT1, 0, buf, 15), 0);
+    assert_memory_equal(buf, ff, 15);
+    assert_int_equal(F.erase(F.ctx, HAAS_FLASH_OTADATA1), 0); /* never written: fine */
+    /* bounds and bad areas */
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_SLOT1, 8190, buf, 4), HAAS_PORT_ERR);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_SLOT1, 8190, "abcd", 4), HAAS_PORT_ERR);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_SLOT1, 9000, "a", 1), HAAS_PORT_ERR);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_OTADATA0, 0, NULL, 4), HAAS_PORT_ERR);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_AREAS, 0, buf, 1), HAAS_PORT_ERR);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_AREAS, 0, "a", 1), HAAS_PORT_ERR);
+    assert_int_equal(F.erase(F.ctx, HAAS_FLASH_AREAS), HAAS_PORT_ERR);
+    /* an area that is a folder cannot be written or read */
+    char *task1 = join(root, "/fw/task1");
+    assert_int_equal(mkdir(task1, 0755), 0);
+    assert_int_equal(F.write(F.ctx, HAAS_FLASH_TASK1, 0, "x", 1), HAAS_PORT_ERR);
+    assert_int_equal(F.erase(F.ctx, HAAS_FLASH_TASK1), HAAS_PORT_ERR);
+    assert_int_equal(F.read(F.ctx, HAAS_FLASH_TASK1, 0, buf, 1), HAAS_PORT_ERR);
+
+    haas_posix_port_free(pp);
+    free(task1);
+    free(slot1);
+    rm_rf(root);
+    free(root);
+}
+
+/* flash_write and flash_erase are durable steps: traced, and a crash in a
+ * write leaves its first half (a torn record). */
+static void test_flash_crash(void **state)
+{
+    (void)state;
+    char *root = make_tmpdir();
+    char *trace = join(root, ".trace");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("HAAS_CRASH_AT", "3", 1);
+        setenv("HAAS_CRASH_TRACE", trace, 1);
+        haas_posix_port *pp = haas_posix_port_new(root, "crash");
+        haas_flash F;
+        if (!pp || haas_posix_flash_fill(pp, "/fw", 4096, &F) != 0)
+            _exit(2);
+        F.erase(F.ctx, HAAS_FLASH_SLOT0);
+        F.write(F.ctx, HAAS_FLASH_OTADATA0, 0, "AAAAAAAA", 8);
+        F.write(F.ctx, HAAS_FLASH_OTADATA0, 0, "BBBBBBBB", 8);
+        _exit(0); /* survived: wrong */
+    }
+    int status = wait_child(pid, 10000);
+    assert_true(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    char buf[128] = {0};
+    char *rec = join(root, "/fw/otadata0");
+    assert_int_equal(read_whole(rec, buf, sizeof buf), 4);
+    assert_string_equal(buf, "BBBB");
+    memset(buf, 0, sizeof buf);
+    assert_true(read_whole(trace, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "1 flash_erase /fw/slot0\n2 flash_write /fw/otadata0\n3 flash_write /fw/otadata0\n");
+
+    /* a crash at an erase: the area keeps its bytes */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        setenv("HAAS_CRASH_AT", "1", 1);
+        haas_posix_port *pp = haas_posix_port_new(root, "crash");
+        haas_flash F;
+        if (!pp || haas_posix_flash_fill(pp, "/fw", 4096, &F) != 0)
+            _exit(2);
+        F.erase(F.ctx, HAAS_FLASH_OTADATA0);
+        _exit(0);
+    }
+    status = wait_child(pid, 10000);
+    assert_true(status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    memset(buf, 0, sizeof buf);
+    assert_int_equal(read_whole(rec, buf, sizeof buf), 4);
+
+    unlink(trace);
+    free(rec);
+    free(trace);
+    rm_rf(root);
+    free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1974,6 +2101,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_https, https_setup, https_teardown),
         cmocka_unit_test(test_crash_torn_write),
         cmocka_unit_test(test_crash_trace_and_steps),
+        cmocka_unit_test(test_flash_areas),
+        cmocka_unit_test(test_flash_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
