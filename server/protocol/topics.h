@@ -42,7 +42,7 @@ enum topic_kind {
     TOPIC_DEVICEINFO_UPDATE, /* /sys/{pk}/{dn}/thing/deviceinfo/update */
     TOPIC_SERVICE,           /* /sys/{pk}/{dn}/thing/service/{name} (cloud to device) */
     TOPIC_KICK,              /* /as/mqtt/kick/{pk}/{dn}            the emulator to the plugin */
-    /* Standard firmware OTA (docs/protocol.md section 10), device to cloud: */
+    /* Standard firmware OTA (docs/protocol.md section 12), device to cloud: */
     TOPIC_OTA_INFORM,        /* /ota/device/inform/{pk}/{dn}       the version a module runs */
     TOPIC_OTA_PROGRESS,      /* /ota/device/progress/{pk}/{dn}     download/upgrade progress */
     TOPIC_OTA_REQUEST,       /* /ota/device/request/{pk}/{dn}      older SDKs' "anything for me?" */

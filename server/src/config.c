@@ -252,7 +252,7 @@ static int check_public_url(config *cfg)
  * --firmware-url: defaulted to https://<host of --public-url> (http:// when
  * there is no HTTPS listener), or checked. Link SDK C 4.x takes the host up
  * to the first '/' and the port from its own setting (443 by default), so
- * the default carries no port (docs/protocol.md section 10).
+ * the default carries no port (docs/protocol.md section 12).
  */
 static int check_firmware_url(config *cfg)
 {

@@ -1,7 +1,7 @@
 /*
  * download.c - GET /<bucket>/<object>: serve a package (or a firmware,
  * "fw/<firmwareId>.bin") the way OSS serves a presigned URL
- * (docs/protocol.md sections 8 and 10).
+ * (docs/protocol.md sections 8 and 12).
  *
  * Devices differ in how they fetch: the stock HaaS Python code sends an
  * HTTP/1.0 GET and reads a plain body until the connection closes; Link SDK

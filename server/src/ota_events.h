@@ -1,6 +1,6 @@
 /*
  * ota_events.h - what devices send for firmware OTA (docs/protocol.md
- * section 10), handled for device_events.c's dispatch table:
+ * section 12), handled for device_events.c's dispatch table:
  *   /ota/device/inform/{pk}/{dn}             the version a module runs
  *   /ota/device/progress/{pk}/{dn}           step 0..100, or -1..-4 failed
  *   /ota/device/request/{pk}/{dn}            older SDKs: anything for me?

@@ -1,5 +1,5 @@
 /*
- * ota_push.h - firmware upgrade notices (docs/protocol.md section 10): the
+ * ota_push.h - firmware upgrade notices (docs/protocol.md section 12): the
  * message on /ota/device/upgrade/{pk}/{dn} in the exact shape Link SDK C
  * 4.x parses, the same "data" in the reply to thing/ota/firmware/get, and
  * when they are sent: to a job's online devices when it is created, and to

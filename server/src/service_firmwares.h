@@ -1,6 +1,6 @@
 /*
  * service_firmwares.h - the rules for firmware OTA's modules and firmware
- * files (docs/protocol.md section 10), as the Aliyun IoT console has them:
+ * files (docs/protocol.md section 12), as the Aliyun IoT console has them:
  * every product has the OTA module "default" and may add named ones; a
  * firmware is any binary, uploaded to one module of one product under a
  * version that module does not have yet, with the digest devices verify it

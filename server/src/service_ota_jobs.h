@@ -1,6 +1,6 @@
 /*
  * service_ota_jobs.h - the rules for firmware upgrade jobs (docs/protocol.md
- * section 10), as the Aliyun IoT console has them: a job sends one
+ * section 12), as the Aliyun IoT console has them: a job sends one
  * firmware to a list of devices, to the devices of a group, or to every
  * device of the firmware's product, optionally only those running given
  * versions of its module; devices already on the target version are left

@@ -1,4 +1,4 @@
-"""Standard Aliyun IoT firmware OTA (docs/protocol.md section 10) with
+"""Standard Aliyun IoT firmware OTA (docs/protocol.md section 12) with
 devices that speak the OTA topics exactly as Link SDK C 4.x does
 (linksdk_device.py: bare numeric ids, no SUBSCRIBE, QoS 0, the download
 module's HTTP/1.1 requests with Range and a URL without port): modules,

@@ -198,7 +198,7 @@ static void test_identifiers_agree(void **state)
     assert_false(valid_device_secret(NULL));
 }
 
-/* The firmware OTA topics (docs/protocol.md section 10), read and built. */
+/* The firmware OTA topics (docs/protocol.md section 12), read and built. */
 static void test_ota_topics(void **state)
 {
     (void)state;
