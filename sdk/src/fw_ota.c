@@ -468,6 +468,8 @@ static void take(haas_fw *fw, ota_verdict v)
     if (why) {
         say(fw, HAAS_LOG_WARN, "firmware push ignored: ", why);
         emit(fw, HAAS_FW_EV_PUSH_IGNORED, v == OTA_MSG_OK ? fw->incoming.version : NULL, 0, 0, 0, why);
+        if (v == OTA_MSG_OK && fw->state == HAAS_FW_RUNNING && haas_strcmp(fw->incoming.version, fw->version) == 0)
+            inform(fw); /* the cloud thinks otherwise: tell it again */
         return;
     }
     uint32_t seq = fw->task.seq;

@@ -243,6 +243,7 @@ class FirmwareAgainstEmulatorTest(unittest.TestCase):
         wait_for(lambda: self.job_device(jid, d.dn)["state"] == "failed", timeout=30,
                  what="job device state failed: %r" % (self.job_device(jid, d.dn),))
         self.assertEqual(self.job_device(jid, d.dn)["code"], -1)
+        self.assertIn("rolled back to the previous slot", self.job_device(jid, d.dn)["reason"])  # the device's desc
         self.assertEqual(self.module_version(d.dn), OLD)
         d.stop()
         self.assertEqual(d.boot_only_firmware(), (OLD, 0))
