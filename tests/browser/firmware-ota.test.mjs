@@ -164,12 +164,19 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     await dialog.getByLabel('固件名称').fill('mcu-fw');
     await dialog.getByLabel('固件版本号').fill('2.0.0');
     await dialog.getByLabel('所属模块').selectOption('MCU');
+    await dialog.getByLabel('待升级版本号（可选）').fill('1.9.0，1.9.1');
     await dialog.getByRole('button', { name: '确认上传' }).click();
     await page.getByText(`固件 mcu-fw 2.0.0 已添加：大小 600 B，MD5 ${mcu.md5}`).waitFor();
-    const mcuId = (await emu.api('GET', `/api/v1/firmwares?productKey=${pk}`)).json.items.find((f) => f.version === '2.0.0').firmwareId;
-    await page.locator(`tr[data-row="${mcuId}"]`).getByRole('button', { name: '批量升级' }).click();
+    const mcuFw = (await emu.api('GET', `/api/v1/firmwares?productKey=${pk}`)).json.items.find((f) => f.version === '2.0.0');
+    assert.deepEqual(mcuFw.srcVersions, ['1.9.0', '1.9.1']);
+    const mcuId = mcuFw.firmwareId;
+    await page.locator(`tr[data-row="${mcuId}"]`, { hasText: '1.9.0, 1.9.1' }).getByRole('button', { name: '批量升级' }).click();
     dialog = page.getByRole('dialog', { name: '批量升级：mcu-fw 2.0.0' });
     await dialog.getByLabel('全部设备').check();
+    // the firmware's from-versions filled in; emptied, every device takes part
+    const from = dialog.getByLabel('待升级版本（可选）');
+    assert.equal(await from.inputValue(), '1.9.0, 1.9.1');
+    await from.fill('');
     await dialog.getByLabel('超时时间（分钟，可选）').fill('30');
     await dialog.getByRole('button', { name: '确定' }).click();
     await page.getByRole('heading', { name: '升级批次：mcu-fw 2.0.0', level: 1 }).waitFor();
@@ -177,6 +184,7 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     await offlineRow.locator('[data-state="queued"]').waitFor();
     await page.locator(`tr[data-row="${pk}/${DN}"] [data-state="pushed"]`).waitFor();
     await page.getByText('30 分钟', { exact: true }).waitFor();
+    await page.locator('.details-row', { hasText: '待升级版本号' }).getByText('不限', { exact: true }).waitFor();
     const mcuPush = (await dev.waitFor((m) => m.topic === `/ota/device/upgrade/${pk}/${DN}` && m.json && m.json.data.module === 'MCU', 'the MCU upgrade message')).json;
     assert.equal(mcuPush.data.signMethod, 'Md5');
     assert.equal(mcuPush.data.sign, mcu.md5);

@@ -372,7 +372,7 @@ export default {
   'ota.noDevices': 'This product has no devices yet.',
   'ota.groupSelect': 'Group',
   'ota.jobSrcVersions': 'From versions (optional)',
-  'ota.jobSrcVersionsHint': 'Only devices running one of these versions of the module; commas between them, empty: any',
+  'ota.jobSrcVersionsHint': 'Only devices running one of these versions of the module; commas between them, empty: any (filled in from the firmware\'s from-versions)',
   'ota.timeout': 'Timeout (minutes, optional)',
   'ota.timeoutHint': '1–1440; devices not upgraded by then are marked timed out',
   'ota.timeoutInvalid': 'The timeout is a whole number of minutes, 1–1440',

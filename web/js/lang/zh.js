@@ -374,7 +374,7 @@ export default {
   'ota.noDevices': '该产品还没有设备。',
   'ota.groupSelect': '选择分组',
   'ota.jobSrcVersions': '待升级版本（可选）',
-  'ota.jobSrcVersionsHint': '只升级该模块正在运行这些版本的设备；逗号分隔，留空则不限',
+  'ota.jobSrcVersionsHint': '只升级该模块正在运行这些版本的设备；逗号分隔，留空则不限（预填为固件的待升级版本号）',
   'ota.timeout': '超时时间（分钟，可选）',
   'ota.timeoutHint': '1–1440；到时仍未升级成功的设备记为超时',
   'ota.timeoutInvalid': '超时时间须为 1–1440 的整数',

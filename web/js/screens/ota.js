@@ -242,7 +242,9 @@ function jobDialog(pk) {
         src.input.focus();
         return null;
       }
-      if (versions.length) b.srcVersions = versions;
+      // Always sent: without it haas-emu would take the firmware's own
+      // from-versions, and an empty field means any version.
+      b.srcVersions = versions;
     }
     if (k === 'group') {
       b.groupId = group.input.value;
