@@ -112,6 +112,8 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     // the upgrade message, as Link SDK expects it
     const push = (await dev.waitFor((m) => m.topic === `/ota/device/upgrade/${pk}/${DN}`, 'the upgrade message')).json;
     assert.equal(push.code, '1000');
+    assert.equal(push.message, 'success');
+    assert.equal(typeof push.id, 'number');
     assert.equal(push.data.version, '1.0.1');
     assert.equal(push.data.size, fw.bytes.length);
     assert.equal(push.data.md5, fw.md5);
@@ -119,6 +121,7 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
     assert.equal(push.data.sign, fw.sha256);
     assert.equal(push.data.module, 'default');
     assert.equal(new URL(push.data.url).port, '', `no port in ${push.data.url}`);
+    assert.ok(push.data.url.length < 256, push.data.url);
     await row.locator('[data-state="pushed"]').waitFor();
 
     // downloading: the device reports 50 %
