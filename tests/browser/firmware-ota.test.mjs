@@ -7,8 +7,9 @@
 // reports the new version; in English too; a second firmware for the new
 // module, a job for every device of the product, the online device failing
 // it (-3 in words) and 取消升级 turning the queued (offline) device
-// canceled; a module in use refused in words; the device page's module
-// versions; the phone layout.
+// canceled; a module in use refused in words; a job for a test device
+// group; firmware and module deleted; the device page's module versions;
+// the phone layout.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -226,7 +227,29 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
       (await emu.api('GET', `/api/v1/products/${pk}/ota/modules`)).json.items.map((m) => m.moduleName),
       ['default', 'MCU'],
     );
-    assert.deepEqual(dialogs, ['取消这个升级批次？尚未完成的设备将标记为已取消。', '删除模块 MCU？']);
+
+    // a job for a test device group: its offline member is queued
+    const gid = (await emu.api('POST', '/api/v1/groups', { name: '测试分组' })).json.groupId;
+    await emu.api('POST', `/api/v1/groups/${gid}/devices`, { devices: [{ productKey: pk, deviceName: OFFLINE }] });
+    await fwRow.getByRole('button', { name: '批量升级' }).click();
+    dialog = page.getByRole('dialog', { name: '批量升级：core2-fw 1.0.1' });
+    await dialog.getByRole('radio', { name: '测试设备分组' }).check();
+    await dialog.getByLabel('选择分组').selectOption({ label: '测试分组 (1 台设备)' });
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await page.getByRole('heading', { name: '升级批次：core2-fw 1.0.1', level: 1 }).waitFor();
+    await page.locator(`tr[data-row="${pk}/${OFFLINE}"] [data-state="queued"]`).waitFor();
+    assert.equal(await page.locator('tbody tr[data-row]').count(), 1);
+    await page.locator('.details-row', { hasText: '升级范围' }).getByRole('link', { name: '测试分组' }).waitFor();
+
+    // the MCU firmware (its job over) and then the module are deleted
+    await page.getByRole('link', { name: '固件升级' }).first().click();
+    const mcuRow = page.locator(`tr[data-row="${mcuId}"]`);
+    await mcuRow.getByRole('button', { name: '删除' }).click();
+    await mcuRow.waitFor({ state: 'detached' });
+    await page.locator('tr[data-row="MCU"]').getByRole('button', { name: '删除' }).click();
+    await page.locator('tr[data-row="MCU"]').waitFor({ state: 'detached' });
+    assert.deepEqual((await emu.api('GET', `/api/v1/products/${pk}/ota/modules`)).json.items.map((m) => m.moduleName), ['default']);
+    assert.deepEqual(dialogs, ['取消这个升级批次？尚未完成的设备将标记为已取消。', '删除模块 MCU？', '删除固件 mcu-fw 2.0.0？', '删除模块 MCU？']);
   } finally {
     dev.close();
   }
