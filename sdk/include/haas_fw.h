@@ -31,6 +31,7 @@
  *     // runs the image of haas_fw_slot(&fw); if fs == HAAS_FW_PENDING_VERIFY
  *     // the new image calls haas_fw_confirm(&fw) once it works (or
  *     // haas_fw_reject(&fw): rollback and reboot)
+ *     cfg.firmware_version = haas_fw_version(&fw);         // in the app upgrade query too
  *     haas_boot(&up, &cfg, &port, on_event, NULL);
  *     haas_fw_attach(&fw, &up);                             // after haas_boot
  *     haas_start(&up);
