@@ -150,6 +150,7 @@ static int npubs;
 static char subs[8][160];
 static int nsubs;
 static int reboots;
+static bool sub_fail, pub_fail;
 static uint8_t img[SLOT_CAP + 64];
 static size_t img_len = IMG_LEN;
 static uint64_t http_offsets[16];
@@ -164,6 +165,8 @@ static int p_subscribe(void *ctx, const char *topic, int qos)
     (void)ctx;
     assert_int_equal(qos, 1);
     assert_true(nsubs < 8);
+    if (sub_fail)
+        return HAAS_PORT_ERR;
     snprintf(subs[nsubs++], sizeof subs[0], "%s", topic);
     return 0;
 }
@@ -174,6 +177,8 @@ static int p_publish(void *ctx, const char *topic, const void *payload, size_t l
     assert_int_equal(qos, 1);
     assert_true(npubs < 256);
     assert_true(len < sizeof pubs[0].payload);
+    if (pub_fail)
+        return HAAS_PORT_ERR_NET;
     snprintf(pubs[npubs].topic, sizeof pubs[0].topic, "%s", topic);
     memcpy(pubs[npubs].payload, payload, len);
     pubs[npubs].payload[len] = '\0';
@@ -274,6 +279,7 @@ static int setup(void **state)
     fail_area = -1;
     fail_after = 0;
     npubs = nsubs = reboots = http_calls = http_fail = cut_calls = 0;
+    sub_fail = pub_fail = false;
     cut_after = -1;
     http_extra = 0;
     img_len = IMG_LEN;
@@ -766,6 +772,39 @@ static void test_lost_boot_record_reports_failure(void **state)
     assert_int_equal(stored_task().state, FW_TASK_NONE);
 }
 
+/* The port says no: a subscription refused (the platform's automatic
+ * subscription may still deliver), a report whose publish fails stays on
+ * flash for the next connection; no event callback; an upper-case sign. */
+static void test_port_refusals(void **state)
+{
+    (void)state;
+    cfg.on_event = NULL;
+    sub_fail = true;
+    boot();
+    connect();
+    assert_int_equal(count_pubs(INFORM_TOPIC, NULL), 1);
+    http_fail = 1;
+    pub_fail = true;
+    deliver(UPGRADE_TOPIC, push_msg(NEW, "SHA256", NULL, NULL, "default"));
+    drive();
+    assert_int_equal(stored_task().state, FW_TASK_REPORT);
+    pub_fail = false;
+    drive(); /* the next haas_drive sends it */
+    assert_int_equal(count_pubs(PROGRESS_TOPIC, "\"step\":\"-2\""), 1);
+    assert_int_equal(stored_task().state, FW_TASK_NONE);
+
+    /* signs in upper-case hex are the same digests */
+    http_fail = 0;
+    char sign[65];
+    hex(EVP_sha256(), img, img_len, sign);
+    for (char *c = sign; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    deliver(UPGRADE_TOPIC, push_msg(NEW, "SHA256", sign, NULL, "default"));
+    drive();
+    assert_int_equal(reboots, 1);
+}
+
 static void test_confirm_write_fails(void **state)
 {
     (void)state;
@@ -1041,6 +1080,7 @@ int main(void)
         cmocka_unit_test_setup(test_crash_loop_rolls_back, setup),
         cmocka_unit_test_setup(test_reject_rolls_back, setup),
         cmocka_unit_test_setup(test_lost_boot_record_reports_failure, setup),
+        cmocka_unit_test_setup(test_port_refusals, setup),
         cmocka_unit_test_setup(test_confirm_write_fails, setup),
         cmocka_unit_test_setup(test_verify_failures, setup),
         cmocka_unit_test_setup(test_download_failures, setup),
