@@ -1,8 +1,7 @@
 /*
  * ota_msg.h - the messages of Alibaba Cloud IoT's standard firmware OTA on
- * the wire, as Link SDK C 4.x sends and reads them (its OTA component; the
- * topics and who may use them are in docs/protocol.md, topic permissions
- * and automatic subscription): the upgrade push and the firmware/get reply are
+ * the wire, as Link SDK C 4.x sends and reads them (docs/protocol.md
+ * section 12, firmware OTA): the upgrade push and the firmware/get reply are
  * parsed and checked, the inform, progress and firmware/get requests built,
  * the topics named. No allocation, no C library.
  */
