@@ -1,7 +1,7 @@
 // forms.js — labelled form fields with an error line each (aria-describedby),
 // the submit helper that disables the button while a request runs and
-// shows a failure in the form's alert area, an upload's progress bar, and
-// devices to tick.
+// shows a failure in the form's alert area, an upload's progress bar,
+// devices to tick, and a select's options.
 import { h, fmtSize } from './dom.js';
 import { t } from './i18n.js';
 import { showError } from './errors.js';
@@ -107,4 +107,12 @@ export function deviceCheckboxes(devices, emptyText, idPrefix = 'pick-') {
 // The deviceNames ticked inside container.
 export function tickedDevices(container) {
   return [...container.querySelectorAll('input[type=checkbox]:checked')].map((c) => c.value);
+}
+
+// Fills select with a placeholder option (value "") and one option per item
+// (value(item), label(item)); the value chosen before stays when still there.
+export function selectOptions(select, items, placeholder, value, label) {
+  const keep = select.value;
+  select.replaceChildren(h('option', { value: '' }, placeholder), ...items.map((i) => h('option', { value: value(i) }, label(i))));
+  if (items.some((i) => value(i) === keep)) select.value = keep;
 }

@@ -39,6 +39,17 @@ export function codeText(code) {
   return words === key ? String(code) : `${code} ${words}`;
 }
 
+// haas-emu's English reason begins with the code's meaning ("verify failed:
+// md5 mismatch", "download failed (404)"): the console says the meaning in
+// the user's language and keeps only the device's own description.
+const SERVER_MEANING = /^(?:(?:upgrade|download|verify|burn|install) failed(?: \(\d+\))?(?:: ?|$)|the device reported a failure$)/;
+
+// A device's failure: its code in words, then the device's description.
+export function failureWords(code, reason) {
+  const desc = (reason || '').replace(SERVER_MEANING, '');
+  return h('span', { class: 'fail-reason', dataset: { code: code ?? '' } }, code != null ? codeText(code) : null, code != null && desc ? ': ' : null, desc || null);
+}
+
 // Per-device task state, with the failure code explained.
 export function stateBadge(state, code) {
   return h(

@@ -1,7 +1,8 @@
-// progress.js — how far a rollout is, shared by a test task's page and a
-// firmware upgrade job's page: a box per device state with its count, and a
-// bar of the finished devices (plus those under way); and the counts as one
-// line for the lists.
+// progress.js — how far a rollout is, shared by a test task's page, a
+// firmware upgrade job's page and a staged rollout's page: a box per device
+// state with its count, and a bar of the finished devices (plus those under
+// way); the counts as one line for the lists; and one device's download
+// progress.
 import { h } from './dom.js';
 import { t } from './i18n.js';
 
@@ -40,4 +41,18 @@ export function countsView(c, { states, done, moving = [] }) {
 export function countsText(c, shown) {
   const parts = shown.filter((s) => c[s]).map((s) => `${t(`state.${s}`)} ${c[s]}`);
   return `${parts.join(' · ') || '—'} / ${t('tasks.total', { n: c.total })}`;
+}
+
+// The download progress of one device (label: the bar's accessible name): a
+// bar and its percentage while it downloads (the last step it reported
+// otherwise), — when it reported none.
+export function deviceProgress(progress, label) {
+  if (progress == null) return '—';
+  const pct = Math.max(0, Math.min(100, Number(progress) || 0));
+  return h(
+    'span',
+    { class: 'dl-progress', dataset: { progress: pct } },
+    h('span', { class: 'dl-bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct }, h('span', { class: 'dl-fill', style: `width:${pct}%` })),
+    h('span', { class: 'dl-pct' }, `${pct}%`),
+  );
 }

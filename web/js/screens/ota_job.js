@@ -9,32 +9,16 @@ import { t } from '../i18n.js';
 import { alertArea } from '../forms.js';
 import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
-import { pageHeader, section, statusBadge, stateBadge, details, codeText } from '../layout.js';
-import { countsView } from '../progress.js';
+import { pageHeader, section, statusBadge, stateBadge, details, codeText, failureWords } from '../layout.js';
+import { countsView, deviceProgress } from '../progress.js';
 import { jobStatusBadge, targetText, versionsText } from './ota.js';
 
 const STATES = ['succeeded', 'failed', 'timedOut', 'canceled', 'downloading', 'pushed', 'queued'];
 const DONE = ['succeeded', 'failed', 'timedOut', 'canceled'];
 const CODES = [-1, -2, -3, -4];
 const progressView = (c) => countsView(c, { states: STATES, done: DONE, moving: ['downloading', 'pushed'] });
+const progressCell = (d) => deviceProgress(d.progress, t('ota.progressOf', { name: d.deviceName }));
 
-// The download progress of one device: a bar and its percentage while it
-// downloads (the last step it reported otherwise), — when it reported none.
-function progressCell(d) {
-  if (d.progress == null) return '—';
-  const pct = Math.max(0, Math.min(100, Number(d.progress) || 0));
-  return h(
-    'span',
-    { class: 'dl-progress', dataset: { progress: pct } },
-    h('span', { class: 'dl-bar', role: 'progressbar', 'aria-label': t('ota.progressOf', { name: d.deviceName }), 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': pct }, h('span', { class: 'dl-fill', style: `width:${pct}%` })),
-    h('span', { class: 'dl-pct' }, `${pct}%`),
-  );
-}
-
-// haas-emu's English reason begins with the code's meaning ("verify failed:
-// md5 mismatch"): the console says the meaning in the user's language and
-// keeps only the device's own description.
-const SERVER_MEANING = /^(upgrade|download|verify|burn) failed(: )?/;
 const SUPERSEDED = /^superseded by job (\S+)/;
 
 // Why a device did not succeed: a failure's code in words and the device's
@@ -45,8 +29,7 @@ function reasonCell(d) {
   const newer = d.state === 'canceled' && SUPERSEDED.exec(d.reason || '');
   if (newer) return h('span', null, t('ota.superseded'), ' ', h('a', { class: 'mono', href: `#/ota/jobs/${enc(newer[1])}` }, newer[1]));
   if (d.state !== 'failed' || (d.code == null && !d.reason)) return '—';
-  const desc = (d.reason || '').replace(SERVER_MEANING, '');
-  return h('span', { class: 'fail-reason', dataset: { code: d.code ?? '' } }, d.code != null ? codeText(d.code) : null, d.code != null && desc ? ': ' : null, desc || null);
+  return failureWords(d.code, d.reason);
 }
 
 function infoView(j) {

@@ -3,7 +3,7 @@
 import { api, enc, getAll } from '../api.js';
 import { h, fmtTime, toast } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, alertArea, submitting } from '../forms.js';
+import { field, alertArea, submitting, selectOptions } from '../forms.js';
 import { showError } from '../errors.js';
 import { pageHeader, section } from '../layout.js';
 import { go } from '../router.js';
@@ -14,12 +14,6 @@ const SHOWN = ['succeeded', 'failed', 'pushed', 'offline', 'upToDate', 'pending'
 
 // "成功 1 · 已推送 2 / 3" — the non-zero counts, then the total.
 export const taskCountsText = (c) => countsText(c, SHOWN);
-
-function options(select, items, placeholder, value, label) {
-  const keep = select.value;
-  select.replaceChildren(h('option', { value: '' }, placeholder), ...items.map((i) => h('option', { value: value(i) }, label(i))));
-  if (items.some((i) => value(i) === keep)) select.value = keep;
-}
 
 export function mount(main) {
   const appSel = field({ label: t('tasks.app'), name: 'appId', as: 'select' });
@@ -32,8 +26,8 @@ export function mount(main) {
   async function loadChoices() {
     try {
       const [apps, groups] = await Promise.all([getAll('/apps', 500), getAll('/groups', 500)]);
-      options(appSel.input, apps, t('tasks.chooseApp'), (a) => a.appId, (a) => `${a.appName} (${a.appId})`);
-      options(grpSel.input, groups, groups.length ? t('tasks.chooseGroup') : t('tasks.noGroups'), (g) => g.groupId, (g) => `${g.name} (${t('groups.nDevices', { n: g.deviceCount })})`);
+      selectOptions(appSel.input, apps, t('tasks.chooseApp'), (a) => a.appId, (a) => `${a.appName} (${a.appId})`);
+      selectOptions(grpSel.input, groups, groups.length ? t('tasks.chooseGroup') : t('tasks.noGroups'), (g) => g.groupId, (g) => `${g.name} (${t('groups.nDevices', { n: g.deviceCount })})`);
       loadVersions();
     } catch (e) {
       showError(formErr, e);
@@ -43,12 +37,12 @@ export function mount(main) {
   async function loadVersions() {
     const appId = appSel.input.value;
     if (!appId) {
-      options(verSel.input, [], t('tasks.chooseAppFirst'), () => '', () => '');
+      selectOptions(verSel.input, [], t('tasks.chooseAppFirst'), () => '', () => '');
       return;
     }
     try {
       const vs = (await getAll(`/apps/${enc(appId)}/versions`, 500)).filter((v) => v.status !== 'deprecated');
-      options(verSel.input, vs, vs.length ? t('tasks.chooseVersion') : t('versions.none'), (v) => v.version, (v) => v.version);
+      selectOptions(verSel.input, vs, vs.length ? t('tasks.chooseVersion') : t('versions.none'), (v) => v.version, (v) => v.version);
     } catch (e) {
       showError(formErr, e);
     }
