@@ -21,6 +21,8 @@
 #include "ota_events.h"
 #include "ota_push.h"
 #include "push.h"
+#include "rollout_engine.h"
+#include "service_rollouts.h"
 #include "service_tasks.h"
 #include "store_devices.h"
 #include "store_reports.h"
@@ -47,6 +49,7 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
     if (online) {
         store_report_online(pk, dn, (int64_t)at, cJSON_IsString(ip) ? ip->valuestring : NULL);
         ota_push_due(pk, dn, 0); /* firmware jobs that queued it while it was away */
+        rollout_engine_device_seen(pk, dn);
     } else
         store_report_offline(pk, dn);
 }
@@ -77,6 +80,7 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
     int code = arg->valueint;
     service_result res;
     int changed = service_task_result(pk, dn, app->valuestring, ver->valuestring, code, task_id, &res) == SERVICE_OK;
+    service_rollout_app_result(pk, dn, app->valuestring, ver->valuestring, code);
     log_msg(LOG_INFO, "%s/%s reports app.result %d for %s %s%s", pk, dn, code, app->valuestring,
             ver->valuestring, changed ? "" : " (no task pushed it)");
     cJSON_Delete(parsed);
@@ -115,8 +119,10 @@ static void on_query(const char *pk, const char *dn, cJSON *params, char task_id
             continue;
         store_report_app(pk, dn, id->valuestring, ver->valuestring);
         reached(pk, dn, id->valuestring, ver->valuestring);
+        service_rollout_app_result(pk, dn, id->valuestring, ver->valuestring, 200); /* it runs the target */
         push_on_query(pk, dn, id->valuestring, ver->valuestring);
     }
+    rollout_engine_device_seen(pk, dn); /* what it runs is known now */
 }
 
 /* Answers a request on <topic>_reply in the real cloud's shape (alink_envelope.h),

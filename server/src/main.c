@@ -15,6 +15,7 @@
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
+#include "rollout_engine.h"
 #include "seed.h"
 #include "service_ota_jobs.h"
 #include "server.h"
@@ -326,15 +327,17 @@ static int start_services(const char *db_path, int *port, char *err, size_t errl
     return 0;
 }
 
-/* Runs the emulator's clock until a stop signal, which it returns: once
- * a second, firmware job devices past their timeout end (timedOut). */
+/* Runs the emulator's clock until a stop signal, which it returns: four
+ * times a second the staged rollouts step (rollout_engine.h), and firmware
+ * job devices past their timeout end (timedOut). */
 static int wait_for_stop(const sigset_t *stop)
 {
-    const struct timespec second = {1, 0};
+    const struct timespec quarter = {0, 250 * 1000 * 1000};
     for (;;) {
-        int sig = sigtimedwait(stop, NULL, &second);
+        int sig = sigtimedwait(stop, NULL, &quarter);
         if (sig > 0)
             return sig;
+        rollout_engine_tick((int64_t)time(NULL));
         int timed_out = 0;
         service_result res;
         if (service_ota_tick((int64_t)time(NULL), &timed_out, &res) != SERVICE_OK)

@@ -7,7 +7,9 @@
 #include "log.h"
 #include "mqtt_link.h"
 #include "ota_push.h"
+#include "rollout_engine.h"
 #include "service_ota_jobs.h"
+#include "service_rollouts.h"
 #include "store_firmwares.h"
 
 #include <cjson/cJSON.h>
@@ -66,7 +68,10 @@ static void report_version(const struct topic_parts *t, const char *module, cons
     if (succeeded)
         log_msg(LOG_INFO, "%s/%s runs %s %s: %d job device(s) succeeded", pk, dn, module, version->valuestring,
                 succeeded);
+    if (version)
+        service_rollout_firmware_inform(pk, dn, module, version->valuestring);
     ota_push_due(pk, dn, again);
+    rollout_engine_device_seen(pk, dn);
 }
 
 void ota_events_inform(const struct topic_parts *t, const char *topic, const void *payload, int len)
@@ -95,12 +100,15 @@ void ota_events_progress(const struct topic_parts *t, const char *topic, const v
     service_result res;
     if (params) {
         cJSON *desc = cJSON_GetObjectItemCaseSensitive(params, "desc");
-        if (parse_step(cJSON_GetObjectItemCaseSensitive(params, "step"), &step) < 0 ||
-            service_ota_progress(t->product_key, t->device_name, module, step,
-                                 cJSON_IsString(desc) ? desc->valuestring : NULL, job_id, &res) != SERVICE_OK)
+        const char *text = cJSON_IsString(desc) ? desc->valuestring : NULL;
+        int ok = parse_step(cJSON_GetObjectItemCaseSensitive(params, "step"), &step) == 0 &&
+                 service_ota_progress(t->product_key, t->device_name, module, step, text, job_id, &res) == SERVICE_OK;
+        if (!ok)
             log_msg(LOG_WARN, "%s/%s reported a progress step that is not -4..100; ignored", t->product_key,
                     t->device_name);
-        else if (step < 0)
+        else
+            service_rollout_firmware_progress(t->product_key, t->device_name, module, step, text);
+        if (ok && step < 0)
             log_msg(LOG_INFO, "%s/%s: %s %s (step %d)%s%s", t->product_key, t->device_name, module,
                     service_ota_step_meaning(step), step, job_id[0] ? ", job " : " (no job waits for it)", job_id);
         live_log("in", "progress", t->product_key, t->device_name, job_id, topic, payload, (size_t)len);

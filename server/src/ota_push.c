@@ -10,6 +10,7 @@
 #include "log.h"
 #include "mqtt_link.h"
 #include "push.h"
+#include "rollout_engine.h"
 #include "server.h"
 #include "topics.h"
 
@@ -38,9 +39,7 @@ cJSON *ota_upgrade_data(const store_firmware *f)
     return d;
 }
 
-/* Publishes the notice of firmware f (job job_id) to pk/dn and records
- * it. Returns 0 or -1. */
-static int send_notice(const char *pk, const char *dn, const char *job_id, const store_firmware *f)
+int ota_push_notice(const char *pk, const char *dn, const char *ref_id, const store_firmware *f)
 {
     char topic[TOPIC_MAX];
     cJSON *msg = cJSON_CreateObject();
@@ -57,12 +56,19 @@ static int send_notice(const char *pk, const char *dn, const char *job_id, const
     char *text = cJSON_PrintUnformatted(msg);
     cJSON_Delete(msg);
     int rc = text ? mqtt_link_publish(topic, text, strlen(text), 1) : -1;
-    if (rc == 0) {
-        store_ota_mark_pushed(job_id, pk, dn, (int64_t)time(NULL));
-        live_log("out", "ota", pk, dn, job_id, topic, text, strlen(text));
-    }
+    if (rc == 0)
+        live_log("out", "ota", pk, dn, ref_id, topic, text, strlen(text));
     cJSON_free(text);
     return rc;
+}
+
+/* Publishes the notice of job job_id to pk/dn and records it. */
+static int send_notice(const char *pk, const char *dn, const char *job_id, const store_firmware *f)
+{
+    if (ota_push_notice(pk, dn, job_id, f) < 0)
+        return -1;
+    store_ota_mark_pushed(job_id, pk, dn, (int64_t)time(NULL));
+    return 0;
 }
 
 /* A growing array of rows of one type. */
@@ -149,5 +155,8 @@ cJSON *ota_firmware_get_data(const char *pk, const char *dn, const char *module,
         }
     }
     free(due.rows);
+    store_firmware f;
+    if (!data && rollout_engine_firmware_for(pk, dn, module, &f, job_id)) /* no job: a rollout? */
+        data = ota_upgrade_data(&f);
     return data ? data : cJSON_CreateObject();
 }

@@ -22,6 +22,10 @@
  * out of memory. */
 cJSON *ota_upgrade_data(const store_firmware *f);
 
+/* Publishes the upgrade notice of firmware f to device pk/dn (logged for
+ * the console under ref_id, a job or a rollout). Returns 0 or -1. */
+int ota_push_notice(const char *pk, const char *dn, const char *ref_id, const store_firmware *f);
+
 /* Pushes job id to its online queued devices; *pushed gets how many.
  * Returns 0, or -1 when the MQTT link is down. */
 int ota_push_job(const char *id, int *pushed);
@@ -35,8 +39,9 @@ int ota_push_due(const char *pk, const char *dn, int again);
 
 /*
  * The reply data for thing/ota/firmware/get of device pk/dn for module:
- * the newest job waiting for it (now counted as pushed), or {} when none.
- * *job_id gets its id ("" when none).
+ * the newest job waiting for it (now counted as pushed), else the newest
+ * running rollout where it waits (rollout_engine.h), or {} when none.
+ * *job_id gets the job's or rollout's id ("" when none).
  */
 cJSON *ota_firmware_get_data(const char *pk, const char *dn, const char *module, char job_id[STORE_ID_SIZE]);
 

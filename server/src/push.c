@@ -118,6 +118,16 @@ static int publish(const store_version *pkg, const char *pk, const char *dn, con
     return u->signed_ok > 0 ? send_one(pkg, u->url, &t, task_id) : -1;
 }
 
+int push_app_to(const char *pk, const char *dn, const store_version *v, const char *ref_id)
+{
+    char url[1400];
+    push_target t;
+    make_target(&t, pk, dn);
+    if (sign_url(v, url, sizeof url) < 0)
+        return -1;
+    return send_one(v, url, &t, ref_id);
+}
+
 service_status push_task(const char *task_id, service_push_counts *counts, service_result *res)
 {
     memset(counts, 0, sizeof *counts);

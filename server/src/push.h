@@ -27,6 +27,11 @@ service_status push_task(const char *task_id, service_push_counts *counts, servi
  */
 int push_on_query(const char *pk, const char *dn, const char *app_id, const char *version);
 
+/* Publishes the upgrade push of version v to device pk/dn with a freshly
+ * signed URL and trace id (logged for the console under ref_id, e.g. a
+ * rollout). Returns 0 or -1. */
+int push_app_to(const char *pk, const char *dn, const store_version *v, const char *ref_id);
+
 /* A new Alink message id: decimal, unique per emulator run, within
  * 0..4294967295 as the protocol requires (pushes, firmware notices). */
 unsigned long push_message_id(void);

@@ -60,6 +60,14 @@ static const route table[] = {
     {"GET", "/api/v1/ota/jobs/{id}", BODY_NONE, api_ota_job_get},
     {"POST", "/api/v1/ota/jobs/{id}/cancel", BODY_NONE, api_ota_job_cancel},
 
+    {"POST", "/api/v1/rollouts", BODY_JSON, api_rollout_create},
+    {"GET", "/api/v1/rollouts", BODY_NONE, api_rollout_list},
+    {"GET", "/api/v1/rollouts/{id}", BODY_NONE, api_rollout_get},
+    {"GET", "/api/v1/rollouts/{id}/devices/{pk}/{dn}", BODY_NONE, api_rollout_device},
+    {"POST", "/api/v1/rollouts/{id}/pause", BODY_NONE, api_rollout_pause},
+    {"POST", "/api/v1/rollouts/{id}/resume", BODY_NONE, api_rollout_resume},
+    {"POST", "/api/v1/rollouts/{id}/cancel", BODY_NONE, api_rollout_cancel},
+
     /* The console's files at the top (/app.js), and package downloads at
      * /<bucket>/<object>; the download handler passes other folders on to
      * the console's files. */

@@ -93,6 +93,15 @@ enum MHD_Result api_ota_job_list(http_request *r);
 enum MHD_Result api_ota_job_get(http_request *r);
 enum MHD_Result api_ota_job_cancel(http_request *r);
 
+/* api_rollouts.c: staged rollouts */
+enum MHD_Result api_rollout_create(http_request *r);
+enum MHD_Result api_rollout_list(http_request *r);
+enum MHD_Result api_rollout_get(http_request *r);
+enum MHD_Result api_rollout_device(http_request *r);
+enum MHD_Result api_rollout_pause(http_request *r);
+enum MHD_Result api_rollout_resume(http_request *r);
+enum MHD_Result api_rollout_cancel(http_request *r);
+
 enum MHD_Result download_package(http_request *r);
 
 #endif

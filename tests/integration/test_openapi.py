@@ -92,9 +92,12 @@ class OpenApiTest(EmulatorTest):
         fw = emu.post("/api/v1/products/%s/firmwares?version=1.0.%d" % (pk, n), body=b"firmware %d" % n,
                       headers={"Content-Type": "application/octet-stream"}).json["firmwareId"]
         job = emu.post("/api/v1/ota/jobs", {"firmwareId": fw, "targetType": "product"}).json["jobId"]
+        start = "2030-01-01T00:00:00Z"  # scheduled: pausable, cancelable
+        rollout = emu.post("/api/v1/rollouts", {"kind": "firmware", "firmwareId": fw, "targetType": "devices",
+                                                "devices": ["dev-%d" % n], "startAt": start}).json["rolloutId"]
         return {"n": n, "productKey": pk, "deviceName": "dev-%d" % n, "groupId": gid, "appId": APP_ID,
                 "emptyApp": empty_app, "version": version, "taskId": tid, "download": url,
-                "moduleName": "m%d" % n, "firmwareId": fw, "jobId": job}
+                "moduleName": "m%d" % n, "firmwareId": fw, "jobId": job, "rolloutId": rollout}
 
     def call(self, method, path, f):
         emu = self.emu
@@ -102,7 +105,7 @@ class OpenApiTest(EmulatorTest):
                           .replace("{groupId}", f["groupId"]).replace("{appId}", f["appId"])
                           .replace("{version}", f["version"]).replace("{taskId}", f["taskId"] or "task-x")
                           .replace("{moduleName}", f["moduleName"]).replace("{firmwareId}", f["firmwareId"])
-                          .replace("{jobId}", f["jobId"]))
+                          .replace("{jobId}", f["jobId"]).replace("{rolloutId}", f["rolloutId"]))
         target = fill(path)
         n = f["n"]
         bodies = {
@@ -116,10 +119,16 @@ class OpenApiTest(EmulatorTest):
             ("post", "/api/v1/products/{productKey}/ota/modules"): {"moduleName": "new-%d" % n},
             ("post", "/api/v1/ota/jobs"): {"firmwareId": f["firmwareId"], "targetType": "devices",
                                            "devices": [f["deviceName"]], "timeoutMinutes": 30},
+            ("post", "/api/v1/rollouts"): {"kind": "app", "productKey": f["productKey"], "appId": APP_ID,
+                                           "version": f["version"], "targetType": "group", "groupId": f["groupId"],
+                                           "batches": ["1", "100%"], "errorPercent": 10, "ratePerMinute": 60,
+                                           "timeoutSeconds": 300, "maxRetries": 2, "dynamic": True},
         }
         if (method, path) == ("post", "/api/v1/products/{productKey}/firmwares"):
             return emu.post(target + "?version=2.0.%d&signMethod=SHA256&srcVersions=1.0.%d" % (n, n),
                             body=b"new firmware", headers={"Content-Type": "application/octet-stream"})
+        if (method, path) == ("post", "/api/v1/rollouts/{rolloutId}/resume"):
+            emu.post(target.replace("/resume", "/pause"))
         if (method, path) == ("delete", "/api/v1/firmwares/{firmwareId}"):
             emu.post("/api/v1/ota/jobs/%s/cancel" % f["jobId"])
         if (method, path) == ("delete", "/api/v1/apps/{appId}"):
