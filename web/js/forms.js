@@ -1,7 +1,7 @@
 // forms.js — labelled form fields with an error line each (aria-describedby),
 // the submit helper that disables the button while a request runs and
 // shows a failure in the form's alert area, an upload's progress bar,
-// devices to tick, and a select's options.
+// devices to tick, radio buttons, and a select's options.
 import { h, fmtSize } from './dom.js';
 import { t } from './i18n.js';
 import { showError } from './errors.js';
@@ -115,4 +115,31 @@ export function selectOptions(select, items, placeholder, value, label) {
   const keep = select.value;
   select.replaceChildren(h('option', { value: '' }, placeholder), ...items.map((i) => h('option', { value: value(i) }, label(i))));
   if (items.some((i) => value(i) === keep)) select.value = keep;
+}
+
+// Radio buttons in a fieldset: legend, the inputs' name, choices
+// [[value, label]], each input's id idPrefix + value.
+// → {el, value() (the first choice's when none is checked), set(value)}
+export function radioGroup({ legend, name, choices, idPrefix }) {
+  const el = h(
+    'fieldset',
+    { class: 'choices' },
+    h('legend', null, legend),
+    h(
+      'div',
+      { class: 'choice-list' },
+      choices.map(([value, label]) => {
+        const id = `${idPrefix}${value}`;
+        return h('div', { class: 'choice' }, h('input', { type: 'radio', id, name, value }), h('label', { for: id }, label));
+      }),
+    ),
+  );
+  const inputs = () => [...el.querySelectorAll('input[type=radio]')];
+  return {
+    el,
+    value: () => (inputs().find((i) => i.checked) || inputs()[0]).value,
+    set(value) {
+      for (const i of inputs()) i.checked = i.value === value;
+    },
+  };
 }

@@ -1,6 +1,6 @@
 // main.js — starts the console: header (live indicator, sign-out, language
 // switch), the left menu in the real console's groups (设备管理: 产品, 设备;
-// 升级服务: 应用升级, 固件升级, 测试设备分组, 测试任务), the sign-in panel when haas-emu
+// 升级服务: 应用升级, 固件升级, 分批发布, 测试设备分组, 测试任务), the sign-in panel when haas-emu
 // wants its token, the router and the live poller.
 import { t, getLang, setLang, locale } from './i18n.js';
 import { h } from './dom.js';
@@ -11,7 +11,7 @@ import { drawSignIn } from './signin.js';
 
 const MENU = [
   { group: 'devices', items: ['products', 'devices'] },
-  { group: 'upgrade', items: ['apps', 'ota', 'groups', 'tasks'] },
+  { group: 'upgrade', items: ['apps', 'ota', 'rollouts', 'groups', 'tasks'] },
 ];
 let section = 'products';
 

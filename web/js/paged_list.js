@@ -25,7 +25,7 @@ export async function confirmDelete(question, path, area, then, done = t('common
 }
 
 // The list of the collection at path (e.g. '/products'), a page at a time;
-// filter() may add to the query (e.g. "productKey=…").
+// filter() may add to the query (e.g. "productKey=…", or "" for nothing).
 // id(item) keys rows and links (#<path>/<id>); columns(href) gives the
 // columns, href(item) being the item's link; empty is the i18n key shown
 // for no items. With del = {manage?, extra?, confirm, name, attrs?} every
@@ -59,7 +59,8 @@ export function pagedList({ path, id, columns, empty, del = null, filter = null 
 
   async function refresh() {
     try {
-      const page = await api.get(`${path}?${filter ? `${filter()}&` : ''}${pager.query()}`);
+      const more = filter ? filter() : '';
+      const page = await api.get(`${path}?${more ? `${more}&` : ''}${pager.query()}`);
       showError(err, null);
       pager.update(page.total);
       renderIfChanged(list, page.items, (items) =>

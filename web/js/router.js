@@ -1,5 +1,5 @@
 // router.js — hash routing (#/products, #/products/PK, #/devices?status=…,
-// #/apps/ID, #/tasks/ID, #/ota?productKey=…, #/ota/jobs/ID…). A screen
+// #/apps/ID, #/tasks/ID, #/ota?productKey=…, #/ota/jobs/ID, #/rollouts/ID…). A screen
 // module exports mount(main, params, query) → {refresh(), unmount()}
 // (query: the URLSearchParams after "?" in the hash); the router mounts one
 // at a time and refreshes it when live data changed. The section names the
@@ -16,6 +16,8 @@ import * as tasks from './screens/tasks.js';
 import * as task from './screens/task.js';
 import * as ota from './screens/ota.js';
 import * as otaJob from './screens/ota_job.js';
+import * as rollouts from './screens/rollouts.js';
+import * as rollout from './screens/rollout.js';
 
 const ROUTES = [
   [/^\/products$/, products, 'products'],
@@ -30,6 +32,8 @@ const ROUTES = [
   [/^\/tasks\/([^/]+)$/, task, 'tasks'],
   [/^\/ota$/, ota, 'ota'],
   [/^\/ota\/jobs\/([^/]+)$/, otaJob, 'ota'],
+  [/^\/rollouts$/, rollouts, 'rollouts'],
+  [/^\/rollouts\/([^/]+)$/, rollout, 'rollouts'],
 ];
 
 let main = null;

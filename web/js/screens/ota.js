@@ -9,7 +9,7 @@
 import { api, enc, getAll, uploadFirmware } from '../api.js';
 import { h, fmtTime, fmtSize, toast, copyButton } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, alertArea, submitting, setFieldError, uploadProgress, deviceCheckboxes, tickedDevices } from '../forms.js';
+import { field, alertArea, submitting, setFieldError, uploadProgress, deviceCheckboxes, tickedDevices, radioGroup } from '../forms.js';
 import { showError } from '../errors.js';
 import { pageHeader } from '../layout.js';
 import { go } from '../router.js';
@@ -17,7 +17,7 @@ import { pagedList, createForm } from '../paged_list.js';
 import { countsText } from '../progress.js';
 
 // Module names and versions: 1..64 of A-Z a-z 0-9 . _ - (as haas-emu checks).
-const OTA_WORD = /^[A-Za-z0-9._-]{1,64}$/;
+export const OTA_WORD = /^[A-Za-z0-9._-]{1,64}$/;
 const SIGN_METHODS = ['Md5', 'SHA256'];
 const TARGETS = ['devices', 'group', 'product'];
 // The states a job's line in a list names (its counts), in this order.
@@ -25,7 +25,7 @@ export const JOB_SHOWN = ['succeeded', 'failed', 'timedOut', 'canceled', 'downlo
 
 // "1.0.0, 1.0.0b" from ["1.0.0","1.0.0b"] ("" for none); and back.
 export const versionsText = (list) => (list || []).join(', ');
-const versionsList = (text) => text.split(/[,，\s]+/).map((v) => v.trim()).filter(Boolean);
+export const versionsList = (text) => text.split(/[,，\s]+/).map((v) => v.trim()).filter(Boolean);
 
 export function jobStatusBadge(status) {
   return h('span', { class: `badge jstatus-${status}`, dataset: { jobStatus: status } }, t(`ota.jobStatus.${status}`));
@@ -172,11 +172,7 @@ function uploadDialog(pk, getModules, done) {
 function jobDialog(pk) {
   const title = h('h2', { id: 'job-dialog-title' });
   const hint = h('p', { class: 'hint' });
-  const radios = TARGETS.map((k) => {
-    const id = `target-${k}`;
-    return h('div', { class: 'choice' }, h('input', { type: 'radio', id, name: 'targetType', value: k }), h('label', { for: id }, t(`ota.target.${k}`)));
-  });
-  const target = h('fieldset', { class: 'choices' }, h('legend', null, t('ota.target')), h('div', { class: 'choice-list' }, radios));
+  const target = radioGroup({ legend: t('ota.target'), name: 'targetType', choices: TARGETS.map((k) => [k, t(`ota.target.${k}`)]), idPrefix: 'target-' });
   const picks = h('fieldset', { class: 'choices target-devices' }, h('legend', null, t('ota.pickDevices')));
   const group = field({ label: t('ota.groupSelect'), name: 'groupId', as: 'select' });
   group.el.classList.add('target-group');
@@ -185,25 +181,25 @@ function jobDialog(pk) {
   const err = alertArea();
   const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('tasks.createAndOpen'));
   const cancel = h('button', { type: 'button', class: 'btn', onclick: () => dialog.close() }, t('common.cancel'));
-  const form = h('form', { class: 'form', novalidate: true }, title, hint, target, picks, group.el, src.el, timeout.el, err, h('div', { class: 'form-actions' }, ok, cancel));
+  const form = h('form', { class: 'form', novalidate: true }, title, hint, target.el, picks, group.el, src.el, timeout.el, err, h('div', { class: 'form-actions' }, ok, cancel));
   const dialog = h('dialog', { class: 'dialog dialog-wide', 'aria-labelledby': 'job-dialog-title' }, form);
   let firmware = null;
 
-  const chosenTarget = () => (form.querySelector('input[name=targetType]:checked') || {}).value || 'devices';
+  const chosenTarget = () => target.value();
   function showTarget() {
     const k = chosenTarget();
     picks.hidden = k !== 'devices';
     group.el.hidden = k !== 'group';
     src.el.hidden = k === 'devices';
   }
-  target.addEventListener('change', showTarget);
+  target.el.addEventListener('change', showTarget);
 
   async function open(fw) {
     firmware = fw;
     form.reset();
     title.textContent = t('ota.newJob', { name: fw.name, version: fw.version });
     hint.textContent = t('ota.newJobHint', { module: fw.moduleName });
-    form.querySelector('#target-devices').checked = true;
+    target.set('devices');
     src.input.value = versionsText(fw.srcVersions);
     setFieldError(timeout.input, '');
     setFieldError(src.input, '');
