@@ -1,6 +1,7 @@
 // phone-keyboard.test.mjs — the task page on a 390x844 phone: no sideways
 // scrolling, and the push button reached with Tab and pressed with Enter;
-// the other screens and 创建版本's confirmation step fit the phone too.
+// the other screens and 创建版本's confirmation step fit the phone too; a
+// staged rollout's page (暂停 by Tab and Enter), the list and 新建分批发布 too.
 import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
 import { makePackage, packageName } from './support/package.mjs';
@@ -56,4 +57,33 @@ browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width:
   assert.ok(wider <= 0, `the dialog is ${wider} px wider than itself`);
   assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the phone with the dialog`);
   await shot('create-version');
+
+  // 分批发布: a rollout of the app to the group (its device offline: batch 1
+  // queued); its page fits, 暂停 by Tab and Enter; the list and 新建分批发布 fit
+  const ro = await emu.api('POST', '/api/v1/rollouts', { kind: 'app', productKey: pk, appId: APP_ID, version: '0.0.2', targetType: 'group', groupId: gid, batches: ['1', '100%'], name: 'phone' });
+  assert.equal(ro.status, 201, ro.text);
+  await page.goto(`${emu.base}/#/rollouts/${ro.json.rolloutId}`);
+  await page.locator('[data-rollout-status="running"]').first().waitFor();
+  await page.locator(`tr[data-row="${pk}/core2-0001"] [data-state="queued"]`).waitFor();
+  assert.ok((await overflow()) <= 0, `the rollout page is ${await overflow()} px wider than the phone`);
+  found = false;
+  for (let i = 0; i < 40 && !found; i++) {
+    await page.keyboard.press('Tab');
+    found = await page.evaluate(() => document.activeElement && document.activeElement.dataset.action === 'pause');
+  }
+  assert.ok(found, 'the pause button is reachable with Tab');
+  await page.keyboard.press('Enter');
+  await page.locator('.pause-banner', { hasText: '手动暂停' }).waitFor();
+  assert.ok((await overflow()) <= 0, `the paused rollout page is ${await overflow()} px wider than the phone`);
+  await shot('rollout');
+  await page.getByRole('link', { name: '分批发布' }).first().click();
+  await page.locator(`tr[data-row="${ro.json.rolloutId}"] [data-rollout-status="paused"]`).waitFor();
+  assert.ok((await overflow()) <= 0, `分批发布 is ${await overflow()} px wider than the phone`);
+  await page.getByRole('button', { name: '新建分批发布' }).click();
+  const newRollout = page.getByRole('dialog', { name: '新建分批发布' });
+  await newRollout.getByLabel('第 3 批', { exact: true }).waitFor();
+  const dialogWider = await newRollout.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(dialogWider <= 0, `新建分批发布 is ${dialogWider} px wider than itself`);
+  assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the phone with 新建分批发布`);
+  await shot('new-rollout');
 });
