@@ -587,6 +587,7 @@ export default {
   'rollouts.pausedByHand': 'paused by hand',
   'rollouts.pausedErrors': 'batch {batch}: {failed} of {size} devices failed or timed out, more than the error threshold of {threshold}%',
   'rollouts.pausedHint': 'No device is pushed while paused. Look at the failures below; Resume goes on (the failures so far are accepted), or cancel the rollout.',
+  'rollouts.pausedHandHint': 'No device is pushed while paused. Resume goes on; or cancel the rollout.',
   'rollouts.batchesTitle': 'Batches',
   'rollouts.batchStatus.waiting': 'Waiting',
   'rollouts.batchStatus.running': 'Running',

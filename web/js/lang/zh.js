@@ -589,6 +589,7 @@ export default {
   'rollouts.pausedByHand': '手动暂停',
   'rollouts.pausedErrors': '第 {batch} 批 {size} 台设备中有 {failed} 台失败或超时，超过了错误阈值 {threshold}%',
   'rollouts.pausedHint': '暂停期间不推送任何设备。请查看下方的失败原因；点击“继续”接着发布（已有的失败将被接受），或取消发布。',
+  'rollouts.pausedHandHint': '暂停期间不推送任何设备。点击“继续”接着发布，或取消发布。',
   'rollouts.batchesTitle': '分批进度',
   'rollouts.batchStatus.waiting': '等待中',
   'rollouts.batchStatus.running': '进行中',

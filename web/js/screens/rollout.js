@@ -287,7 +287,7 @@ export function mount(main, [rolloutId]) {
       groupName = await api.get(`/groups/${enc(r.groupId)}`).then((g) => g.name, () => r.groupId);
     }
     renderIfChanged(head, [rolloutName(r)], () => pageHeader(t('rollouts.titleOf', { name: rolloutName(r) }), [{ href: '#/rollouts', label: t('rollouts.title') }]));
-    renderIfChanged(banner, [r.status, r.pauseReason], () => (r.status === 'paused' ? [h('strong', null, t('rollouts.pausedBanner')), ' ', h('span', { class: 'pause-reason' }, pauseReasonText(r.pauseReason) || '—'), h('p', { class: 'hint' }, t('rollouts.pausedHint'))] : []));
+    renderIfChanged(banner, [r.status, r.pauseReason], () => (r.status === 'paused' ? [h('strong', null, t('rollouts.pausedBanner')), ' ', h('span', { class: 'pause-reason' }, pauseReasonText(r.pauseReason) || '—'), h('p', { class: 'hint' }, t(r.pauseReason === 'paused by hand' ? 'rollouts.pausedHandHint' : 'rollouts.pausedHint'))] : []));
     banner.hidden = r.status !== 'paused';
     renderIfChanged(statusLine, [r.status, r.currentBatch, r.batches.length, r.startAt], () => [
       rolloutStatusBadge(r.status),
