@@ -188,8 +188,8 @@ static int names_of(const cJSON *in, const char **names, size_t max, size_t *n)
     return 0;
 }
 
-/* Fills spec from the request body. */
-static void spec_of(const cJSON *in, service_rollout_spec *spec, char *src, char *batches)
+service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api_rollout_buffers *buf,
+                                service_result *res)
 {
     const cJSON *dynamic = cJSON_GetObjectItemCaseSensitive(in, "dynamic");
     service_rollout_defaults(spec);
@@ -201,8 +201,8 @@ static void spec_of(const cJSON *in, service_rollout_spec *spec, char *src, char
     spec->name = api_text(in, "name", 1);
     spec->target_type = api_text(in, "targetType", 0);
     spec->group_id = api_text(in, "groupId", 1);
-    spec->src_versions = list_text(in, "srcVersions", src, STORE_SRC_VERSIONS_SIZE);
-    spec->batches = list_text(in, "batches", batches, STORE_BATCHES_SIZE);
+    spec->src_versions = list_text(in, "srcVersions", buf->src, sizeof buf->src);
+    spec->batches = list_text(in, "batches", buf->batches, sizeof buf->batches);
     spec->dynamic = cJSON_IsTrue(dynamic);
     spec->success_percent = int_of(in, "successPercent", 100);
     spec->error_percent = int_of(in, "errorPercent", 0);
@@ -212,8 +212,13 @@ static void spec_of(const cJSON *in, service_rollout_spec *spec, char *src, char
     spec->max_retries = int_of(in, "maxRetries", 0);
     spec->retry_seconds = int_of(in, "retrySeconds", 60);
     spec->rollout_id = api_text(in, "rolloutId", 1);
+    spec->devices = buf->names;
     if (dynamic && !cJSON_IsBool(dynamic))
         spec->success_percent = -1; /* refused: dynamic is true or false */
+    if (names_of(in, buf->names, SERVICE_ROLLOUT_DEVICES_MAX, &spec->device_count) < 0)
+        return service_fail(res, SERVICE_INVALID, "InvalidRollout", "devices is an array of at most %d device names",
+                            SERVICE_ROLLOUT_DEVICES_MAX);
+    return service_ok(res);
 }
 
 enum MHD_Result api_rollout_create(http_request *r)
@@ -223,22 +228,16 @@ enum MHD_Result api_rollout_create(http_request *r)
     if (!in)
         return ret;
     service_rollout_spec spec;
-    char src[STORE_SRC_VERSIONS_SIZE], batches[STORE_BATCHES_SIZE], id[STORE_ID_SIZE];
-    const char **names = calloc(SERVICE_ROLLOUT_DEVICES_MAX, sizeof *names);
+    char id[STORE_ID_SIZE];
+    api_rollout_buffers *buf = malloc(sizeof *buf);
     service_result res;
     int devices = 0;
-    spec_of(in, &spec, src, batches);
-    if (!names)
+    if (!buf)
         service_fail(&res, SERVICE_ERROR, "OutOfMemory", "cannot take the rollout now");
-    else if (names_of(in, names, SERVICE_ROLLOUT_DEVICES_MAX, &spec.device_count) < 0)
-        service_fail(&res, SERVICE_INVALID, "InvalidRollout", "devices is an array of at most %d device names",
-                     SERVICE_ROLLOUT_DEVICES_MAX);
-    else {
-        spec.devices = names;
+    else if (api_rollout_spec(in, &spec, buf, &res) == SERVICE_OK)
         service_rollout_create(&spec, id, &devices, &res);
-    }
     cJSON_Delete(in);
-    free(names);
+    free(buf);
     return res.status == SERVICE_OK ? reply_rollout(r, 201, id) : api_fail(r, &res);
 }
 

@@ -14,6 +14,7 @@
 
 #include "http.h"
 #include "service.h"
+#include "service_rollouts.h"
 #include "store_devices.h"
 
 #include <cjson/cJSON.h>
@@ -36,6 +37,20 @@ const char *api_text(const cJSON *in, const char *key, int null_is_absent);
 /* A comma-separated list of firmware versions ("1.0.0,1.0.1") as a JSON
  * array of strings (api_firmwares.c). */
 cJSON *api_version_array(const char *list);
+
+/* Room for what api_rollout_spec reads out of a rollout's JSON. */
+typedef struct {
+    char src[STORE_SRC_VERSIONS_SIZE];
+    char batches[STORE_BATCHES_SIZE];
+    const char *names[SERVICE_ROLLOUT_DEVICES_MAX];
+} api_rollout_buffers;
+
+/* A rollout's JSON (the body of POST /api/v1/rollouts, or a seed's entry)
+ * as a spec, its texts pointing into in and buf (api_rollouts.c). Errors:
+ * SERVICE_INVALID InvalidRollout (a malformed devices list); the service
+ * checks the rest. */
+service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api_rollout_buffers *buf,
+                                service_result *res);
 
 /* The HTTP status a service status is answered with (400, 404, 409, 503,
  * 500, 507). */

@@ -6,7 +6,7 @@
  *    "groups":   [{"groupId", "name", "devices": [{"productKey", "deviceName"}]}],
  *    "apps":     [{"appName", "appId", "description", "versions": [{"file": "pkg.tar.gz"}]}],
  *    "tasks":    [{"taskId", "appId", "version", "groupId"}],
- *    "firmwares", "otaJobs": firmware OTA (seed_firmware.c)}
+ *    "firmwares", "otaJobs", "rollouts": firmware OTA and rollouts (seed_firmware.c)}
  * Every list is optional; version files are relative to the seed file.
  */
 #include "seed.h"

@@ -1,18 +1,21 @@
 /*
- * seed_firmware.c - the firmware OTA part of a --seed file (seed.h):
+ * seed_firmware.c - the firmware OTA and rollout part of a --seed file
+ * (seed.h):
  *
  *   {"products": [{"productKey": ..., "modules": [{"moduleName", "alias", "description"}],
  *                  "firmwares": [{"firmwareId", "file", "version", "module", "name",
  *                                 "signMethod", "srcVersions": ["1.0.0"]}]}],
  *    "otaJobs":  [{"jobId", "firmwareId", "targetType", "devices", "groupId",
- *                  "srcVersions", "timeoutMinutes"}]}
+ *                  "srcVersions", "timeoutMinutes"}],
+ *    "rollouts": [{"rolloutId", ... as POST /api/v1/rollouts}]}
  *
- * Firmware and jobs need fixed ids (firmwareId, jobId) so that seeding
- * twice changes nothing; an existing firmware must have the seed file's
- * bytes. Jobs made at start find every device offline: each device gets
- * its notice when it connects.
+ * Firmware, jobs and rollouts need fixed ids (firmwareId, jobId,
+ * rolloutId) so that seeding twice changes nothing; an existing firmware
+ * must have the seed file's bytes. Jobs and rollouts made at start find
+ * every device offline: each device gets its notice when it connects.
  */
 #include "seed_internal.h"
+#include "api_shared.h"
 #include "server.h"
 #include "service_firmwares.h"
 #include "service_ota_jobs.h"
@@ -132,9 +135,30 @@ static int seed_jobs(seeder *s, const cJSON *list)
     return 0;
 }
 
+/* Staged rollouts (of firmware or app versions), read as the API reads them. */
+static int seed_rollouts(seeder *s, const cJSON *list)
+{
+    const cJSON *ro;
+    static api_rollout_buffers buf;
+    cJSON_ArrayForEach(ro, list) {
+        service_rollout_spec spec;
+        service_result res;
+        char id[STORE_ID_SIZE];
+        int devices = 0;
+        if (!seed_str(ro, "rolloutId"))
+            return seed_fail(s, "every rollout needs a rolloutId (fixed ids keep seeding idempotent)");
+        if (api_rollout_spec(ro, &spec, &buf, &res) == SERVICE_OK)
+            service_rollout_create(&spec, id, &devices, &res);
+        if (seed_outcome(s, &res, "RolloutExists", "rollout") < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int seed_firmware(seeder *s, const cJSON *root, const char *base)
 {
-    if (seed_products(s, cJSON_GetObjectItemCaseSensitive(root, "products"), base) < 0)
+    if (seed_products(s, cJSON_GetObjectItemCaseSensitive(root, "products"), base) < 0 ||
+        seed_jobs(s, cJSON_GetObjectItemCaseSensitive(root, "otaJobs")) < 0)
         return -1;
-    return seed_jobs(s, cJSON_GetObjectItemCaseSensitive(root, "otaJobs"));
+    return seed_rollouts(s, cJSON_GetObjectItemCaseSensitive(root, "rollouts"));
 }

@@ -36,7 +36,7 @@ const char *seed_str(const cJSON *o, const char *key);
 package_file *seed_copy_file(seeder *s, const char *path);
 
 /* The firmware OTA part of the seed (seed_firmware.c): "modules" and
- * "firmwares" of each product, then "otaJobs". base: the seed file's
+ * "firmwares" of each product, then "otaJobs" and "rollouts". base: the seed file's
  * folder with a trailing '/' ("" for the working directory). */
 int seed_firmware(seeder *s, const cJSON *root, const char *base);
 

@@ -370,7 +370,10 @@ class FirmwareSeedTest(unittest.TestCase):
                                              "version": "1.1.0", "signMethod": "SHA256",
                                              "srcVersions": ["1.0.0"]}]}],
                 "otaJobs": [{"jobId": "job-core2", "firmwareId": "fw-core2-110", "targetType": "devices",
-                             "devices": ["core2-seed"], "timeoutMinutes": 30}]}
+                             "devices": ["core2-seed"], "timeoutMinutes": 30}],
+                "rollouts": [{"rolloutId": "ro-core2", "kind": "firmware", "firmwareId": "fw-core2-110",
+                              "targetType": "product", "dynamic": True, "batches": ["1", "100%"],
+                              "startAt": "2030-01-01T00:00:00Z"}]}
         path = os.path.join(folder, "seed.json")
         with open(path, "w") as f:
             json.dump(seed, f)
@@ -378,7 +381,8 @@ class FirmwareSeedTest(unittest.TestCase):
 
     def snapshot(self, emu):
         return {p: emu.get(p).json for p in ("/api/v1/products/a1SeedFwOta/ota/modules",
-                                             "/api/v1/firmwares/fw-core2-110", "/api/v1/ota/jobs/job-core2")}
+                                             "/api/v1/firmwares/fw-core2-110", "/api/v1/ota/jobs/job-core2",
+                                             "/api/v1/rollouts/ro-core2")}
 
     def test_seeded_firmware_and_job(self):
         folder = tempfile.mkdtemp(prefix="fw-seed-")
@@ -390,6 +394,8 @@ class FirmwareSeedTest(unittest.TestCase):
             self.assertEqual([m["moduleName"] for m in first["/api/v1/products/a1SeedFwOta/ota/modules"]["items"]],
                              ["default", "MCU"])
             self.assertEqual(first["/api/v1/ota/jobs/job-core2"]["devices"][0]["state"], "queued")
+            ro = first["/api/v1/rollouts/ro-core2"]
+            self.assertEqual((ro["status"], ro["dynamic"], ro["batches"]), ("scheduled", True, ["1", "100%"]))
         finally:
             emu.stop()
         emu.start(fresh=False)  # the same seed again changes nothing
