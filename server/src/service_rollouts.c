@@ -342,6 +342,7 @@ static store_status judge_batch(store_rollout *r, int64_t now)
         r->counts[RD_WAITING] + r->counts[RD_QUEUED] + r->counts[RD_PUSHED] + r->counts[RD_DOWNLOADING] +
         r->counts[RD_INSTALLING] == 0) {
         snprintf(r->status, sizeof r->status, "completed");
+        r->ended_at = now;
         log_msg(LOG_INFO, "rollout %s completed", r->rollout_id);
     }
     return STORE_OK;
