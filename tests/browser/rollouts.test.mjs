@@ -7,7 +7,8 @@
 // running, its device failing (-1 in words), the rollout paused with the
 // reason in words (English too); 继续 by the button ends it; each device's
 // state history; an app rollout to a chosen device scheduled for later
-// (the local time sent as UTC) and then 取消发布; the list; the phone.
+// (the local time sent as UTC) and then 取消发布; a rollout that starts by
+// the clock alone followed by the page; the list; the phone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { browserTest } from './support/harness.mjs';
@@ -18,6 +19,7 @@ import { APP_ID } from './support/device.mjs';
 
 const DN1 = 'core2-0001'; // batch 1
 const DN2 = 'core2-0002'; // batch 2
+const DN3 = 'core2-0003'; // made later, never online
 
 browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ emu, page, workDir, shot }) => {
   const pk = (await emu.api('POST', '/api/v1/products', { name: 'HaaS Core2' })).json.productKey;
@@ -234,6 +236,18 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     assert.equal((await emu.api('GET', `/api/v1/rollouts/${appId}`)).json.status, 'canceled');
     assert.deepEqual(dialogs, ['取消这个分批发布？尚未完成的设备将标记为已取消，后续批次不再开始。']);
     await shot('canceled');
+
+    // a start by the clock alone (no API write, no message): the page asks again by itself
+    await emu.api('POST', `/api/v1/products/${pk}/devices`, { deviceName: DN3 });
+    const soon = new Date(Date.now() + 5000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const timed = await emu.api('POST', '/api/v1/rollouts', { kind: 'firmware', firmwareId: fw.json.firmwareId, targetType: 'devices', devices: [DN3], startAt: soon });
+    assert.equal(timed.status, 201, timed.text);
+    await page.goto(`${emu.base}/#/rollouts/${timed.json.rolloutId}`);
+    await page.locator('[data-rollout-status="scheduled"]').first().waitFor();
+    await page.locator(`tr[data-row="${pk}/${DN3}"] [data-state="waiting"]`).waitFor();
+    await page.locator('[data-rollout-status="running"]').first().waitFor({ timeout: 15000 });
+    await page.locator(`tr[data-row="${pk}/${DN3}"] [data-state="queued"]`).waitFor();
+    await page.locator(`tr[data-row="${pk}/${DN3}"]`).getByText('设备上线后推送').waitFor();
 
     // the phone: the rollout page and the list fit
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

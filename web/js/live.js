@@ -1,7 +1,8 @@
 // live.js — live updates: polls GET /api/v1/rev about once a second and
 // calls the listener when the counter moved (every API write and device
 // message moves it). Also shows whether the emulator answers. While the
-// console waits for the management token it does not ask.
+// console waits for the management token it does not ask. And a screen's
+// own poller, for what haas-emu changes by the clock alone.
 import { api } from './api.js';
 import { authNeeded } from './auth.js';
 import { t } from './i18n.js';
@@ -60,4 +61,26 @@ export function startLive(el, onChange) {
 // Redraws the indicator in the current language.
 export function redrawLive() {
   show();
+}
+
+// A screen's own polling, for changes haas-emu makes by the clock without
+// an API write or a message, which /rev does not count (a staged rollout's
+// scheduled start, next batch, pause, timeouts, retries): after each
+// refresh again(wanted) runs run() in ms while wanted (later while the tab
+// is hidden); stop() on unmount.
+export function poller(run, ms) {
+  let timer = 0;
+  let stopped = false;
+  const again = (wanted) => {
+    clearTimeout(timer);
+    if (stopped || !wanted) return;
+    timer = setTimeout(() => (document.hidden ? again(true) : run()), ms);
+  };
+  return {
+    again,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }

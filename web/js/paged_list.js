@@ -32,7 +32,8 @@ export async function confirmDelete(question, path, area, then, done = t('common
 // row ends with the manage link (text key manage), more buttons (extra(item))
 // and a delete button (extra button attributes attrs(item)) asking
 // t(confirm, {name: name(item)}).
-// → {section(title, ...elements before the list), refresh(), href(item)}
+// → {section(title, ...elements before the list), refresh() (resolves with
+// the page's items, undefined when it failed), href(item)}
 export function pagedList({ path, id, columns, empty, del = null, filter = null }) {
   const href = (item) => `#${path}/${enc(id(item))}`;
   const err = alertArea();
@@ -66,8 +67,10 @@ export function pagedList({ path, id, columns, empty, del = null, filter = null 
       renderIfChanged(list, page.items, (items) =>
         table(del ? [...columns(href), actions()] : columns(href), items, { empty: t(empty), rowKey: id }),
       );
+      return page.items;
     } catch (e) {
       showError(err, e);
+      return undefined;
     }
   }
 

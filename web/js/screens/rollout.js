@@ -14,17 +14,14 @@ import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, statusBadge, stateBadge, details, codeText, failureWords } from '../layout.js';
 import { countsView, deviceProgress } from '../progress.js';
+import { poller } from '../live.js';
 import { versionsText } from './ota.js';
-import { rolloutName, rolloutStatusBadge, pauseReasonText, payloadText } from './rollouts.js';
+import { rolloutName, rolloutStatusBadge, pauseReasonText, payloadText, ROLLOUT_POLL_MS } from './rollouts.js';
 
 const STATES = ['succeeded', 'failed', 'timedOut', 'canceled', 'installing', 'downloading', 'pushed', 'queued', 'waiting'];
 const DONE = ['succeeded', 'failed', 'timedOut', 'canceled'];
 const CODES = { firmware: [-1, -2, -3, -4], app: [404, 405] };
 const ENDED = ['completed', 'canceled'];
-// haas-emu's engine moves a rollout on by the clock (a batch starts, the
-// rollout pauses) without any message: a rollout not ended is asked again
-// this often, besides the console's live refresh.
-const POLL_MS = 2000;
 const progressView = (c) => countsView(c, { states: STATES, done: DONE, moving: ['installing', 'downloading', 'pushed'] });
 
 // A failed or timed-out device is pushed again after the retry interval
@@ -166,8 +163,8 @@ export function mount(main, [rolloutId]) {
   let rollout = null;
   let busy = false;
   let groupName = null;
-  let timer = 0;
   let gone = false;
+  const poll = poller(() => refresh(), ROLLOUT_POLL_MS);
 
   // -- 暂停 / 继续 / 取消发布 --
   const buttons = {
@@ -279,7 +276,7 @@ export function mount(main, [rolloutId]) {
     const r = await loaded(loadErr, api.get(path));
     if (gone) return;
     if (!r) {
-      schedule();
+      poll.again(rollout && !ENDED.includes(rollout.status));
       return;
     }
     rollout = r;
@@ -305,17 +302,7 @@ export function mount(main, [rolloutId]) {
     renderIfChanged(legend, r.kind, (kind) => h('dl', { class: 'legend' }, (CODES[kind] || []).map((code) => h('div', null, h('dt', null, codeText(code)), h('dd', null, t(`code.${code}.long`))))));
     renderIfChanged(info, [r, groupName], () => infoView(r, groupName));
     await loadHistory();
-    schedule();
-  }
-
-  // Asks again while the rollout has not ended (and the tab is seen).
-  function schedule() {
-    clearTimeout(timer);
-    if (gone || !rollout || ENDED.includes(rollout.status)) return;
-    timer = setTimeout(() => {
-      if (document.hidden) schedule();
-      else refresh();
-    }, POLL_MS);
+    poll.again(!ENDED.includes(r.status));
   }
 
   refresh();
@@ -323,7 +310,7 @@ export function mount(main, [rolloutId]) {
     refresh,
     unmount() {
       gone = true;
-      clearTimeout(timer);
+      poll.stop();
       if (historyDialog.open) historyDialog.close();
     },
   };

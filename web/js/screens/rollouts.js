@@ -15,6 +15,7 @@ import { pageHeader } from '../layout.js';
 import { go } from '../router.js';
 import { pagedList } from '../paged_list.js';
 import { countsText } from '../progress.js';
+import { poller } from '../live.js';
 import { OTA_WORD, versionsList } from './ota.js';
 
 // The states a rollout's line in the list names (its counts), in this order.
@@ -25,6 +26,11 @@ const DEFAULT_BATCHES = ['10%', '30%', '100%'];
 const BATCHES_MAX = 20;
 // A batch: a count of devices (1..1000000) or a percent (1..100) of them.
 const BATCH = /^([1-9]\d{0,6})(%?)$/;
+
+// haas-emu's engine moves a rollout on by the clock (a batch starts, the
+// rollout pauses) without any message: a rollout not ended is asked again
+// this often (its page; the list half as often), besides the live refresh.
+export const ROLLOUT_POLL_MS = 2000;
 
 export const rolloutName = (r) => r.name || r.rolloutId;
 
@@ -399,7 +405,7 @@ export function mount(main, _params, query) {
     pk = product.input.value;
     // The product goes into the address without a new navigation.
     history.replaceState(null, '', `#/rollouts${pk ? `?productKey=${enc(pk)}` : ''}`);
-    list.refresh();
+    refresh();
   });
 
   main.append(
@@ -422,10 +428,18 @@ export function mount(main, _params, query) {
     }
   }
 
-  loadProducts().then(list.refresh);
+  // Rollouts not ended move on by the clock too.
+  const poll = poller(() => refresh(), 2 * ROLLOUT_POLL_MS);
+  async function refresh() {
+    const items = await list.refresh();
+    poll.again(!items || items.some((r) => r.status !== 'completed' && r.status !== 'canceled'));
+  }
+
+  loadProducts().then(refresh);
   return {
-    refresh: list.refresh,
+    refresh,
     unmount: () => {
+      poll.stop();
       if (dialog.dialog.open) dialog.dialog.close();
     },
   };
