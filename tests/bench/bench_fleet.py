@@ -441,15 +441,17 @@ http {
     return conf
 
 
-def download_floor(emu, n, workers, url, package_bytes, work):
-    """Median seconds for n downloads of the package from nginx, `workers`
-    at a time; nginx is stopped before returning."""
+def start_nginx(emu, url, package_bytes, work, tag):
+    """nginx on 127.0.0.1 serving haas-emu's package files (emu.data_dir) at
+    the paths of haas-emu's package URLs; returns (nginx process, the URL
+    `url` at nginx), once nginx serves that package whole. Also used by
+    bench_rollout.py's floor."""
     u = urlparse(url)
     bucket = u.path.split("/")[1]
-    root = os.path.join(work, "nginx-root-%d" % n)
+    root = os.path.join(work, "nginx-root-%s" % tag)
     os.makedirs(root)
     os.symlink(os.path.join(emu.data_dir, "packages"), os.path.join(root, bucket))
-    nwork = os.path.join(work, "nginx-%d" % n)
+    nwork = os.path.join(work, "nginx-%s" % tag)
     os.makedirs(nwork)
     port = free_port()
     nginx = subprocess.Popen(["nginx", "-c", write_nginx_conf(root, port, nwork), "-p", nwork, "-g", "daemon off;"])
@@ -459,6 +461,17 @@ def download_floor(emu, n, workers, url, package_bytes, work):
                  .returncode == 0, what="nginx")
         got = subprocess.run(["curl", "-sf", ng_url], capture_output=True, check=True).stdout
         assert len(got) == package_bytes, (len(got), package_bytes)
+        return nginx, ng_url
+    except BaseException:
+        stop_procs([nginx])
+        raise
+
+
+def download_floor(emu, n, workers, url, package_bytes, work):
+    """Median seconds for n downloads of the package from nginx, `workers`
+    at a time; nginx is stopped before returning."""
+    nginx, ng_url = start_nginx(emu, url, package_bytes, work, n)
+    try:
         config = os.path.join(work, "curl-%d.conf" % n)
         with open(config, "w") as f:
             for _ in range(n):
