@@ -149,6 +149,8 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
               $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol \
               $(BUILD)/tests/test_store $(BUILD)/tests/test_service
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
+UNIT_TESTS += $(BUILD)/tests/test_port_tiny
+UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
@@ -162,6 +164,7 @@ test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
+test_aliyun_sign_SRC := server/src/aliyun_sign.c
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
@@ -169,6 +172,11 @@ test_upgrade_SRC := sdk/src/upgrade.c sdk/src/journal.c sdk/src/alink.c sdk/src/
                     sdk/src/manifest.c sdk/src/haas_util.c
 test_ota_msg_SRC := sdk/src/ota_msg.c sdk/src/json_scan.c sdk/src/haas_util.c
 test_fw_ota_SRC := sdk/src/fw_ota.c sdk/src/fw_store.c sdk/src/ota_msg.c $(test_upgrade_SRC)
+# The microcontroller port kit (small inflater, digests), against zlib and OpenSSL.
+TINY_SRC := $(wildcard sdk/port/tiny/*.c)
+test_port_tiny_SRC := $(TINY_SRC)
+$(BUILD)/tests/test_port_tiny: UNIT_CFLAGS += -Isdk/port/tiny
+$(BUILD)/tests/test_port_tiny: $(wildcard sdk/port/tiny/*.h)
 
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR)
