@@ -151,7 +151,7 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
 UNIT_TESTS += $(BUILD)/tests/test_port_tiny
 UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign
-STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c $(GEN_MIGRATIONS) \
+STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c server/src/clock.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
 test_service_SRC := $(STORE_SRC) $(wildcard server/src/service_*.c) server/src/ids.c server/src/package_check.c \
@@ -185,6 +185,9 @@ $(BUILD)/tests/%: tests/unit/%.c $$(%_SRC) $(PLUGIN_HDR) $(SERVER_HDR) $(SDK_HDR
 
 unit-tests: $(UNIT_TESTS)
 
+# The SDK core's unit tests on qemu Cortex-M3/M4 (make test-mcu).
+include tests/mcu/mcu.mk
+
 # Fuzz targets (libFuzzer, clang), run for a bounded time by tests/run.py.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src \
                -Iserver/protocol
@@ -210,7 +213,7 @@ $(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
-test: test-deps all asan unit-tests sdk-cross fuzz
+test: test-deps all asan unit-tests sdk-cross fuzz mcu-build
 	@$(PYTHON) tests/run.py
 
 bench: test-deps all $(BUILD)/bench/mqtt_fleet

@@ -783,7 +783,7 @@ static void test_checksum(void **state)
     for (int i = 0; i < 512; i++)
         s += (i >= 148 && i < 156) ? ' ' : (int8_t)h[i];
     assert_true(s > 0 && (unsigned)s != header_sum(h));
-    char tmp[8];
+    char tmp[16];
     snprintf(tmp, sizeof tmp, "%06o", s);
     memcpy(h + 148, tmp, 7);
     add_end(t);

@@ -41,6 +41,9 @@
 #include "haas_upgrade.h"
 #include "private/journal.h"
 #include "json_scan.h"
+#ifdef HAAS_MCU
+#include "tiny_inflate.h"
+#endif
 
 #define PK "a1PK0000001"
 #define DN "core2-0001"
@@ -650,10 +653,58 @@ static int p_http_get(void *ctx, const char *url, uint64_t offset, haas_sink_fn 
 /* Inflate (zlib), digests (OpenSSL)                                   */
 /* ================================================================== */
 
+#ifndef HAAS_MCU
 static z_stream zs;
+#endif
 static bool z_active, z_ended;
 static int inflate_begin_fail;
 static int inflate_trailing; /* times the port answered HAAS_PORT_ERR_TRAILING */
+
+#ifdef HAAS_MCU
+/* On a microcontroller (tests/mcu) the double inflates with the MCU port
+ * kit's own small inflater (sdk/port/tiny), as firmware does: no zlib. */
+static tiny_inflate tz;
+
+static void z_close(void) {}
+
+static int p_inflate_begin(void *ctx)
+{
+    (void)ctx;
+    if (inflate_begin_fail > 0) {
+        inflate_begin_fail--;
+        return HAAS_PORT_ERR;
+    }
+    tiny_inflate_begin(&tz);
+    z_active = true;
+    z_ended = false;
+    return 0;
+}
+
+static int p_inflate_feed(void *ctx, const uint8_t *in, size_t len, haas_sink_fn out, void *core)
+{
+    (void)ctx;
+    if (!z_active)
+        return HAAS_PORT_ERR;
+    if (z_ended && len > 0)
+        inflate_trailing++;
+    if (z_ended)
+        return len == 0 ? 1 : HAAS_PORT_ERR_TRAILING;
+    int rc = tiny_inflate_feed(&tz, in, len, out, core);
+    if (rc == 1 || rc == HAAS_PORT_ERR_TRAILING)
+        z_ended = true;
+    inflate_trailing += rc == HAAS_PORT_ERR_TRAILING;
+    return rc;
+}
+
+static void p_inflate_end(void *ctx)
+{
+    (void)ctx;
+    if (z_active)
+        tiny_inflate_end(&tz);
+    z_active = false;
+}
+#else
+static void z_close(void) { inflateEnd(&zs); }
 
 static int p_inflate_begin(void *ctx)
 {
@@ -712,6 +763,8 @@ static void p_inflate_end(void *ctx)
         inflateEnd(&zs);
     z_active = false;
 }
+
+#endif
 
 static int hash_live;
 
@@ -1220,7 +1273,7 @@ static void reset_world(void)
     http_net_on_stop = false;
     http_url[0] = '\0';
     if (z_active)
-        inflateEnd(&zs);
+        z_close();
     z_active = z_ended = false;
     inflate_begin_fail = 0;
     inflate_trailing = 0;
