@@ -196,8 +196,11 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     await history.waitFor({ state: 'hidden' });
 
     // an app rollout to a chosen device, scheduled for later: then canceled
-    await page.goto(`${emu.base}/#/rollouts?productKey=${pk}`);
+    await page.goto(`${emu.base}/#/products/${pk}`);
+    await page.locator('.page-actions').getByRole('link', { name: '分批发布' }).click();
     await listRow.waitFor();
+    assert.ok(page.url().endsWith(`#/rollouts?productKey=${pk}`), page.url());
+    assert.equal(await page.getByRole('region', { name: '分批发布列表' }).getByLabel('产品').inputValue(), pk);
     await page.getByRole('button', { name: '新建分批发布' }).click();
     dialog = page.getByRole('dialog', { name: '新建分批发布' });
     await dialog.getByRole('radio', { name: '应用升级' }).check();
@@ -206,6 +209,8 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     await waitUntil(async () => (await dialog.getByLabel('应用版本').inputValue()) === '0.0.2', { what: 'its only version chosen' });
     await dialog.getByRole('radio', { name: '指定设备' }).check();
     assert.equal(await dialog.getByLabel(/^动态升级/).isDisabled(), true);
+    await dialog.getByRole('button', { name: '创建发布' }).click();
+    await dialog.getByText('请至少勾选一台设备。').waitFor(); // none ticked: caught in the browser
     await dialog.getByLabel(DN2).check();
     const local = '2030-06-01T08:30';
     await dialog.getByLabel('定时开始（可选）').fill(local);

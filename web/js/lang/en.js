@@ -620,6 +620,7 @@ export default {
   'rollouts.ev.retry': 'queued again for retry {n}',
   'rollouts.ev.canceled': 'the rollout was canceled',
   'rollouts.ev.firmwareGet': 'the device asked for its firmware (firmware/get)',
+  'rollouts.productLink': 'Staged rollouts',
   'rollouts.info': 'Rollout',
   'rollouts.thresholds': 'Thresholds',
   'rollouts.thresholdsText': 'success {success}%, error {error}%',

@@ -622,6 +622,7 @@ export default {
   'rollouts.ev.retry': '等待第 {n} 次重试',
   'rollouts.ev.canceled': '发布已取消',
   'rollouts.ev.firmwareGet': '设备请求固件（firmware/get）',
+  'rollouts.productLink': '分批发布',
   'rollouts.info': '发布信息',
   'rollouts.thresholds': '阈值',
   'rollouts.thresholdsText': '成功 {success}%，错误 {error}%',

@@ -121,6 +121,7 @@ export function mount(main, [pk]) {
     renderIfChanged(head, product.name, () =>
       pageHeader(product.name, [{ href: '#/products', label: t('products.title') }], [
         h('a', { class: 'btn', href: `#/ota?productKey=${enc(pk)}` }, t('ota.productLink')),
+        h('a', { class: 'btn', href: `#/rollouts?productKey=${enc(pk)}` }, t('rollouts.productLink')),
         h('button', { type: 'button', class: 'btn btn-danger', onclick: () => removeProduct(product) }, t('products.delete')),
       ]),
     );
