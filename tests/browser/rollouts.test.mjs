@@ -147,6 +147,7 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     assert.equal(await page.getByRole('button', { name: '继续', exact: true }).isEnabled(), true);
     assert.equal(await page.getByRole('button', { name: '取消发布' }).isEnabled(), true);
     await page.getByText('-1 升级失败', { exact: true }).waitFor(); // the legend of the codes
+    await page.locator('.details-row', { hasText: '固件' }).getByRole('link', { name: 'core2-fw' }).waitFor();
     await shot('paused');
 
     // the pause in English
@@ -231,6 +232,7 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     await page.locator(`tr[data-row="${pk}/${DN2}"] [data-state="waiting"]`).waitFor();
     await page.locator('.details-row', { hasText: '重试' }).getByText('最多 2 次，间隔 60 秒').waitFor();
     await page.getByText('404 下载失败', { exact: true }).waitFor(); // an app's codes in the legend
+    await page.locator('.details-row', { hasText: '应用' }).getByRole('link', { name: 'python9000' }).waitFor();
     assert.equal(await page.getByRole('button', { name: '暂停', exact: true }).isEnabled(), true);
     await page.getByRole('button', { name: '取消发布' }).click();
     await page.locator('[data-rollout-status="canceled"]').first().waitFor();

@@ -122,7 +122,7 @@ function targetWords(r, groupName) {
   return t(`rollouts.target.${r.targetType}`);
 }
 
-function infoView(r, groupName) {
+function infoView(r, groupName, payloadName) {
   const seconds = (n) => (n ? t('rollouts.seconds', { n }) : t('ota.noTimeout'));
   return section(
     t('rollouts.info'),
@@ -131,8 +131,8 @@ function infoView(r, groupName) {
       [t('rollouts.kind'), t(`rollouts.kind.${r.kind}`)],
       ['ProductKey', h('a', { class: 'mono', href: `#/products/${enc(r.productKey)}` }, r.productKey)],
       r.kind === 'firmware'
-        ? [t('rollouts.firmware'), h('a', { class: 'mono', href: `#/ota?productKey=${enc(r.productKey)}` }, payloadText(r))]
-        : [t('rollouts.app'), h('a', { class: 'mono', href: `#/apps/${enc(r.appId)}` }, payloadText(r))],
+        ? [t('rollouts.firmware'), [h('a', { href: `#/ota?productKey=${enc(r.productKey)}` }, payloadName || r.firmwareId), ' ', h('code', { class: 'mono' }, `(${payloadText(r)})`)]]
+        : [t('rollouts.app'), [h('a', { href: `#/apps/${enc(r.appId)}` }, payloadName || r.appId), ' ', h('code', { class: 'mono' }, `(${payloadText(r)})`)]],
       [t('rollouts.target'), targetWords(r, groupName)],
       [t('ota.srcVersionsCol'), versionsText(r.srcVersions) || t('ota.anyVersion')],
       [t('rollouts.dynamicCol'), r.dynamic ? t('rollouts.yes') : t('rollouts.no')],
@@ -162,7 +162,9 @@ export function mount(main, [rolloutId]) {
   const info = h('div');
   let rollout = null;
   let busy = false;
+  // The rollout names its group and firmware or app by id: their names asked once.
   let groupName = null;
+  let payloadName = null;
   let gone = false;
   const poll = poller(() => refresh(), ROLLOUT_POLL_MS);
 
@@ -283,6 +285,12 @@ export function mount(main, [rolloutId]) {
     if (groupName == null && r.targetType === 'group' && r.groupId) {
       groupName = await api.get(`/groups/${enc(r.groupId)}`).then((g) => g.name, () => r.groupId);
     }
+    if (payloadName == null) {
+      payloadName =
+        r.kind === 'firmware'
+          ? await api.get(`/firmwares/${enc(r.firmwareId)}`).then((f) => f.name, () => r.firmwareId)
+          : await api.get(`/apps/${enc(r.appId)}`).then((a) => a.appName, () => r.appId);
+    }
     renderIfChanged(head, [rolloutName(r)], () => pageHeader(t('rollouts.titleOf', { name: rolloutName(r) }), [{ href: '#/rollouts', label: t('rollouts.title') }]));
     renderIfChanged(banner, [r.status, r.pauseReason], () => (r.status === 'paused' ? [h('strong', null, t('rollouts.pausedBanner')), ' ', h('span', { class: 'pause-reason' }, pauseReasonText(r.pauseReason) || '—'), h('p', { class: 'hint' }, t(r.pauseReason === 'paused by hand' ? 'rollouts.pausedHandHint' : 'rollouts.pausedHint'))] : []));
     banner.hidden = r.status !== 'paused';
@@ -300,7 +308,7 @@ export function mount(main, [rolloutId]) {
     renderIfChanged(timeline, [r.batchList, r.currentBatch, r.batches, r.status], () => h('ol', { class: 'batch-timeline', 'aria-label': t('rollouts.batchesTitle') }, (r.batchList || []).map((b) => batchBlock(r, b))));
     drawDevices(r);
     renderIfChanged(legend, r.kind, (kind) => h('dl', { class: 'legend' }, (CODES[kind] || []).map((code) => h('div', null, h('dt', null, codeText(code)), h('dd', null, t(`code.${code}.long`))))));
-    renderIfChanged(info, [r, groupName], () => infoView(r, groupName));
+    renderIfChanged(info, [r, groupName, payloadName], () => infoView(r, groupName, payloadName));
     await loadHistory();
     poll.again(!ENDED.includes(r.status));
   }
