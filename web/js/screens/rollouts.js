@@ -156,8 +156,9 @@ function rolloutDialog() {
   const success = field({ label: t('rollouts.successPercent'), name: 'successPercent', type: 'number', min: 1, max: 100, inputmode: 'numeric', hint: t('rollouts.successHint') });
   const errors = field({ label: t('rollouts.errorPercent'), name: 'errorPercent', type: 'number', min: 0, max: 100, inputmode: 'numeric', hint: t('rollouts.errorHint') });
   const start = field({ label: t('rollouts.startAt'), name: 'startAt', type: 'datetime-local', hint: t('rollouts.startAtHint') });
-  const startUtc = h('p', { class: 'hint start-utc', 'aria-live': 'polite' });
+  const startUtc = h('p', { class: 'hint start-utc', id: 'rollout-start-utc', 'aria-live': 'polite' });
   start.el.append(startUtc);
+  start.input.setAttribute('aria-describedby', `${start.input.getAttribute('aria-describedby')} rollout-start-utc`);
   const rate = field({ label: t('rollouts.rate'), name: 'ratePerMinute', type: 'number', min: 0, max: 100000, inputmode: 'numeric', hint: t('rollouts.rateHint') });
   const timeout = field({ label: t('rollouts.timeout'), name: 'timeoutSeconds', type: 'number', min: 0, max: 604800, inputmode: 'numeric', hint: t('rollouts.timeoutHint') });
   const retries = field({ label: t('rollouts.retries'), name: 'maxRetries', type: 'number', min: 0, max: 10, inputmode: 'numeric', hint: t('rollouts.retriesHint') });
