@@ -8,7 +8,8 @@
 // reason in words (English too); 继续 by the button ends it; each device's
 // state history; an app rollout to a chosen device scheduled for later
 // (the local time sent as UTC) and then 取消发布; a rollout that starts by
-// the clock alone followed by the page; the list; the phone.
+// the clock alone followed by the page; timeouts and a retry in words and
+// in the history; the list; the phone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { browserTest } from './support/harness.mjs';
@@ -255,6 +256,29 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     await page.locator('[data-rollout-status="running"]').first().waitFor({ timeout: 15000 });
     await page.locator(`tr[data-row="${pk}/${DN3}"] [data-state="queued"]`).waitFor();
     await page.locator(`tr[data-row="${pk}/${DN3}"]`).getByText('设备上线后推送').waitFor();
+
+    // timeouts and retries in words: 1 s to answer, one retry 1 s later, then no retry left
+    const retried = await emu.api('POST', '/api/v1/rollouts', { kind: 'firmware', firmwareId: fw.json.firmwareId, targetType: 'devices', devices: [DN2], timeoutSeconds: 1, maxRetries: 1, retrySeconds: 1, name: 'retries' });
+    assert.equal(retried.status, 201, retried.text);
+    await page.goto(`${emu.base}/#/rollouts/${retried.json.rolloutId}`);
+    const retryRow = page.locator(`tr[data-row="${pk}/${DN2}"]`);
+    await page.locator('[data-rollout-status="paused"]').first().waitFor({ timeout: 20000 });
+    await retryRow.locator('[data-state="timedOut"]').waitFor();
+    assert.equal((await retryRow.locator('[data-field="attempts"]').textContent()).trim(), '2');
+    await retryRow.getByText('1 秒内没有升级结果').waitFor();
+    await retryRow.getByText('重试机会已用完（共 1 次）').waitFor();
+    await page.locator('.pause-banner .pause-reason', { hasText: '第 1 批 1 台设备中有 1 台失败或超时' }).waitFor();
+    await retryRow.getByRole('button', { name: `${DN2} 的状态历史` }).click();
+    history = page.getByRole('dialog', { name: `状态历史：${DN2}` });
+    const retryEvents = history.getByRole('listitem');
+    await retryEvents.nth(5).waitFor();
+    assert.deepEqual(await retryEvents.evaluateAll((l) => l.map((e) => e.dataset.state)), ['queued', 'pushed', 'timedOut', 'queued', 'pushed', 'timedOut']);
+    assert.deepEqual(
+      await retryEvents.locator('.history-detail').allTextContents(),
+      ['第 1 批开始', '第 1 次推送', '1 秒内没有升级结果', '等待第 1 次重试', '第 2 次推送', '1 秒内没有升级结果'],
+    );
+    await shot('retries');
+    await page.keyboard.press('Escape');
 
     // the phone: the rollout page and the list fit
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
