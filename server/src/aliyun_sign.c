@@ -111,6 +111,16 @@ char *aliyun_string_to_sign(const char *method, const aliyun_param *params, size
     return out;
 }
 
+bool aliyun_hmac_sha1_base64(const char *key, const char *text, char *out, size_t size)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    if (size < 29 || !HMAC(EVP_sha1(), key, (int)strlen(key), (const unsigned char *)text, strlen(text), mac, &mac_len))
+        return false;
+    EVP_EncodeBlock((unsigned char *)out, mac, (int)mac_len);
+    return true;
+}
+
 bool aliyun_sign_text(const char *secret, const char *text, char *out, size_t size)
 {
     unsigned char mac[EVP_MAX_MD_SIZE];

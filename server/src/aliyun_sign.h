@@ -41,6 +41,10 @@ char *aliyun_string_to_sign(const char *method, const aliyun_param *params, size
  * false when it cannot be made. */
 bool aliyun_sign_text(const char *secret, const char *text, char *out, size_t size);
 
+/* base64(HMAC-SHA1(key, text)) into out (at least 29 bytes): OSS's
+ * PostObject policy signature. Returns false when it cannot be made. */
+bool aliyun_hmac_sha1_base64(const char *key, const char *text, char *out, size_t size);
+
 /* Does signature match the one method and params (Signature left out) make
  * with secret? Compared in constant time. */
 bool aliyun_signature_ok(const char *secret, const char *method, const aliyun_param *params, size_t n,

@@ -59,6 +59,8 @@ static const option options[] = {
     STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
     STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),
     INT("--url-ttl", "HAAS_URL_TTL", url_ttl, 1, 7 * 24 * 3600, "seconds a package URL stays valid (3600)"),
+    STR("--access-key-id", "HAAS_ACCESS_KEY_ID", access_key_id, "AccessKeyId of the Alibaba Cloud IoT API at / (generated and kept when unset)"),
+    STR("--access-key-secret", "HAAS_ACCESS_KEY_SECRET", access_key_secret, "its AccessKeySecret (generated and kept when unset)"),
     SIZE("--max-package-size", "HAAS_MAX_PACKAGE_SIZE", max_package_size, 1024, 1LL << 40, "largest upload in bytes, k/m/g suffixes (64m)"),
     SIZE("--max-unpacked-size", "HAAS_MAX_UNPACKED_SIZE", max_unpacked_size, 1024, 1LL << 42, "largest total of the files inside a package (256m)"),
     INT("--max-entries", "HAAS_MAX_ENTRIES", max_entries, 1, 1000000, "most members in a package (4096)"),

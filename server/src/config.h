@@ -38,6 +38,8 @@ typedef struct {
     char oss_key_id[128];
     char oss_key_secret[128]; /* "" = generated once and kept in the db */
     char oss_bucket[64];
+    char access_key_id[128];     /* the Alibaba Cloud IoT API's AccessKey pair (aliyun_api.h); */
+    char access_key_secret[128]; /* "" = generated once and kept in the db */
     int url_ttl;              /* seconds a signed package URL stays valid */
     int64_t max_package_size; /* bytes of an uploaded .tar.gz */
     int64_t max_unpacked_size;/* bytes of all files inside a package */

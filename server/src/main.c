@@ -5,6 +5,7 @@
  * and the MQTT link, HTTP server; then wait for SIGINT/SIGTERM and stop in
  * reverse order.
  */
+#include "aliyun_api.h"
 #include "broker.h"
 #include "config.h"
 #include "datadir.h"
@@ -63,6 +64,33 @@ static int load_oss_secret(char *err, size_t errlen)
 
 /* The managed broker (unless --broker names an external one), then the
  * service account's link to it. */
+/* The AccessKey pair of the Alibaba Cloud IoT API at / (aliyun_api.h):
+ * --access-key-id/--access-key-secret, or a pair made at the first start
+ * and kept in the database; printed at every start. */
+static int load_aliyun_keys(char *err, size_t errlen)
+{
+    config *cfg = &server.cfg;
+    char id[160], secret[128], made[32];
+    int rc = 0;
+    if (cfg->access_key_id[0])
+        snprintf(id, sizeof id, "%s", cfg->access_key_id);
+    else if ((rc = kept_setting("aliyun_access_key_id", made, sizeof made, 20)) == 0)
+        snprintf(id, sizeof id, "LTAI%s", made);
+    if (cfg->access_key_secret[0])
+        snprintf(secret, sizeof secret, "%s", cfg->access_key_secret);
+    else if (rc == 0)
+        rc = kept_setting("aliyun_access_key_secret", secret, sizeof secret, 30);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read or store the Alibaba Cloud API's AccessKey pair");
+        return -1;
+    }
+    aliyun_api_set_credentials(id, secret);
+    log_msg(LOG_INFO, "Alibaba Cloud IoT API (2018-01-20) at this HTTP address: AccessKeyId %s AccessKeySecret %s",
+            id, secret);
+    OPENSSL_cleanse(secret, sizeof secret);
+    return 0;
+}
+
 static int start_mqtt(const char *db_path, char *err, size_t errlen)
 {
     config *cfg = &server.cfg;
@@ -292,7 +320,7 @@ static int open_data(char db_path[700], char *err, size_t errlen)
                         sizeof server.tmp_dir, err, errlen) < 0)
         return -1;
     snprintf(db_path, 700, "%s/haas.db", cfg->data_dir);
-    if (db_open(db_path, err, errlen) < 0 || load_oss_secret(err, errlen) < 0)
+    if (db_open(db_path, err, errlen) < 0 || load_oss_secret(err, errlen) < 0 || load_aliyun_keys(err, errlen) < 0)
         return -1;
     if (choose_api_token() < 0) {
         snprintf(err, errlen, "cannot read or keep the API token");

@@ -2,6 +2,7 @@
  * routes.c - the REST API's paths (schema/openapi.yaml documents them) and the matcher.
  */
 #include "routes.h"
+#include "aliyun_api.h"
 
 #include <string.h>
 
@@ -115,6 +116,10 @@ const route *routes_match(http_request *r, const char *method, const char *path,
     *path_known = 0;
     if (!strcmp(method, "HEAD"))
         method = "GET";
+    /* Alibaba Cloud's IoT Platform API: GET /?Action=..., POST / (aliyun_api.h) */
+    const route *aliyun = aliyun_api_route(r, method, path);
+    if (aliyun)
+        return aliyun;
     int is_api = !strncmp(path, "/api/", 5);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         const route *rt = &table[i];

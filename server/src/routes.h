@@ -14,6 +14,7 @@ typedef enum {
     BODY_NONE,   /* a body, if any, is ignored */
     BODY_JSON,   /* collected up to HTTP_MAX_JSON_BODY into r->body */
     BODY_UPLOAD, /* streamed to a temporary file (upload.c) */
+    BODY_FORM,   /* a form, collected like JSON into r->body, any Content-Type (aliyun_api.c checks it) */
 } body_kind;
 
 typedef enum MHD_Result (*route_handler)(http_request *r);

@@ -18,7 +18,37 @@ struct upload {
     char part_filename[256];
     int parts_seen;               /* "package" parts seen */
     int failed;
+    /* Small text fields before the file (an OSS PostObject form's key,
+     * policy, OSSAccessKeyId, Signature: aliyun_actions_ota.c reads them). */
+    struct {
+        char name[32];
+        char value[UPLOAD_FIELD_MAX + 1];
+        size_t len;
+    } fields[UPLOAD_FIELDS];
+    int nfields;
 };
+
+/* Keeps size bytes at off of the text field key (others beyond the room
+ * are dropped; upload_field then finds none). */
+static void keep_field(upload *u, const char *key, const char *data, uint64_t off, size_t size)
+{
+    int i = 0;
+    while (i < u->nfields && strcmp(u->fields[i].name, key) != 0)
+        i++;
+    if (i == u->nfields) {
+        if (off != 0 || u->nfields == UPLOAD_FIELDS || strlen(key) >= sizeof u->fields[0].name)
+            return;
+        snprintf(u->fields[i].name, sizeof u->fields[i].name, "%s", key);
+        u->nfields++;
+    }
+    if (u->fields[i].len + size > UPLOAD_FIELD_MAX) {
+        u->fields[i].name[0] = '\0'; /* too long: not kept at all */
+        return;
+    }
+    memcpy(u->fields[i].value + u->fields[i].len, data, size);
+    u->fields[i].len += size;
+    u->fields[i].value[u->fields[i].len] = '\0';
+}
 
 static void write_bytes(upload *u, http_request *r, const char *data, size_t len)
 {
@@ -45,8 +75,10 @@ static enum MHD_Result part_iterator(void *cls, enum MHD_ValueKind kind, const c
     (void)kind, (void)content_type, (void)transfer_encoding;
     http_request *r = cls;
     upload *u = r->upload;
-    if (strcmp(key, "package") != 0 && strcmp(key, "firmware") != 0)
-        return MHD_YES; /* other form fields are ignored */
+    if (strcmp(key, "package") != 0 && strcmp(key, "firmware") != 0 && strcmp(key, "file") != 0) {
+        keep_field(u, key, data, off, size); /* other form fields are kept when small */
+        return MHD_YES;
+    }
     if (off == 0) {
         if (++u->parts_seen > 1) {
             u->failed = 1;
@@ -131,6 +163,14 @@ int upload_finish(upload *u, http_request *r)
 }
 
 const char *upload_part_filename(const upload *u) { return u->part_filename; }
+
+const char *upload_field(const upload *u, const char *name)
+{
+    for (int i = 0; u && i < u->nfields; i++)
+        if (u->fields[i].name[0] && !strcmp(u->fields[i].name, name) && strlen(u->fields[i].value) == u->fields[i].len)
+            return u->fields[i].value;
+    return NULL;
+}
 package_file *upload_file(upload *u) { return u->file; }
 void upload_discard(upload *u) { package_file_discard(u->file); }
 

@@ -2,8 +2,8 @@
  * upload.h - receive an uploaded package into a temporary file.
  *
  * The body arrives either raw (Content-Type anything but multipart) or as
- * multipart/form-data with the file in the field "package" (or "firmware":
- * one file either way). Either way the
+ * multipart/form-data with the file in the field "package" (or "firmware",
+ * or "file" as an OSS PostObject form has it: one file either way). Either way the
  * bytes go straight to a package file in <data>/tmp/ (package_file.h)
  * while md5 and sha256 are computed, so a package of any allowed size costs
  * a few KiB of memory and is read once. The temporary file is removed by
@@ -34,6 +34,13 @@ void upload_feed(upload *u, http_request *r, const char *data, size_t len);
  * after http_fail_later().
  */
 int upload_finish(upload *u, http_request *r);
+
+#define UPLOAD_FIELDS 8        /* small text fields of a multipart body kept */
+#define UPLOAD_FIELD_MAX 4096  /* bytes of one kept field */
+
+/* The value of multipart text field name (one of the first UPLOAD_FIELDS,
+ * at most UPLOAD_FIELD_MAX bytes, no NUL), or NULL. */
+const char *upload_field(const upload *u, const char *name);
 
 /* The file name given by the multipart part ("" when raw or absent). */
 const char *upload_part_filename(const upload *u);
