@@ -149,6 +149,17 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     assert.equal(await page.getByRole('button', { name: '取消发布' }).isEnabled(), true);
     await page.getByText('-1 升级失败', { exact: true }).waitFor(); // the legend of the codes
     await page.locator('.details-row', { hasText: '固件' }).getByRole('link', { name: 'core2-fw' }).waitFor();
+    // the device table filtered by state, then by batch
+    const devicesCard = page.getByRole('region', { name: '设备升级状态' });
+    await devicesCard.getByLabel('升级状态').selectOption({ label: '失败 (1)' });
+    await row1.waitFor({ state: 'detached' });
+    await devicesCard.getByText('显示 1 台，共 2 台').waitFor();
+    await devicesCard.getByLabel('升级状态').selectOption({ label: '全部状态' });
+    await devicesCard.getByLabel('批次').selectOption({ label: '第 1 批' });
+    await row2.waitFor({ state: 'detached' });
+    assert.equal(await row1.count(), 1);
+    await devicesCard.getByLabel('批次').selectOption({ label: '全部批次' });
+    await row2.waitFor();
     await shot('paused');
 
     // the pause in English

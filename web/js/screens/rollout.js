@@ -9,7 +9,7 @@
 import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged, toast, confirmAction } from '../dom.js';
 import { t } from '../i18n.js';
-import { alertArea } from '../forms.js';
+import { field, alertArea, selectOptions } from '../forms.js';
 import { showError, loaded } from '../errors.js';
 import { table } from '../table.js';
 import { pageHeader, section, statusBadge, stateBadge, details, codeText, failureWords } from '../layout.js';
@@ -234,19 +234,32 @@ export function mount(main, [rolloutId]) {
     await loadHistory();
   }
 
+  // The device table's filters: a batch, a state (with its count).
+  const batchFilter = field({ label: t('rollouts.filterBatch'), name: 'batch', as: 'select' });
+  const stateFilter = field({ label: t('rollouts.filterState'), name: 'state', as: 'select' });
+  const shownCount = h('p', { class: 'hint', role: 'status' });
+  for (const f of [batchFilter, stateFilter]) f.input.addEventListener('change', () => rollout && drawDevices(rollout));
+
   main.append(
     head,
     loadErr,
     banner,
     section(t('rollouts.progressTitle'), statusLine, h('p', { class: 'hint' }, t('rollouts.actionsHint')), h('div', { class: 'form-actions' }, buttons.pause, buttons.resume, buttons.cancel), actErr, progress),
     section(t('rollouts.batchesTitle'), timeline),
-    section(t('rollouts.devices'), devices, legend),
+    section(t('rollouts.devices'), h('div', { class: 'toolbar' }, batchFilter.el, stateFilter.el), shownCount, devices, legend),
     info,
     historyDialog,
   );
 
   function drawDevices(r) {
-    renderIfChanged(devices, [r.devices || [], r.maxRetries, r.timeoutSeconds], () =>
+    const all = r.devices || [];
+    selectOptions(batchFilter.input, r.batchList || [], t('rollouts.allBatches'), (b) => String(b.batch), (b) => t('rollouts.batchN', { n: b.batch }));
+    selectOptions(stateFilter.input, STATES.filter((st) => r.counts[st]), t('rollouts.allStates'), (st) => st, (st) => `${t(`state.${st}`)} (${r.counts[st]})`);
+    const batch = Number(batchFilter.input.value) || 0;
+    const state = stateFilter.input.value;
+    const rows = all.filter((d) => (!batch || d.batch === batch) && (!state || d.state === state));
+    shownCount.textContent = rows.length === all.length ? '' : t('rollouts.shown', { n: rows.length, total: all.length });
+    renderIfChanged(devices, [rows, r.maxRetries, r.timeoutSeconds], () =>
       table(
         [
           { label: 'DeviceName', class: 'mono', cell: (d) => h('a', { href: `#/products/${enc(d.productKey)}/devices/${enc(d.deviceName)}` }, d.deviceName) },
@@ -268,8 +281,8 @@ export function mount(main, [rolloutId]) {
             },
           },
         ],
-        r.devices || [],
-        { empty: t('rollouts.noDevices'), rowKey: (d) => `${d.productKey}/${d.deviceName}` },
+        rows,
+        { empty: all.length ? t('rollouts.noneShown') : t('rollouts.noDevices'), rowKey: (d) => `${d.productKey}/${d.deviceName}` },
       ),
     );
   }
