@@ -22,6 +22,8 @@ static cJSON *task_json(const store_task *t, cJSON *devices)
     cJSON_AddItemToObject(o, "createdAt", json_time(t->created_at));
     cJSON_AddItemToObject(o, "pushedAt", json_time(t->pushed_at));
     cJSON_AddNumberToObject(o, "pushCount", t->push_count);
+    cJSON_AddItemToObject(o, "timeoutSeconds",
+                          t->timeout_seconds >= 0 ? cJSON_CreateNumber(t->timeout_seconds) : cJSON_CreateNull());
     cJSON *counts = cJSON_AddObjectToObject(o, "counts");
     long total = 0;
     for (int i = 0; i < TASK_STATES; i++) {
@@ -72,8 +74,14 @@ enum MHD_Result api_task_create(http_request *r)
     char id[STORE_ID_SIZE];
     service_result res;
     /* taskId: fixed ids for seeded runs */
-    service_task_create(api_text(in, "appId", 0), api_text(in, "version", 0), api_text(in, "groupId", 0),
-                        api_text(in, "taskId", 0), id, &res);
+    const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(in, "timeoutSeconds");
+    int seconds = !timeout || cJSON_IsNull(timeout) ? -1
+                  : cJSON_IsNumber(timeout) && timeout->valuedouble == (int)timeout->valuedouble &&
+                          timeout->valuedouble >= 0
+                      ? (int)timeout->valuedouble
+                      : -2; /* refused */
+    service_task_create_timed(api_text(in, "appId", 0), api_text(in, "version", 0), api_text(in, "groupId", 0),
+                              api_text(in, "taskId", 0), seconds, id, &res);
     cJSON_Delete(in);
     return res.status == SERVICE_OK ? reply_task(r, 201, id) : api_fail(r, &res);
 }

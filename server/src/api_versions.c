@@ -6,6 +6,7 @@
  * whether the package is accepted and stores it, all or nothing. A version
  * is answered with a freshly signed download URL.
  */
+#include "clock.h"
 #include "api_shared.h"
 #include "routes.h"
 #include "server.h"
@@ -28,7 +29,7 @@ static cJSON *version_json(const store_version *v)
     cJSON_AddStringToObject(o, "sha256", v->sha256);
     cJSON_AddStringToObject(o, "status", v->status);
     cJSON_AddItemToObject(o, "createdAt", json_time(v->created_at));
-    int64_t expires = (int64_t)time(NULL) + server.cfg.url_ttl;
+    int64_t expires = clock_now() + server.cfg.url_ttl;
     char url[1400];
     if (oss_sign_url(&server.signer, v->object_key, expires, url, sizeof url) == 0)
         cJSON_AddStringToObject(o, "url", url);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HAAS_EMU_VERSION "0.1.0"
 
@@ -58,14 +59,18 @@ static const option options[] = {
     STR("--oss-access-key-id", "HAAS_OSS_ACCESS_KEY_ID", oss_key_id, "key id in signed package URLs"),
     STR("--oss-access-key-secret", "HAAS_OSS_ACCESS_KEY_SECRET", oss_key_secret, "secret that signs package URLs (generated and kept when unset)"),
     STR("--oss-bucket", "HAAS_OSS_BUCKET", oss_bucket, "bucket name in package URLs (haas-emu)"),
-    INT("--url-ttl", "HAAS_URL_TTL", url_ttl, 1, 7 * 24 * 3600, "seconds a package URL stays valid (3600)"),
     STR("--access-key-id", "HAAS_ACCESS_KEY_ID", access_key_id, "AccessKeyId of the Alibaba Cloud IoT API at / (generated and kept when unset)"),
     STR("--access-key-secret", "HAAS_ACCESS_KEY_SECRET", access_key_secret, "its AccessKeySecret (generated and kept when unset)"),
+    INT("--url-ttl", "HAAS_URL_TTL", url_ttl, 1, 7 * 24 * 3600, "seconds a package URL stays valid (3600)"),
     SIZE("--max-package-size", "HAAS_MAX_PACKAGE_SIZE", max_package_size, 1024, 1LL << 40, "largest upload in bytes, k/m/g suffixes (64m)"),
     SIZE("--max-unpacked-size", "HAAS_MAX_UNPACKED_SIZE", max_unpacked_size, 1024, 1LL << 42, "largest total of the files inside a package (256m)"),
     INT("--max-entries", "HAAS_MAX_ENTRIES", max_entries, 1, 1000000, "most members in a package (4096)"),
     INT("--max-ratio", "HAAS_MAX_RATIO", max_ratio, 2, 100000, "unpacked/packed ratio that marks a decompression bomb (200)"),
     INT("--http-threads", "HAAS_HTTP_THREADS", http_threads, 1, 64, "HTTP worker threads (4)"),
+    STR("--clock", "HAAS_CLOCK", clock, "real, or virtual: stands still at --clock-start until POST /api/v1/clock moves it; ids and secrets repeat from run to run (tests only) (real)"),
+    STR("--clock-start", "HAAS_CLOCK_START", clock_start, "where a virtual clock starts, ISO 8601 UTC (2026-01-01T00:00:00Z)"),
+    INT("--random-seed", "HAAS_RANDOM_SEED", random_seed, 0, 2147483647, "seed of the repeatable ids of a virtual clock, and of fault probabilities (1)"),
+    INT("--task-timeout", "HAAS_TASK_TIMEOUT", task_timeout, 0, 7 * 24 * 3600, "seconds a pushed test-task device may take before it is timed out; 0: never (0)"),
     {"--verbose", "HAAS_VERBOSE", OPT_FLAG, offsetof(config, verbose), 0, 0, 1, "log every request"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -174,6 +179,9 @@ static void set_defaults(config *cfg)
     strcpy(cfg->mosquitto, "/usr/sbin/mosquitto");
     strcpy(cfg->oss_bucket, "haas-emu");
     cfg->url_ttl = 3600;
+    snprintf(cfg->clock, sizeof cfg->clock, "real");
+    snprintf(cfg->clock_start, sizeof cfg->clock_start, "2026-01-01T00:00:00Z");
+    cfg->random_seed = 1;
     cfg->max_package_size = 64LL << 20;
     cfg->max_unpacked_size = 256LL << 20;
     cfg->max_entries = 4096;
@@ -304,7 +312,23 @@ static int check_config(config *cfg)
         fprintf(stderr, "haas-emu: --tls-cert and --tls-key go together\n");
         return -1;
     }
+    if (strcmp(cfg->clock, "real") && strcmp(cfg->clock, "virtual")) {
+        fprintf(stderr, "haas-emu: --clock '%s' must be real or virtual\n", cfg->clock);
+        return -1;
+    }
+    if (config_clock_start(cfg) < 0) {
+        fprintf(stderr, "haas-emu: --clock-start '%s' must be ISO 8601 UTC, e.g. 2026-01-01T00:00:00Z\n",
+                cfg->clock_start);
+        return -1;
+    }
     return check_public_url(cfg) < 0 ? -1 : check_firmware_url(cfg);
+}
+
+int64_t config_clock_start(const config *cfg)
+{
+    struct tm tm = {0};
+    const char *end = strptime(cfg->clock_start, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return end && !*end ? (int64_t)timegm(&tm) : -1;
 }
 
 int config_given(const config *cfg, const char *flag)

@@ -46,6 +46,10 @@ typedef struct {
     int max_entries;          /* members of a package */
     int max_ratio;            /* unpacked/packed ratio above which a package
                                  is a decompression bomb (when > 1 MiB) */
+    char clock[16];           /* "real" or "virtual" */
+    char clock_start[32];     /* where a virtual clock starts (ISO 8601 UTC) */
+    int random_seed;          /* the repeatable id stream's seed (--clock virtual) */
+    int task_timeout;         /* seconds a pushed task device may take (0 = no timeout) */
     int http_threads;
     int verbose;
     unsigned char given[64];  /* option i was set by a flag or a variable (config_given) */
@@ -57,6 +61,9 @@ typedef struct {
  * (a message naming it has been printed to stderr).
  */
 int config_load(config *cfg, int argc, char **argv);
+
+/* --clock-start in Unix seconds, or -1 when it is not ISO 8601 UTC. */
+int64_t config_clock_start(const config *cfg);
 
 /* True when `flag` (e.g. "--mqtt-port") was set by the user, by its flag or
  * its variable, rather than left at its default. */

@@ -12,6 +12,7 @@
  *   /sys/{pk}/{dn}/thing/deviceinfo/update     stored as received
  *   /ota/device/..., .../thing/ota/firmware/get firmware OTA (ota_events.h)
  */
+#include "clock.h"
 #include "device_events.h"
 #include "alink_envelope.h"
 #include "identifiers.h"
@@ -38,14 +39,14 @@
 static void on_status(const char *pk, const char *dn, cJSON *msg)
 {
     cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
-    cJSON *time_ms = cJSON_GetObjectItemCaseSensitive(msg, "time");
     cJSON *ip = cJSON_GetObjectItemCaseSensitive(msg, "clientIp");
     if (!cJSON_IsString(status) || (strcmp(status->valuestring, "online") && strcmp(status->valuestring, "offline"))) {
         log_msg(LOG_WARN, "status message for %s/%s without a valid status; ignored", pk, dn);
         return;
     }
     int online = !strcmp(status->valuestring, "online");
-    long long at = cJSON_IsNumber(time_ms) ? (long long)(time_ms->valuedouble / 1000) : (long long)time(NULL);
+    /* the emulator's clock, not the broker's: it may be virtual */
+    long long at = (long long)clock_now();
     if (online) {
         store_report_online(pk, dn, (int64_t)at, cJSON_IsString(ip) ? ip->valuestring : NULL);
         ota_push_due(pk, dn, 0); /* firmware jobs that queued it while it was away */

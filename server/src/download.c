@@ -13,6 +13,8 @@
  * libmicrohttpd as a descriptor, which sends it with sendfile(2): nothing is
  * read into memory. Failures answer with OSS's XML error body.
  */
+#include "clock.h"
+#include "ids.h"
 #include "log.h"
 #include "routes.h"
 #include "server.h"
@@ -35,7 +37,10 @@ static enum MHD_Result oss_error(http_request *r, unsigned status, const char *c
 {
     char body[1024];
     char request_id[25];
-    snprintf(request_id, sizeof request_id, "%08lX%08lX", (unsigned long)time(NULL), (unsigned long)random());
+    unsigned char r4[4] = {0};
+    ids_bytes(r4, sizeof r4);
+    snprintf(request_id, sizeof request_id, "%08lX%02X%02X%02X%02X", (unsigned long)clock_now(), r4[0], r4[1], r4[2],
+             r4[3]);
     int n = snprintf(body, sizeof body,
                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>%s</Code>\n"
                      "  <Message>%s</Message>\n  <RequestId>%s</RequestId>\n  <HostId>%s</HostId>\n</Error>\n",
@@ -145,7 +150,7 @@ enum MHD_Result download_package(http_request *r)
     if ((size_t)snprintf(resource, sizeof resource, "/%s/%s", bucket, object) >= sizeof resource)
         return oss_error(r, 400, "InvalidObjectName", "The object name is too long.");
     oss_check_result check = oss_check(&server.signer, resource, http_query(r, "Expires"),
-                                       http_query(r, "OSSAccessKeyId"), http_query(r, "Signature"), time(NULL));
+                                       http_query(r, "OSSAccessKeyId"), http_query(r, "Signature"), clock_now());
     if (check != OSS_OK)
         return oss_error(r, check == OSS_BAD_EXPIRES ? 400 : 403, oss_check_code(check), oss_check_message(check));
 

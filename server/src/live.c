@@ -2,6 +2,7 @@
  * live.c - change counter and message ring for the console (see live.h).
  */
 #include "live.h"
+#include "clock.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -45,14 +46,13 @@ void live_log(const char *direction, const char *kind, const char *pk, const cha
     if (keep)
         memcpy(mem + tlen + 1, payload, keep);
     mem[tlen + 1 + keep] = '\0';
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
+    int64_t at_ms = clock_now_ms();
 
     pthread_mutex_lock(&lock);
     entry *e = &ring[++last_seq % LIVE_LOG_CAPACITY];
     free(e->topic);
     e->seq = last_seq;
-    e->at_ms = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+    e->at_ms = at_ms;
     copy(e->direction, sizeof e->direction, direction);
     copy(e->kind, sizeof e->kind, kind);
     copy(e->pk, sizeof e->pk, pk);

@@ -7,6 +7,7 @@
  */
 #include "aliyun_api.h"
 #include "broker.h"
+#include "clock.h"
 #include "config.h"
 #include "datadir.h"
 #include "db.h"
@@ -19,6 +20,7 @@
 #include "rollout_engine.h"
 #include "seed.h"
 #include "service_ota_jobs.h"
+#include "service_tasks.h"
 #include "server.h"
 #include "store_settings.h"
 #include "tls_certs.h"
@@ -62,8 +64,6 @@ static int load_oss_secret(char *err, size_t errlen)
     return 0;
 }
 
-/* The managed broker (unless --broker names an external one), then the
- * service account's link to it. */
 /* The AccessKey pair of the Alibaba Cloud IoT API at / (aliyun_api.h):
  * --access-key-id/--access-key-secret, or a pair made at the first start
  * and kept in the database; printed at every start. */
@@ -91,6 +91,8 @@ static int load_aliyun_keys(char *err, size_t errlen)
     return 0;
 }
 
+/* The managed broker (unless --broker names an external one), then the
+ * service account's link to it. */
 static int start_mqtt(const char *db_path, char *err, size_t errlen)
 {
     config *cfg = &server.cfg;
@@ -365,13 +367,18 @@ static int wait_for_stop(const sigset_t *stop)
         int sig = sigtimedwait(stop, NULL, &quarter);
         if (sig > 0)
             return sig;
-        rollout_engine_tick((int64_t)time(NULL));
+        rollout_engine_tick(clock_now());
         int timed_out = 0;
         service_result res;
-        if (service_ota_tick((int64_t)time(NULL), &timed_out, &res) != SERVICE_OK)
+        if (service_ota_tick(clock_now(), &timed_out, &res) != SERVICE_OK)
             log_msg(LOG_WARN, "firmware job timeouts: %s", res.message);
         else if (timed_out > 0)
             log_msg(LOG_INFO, "%d firmware job device(s) timed out", timed_out);
+        if (service_task_timeouts(clock_now(), server.cfg.task_timeout, &timed_out, &res) != SERVICE_OK)
+            log_msg(LOG_WARN, "task timeouts: %s", res.message);
+        else if (timed_out > 0)
+            log_msg(LOG_INFO, "%d test task device(s) timed out (no result; pushing the task again retries them)",
+                    timed_out);
     }
 }
 
@@ -383,6 +390,12 @@ int main(int argc, char **argv)
     config *cfg = &server.cfg;
     if (cfg->verbose)
         log_set_level(LOG_DEBUG);
+    if (!strcmp(cfg->clock, "virtual")) {
+        clock_use_virtual(config_clock_start(cfg) * 1000);
+        ids_use_seed((uint64_t)cfg->random_seed);
+        log_msg(LOG_WARN, "virtual clock at %s (POST /api/v1/clock moves it); ids and secrets repeat from run to "
+                "run (seed %d): for tests only", cfg->clock_start, cfg->random_seed);
+    }
     server.started = time(NULL);
     sigset_t stop;
     setup_process(&stop);

@@ -5,6 +5,7 @@
  * and may not be called back, so the devices or jobs due are collected
  * first (a small growing array) and pushed after.
  */
+#include "clock.h"
 #include "ota_push.h"
 #include "live.h"
 #include "log.h"
@@ -23,7 +24,7 @@ cJSON *ota_upgrade_data(const store_firmware *f)
 {
     char url[1400];
     if (oss_sign_url_at(&server.signer, server.cfg.firmware_url, f->object_key,
-                        (int64_t)time(NULL) + server.cfg.url_ttl, url, sizeof url) < 0)
+                        clock_now() + server.cfg.url_ttl, url, sizeof url) < 0)
         return NULL;
     cJSON *d = cJSON_CreateObject();
     if (!d)
@@ -67,7 +68,7 @@ static int send_notice(const char *pk, const char *dn, const char *job_id, const
 {
     if (ota_push_notice(pk, dn, job_id, f) < 0)
         return -1;
-    store_ota_mark_pushed(job_id, pk, dn, (int64_t)time(NULL));
+    store_ota_mark_pushed(job_id, pk, dn, clock_now());
     return 0;
 }
 
@@ -151,7 +152,7 @@ cJSON *ota_firmware_get_data(const char *pk, const char *dn, const char *module,
         data = ota_upgrade_data(&newest->firmware);
         if (data) {
             snprintf(job_id, STORE_ID_SIZE, "%s", newest->job_id);
-            store_ota_mark_pushed(newest->job_id, pk, dn, (int64_t)time(NULL));
+            store_ota_mark_pushed(newest->job_id, pk, dn, clock_now());
         }
     }
     free(due.rows);

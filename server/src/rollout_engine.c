@@ -5,6 +5,7 @@
  * called back, so ids and due devices are collected first and acted on
  * after (small arrays).
  */
+#include "clock.h"
 #include "rollout_engine.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -138,7 +139,7 @@ int rollout_engine_firmware_for(const char *pk, const char *dn, const char *modu
             continue;
         if (o.row.state == RD_QUEUED)
             store_rollout_move(r.rollout_id, pk, dn, 1u << RD_QUEUED, RD_PUSHED, NULL, -1, "firmware/get",
-                               (int64_t)time(NULL));
+                               clock_now());
         snprintf(rollout_id, STORE_ID_SIZE, "%s", r.rollout_id);
         return 1;
     }

@@ -13,6 +13,8 @@ static const route table[] = {
     {"GET", "/api/v1/rev", BODY_NONE, api_rev},
     {"GET", "/api/v1/messages", BODY_NONE, api_messages},
     {"GET", "/api/v1/ca.pem", BODY_NONE, api_ca_pem},
+    {"GET", "/api/v1/clock", BODY_NONE, api_clock_get},
+    {"POST", "/api/v1/clock", BODY_JSON, api_clock_move},
 
     {"POST", "/api/v1/products", BODY_JSON, api_product_create},
     {"GET", "/api/v1/products", BODY_NONE, api_product_list},
@@ -114,12 +116,12 @@ static int match(const char *pattern, const char *path, http_request *r)
 const route *routes_match(http_request *r, const char *method, const char *path, int *path_known)
 {
     *path_known = 0;
-    if (!strcmp(method, "HEAD"))
-        method = "GET";
     /* Alibaba Cloud's IoT Platform API: GET /?Action=..., POST / (aliyun_api.h) */
     const route *aliyun = aliyun_api_route(r, method, path);
     if (aliyun)
         return aliyun;
+    if (!strcmp(method, "HEAD"))
+        method = "GET";
     int is_api = !strncmp(path, "/api/", 5);
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
         const route *rt = &table[i];

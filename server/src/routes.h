@@ -94,6 +94,10 @@ enum MHD_Result api_ota_job_list(http_request *r);
 enum MHD_Result api_ota_job_get(http_request *r);
 enum MHD_Result api_ota_job_cancel(http_request *r);
 
+/* api_clock.c: the (virtual) clock */
+enum MHD_Result api_clock_get(http_request *r);
+enum MHD_Result api_clock_move(http_request *r);
+
 /* api_rollouts.c: staged rollouts */
 enum MHD_Result api_rollout_create(http_request *r);
 enum MHD_Result api_rollout_list(http_request *r);

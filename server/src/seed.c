@@ -5,7 +5,7 @@
  *   {"products": [{"productKey", "name", "devices": [{"deviceName", "deviceSecret"}]}],
  *    "groups":   [{"groupId", "name", "devices": [{"productKey", "deviceName"}]}],
  *    "apps":     [{"appName", "appId", "description", "versions": [{"file": "pkg.tar.gz"}]}],
- *    "tasks":    [{"taskId", "appId", "version", "groupId"}],
+ *    "tasks":    [{"taskId", "appId", "version", "groupId", "timeoutSeconds"}],
  *    "firmwares", "otaJobs", "rollouts": firmware OTA and rollouts (seed_firmware.c)}
  * Every list is optional; version files are relative to the seed file.
  */
@@ -224,7 +224,9 @@ static int seed_tasks(seeder *s, cJSON *list)
             return seed_fail(s, "every task needs a taskId (fixed ids keep seeding idempotent)");
         char id[STORE_ID_SIZE];
         service_result res;
-        service_task_create(seed_str(t, "appId"), seed_str(t, "version"), seed_str(t, "groupId"), seed_str(t, "taskId"), id, &res);
+        const cJSON *timeout = cJSON_GetObjectItemCaseSensitive(t, "timeoutSeconds");
+        service_task_create_timed(seed_str(t, "appId"), seed_str(t, "version"), seed_str(t, "groupId"),
+                                  seed_str(t, "taskId"), cJSON_IsNumber(timeout) ? timeout->valueint : -1, id, &res);
         if (seed_outcome(s, &res, "TaskExists", "task") < 0)
             return -1;
     }

@@ -1,6 +1,7 @@
 /*
  * service_apps.c - the rules for apps (see service_apps.h).
  */
+#include "clock.h"
 #include "service_apps.h"
 #include "identifiers.h"
 
@@ -18,7 +19,7 @@ service_status service_app_create(const char *name, const char *app_id, const ch
     if (description == service_not_text || (description[0] && !valid_display_name(description, 512)))
         return service_fail(res, SERVICE_INVALID, "InvalidDescription",
                             "description must be at most 512 bytes of text");
-    switch (store_app_insert(app_id, name, description, (int64_t)time(NULL))) {
+    switch (store_app_insert(app_id, name, description, clock_now())) {
     case STORE_OK:
         break;
     case STORE_EXISTS:

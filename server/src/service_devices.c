@@ -2,6 +2,7 @@
  * service_devices.c - the rules for products and devices (see
  * service_devices.h).
  */
+#include "clock.h"
 #include "service_devices.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -22,7 +23,7 @@ static int make_product_key(char *id, size_t len)
 
 static store_status insert_product(const char *pk, void *name)
 {
-    return store_product_insert(pk, name, (int64_t)time(NULL));
+    return store_product_insert(pk, name, clock_now());
 }
 
 service_status service_product_create(const char *name, const char *pk, store_product *out, service_result *res)
@@ -60,7 +61,7 @@ static store_status insert_device(const char *pk, const char *dn, const char *se
             return STORE_ERROR;
         secret = generated;
     }
-    return store_device_insert(pk, dn, secret, (int64_t)time(NULL));
+    return store_device_insert(pk, dn, secret, clock_now());
 }
 
 service_status service_device_create(const char *pk, const char *dn, const char *secret, store_device *out,

@@ -2,6 +2,7 @@
  * service_firmwares.c - the rules for OTA modules and firmware (see
  * service_firmwares.h).
  */
+#include "clock.h"
 #include "service_firmwares.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -46,7 +47,7 @@ service_status service_module_add(const char *pk, const char *name, const char *
     snprintf(m.module_name, sizeof m.module_name, "%s", name);
     snprintf(m.alias, sizeof m.alias, "%s", alias ? alias : "");
     snprintf(m.description, sizeof m.description, "%s", description ? description : "");
-    m.created_at = (int64_t)time(NULL);
+    m.created_at = clock_now();
     store_status s = store_module_insert(&m);
     if (s == STORE_EXISTS)
         return service_fail(res, SERVICE_EXISTS, "ModuleExists", "product %s has a module %s already", pk, name);
@@ -227,7 +228,7 @@ service_status service_firmware_add(const service_firmware_spec *spec, package_f
         return service_fail(res, SERVICE_INVALID, "InvalidFirmware", "the firmware file is empty");
     snprintf(f.md5, sizeof f.md5, "%s", package_file_md5(file));
     snprintf(f.sha256, sizeof f.sha256, "%s", package_file_sha256(file));
-    f.created_at = (int64_t)time(NULL);
+    f.created_at = clock_now();
     if (store_firmware_file(file, packages_dir, spec->firmware_id, &f, res) != SERVICE_OK)
         return res->status;
     log_msg(LOG_INFO, "stored firmware %s: %s %s of product %s (%lld bytes, md5 %s)", f.firmware_id, f.module_name,

@@ -2,6 +2,7 @@
  * service_groups.c - the rules for groups and their members (see
  * service_groups.h).
  */
+#include "clock.h"
 #include "service_groups.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -18,7 +19,7 @@ static int make_group_id(char *id, size_t len)
 
 static store_status insert_group(const char *gid, void *name)
 {
-    return store_group_insert(gid, name, (int64_t)time(NULL));
+    return store_group_insert(gid, name, clock_now());
 }
 
 service_status service_group_create(const char *name, const char *gid, store_group *out, service_result *res)
@@ -57,7 +58,7 @@ static service_status add_member(const char *gid, const service_member *m, int *
         return service_fail(res, SERVICE_NOT_FOUND, "DeviceNotFound", "no device %.40s in product %.16s",
                             m->device_name, m->product_key);
     if (s == STORE_OK)
-        s = store_group_add_member(gid, m->product_key, m->device_name, (int64_t)time(NULL));
+        s = store_group_add_member(gid, m->product_key, m->device_name, clock_now());
     if (s == STORE_OK)
         (*added)++;
     else if (s != STORE_EXISTS)

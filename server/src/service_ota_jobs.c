@@ -2,6 +2,7 @@
  * service_ota_jobs.c - the rules for firmware upgrade jobs (see
  * service_ota_jobs.h).
  */
+#include "clock.h"
 #include "service_ota_jobs.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -118,7 +119,7 @@ service_status service_ota_job_create(const service_job_spec *spec, char id[STOR
     *devices = 0;
     if (check_spec(spec, &j, res) != SERVICE_OK || check_targets(spec, &j, res) != SERVICE_OK)
         return res->status;
-    j.created_at = (int64_t)time(NULL);
+    j.created_at = clock_now();
     if (store_begin() != STORE_OK)
         return service_storage_error(res, "store the job");
     store_status s = add_job(spec, &j, devices);
@@ -138,7 +139,7 @@ service_status service_ota_job_create(const service_job_spec *spec, char id[STOR
 
 service_status service_ota_job_cancel(const char *id, service_result *res)
 {
-    store_status s = valid_token(id) ? store_ota_job_cancel(id, (int64_t)time(NULL)) : STORE_NOT_FOUND;
+    store_status s = valid_token(id) ? store_ota_job_cancel(id, clock_now()) : STORE_NOT_FOUND;
     if (s == STORE_NOT_FOUND)
         return service_fail(res, SERVICE_NOT_FOUND, "JobNotFound", "no job %.40s", id ? id : "");
     if (s == STORE_CONFLICT)
@@ -153,7 +154,7 @@ service_status service_ota_inform(const char *pk, const char *dn, const char *mo
     if (!valid_ota_word(module) || !valid_ota_word(version))
         return service_fail(res, SERVICE_INVALID, "InvalidVersion",
                             "module and version are 1..64 of A-Z a-z 0-9 . _ -");
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     store_status s = store_device_module_report(pk, dn, module, version, now);
     if (s == STORE_CONFLICT)
         return service_fail(res, SERVICE_NOT_FOUND, "DeviceNotFound", "no device %s/%s", pk, dn);
@@ -186,7 +187,7 @@ service_status service_ota_progress(const char *pk, const char *dn, const char *
         snprintf(reason, sizeof reason, "%s", meaning ? meaning : "");
     /* the cut above may split a UTF-8 sequence: keep the whole ones */
     reason[utf8_valid_prefix(reason, strlen(reason))] = '\0';
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     store_status s = store_ota_progress(pk, dn, module, step, reason, now, job_id);
     if (s == STORE_OK && step < 0 && job_id[0])
         s = store_ota_jobs_settle(now);

@@ -2,6 +2,7 @@
  * service_rollouts.c - the rules for staged rollouts (see
  * service_rollouts.h).
  */
+#include "clock.h"
 #include "service_rollouts.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -243,7 +244,7 @@ service_status service_rollout_create(const service_rollout_spec *spec, char id[
     if (check_spec(spec, &r, sizes, &n, res) != SERVICE_OK || check_payload(spec, &r, res) != SERVICE_OK ||
         check_targets(spec, &r, res) != SERVICE_OK)
         return res->status;
-    r.created_at = (int64_t)time(NULL);
+    r.created_at = clock_now();
     r.start_at = spec->start_at ? spec->start_at : r.created_at;
     if (store_begin() != STORE_OK)
         return service_storage_error(res, "store the rollout");
@@ -281,7 +282,7 @@ service_status service_rollout_pause(const char *id, service_result *res)
                             "rollout %s is %s", id, r.status);
     snprintf(r.status, sizeof r.status, "paused");
     snprintf(r.pause_reason, sizeof r.pause_reason, "paused by hand");
-    return store_rollout_save(&r, (int64_t)time(NULL)) == STORE_OK ? service_ok(res)
+    return store_rollout_save(&r, clock_now()) == STORE_OK ? service_ok(res)
                                                                     : service_storage_error(res, "pause the rollout");
 }
 
@@ -301,13 +302,13 @@ service_status service_rollout_resume(const char *id, service_result *res)
     r.accepted_errors = c.errors;
     snprintf(r.status, sizeof r.status, "%s", r.current_batch > 0 ? "running" : "scheduled");
     r.pause_reason[0] = '\0';
-    return store_rollout_save(&r, (int64_t)time(NULL)) == STORE_OK ? service_ok(res)
+    return store_rollout_save(&r, clock_now()) == STORE_OK ? service_ok(res)
                                                                     : service_storage_error(res, "resume the rollout");
 }
 
 service_status service_rollout_cancel(const char *id, service_result *res)
 {
-    store_status st = valid_token(id) ? store_rollout_cancel(id, (int64_t)time(NULL)) : STORE_NOT_FOUND;
+    store_status st = valid_token(id) ? store_rollout_cancel(id, clock_now()) : STORE_NOT_FOUND;
     if (st == STORE_NOT_FOUND)
         return service_fail(res, SERVICE_NOT_FOUND, "RolloutNotFound", "no rollout %.40s", id ? id : "");
     if (st == STORE_CONFLICT)
@@ -423,7 +424,7 @@ typedef struct {
 static void apply_progress(const store_rollout *r, void *ctx)
 {
     const report *p = ctx;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     unsigned from = MASK(RD_PUSHED) | MASK(RD_DOWNLOADING);
     if (p->step >= 0) {
         store_rollout_state to = p->step == 100 ? RD_INSTALLING : RD_DOWNLOADING;
@@ -451,7 +452,7 @@ static void apply_version(const store_rollout *r, void *ctx)
     const report *p = ctx;
     if (!strcmp(r->version, p->version))
         store_rollout_move(r->rollout_id, p->pk, p->dn, WAITING_FOR_RESULT, RD_SUCCEEDED, NULL, 100, NULL,
-                           (int64_t)time(NULL));
+                           clock_now());
 }
 
 void service_rollout_firmware_inform(const char *pk, const char *dn, const char *module, const char *version)
@@ -465,7 +466,7 @@ static void apply_result(const store_rollout *r, void *ctx)
     const report *p = ctx;
     if (strcmp(r->version, p->version))
         return;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     if (p->step == 200) {
         store_rollout_move(r->rollout_id, p->pk, p->dn, WAITING_FOR_RESULT, RD_SUCCEEDED, &p->step, -1, NULL, now);
         return;
@@ -486,7 +487,7 @@ static void take_in(const char *id, void *ctx)
     const char **device = ctx;
     store_rollout r;
     int added = 0;
-    int64_t now = (int64_t)time(NULL);
+    int64_t now = clock_now();
     if (store_rollout_get(id, &r, NULL, NULL) != STORE_OK ||
         store_rollout_add_devices(&r, device[1], r.batch_count, now, &added) != STORE_OK || added == 0)
         return;

@@ -1,6 +1,7 @@
 /*
  * service_tasks.c - the rules for test tasks (see service_tasks.h).
  */
+#include "clock.h"
 #include "service_tasks.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -16,6 +17,7 @@
 
 typedef struct {
     const char *app_id, *version, *group_id;
+    int timeout_seconds; /* -1: the server's */
 } task_row;
 
 static int make_task_id(char *id, size_t len)
@@ -27,7 +29,7 @@ static int make_task_id(char *id, size_t len)
 static store_status insert_task(const char *id, void *ctx)
 {
     const task_row *t = ctx;
-    return store_task_insert(id, t->app_id, t->version, t->group_id, (int64_t)time(NULL));
+    return store_task_insert(id, t->app_id, t->version, t->group_id, t->timeout_seconds, clock_now());
 }
 
 static int is_text(const char *s) { return s && s != service_not_text; }
@@ -57,12 +59,22 @@ static service_status check_task(const task_row *t, service_result *res)
 service_status service_task_create(const char *app_id, const char *version, const char *group_id,
                                    const char *task_id, char id[STORE_ID_SIZE], service_result *res)
 {
+    return service_task_create_timed(app_id, version, group_id, task_id, -1, id, res);
+}
+
+service_status service_task_create_timed(const char *app_id, const char *version, const char *group_id,
+                                         const char *task_id, int timeout_seconds, char id[STORE_ID_SIZE],
+                                         service_result *res)
+{
     if (!is_text(app_id) || !is_text(version) || !is_text(group_id) ||
         (task_id && (task_id == service_not_text || !valid_token(task_id))))
         return service_fail(res, SERVICE_INVALID, "InvalidTask",
                             "appId, version and groupId are required strings (and taskId, when given, 1..40 of "
                             "A-Z a-z 0-9 _ -)");
-    task_row t = {app_id, version, group_id};
+    if (timeout_seconds < -1 || timeout_seconds > SERVICE_TASK_TIMEOUT_MAX)
+        return service_fail(res, SERVICE_INVALID, "InvalidTask", "timeoutSeconds is 0..%d (0: never)",
+                            SERVICE_TASK_TIMEOUT_MAX);
+    task_row t = {app_id, version, group_id, timeout_seconds};
     if (check_task(&t, res) != SERVICE_OK)
         return res->status;
     store_status s = service_insert_id(id, STORE_ID_SIZE, task_id, make_task_id, insert_task, &t);
@@ -129,7 +141,7 @@ static int plan_member(const store_push_member *m, void *ctx)
 /* Writes the plan's states and marks the task pushed (in the transaction). */
 static store_status record_plan(const push_plan *p)
 {
-    store_status s = store_push_record(p->task_id, p->records, p->n, (int64_t)time(NULL));
+    store_status s = store_push_record(p->task_id, p->records, p->n, clock_now());
     return s == STORE_OK ? store_push_done(p->task_id) : s;
 }
 
@@ -180,7 +192,7 @@ service_status service_task_due(const char *pk, const char *dn, const char *app_
 service_status service_task_pushed(const char *task_id, const char *pk, const char *dn, const char *trace,
                                    service_result *res)
 {
-    if (store_push_set(task_id, pk, dn, TASK_PUSHED, false, 0, trace, (int64_t)time(NULL)) != STORE_OK)
+    if (store_push_set(task_id, pk, dn, TASK_PUSHED, false, 0, trace, clock_now()) != STORE_OK)
         return service_storage_error(res, "record the push");
     return service_ok(res);
 }
@@ -205,4 +217,11 @@ service_status service_task_result(const char *pk, const char *dn, const char *a
         return service_fail(res, SERVICE_NOT_FOUND, "NoTaskPushedIt", "no task pushed %s %s to %s/%s", app_id, version,
                             dn, pk);
     return s == STORE_OK ? service_ok(res) : service_storage_error(res, "record the result");
+}
+
+service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res)
+{
+    *n = 0;
+    return store_task_timeouts(now, default_seconds, n) == STORE_OK ? service_ok(res)
+                                                                      : service_storage_error(res, "time out tasks");
 }

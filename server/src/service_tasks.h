@@ -38,6 +38,20 @@ typedef int (*service_push_fn)(const store_version *pkg, const char *pk, const c
 service_status service_task_create(const char *app_id, const char *version, const char *group_id,
                                    const char *task_id, char id[STORE_ID_SIZE], service_result *res);
 
+#define SERVICE_TASK_TIMEOUT_MAX (7 * 24 * 3600) /* seconds */
+
+/* Like service_task_create, with the task's own timeout: a pushed device
+ * without a result after timeout_seconds is timedOut (0: never; -1: the
+ * server's --task-timeout). Errors also InvalidTask for a timeout out of
+ * 0..SERVICE_TASK_TIMEOUT_MAX. */
+service_status service_task_create_timed(const char *app_id, const char *version, const char *group_id,
+                                         const char *task_id, int timeout_seconds, char id[STORE_ID_SIZE],
+                                         service_result *res);
+
+/* Times out the pushed task devices past their task's timeout
+ * (default_seconds for tasks without their own) at now; *n how many. */
+service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res);
+
 /*
  * Pushes task task_id to every member of its group, in one transaction:
  * members not online are recorded "offline", online ones that reported the

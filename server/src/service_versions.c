@@ -1,6 +1,7 @@
 /*
  * service_versions.c - the rules for app versions (see service_versions.h).
  */
+#include "clock.h"
 #include "service_versions.h"
 #include "identifiers.h"
 #include "log.h"
@@ -88,7 +89,7 @@ service_status service_version_add(const char *app_id, const char *filename, pac
     v.size = size;
     snprintf(v.md5, sizeof v.md5, "%s", package_file_md5(file));
     snprintf(v.sha256, sizeof v.sha256, "%s", package_file_sha256(file));
-    v.created_at = (int64_t)time(NULL);
+    v.created_at = clock_now();
     if (store_package(file, pk->dir, &v, res) != SERVICE_OK)
         return res->status;
     log_msg(LOG_INFO, "stored %s (%lld bytes, %d members, md5 %s)", v.object_key, (long long)size, verdict.entries,

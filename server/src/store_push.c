@@ -3,6 +3,7 @@
  * group_members and device_apps (see store_push.h).
  */
 #include "store_push.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 
@@ -152,8 +153,8 @@ store_status store_push_record(const char *task_id, const store_push_state *rows
 
 store_status store_push_done(const char *task_id)
 {
-    return db_update("UPDATE tasks SET pushed_at = strftime('%s','now'), push_count = push_count + 1 "
-                     "WHERE task_id = ?1", "s", task_id);
+    return db_update("UPDATE tasks SET pushed_at = ?2, push_count = push_count + 1 "
+                     "WHERE task_id = ?1", "sI", task_id, clock_now());
 }
 
 static void read_task_id(sqlite3_stmt *st, void *out) { db_copy(out, STORE_ID_SIZE, st, 0); }
@@ -192,13 +193,13 @@ store_status store_push_reached(const char *pk, const char *dn, const char *app_
     db_lock();
     store_status s = db_one("SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
                             "WHERE td.product_key = ?1 AND td.device_name = ?2 AND t.app_id = ?3 AND t.version = ?4 "
-                            "AND td.state = 'pushed' ORDER BY t.pushed_at DESC LIMIT 1",
+                            "AND td.state IN ('pushed', 'timedOut') ORDER BY t.pushed_at DESC LIMIT 1",
                             read_result_row, &r, "ssss", pk, dn, app_id, version);
     if (s == STORE_OK)
-        s = db_write("UPDATE task_devices SET state = 'succeeded', code = 200, updated_at = strftime('%s','now') "
-                     "WHERE product_key = ?1 AND device_name = ?2 AND state = 'pushed' AND task_id IN "
+        s = db_write("UPDATE task_devices SET state = 'succeeded', code = 200, updated_at = ?5 "
+                     "WHERE product_key = ?1 AND device_name = ?2 AND state IN ('pushed', 'timedOut') AND task_id IN "
                      "(SELECT task_id FROM tasks WHERE app_id = ?3 AND version = ?4)",
-                     changed, "ssss", pk, dn, app_id, version);
+                     changed, "ssssI", pk, dn, app_id, version, clock_now());
     db_unlock();
     return s == STORE_NOT_FOUND ? STORE_OK : s;
 }
@@ -213,8 +214,8 @@ store_status store_push_result(const char *pk, const char *dn, const char *app_i
                             "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1",
                             read_result_row, &r, "ssss", pk, dn, app_id, version);
     if (s == STORE_OK)
-        s = db_update("UPDATE task_devices SET state = ?1, code = ?2, updated_at = strftime('%s','now') "
-                      "WHERE rowid = ?3", "siI", store_task_state_names[state], code, r.row);
+        s = db_update("UPDATE task_devices SET state = ?1, code = ?2, updated_at = ?4 "
+                      "WHERE rowid = ?3", "siII", store_task_state_names[state], code, r.row, clock_now());
     db_unlock();
     return s;
 }

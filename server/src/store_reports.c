@@ -3,6 +3,7 @@
  * (see store_reports.h).
  */
 #include "store_reports.h"
+#include "clock.h"
 #include "db.h"
 #include "store_devices.h"
 
@@ -26,9 +27,9 @@ store_status store_report_all_offline(int *n)
 store_status store_report_app(const char *pk, const char *dn, const char *app_id, const char *version)
 {
     return db_update("INSERT OR REPLACE INTO device_apps(product_key, device_name, app_id, version, updated_at) "
-                     "SELECT ?1, ?2, ?3, ?4, strftime('%s','now') WHERE EXISTS "
+                     "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS "
                      "(SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2)",
-                     "ssss", pk, dn, app_id, version);
+                     "ssssI", pk, dn, app_id, version, clock_now());
 }
 
 store_status store_report_firmware(const char *pk, const char *dn, const char *firmware)
@@ -41,14 +42,14 @@ store_status store_report_info(const char *pk, const char *dn, const char *paylo
 {
     if (len > STORE_DEVICE_INFO_MAX)
         len = STORE_DEVICE_INFO_MAX;
-    return db_update("UPDATE devices SET device_info = ?1, device_info_at = strftime('%s','now') "
-                     "WHERE product_key = ?2 AND device_name = ?3", "tss", payload, len, pk, dn);
+    return db_update("UPDATE devices SET device_info = ?1, device_info_at = ?4 "
+                     "WHERE product_key = ?2 AND device_name = ?3", "tssI", payload, len, pk, dn, clock_now());
 }
 
 store_status store_report_refusal(const char *pk, const char *dn, const char *notice, int len)
 {
     if (len > STORE_REFUSAL_MAX)
         len = STORE_REFUSAL_MAX;
-    return db_update("UPDATE devices SET last_refusal = ?1, last_refusal_at = strftime('%s','now') "
-                     "WHERE product_key = ?2 AND device_name = ?3", "tss", notice, len, pk, dn);
+    return db_update("UPDATE devices SET last_refusal = ?1, last_refusal_at = ?4 "
+                     "WHERE product_key = ?2 AND device_name = ?3", "tssI", notice, len, pk, dn, clock_now());
 }

@@ -7,10 +7,11 @@
 
 #include <string.h>
 
-const char *const store_task_state_names[TASK_STATES] = {"pending", "offline", "upToDate", "pushed", "succeeded",
-                                                        "failed"};
+const char *const store_task_state_names[TASK_STATES] = {"pending", "offline",   "upToDate", "pushed",
+                                                        "succeeded", "failed", "timedOut"};
 
 #define TASK_COLUMNS "t.task_id, t.app_id, t.version, t.group_id, t.created_at, t.pushed_at, t.push_count, " \
+                     "COALESCE(t.timeout_seconds, -1), " \
                      "(SELECT app_name FROM apps a WHERE a.app_id = t.app_id), " \
                      "(SELECT name FROM device_groups g WHERE g.group_id = t.group_id)"
 
@@ -35,8 +36,9 @@ static void read_task(sqlite3_stmt *st, void *out)
     t->created_at = sqlite3_column_int64(st, 4);
     t->pushed_at = sqlite3_column_int64(st, 5);
     t->push_count = sqlite3_column_int(st, 6);
-    db_copy(t->app_name, sizeof t->app_name, st, 7);
-    db_copy(t->group_name, sizeof t->group_name, st, 8);
+    t->timeout_seconds = sqlite3_column_int(st, 7);
+    db_copy(t->app_name, sizeof t->app_name, st, 8);
+    db_copy(t->group_name, sizeof t->group_name, st, 9);
     memset(t->counts, 0, sizeof t->counts);
 }
 
@@ -95,10 +97,19 @@ static int count_member(const void *row, void *ctx)
 }
 
 store_status store_task_insert(const char *task_id, const char *app_id, const char *version, const char *group_id,
-                               int64_t now)
+                               int timeout_seconds, int64_t now)
 {
-    return db_insert("INSERT OR IGNORE INTO tasks(task_id, app_id, version, group_id, created_at) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5)", "ssssI", task_id, app_id, version, group_id, now);
+    return db_insert("INSERT OR IGNORE INTO tasks(task_id, app_id, version, group_id, created_at, timeout_seconds) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, CASE WHEN ?6 >= 0 THEN ?6 END)", "ssssIi", task_id, app_id,
+                     version, group_id, now, timeout_seconds);
+}
+
+store_status store_task_timeouts(int64_t now, int default_seconds, int *n)
+{
+    return db_write("UPDATE task_devices SET state = 'timedOut', updated_at = ?1 WHERE state = 'pushed' "
+                    "AND task_id IN (SELECT task_id FROM tasks t WHERE COALESCE(t.timeout_seconds, ?2) > 0) "
+                    "AND updated_at + (SELECT COALESCE(t.timeout_seconds, ?2) FROM tasks t "
+                    "WHERE t.task_id = task_devices.task_id) <= ?1", n, "Ii", now, default_seconds);
 }
 
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx)

@@ -20,6 +20,7 @@ typedef enum {
     TASK_PUSHED,     /* push published */
     TASK_SUCCEEDED,  /* result event argInt 200 */
     TASK_FAILED,     /* result event argInt 404, 405, ... */
+    TASK_TIMED_OUT,  /* pushed, and no result within the task's timeout */
     TASK_STATES
 } store_task_state;
 
@@ -39,6 +40,7 @@ typedef struct {
     int64_t created_at;        /* Unix seconds */
     int64_t pushed_at;         /* last push, 0 = never pushed */
     int push_count;
+    int timeout_seconds;       /* -1: the server's --task-timeout */
     long counts[TASK_STATES];  /* current members of the group in each state */
 } store_task;
 
@@ -64,7 +66,14 @@ typedef int (*store_task_device_fn)(const store_task_device *d, void *ctx);
  * STORE_ERROR.
  */
 store_status store_task_insert(const char *task_id, const char *app_id, const char *version, const char *group_id,
-                               int64_t now);
+                               int timeout_seconds, int64_t now);
+
+/*
+ * Devices pushed by a task and without a result for longer than the task's
+ * timeout (its own, or default_seconds when it has none; 0 = never) at
+ * now become timedOut; *n gets how many. STORE_OK or STORE_ERROR.
+ */
+store_status store_task_timeouts(int64_t now, int default_seconds, int *n);
 
 /*
  * Reads task task_id into out, counts included. With each (not NULL), also

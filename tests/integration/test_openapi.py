@@ -62,6 +62,7 @@ class SchemaChecker:
 
 class OpenApiTest(EmulatorTest):
     counter = itertools.count(1)
+    emulator_args = ("--clock", "virtual")  # so that POST /api/v1/clock answers 200 too
 
     @classmethod
     def setUpClass(cls):
@@ -119,6 +120,7 @@ class OpenApiTest(EmulatorTest):
             ("post", "/api/v1/products/{productKey}/ota/modules"): {"moduleName": "new-%d" % n},
             ("post", "/api/v1/ota/jobs"): {"firmwareId": f["firmwareId"], "targetType": "devices",
                                            "devices": [f["deviceName"]], "timeoutMinutes": 30},
+            ("post", "/api/v1/clock"): {"advanceSeconds": 1},
             ("post", "/api/v1/rollouts"): {"kind": "app", "productKey": f["productKey"], "appId": APP_ID,
                                            "version": f["version"], "targetType": "group", "groupId": f["groupId"],
                                            "batches": ["1", "100%"], "errorPercent": 10, "ratePerMinute": 60,

@@ -98,5 +98,5 @@ int fx_collect(const void *row, void *ctx)
 
 void fx_task(const char *task_id, const char *app_id, const char *version, const char *gid)
 {
-    assert_int_equal(store_task_insert(task_id, app_id, version, gid, 1000), STORE_OK);
+    assert_int_equal(store_task_insert(task_id, app_id, version, gid, -1, 1000), STORE_OK);
 }

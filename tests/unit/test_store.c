@@ -415,10 +415,10 @@ static void test_task_insert_get(void **state)
     store_task t;
     fx_task_world();
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_NOT_FOUND);
-    assert_int_equal(store_task_insert("t1", APP, "0.0.9", "g1", 5), STORE_CONFLICT); /* no such version */
-    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g9", 5), STORE_CONFLICT); /* no such group */
-    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", 5), STORE_OK);
-    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", 6), STORE_EXISTS);
+    assert_int_equal(store_task_insert("t1", APP, "0.0.9", "g1", -1, 5), STORE_CONFLICT); /* no such version */
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g9", -1, 5), STORE_CONFLICT); /* no such group */
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", -1, 5), STORE_OK);
+    assert_int_equal(store_task_insert("t1", APP, "0.0.2", "g1", -1, 6), STORE_EXISTS);
     assert_int_equal(store_push_set("t1", PK, DN2, TASK_FAILED, true, 404, NULL, 9), STORE_OK);
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
     assert_string_equal(t.app_name, "python9000");
@@ -449,7 +449,7 @@ static void test_task_list(void **state)
     fx_app(APP2, "other");
     fx_version(APP2, "1.0.0");
     fx_task("t1", APP, "0.0.2", "g1");
-    assert_int_equal(store_task_insert("t2", APP2, "1.0.0", "g1", 2000), STORE_OK);
+    assert_int_equal(store_task_insert("t2", APP2, "1.0.0", "g1", 30, 2000), STORE_OK);
     assert_page(store_task_list(NULL, page_of(0, 3, sizeof(store_task))), 2, 2);
     assert_string_equal(ROW(store_task, 0)->task_id, "t2"); /* newest first */
     assert_int_equal(ROW(store_task, 0)->counts[TASK_PENDING], 2);
