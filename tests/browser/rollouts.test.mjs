@@ -9,7 +9,8 @@
 // state history; an app rollout to a chosen device scheduled for later
 // (the local time sent as UTC) and then 取消发布; a rollout that starts by
 // the clock alone followed by the page; timeouts and a retry in words and
-// in the history; the list; the phone.
+// in the history; an app rollout followed live to the device's 405; the
+// list; the phone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { browserTest } from './support/harness.mjs';
@@ -290,6 +291,21 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     );
     await shot('retries');
     await page.keyboard.press('Escape');
+
+    // an app rollout followed live: the HaaS push, then the device's 405 in words
+    await devs[DN1].subscribe(`/sys/${pk}/${DN1}/thing/service/hli_service_upgrade_push`);
+    const appLive = await emu.api('POST', '/api/v1/rollouts', { kind: 'app', productKey: pk, appId: APP_ID, version: '0.0.2', targetType: 'devices', devices: [DN1], name: 'app 0.0.2' });
+    assert.equal(appLive.status, 201, appLive.text);
+    await page.goto(`${emu.base}/#/rollouts/${appLive.json.rolloutId}`);
+    await page.getByRole('heading', { name: '分批发布：app 0.0.2', level: 1 }).waitFor();
+    const appPush = (await devs[DN1].waitFor((m) => m.topic.endsWith('/thing/service/hli_service_upgrade_push'), 'the app push')).json;
+    assert.equal(appPush.params.app[0].version, '0.0.2');
+    await row1.locator('[data-state="pushed"]').waitFor();
+    const ext = JSON.stringify({ appId: APP_ID, appNewVersion: '0.0.2', appOldVersion: '0.0.1' });
+    await devs[DN1].publish(`/sys/${pk}/${DN1}/thing/event/hli_event/post`, { id: 9, version: '1.0', params: { eventType: 'haas.upgrade', eventName: 'app.result', argInt: 405, ext } });
+    await row1.locator('[data-state="failed"]').waitFor();
+    assert.equal((await row1.locator('.fail-reason').textContent()).trim(), '405 安装失败');
+    await page.locator('.pause-banner .pause-reason', { hasText: '第 1 批 1 台设备中有 1 台失败或超时' }).waitFor();
 
     // the phone: the rollout page and the list fit
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
