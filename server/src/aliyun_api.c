@@ -443,7 +443,8 @@ const struct route *aliyun_api_route(http_request *r, const char *method, const 
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, free_at_exit);
-    if (!strcmp(path, "/") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) && http_query(r, "Action"))
+    if (!strcmp(path, "/") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+        (http_query(r, "Action") || http_query(r, "AccessKeyId") || http_query(r, "Signature")))
         return &get_route;
     if (!strcmp(path, "/") && !strcmp(method, "POST"))
         return &post_route;

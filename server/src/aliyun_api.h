@@ -58,8 +58,9 @@ const char *aliyun_api_key_id(void);
  * PostObject policy signature of GenerateOTAUploadURL. */
 bool aliyun_api_oss_sign(const char *text, char out[64]);
 
-/* The route of the API for a request to "/" (GET or HEAD with an Action
- * parameter, or any POST), else NULL: routes.c asks first. */
+/* The route of the API for a request to "/" (GET or HEAD with an Action,
+ * AccessKeyId or Signature parameter, or any POST) or of the OSS upload
+ * (POST /iotx-ota), else NULL: routes.c asks first. */
 const struct route *aliyun_api_route(http_request *r, const char *method, const char *path);
 
 /* The first value of parameter name, or NULL. */
