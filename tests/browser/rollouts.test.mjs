@@ -9,8 +9,8 @@
 // state history; an app rollout to a chosen device scheduled for later
 // (the local time sent as UTC) and then 取消发布; a rollout that starts by
 // the clock alone followed by the page; timeouts and a retry in words and
-// in the history; an app rollout followed live to the device's 405; the
-// list; the phone.
+// in the history; a retry to come, waiting while paused by hand; an app
+// rollout followed live to the device's 405; the list; the phone.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { browserTest } from './support/harness.mjs';
@@ -255,6 +255,7 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     for (const name of ['暂停', '继续', '取消发布']) assert.equal(await page.getByRole('button', { name, exact: true }).isDisabled(), true, name);
     assert.equal((await emu.api('GET', `/api/v1/rollouts/${appId}`)).json.status, 'canceled');
     assert.deepEqual(dialogs, ['取消这个分批发布？尚未完成的设备将标记为已取消，后续批次不再开始。']);
+    dialogs.length = 0;
     await shot('canceled');
 
     // a start by the clock alone (no API write, no message): the page asks again by itself
@@ -291,6 +292,21 @@ browserTest('staged rollouts', { locale: 'zh-CN', timeout: 150000 }, async ({ em
     );
     await shot('retries');
     await page.keyboard.press('Escape');
+
+    // a retry to come, in words; paused by hand it waits for the resume
+    const later = await emu.api('POST', '/api/v1/rollouts', { kind: 'firmware', firmwareId: fw.json.firmwareId, targetType: 'devices', devices: [DN2], timeoutSeconds: 1, maxRetries: 1, retrySeconds: 600, name: 'retry later' });
+    assert.equal(later.status, 201, later.text);
+    await page.goto(`${emu.base}/#/rollouts/${later.json.rolloutId}`);
+    await retryRow.locator('[data-state="timedOut"]').waitFor({ timeout: 15000 });
+    await retryRow.getByText(/^将于 .+ 第 1 次重试（共 1 次）$/).waitFor();
+    await page.getByRole('button', { name: '暂停', exact: true }).click();
+    await page.getByText('发布已暂停').waitFor();
+    await page.locator('.pause-banner .pause-reason', { hasText: '手动暂停' }).waitFor();
+    await retryRow.getByText('继续发布后第 1 次重试（共 1 次）').waitFor();
+    await page.getByRole('button', { name: '取消发布' }).click();
+    await page.locator('[data-rollout-status="canceled"]').first().waitFor();
+    await retryRow.locator('[data-state="canceled"]').waitFor();
+    assert.deepEqual(dialogs, ['取消这个分批发布？尚未完成的设备将标记为已取消，后续批次不再开始。']);
 
     // an app rollout followed live: the HaaS push, then the device's 405 in words
     await devs[DN1].subscribe(`/sys/${pk}/${DN1}/thing/service/hli_service_upgrade_push`);

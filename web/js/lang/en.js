@@ -611,6 +611,7 @@ export default {
   'rollouts.note': 'Details',
   'rollouts.timedOutAfter': 'no result within {n} s',
   'rollouts.retryAt': 'retry {n} of {max} at {time}',
+  'rollouts.retryAfterResume': 'retry {n} of {max} once resumed',
   'rollouts.retrySoon': 'retry {n} of {max} soon',
   'rollouts.retryQueued': 'retry {n} of {max}, waiting to be pushed',
   'rollouts.noRetriesLeft': 'no retry left (all {max} used)',

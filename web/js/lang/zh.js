@@ -613,6 +613,7 @@ export default {
   'rollouts.note': '说明',
   'rollouts.timedOutAfter': '{n} 秒内没有升级结果',
   'rollouts.retryAt': '将于 {time} 第 {n} 次重试（共 {max} 次）',
+  'rollouts.retryAfterResume': '继续发布后第 {n} 次重试（共 {max} 次）',
   'rollouts.retrySoon': '即将第 {n} 次重试（共 {max} 次）',
   'rollouts.retryQueued': '第 {n} 次重试（共 {max} 次），等待推送',
   'rollouts.noRetriesLeft': '重试机会已用完（共 {max} 次）',

@@ -29,13 +29,14 @@ const progressView = (c) => countsView(c, { states: STATES, done: DONE, moving: 
 const retryPending = (r, d) => (d.state === 'failed' || d.state === 'timedOut') && d.attempts <= r.maxRetries;
 
 // What happened to a device beyond its state: the failure in words, a
-// timeout, the retry to come or none left, a queued device that is offline
-// or waits for its retry.
+// timeout, the retry to come (once resumed, while paused) or none left, a
+// queued device that is offline or waits for its retry.
 function noteCell(r, d) {
   const parts = [];
   if (d.state === 'failed' && (d.code != null || d.reason)) parts.push(failureWords(d.code, d.reason));
   if (d.state === 'timedOut') parts.push(h('span', { class: 'fail-reason' }, r.timeoutSeconds ? t('rollouts.timedOutAfter', { n: r.timeoutSeconds }) : t('ota.timedOutReason')));
-  if (retryPending(r, d)) parts.push(h('span', { class: 'retry-note' }, d.retryAt ? t('rollouts.retryAt', { time: fmtTime(d.retryAt), n: d.attempts, max: r.maxRetries }) : t('rollouts.retrySoon', { n: d.attempts, max: r.maxRetries })));
+  if (retryPending(r, d) && r.status === 'paused') parts.push(h('span', { class: 'retry-note' }, t('rollouts.retryAfterResume', { n: d.attempts, max: r.maxRetries })));
+  else if (retryPending(r, d)) parts.push(h('span', { class: 'retry-note' }, d.retryAt ? t('rollouts.retryAt', { time: fmtTime(d.retryAt), n: d.attempts, max: r.maxRetries }) : t('rollouts.retrySoon', { n: d.attempts, max: r.maxRetries })));
   else if ((d.state === 'failed' || d.state === 'timedOut') && r.maxRetries > 0) parts.push(h('span', { class: 'retry-note' }, t('rollouts.noRetriesLeft', { max: r.maxRetries })));
   if (d.state === 'queued' && d.attempts > 0) parts.push(h('span', { class: 'retry-note' }, t('rollouts.retryQueued', { n: d.attempts, max: r.maxRetries })));
   if (d.state === 'queued' && d.deviceStatus !== 'online') parts.push(h('span', { class: 'muted' }, t('rollouts.waitsOnline')));
@@ -53,7 +54,6 @@ const DETAILS = [
   [/^retry (\d+)$/, (m) => t('rollouts.ev.retry', { n: m[1] })],
   [/^no result within (\d+) s$/, (m) => t('rollouts.timedOutAfter', { n: m[1] })],
   [/^rollout canceled$/, () => t('rollouts.ev.canceled')],
-  [/^paused by hand$/, () => t('rollouts.pausedByHand')],
   [/^firmware\/get$/, () => t('rollouts.ev.firmwareGet')],
 ];
 function eventDetail(e) {
@@ -259,7 +259,7 @@ export function mount(main, [rolloutId]) {
     const state = stateFilter.input.value;
     const rows = all.filter((d) => (!batch || d.batch === batch) && (!state || d.state === state));
     shownCount.textContent = rows.length === all.length ? '' : t('rollouts.shown', { n: rows.length, total: all.length });
-    renderIfChanged(devices, [rows, r.maxRetries, r.timeoutSeconds], () =>
+    renderIfChanged(devices, [rows, r.maxRetries, r.timeoutSeconds, r.status], () =>
       table(
         [
           { label: 'DeviceName', class: 'mono', cell: (d) => h('a', { href: `#/products/${enc(d.productKey)}/devices/${enc(d.deviceName)}` }, d.deviceName) },
