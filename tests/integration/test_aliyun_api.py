@@ -385,6 +385,58 @@ class ActionsTest(EmulatorTest):
         self.fails("CancelOTATaskByJob", {"JobId": jid, "CancelQueuedTask": "true"},
                    "iot.ota.JobStatusNotSupportCancel")
 
+    def test_task_states_as_devices_report(self):
+        """NOTIFIED once the notice went out, IN_PROGRESS with the progress a
+        device reports, FAILED with its code's meaning, SUCCEEDED when it
+        informs the new version: read through ListOTATaskByJob."""
+        pk = self.product("ota-states")
+        devs = []
+        try:
+            for dn in ("st-dev-1", "st-dev-2", "st-dev-3"):
+                ds = self.ok("RegisterDevice", {"ProductKey": pk, "DeviceName": dn})["Data"]["DeviceSecret"]
+                d = Device(self.emu.mqtt_port, pk, dn, ds).connect(subscribe=())
+                d.c.subscribe("/ota/device/upgrade/%s/%s" % (pk, dn), 1)
+                d.publish("/ota/device/inform/%s/%s" % (pk, dn), '{"id":1,"params":{"version":"3.0.0"}}')
+                devs.append(d)
+            for d in devs:
+                wait_for(lambda: any(m["version"] == "3.0.0" for m in self.emu.get(
+                    "/api/v1/products/%s/devices/%s" % (pk, d.dn)).json.get("modules") or []),
+                    what="%s informed 3.0.0" % d.dn)
+            body = firmware_image(1000, "states")
+            up, status, text = self.upload(body)
+            self.assertEqual(status, 200, text)
+            fid = self.ok("CreateOTAFirmware", {"ProductKey": pk, "FirmwareName": "fw-3.1.0", "DestVersion": "3.1.0",
+                                                "SrcVersion": "3.0.0", "FirmwareUrl": up["FirmwareUrl"]})["Data"]
+            jid = self.ok("CreateOTAStaticUpgradeJob", {"ProductKey": pk, "FirmwareId": fid["FirmwareId"],
+                                                        "TargetSelection": "ALL", "SrcVersion.1": "3.0.0"})["Data"]
+            jid = jid["JobId"]
+
+            def states():
+                tasks = self.ok("ListOTATaskByJob", {"JobId": jid})["Data"]["SimpleOTATaskInfo"]
+                return {t["DeviceName"]: (t["TaskStatus"], t["Progress"]) for t in tasks}
+            for d in devs:
+                d.wait_for(lambda t, p: t == "/ota/device/upgrade/%s/%s" % (pk, d.dn), "the upgrade notice")
+            wait_for(lambda: {s for s, _ in states().values()} == {"NOTIFIED"}, what="NOTIFIED: %r" % (states,))
+            progress = "/ota/device/progress/%s/%s"
+            devs[0].publish(progress % (pk, devs[0].dn), '{"id":2,"params":{"step":"45","desc":""}}')
+            devs[1].publish(progress % (pk, devs[1].dn), '{"id":2,"params":{"step":"-2","desc":"no route"}}')
+            devs[2].publish("/ota/device/inform/%s/%s" % (pk, devs[2].dn), '{"id":3,"params":{"version":"3.1.0"}}')
+            want = {"st-dev-1": ("IN_PROGRESS", "45"), "st-dev-2": ("FAILED", "0"), "st-dev-3": ("SUCCEEDED", "100")}
+            try:
+                wait_for(lambda: states() == want, what="the reported states")
+            except AssertionError:
+                self.fail("states %r, want %r" % (states(), want))
+            failed = self.ok("ListOTATaskByJob", {"JobId": jid, "TaskStatus": "FAILED"})["Data"]["SimpleOTATaskInfo"]
+            self.assertIn("download failed", failed[0]["TaskDesc"])
+            self.assertEqual(self.ok("QueryOTAJob", {"JobId": jid})["Data"]["JobStatus"], "IN_PROGRESS")
+            self.ok("CancelOTATaskByJob", {"JobId": jid, "CancelInProgressTask": "true"})
+            self.assertEqual(states()["st-dev-1"][0], "CANCELED")
+            wait_for(lambda: self.ok("QueryOTAJob", {"JobId": jid})["Data"]["JobStatus"] == "COMPLETED",
+                     what="the job COMPLETED")
+        finally:
+            for d in devs:
+                d.close()
+
 
 class CredentialsTest(unittest.TestCase):
     """--access-key-id/--access-key-secret, their variables, or a pair made
