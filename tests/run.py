@@ -9,6 +9,8 @@
   3. Shell end-to-end scripts: tests/e2e/*.sh (exit status 0 passes).
   4. Browser tests of the console: tests/browser (node --test, TAP).
   5. Fuzz targets: build/fuzz/fuzz_* (libFuzzer) for a bounded time each.
+  6. The SDK core's unit tests on qemu Cortex-M3/M4 (tests/mcu/run.py, the
+     programs `make mcu-build` made), counted like the C unit tests.
 
 Usage: tests/run.py [NAME...]  runs only suites/modules whose name contains
 one of NAME. Output of every run goes to tests/out/.
@@ -188,6 +190,20 @@ def run_browser(filters):
     return ok, bad
 
 
+def run_mcu(filters):
+    """tests/mcu/run.py: the core's tests on emulated microcontrollers."""
+    if filters and not any("mcu" in f or f in "mcu" for f in filters):
+        return 0, 0
+    if not os.path.isdir(os.path.join(ROOT, "build", "mcu")):
+        print("  FAIL  mcu: nothing built (make mcu-build)", flush=True)
+        return 0, 1
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mcu_run", os.path.join(ROOT, "tests", "mcu", "run.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.run_mcu((), log=lambda line: print(line, flush=True))
+
+
 def main():
     filters = sys.argv[1:]
     # Integration tests load the sanitizer builds unless told otherwise.
@@ -200,7 +216,8 @@ def main():
     fp, ff = run_fuzz(filters)
     sp, sf = run_scripts(filters)
     bp, bf = run_browser(filters)
-    passed, failed = up + fp + ip + sp + bp, uf + ff + if_ + sf + bf
+    mp, mf = run_mcu(filters)
+    passed, failed = up + fp + ip + sp + bp + mp, uf + ff + if_ + sf + bf + mf
     print("%d passed, %d failed" % (passed, failed))
     sys.exit(1 if failed or passed == 0 else 0)
 

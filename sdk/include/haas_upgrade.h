@@ -22,6 +22,24 @@
  *     for (;;) haas_drive(&up, 100);                          // the main loop
  *
  * The platform is reached only through haas_port (haas_port.h).
+ *
+ * Worst-case stack of each call (bytes; the core's frames only, from
+ * -fcallgraph-info=su at -Os; add the port's own functions and the event
+ * callback; tests/mcu/stack_report.py writes this table, make test-mcu
+ * checks it and a budget of 4096 bytes a call):
+ *
+ *     call                    cortex-m3    cortex-m4
+ *     haas_boot                    1512         1520
+ *     haas_start                    800          800
+ *     haas_drive                   3028         3036
+ *     haas_confirm                  496          496
+ *     haas_reject                   804          812
+ *     haas_set_module                 4            4
+ *     haas_connected                  0            0
+ *     haas_next_id                    0            0
+ *     haas_app_id                     0            0
+ *     haas_app_version                0            0
+ * (end of the generated table)
  */
 #ifndef HAAS_UPGRADE_H
 #define HAAS_UPGRADE_H

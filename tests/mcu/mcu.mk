@@ -22,7 +22,7 @@ MCU_CFLAGS := -std=gnu11 -Os -g $(WARN) -ffunction-sections -fdata-sections -DHA
 MCU_SUPPORT := tests/mcu/cmocka_shim.c tests/mcu/shim_host.c $(TINY_SRC)
 MCU_SUPPORT_HDR := $(wildcard tests/mcu/shim/*.h tests/mcu/shim/openssl/*.h sdk/port/tiny/*.h)
 
-MCU_ELFS := $(foreach c,$(MCU_CPUS),$(foreach t,$(MCU_TESTS) guard_check,$(BUILD)/mcu/$(c)/$(t).elf))
+MCU_ELFS := $(foreach c,$(MCU_CPUS),$(foreach t,$(MCU_TESTS) guard_check planted_failure,$(BUILD)/mcu/$(c)/$(t).elf))
 MCU_CORE_LIBS := $(foreach c,$(MCU_CPUS),$(BUILD)/mcu/$(c)/libhaas_core.a)
 
 define mcu_cpu_rules
@@ -34,6 +34,9 @@ $(BUILD)/mcu/$(1)/%.elf: tests/unit/%.c $$$$(%_SRC) $(MCU_SUPPORT) $(MCU_SUPPORT
 	    $$< $$($$*_SRC) $(MCU_SUPPORT) $(BUILD)/mcu/$(1)/mcu_main.o $(MCU_LD)
 $(BUILD)/mcu/$(1)/guard_check.elf: tests/mcu/guard_check.c $(BUILD)/mcu/$(1)/mcu_main.o
 	$(MCU_CC) $(MCU_$(1)_FLAGS) $(MCU_CFLAGS) -O0 -Dmain=mcu_test_main -o $$@ $$< $(BUILD)/mcu/$(1)/mcu_main.o $(MCU_LD)
+$(BUILD)/mcu/$(1)/planted_failure.elf: tests/mcu/planted_failure.c sdk/src/haas_util.c $(MCU_SUPPORT) $(MCU_SUPPORT_HDR) $(BUILD)/mcu/$(1)/mcu_main.o
+	$(MCU_CC) $(MCU_$(1)_FLAGS) $(MCU_CFLAGS) -Dmain=mcu_test_main -Wl,--gc-sections -o $$@ \
+	    $$< sdk/src/haas_util.c $(MCU_SUPPORT) $(BUILD)/mcu/$(1)/mcu_main.o $(MCU_LD)
 # The core alone, as firmware links it: its size, and its stack use per
 # function (.su) and call graph (.ci) for tests/mcu/stack_report.py.
 $(BUILD)/mcu/$(1)/libhaas_core.a: $(SDK_SRC) $(SDK_HDR)

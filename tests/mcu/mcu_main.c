@@ -10,12 +10,16 @@
  *   - the high-water mark by painting: the stack is filled with a pattern
  *     before the test, and the deepest byte changed afterwards gives the
  *     peak use, printed as "mcu: peak stack N of M bytes".
+ * It also prints the size of the SDK's state structs on this target.
  * The exit code (semihosting) is 0 when every test passed, 1 when some
  * failed, MCU_EXIT_GUARD on a stack overflow.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "haas_fw.h"
+#include "haas_upgrade.h"
 
 #ifndef MCU_STACK_SIZE
 #define MCU_STACK_SIZE 32768u
@@ -88,5 +92,7 @@ int main(void)
         low++;
     printf("mcu: peak stack %u of %u bytes\n", (unsigned)(sizeof test_stack - low),
            (unsigned)(sizeof test_stack - MCU_GUARD));
+    printf("mcu: state haas_upgrade %u bytes, haas_fw %u bytes\n", (unsigned)sizeof(haas_upgrade),
+           (unsigned)sizeof(haas_fw));
     return failures ? 1 : 0;
 }
