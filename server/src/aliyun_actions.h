@@ -64,6 +64,34 @@ enum MHD_Result aliyun_list_ota_task_by_job(aliyun_call *c);
 enum MHD_Result aliyun_cancel_ota_task_by_job(aliyun_call *c);
 enum MHD_Result aliyun_cancel_ota_strategy_by_job(aliyun_call *c);
 
+/* Between aliyun_actions_ota.c and aliyun_actions_ota_dynamic.c (dynamic
+ * jobs are rollouts): ListOTATaskByJob's filter and page. */
+typedef struct {
+    const char *status;      /* TaskStatus, or NULL for any */
+    const char *names[100];  /* DeviceNames.N (none: any) */
+    size_t nnames;
+    long skip, left;         /* tasks to skip before the page, and its room */
+} aliyun_task_filter;
+
+/* Does the task of device dn in status pass f? Counted in *total when it
+ * does; true when it also belongs on the page (it takes a place). */
+bool aliyun_task_wanted(aliyun_task_filter *f, const char *status, const char *dn, int64_t *total);
+
+/* QueryOTAJob of a dynamic job (rollout id); iot.ota.NotExistedJob when
+ * it is none. */
+enum MHD_Result aliyun_dynamic_query_job(aliyun_call *c, const char *id);
+
+/* The tasks of dynamic job id that pass f, onto items; *total all that
+ * pass. false when it is no dynamic job. */
+bool aliyun_dynamic_tasks(const char *id, aliyun_task_filter *f, cJSON *items, int64_t *total);
+
+/* CancelOTATaskByJob of a dynamic job. */
+enum MHD_Result aliyun_dynamic_cancel_tasks(aliyun_call *c, const char *id);
+
+/* The dynamic jobs of firmware firmware_id of product pk, as
+ * ListOTAJobByFirmware's entries, onto list. false when the store failed. */
+bool aliyun_dynamic_jobs_of_firmware(const char *pk, const char *firmware_id, cJSON *list);
+
 /* The OSS PostObject form upload of GenerateOTAUploadURL (POST
  * /<ALIYUN_OTA_BUCKET>, multipart/form-data). */
 #define ALIYUN_OTA_BUCKET "iotx-ota"

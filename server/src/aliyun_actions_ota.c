@@ -7,12 +7,12 @@
  * one key), CreateOTAFirmware from the uploaded file, ListOTAFirmware,
  * QueryOTAFirmware, CreateOTAStaticUpgradeJob (ALL, SPECIFIC or GROUP
  * devices, on SrcVersion.N), QueryOTAJob, ListOTAJobByFirmware,
- * ListOTATaskByJob, CancelOTATaskByJob. Job states in the API's words:
+ * ListOTATaskByJob, CancelOTATaskByJob (a JobId that is no static job is
+ * a dynamic one: aliyun_actions_ota_dynamic.c). Job states in the API's words:
  * inProgress IN_PROGRESS, completed COMPLETED, canceled CANCELED; a
  * device's (a task's) queued QUEUED, pushed NOTIFIED, downloading
  * IN_PROGRESS, succeeded SUCCEEDED, failed FAILED, timedOut TIMEOUT,
- * canceled CANCELED. Jobs are static: CreateOTADynamicUpgradeJob and
- * CancelOTAStrategyByJob are refused with iot.ota.DynamicJobNotSupported.
+ * canceled CANCELED.
  */
 #include "aliyun_actions.h"
 #include "clock.h"
@@ -441,18 +441,6 @@ enum MHD_Result aliyun_create_ota_static_upgrade_job(aliyun_call *c)
     return aliyun_ok_data(c, data);
 }
 
-enum MHD_Result aliyun_create_ota_dynamic_upgrade_job(aliyun_call *c)
-{
-    return aliyun_error(c, "iot.ota.DynamicJobNotSupported", "haas-emu's firmware jobs are static: use "
-                        "CreateOTAStaticUpgradeJob, or a dynamic staged rollout (POST /api/v1/rollouts).");
-}
-
-enum MHD_Result aliyun_cancel_ota_strategy_by_job(aliyun_call *c)
-{
-    return aliyun_error(c, "iot.ota.DynamicJobNotSupported", "haas-emu's firmware jobs are static: they have no "
-                        "dynamic strategy to cancel.");
-}
-
 static cJSON *job_info(const store_ota_job *j)
 {
     char t[32];
@@ -471,29 +459,24 @@ static cJSON *job_info(const store_ota_job *j)
     return o;
 }
 
-/* The job named by JobId into j, each device to each; answers and
- * returns false when missing or unknown. */
-static bool named_job(aliyun_call *c, store_ota_job *j, store_row_fn each, void *ctx, enum MHD_Result *ret)
+/* Static job id into j, each device to each: STORE_OK, STORE_NOT_FOUND
+ * (then it may be a dynamic one) or STORE_ERROR. */
+static store_status static_job(const char *id, store_ota_job *j, store_row_fn each, void *ctx)
 {
-    const char *id = aliyun_get(c, "JobId");
-    if (!id || !*id) {
-        *ret = aliyun_missing(c, "JobId");
-        return false;
-    }
-    store_status s = store_ota_job_get(id, j, each, ctx);
-    if (s == STORE_OK)
-        return true;
-    *ret = s == STORE_NOT_FOUND ? aliyun_error(c, "iot.ota.NotExistedJob", "The job does not exist.")
-                                : aliyun_error(c, "iot.system.SystemException", "cannot read the job");
-    return false;
+    return id && *id ? store_ota_job_get(id, j, each, ctx) : STORE_NOT_FOUND;
 }
 
 enum MHD_Result aliyun_query_ota_job(aliyun_call *c)
 {
+    const char *id = aliyun_get(c, "JobId");
     store_ota_job j;
-    enum MHD_Result ret;
-    if (!named_job(c, &j, NULL, NULL, &ret))
-        return ret;
+    if (!id || !*id)
+        return aliyun_missing(c, "JobId");
+    store_status s = static_job(id, &j, NULL, NULL);
+    if (s == STORE_NOT_FOUND)
+        return aliyun_dynamic_query_job(c, id);
+    if (s != STORE_OK)
+        return aliyun_error(c, "iot.system.SystemException", "cannot read the job");
     cJSON *o = job_info(&j);
     cJSON_AddStringToObject(o, "DestVersion", j.version);
     cJSON_AddStringToObject(o, "ModuleName", j.module_name);
@@ -515,6 +498,31 @@ enum MHD_Result aliyun_query_ota_job(aliyun_call *c)
 
 static void add_job(const void *row, void *list) { cJSON_AddItemToArray(list, job_info(row)); }
 
+static int newer_first(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    int c = strcmp(cJSON_GetObjectItem(y, "UtcCreate")->valuestring, cJSON_GetObjectItem(x, "UtcCreate")->valuestring);
+    return c ? c : strcmp(cJSON_GetObjectItem(y, "JobId")->valuestring, cJSON_GetObjectItem(x, "JobId")->valuestring);
+}
+
+/* The entries of all from skip on (at most size), newest first, in a new
+ * array; frees all. */
+static cJSON *newest_first_page(cJSON *all, long skip, long size)
+{
+    int n = cJSON_GetArraySize(all);
+    cJSON **v = calloc((size_t)n + 1, sizeof *v), *item, *page = cJSON_CreateArray();
+    int i = 0;
+    cJSON_ArrayForEach(item, all)
+        v[i++] = item;
+    if (v)
+        qsort(v, (size_t)n, sizeof *v, newer_first);
+    for (long k = skip; v && k < n && k < skip + size; k++)
+        cJSON_AddItemToArray(page, cJSON_Duplicate(v[k], 1));
+    free(v);
+    cJSON_Delete(all);
+    return page;
+}
+
 enum MHD_Result aliyun_list_ota_job_by_firmware(aliyun_call *c)
 {
     const char *id = aliyun_get(c, "FirmwareId");
@@ -528,51 +536,49 @@ enum MHD_Result aliyun_list_ota_job_by_firmware(aliyun_call *c)
     service_result res;
     if (service_firmware_get(id, &fw, &res) != SERVICE_OK)
         return aliyun_service_error(c, &res);
-    cJSON *items = cJSON_CreateArray();
-    store_page pg = {.offset = (int)((current - 1) * size), .limit = (int)size, .each = add_job, .ctx = items};
-    if (store_ota_job_list(id, NULL, &pg) != STORE_OK) {
-        cJSON_Delete(items);
+    cJSON *all = cJSON_CreateArray();
+    store_page pg = {.offset = 0, .limit = 100000, .each = add_job, .ctx = all};
+    if (store_ota_job_list(id, NULL, &pg) != STORE_OK || !aliyun_dynamic_jobs_of_firmware(fw.product_key, id, all)) {
+        cJSON_Delete(all);
         return aliyun_error(c, "iot.system.SystemException", "cannot list the jobs");
     }
+    int total = cJSON_GetArraySize(all);
+    cJSON *items = newest_first_page(all, (current - 1) * size, size);
     cJSON *o = cJSON_CreateObject();
-    list_answer(o, current, size, pg.total);
+    list_answer(o, current, size, total);
     cJSON_AddItemToObject(cJSON_AddObjectToObject(o, "Data"), "SimpleOTAJobInfo", items);
     return aliyun_ok(c, o);
 }
 
-/* The walk of ListOTATaskByJob: the page of the devices that pass the filter. */
+bool aliyun_task_wanted(aliyun_task_filter *f, const char *status, const char *dn, int64_t *total)
+{
+    bool named = f->nnames == 0;
+    for (size_t i = 0; i < f->nnames && !named; i++)
+        named = !strcmp(f->names[i], dn);
+    if (!named || (f->status && strcmp(f->status, status) != 0))
+        return false;
+    (*total)++;
+    if (f->skip > 0) {
+        f->skip--;
+        return false;
+    }
+    return f->left-- > 0;
+}
+
+/* The walk of ListOTATaskByJob over a static job. */
 typedef struct {
     const store_ota_job *job;
-    const char *status;       /* TaskStatus, or NULL */
-    const char *names[100];   /* DeviceNames.N */
-    size_t nnames;
-    long skip, left;
+    aliyun_task_filter *filter;
     int64_t total;
     cJSON *items;
 } task_walk;
-
-static bool task_wanted(const task_walk *w, const store_ota_job_device *d)
-{
-    if (w->status && strcmp(w->status, task_status[d->state]) != 0)
-        return false;
-    for (size_t i = 0; i < w->nnames; i++)
-        if (!strcmp(w->names[i], d->device_name))
-            return true;
-    return w->nnames == 0;
-}
 
 static void add_task(const void *row, void *ctx)
 {
     const store_ota_job_device *d = row;
     task_walk *w = ctx;
-    if (!task_wanted(w, d))
+    if (!aliyun_task_wanted(w->filter, task_status[d->state], d->device_name, &w->total))
         return;
-    w->total++;
-    if (w->skip > 0 || w->left <= 0) {
-        w->skip--;
-        return;
-    }
-    w->left--;
     char t[32], id[STORE_ID_SIZE + STORE_DN_SIZE + 2];
     snprintf(id, sizeof id, "%s-%s", w->job->job_id, d->device_name);
     cJSON *o = cJSON_CreateObject();
@@ -596,17 +602,26 @@ enum MHD_Result aliyun_list_ota_task_by_job(aliyun_call *c)
 {
     long current, size;
     enum MHD_Result ret;
+    const char *id = aliyun_get(c, "JobId");
+    if (!id || !*id)
+        return aliyun_missing(c, "JobId");
     if (!paging(c, &current, &size, &ret))
         return ret;
     store_ota_job j;
-    task_walk w = {.job = &j, .status = aliyun_get(c, "TaskStatus"), .skip = (current - 1) * size, .left = size};
-    if (w.status && !*w.status)
-        w.status = NULL;
-    repeated(c, "DeviceNames", w.names, 100, &w.nnames);
+    aliyun_task_filter f = {.status = aliyun_get(c, "TaskStatus"), .skip = (current - 1) * size, .left = size};
+    task_walk w = {.job = &j, .filter = &f};
+    if (f.status && !*f.status)
+        f.status = NULL;
+    repeated(c, "DeviceNames", f.names, 100, &f.nnames);
     w.items = cJSON_CreateArray();
-    if (!named_job(c, &j, add_task, &w, &ret)) {
+    store_status s = static_job(id, &j, add_task, &w);
+    if (s == STORE_NOT_FOUND && !aliyun_dynamic_tasks(id, &f, w.items, &w.total)) {
         cJSON_Delete(w.items);
-        return ret;
+        return aliyun_error(c, "iot.ota.NotExistedJob", "The job does not exist.");
+    }
+    if (s == STORE_ERROR) {
+        cJSON_Delete(w.items);
+        return aliyun_error(c, "iot.system.SystemException", "cannot read the job");
     }
     cJSON *o = cJSON_CreateObject();
     list_answer(o, current, size, w.total);
@@ -617,8 +632,11 @@ enum MHD_Result aliyun_list_ota_task_by_job(aliyun_call *c)
 enum MHD_Result aliyun_cancel_ota_task_by_job(aliyun_call *c)
 {
     const char *id = aliyun_get(c, "JobId");
+    store_ota_job j;
     if (!id || !*id)
         return aliyun_missing(c, "JobId");
+    if (static_job(id, &j, NULL, NULL) == STORE_NOT_FOUND)
+        return aliyun_dynamic_cancel_tasks(c, id);
     unsigned states = (aliyun_get_bool(c, "CancelQueuedTask", false) ? 1u << OTA_QUEUED : 0) |
                       (aliyun_get_bool(c, "CancelNotifiedTask", false) ? 1u << OTA_PUSHED : 0) |
                       (aliyun_get_bool(c, "CancelInProgressTask", false) ? 1u << OTA_DOWNLOADING : 0);

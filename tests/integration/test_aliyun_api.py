@@ -375,8 +375,7 @@ class ActionsTest(EmulatorTest):
         self.assertEqual([j["JobId"] for j in jobs["Data"]["SimpleOTAJobInfo"]], [jid])
         self.fails("ListOTAJobByFirmware", {"FirmwareId": "nosuchfirmware"}, "iot.ota.NotExistedFirmware")
         self.fails("CancelOTATaskByJob", {"JobId": jid}, "iot.ota.CancelOTATaskParamsError")
-        self.fails("CreateOTADynamicUpgradeJob", {"FirmwareId": fid, "ProductKey": pk}, "iot.ota.DynamicJobNotSupported")
-        self.fails("CancelOTAStrategyByJob", {"JobId": jid}, "iot.ota.DynamicJobNotSupported")
+        self.fails("CancelOTAStrategyByJob", {"JobId": jid}, "iot.ota.JobNotDynamic")
         self.ok("CancelOTATaskByJob", {"JobId": jid, "CancelQueuedTask": "true"})
         tasks = self.ok("ListOTATaskByJob", {"JobId": jid, "TaskStatus": "CANCELED"})
         self.assertEqual(tasks["Total"], 2)
@@ -433,6 +432,72 @@ class ActionsTest(EmulatorTest):
             self.assertEqual(states()["st-dev-1"][0], "CANCELED")
             wait_for(lambda: self.ok("QueryOTAJob", {"JobId": jid})["Data"]["JobStatus"] == "COMPLETED",
                      what="the job COMPLETED")
+        finally:
+            for d in devs:
+                d.close()
+
+    def connect_on(self, pk, dn, version):
+        """A device registered through the API, connected, informing version."""
+        ds = self.ok("RegisterDevice", {"ProductKey": pk, "DeviceName": dn})["Data"]["DeviceSecret"]
+        d = Device(self.emu.mqtt_port, pk, dn, ds).connect(subscribe=())
+        d.c.subscribe("/ota/device/upgrade/%s/%s" % (pk, dn), 1)
+        d.post("barrier", {})
+        d.publish("/ota/device/inform/%s/%s" % (pk, dn), '{"id":1,"params":{"version":"%s"}}' % version)
+        return d
+
+    def test_dynamic_job(self):
+        """A dynamic job takes the devices on its from-versions now and those
+        that report one later, until CancelOTAStrategyByJob; it is the same
+        rollout the REST API shows."""
+        pk = self.product("ota-dynamic")
+        devs = []
+        try:
+            devs.append(self.connect_on(pk, "dyn-dev-1", "5.0.0"))
+            wait_for(lambda: any(m["version"] == "5.0.0" for m in self.emu.get(
+                "/api/v1/products/%s/devices/dyn-dev-1" % pk).json.get("modules") or []), what="5.0.0 informed")
+            up, status, text = self.upload(firmware_image(2000, "dynamic"))
+            self.assertEqual(status, 200, text)
+            fid = self.ok("CreateOTAFirmware", {"ProductKey": pk, "FirmwareName": "fw-5.1.0", "DestVersion": "5.1.0",
+                                                "SrcVersion": "5.0.0", "FirmwareUrl": up["FirmwareUrl"]})["Data"]
+            fid = fid["FirmwareId"]
+            params = {"ProductKey": pk, "FirmwareId": fid, "SrcVersion.1": "5.0.0", "TimeoutInMinutes": 60}
+            self.fails("CreateOTADynamicUpgradeJob", dict(params, DynamicMode=2), "iot.common.InvalidFormattedParameter")
+            self.fails("CreateOTADynamicUpgradeJob", dict(params, FirmwareId="nosuchfirmware"),
+                       "iot.ota.NotExistedFirmware")
+            self.fails("CreateOTADynamicUpgradeJob", {"ProductKey": pk}, "MissingFirmwareId", 400)
+            jid = self.ok("CreateOTADynamicUpgradeJob", params)["Data"]["JobId"]
+            rollout = self.emu.get("/api/v1/rollouts/" + jid).json
+            self.assertEqual((rollout["kind"], rollout["dynamic"]), ("firmware", True))
+            job = self.ok("QueryOTAJob", {"JobId": jid})["Data"]
+            self.assertEqual((job["JobStatus"], job["SelectionType"], job["DestVersion"], job["SrcVersions"]),
+                             ("IN_PROGRESS", "DYNAMIC", "5.1.0", {"SrcVersion": ["5.0.0"]}))
+
+            def tasks():
+                return {t["DeviceName"]: t["TaskStatus"]
+                        for t in self.ok("ListOTATaskByJob", {"JobId": jid})["Data"]["SimpleOTATaskInfo"]}
+            devs[0].wait_for(lambda t, p: t.startswith("/ota/device/upgrade/"), "the notice", timeout=15)
+            wait_for(lambda: tasks() == {"dyn-dev-1": "NOTIFIED"}, what="dyn-dev-1 NOTIFIED")
+            devs.append(self.connect_on(pk, "dyn-dev-2", "5.0.0"))  # later: it joins
+            wait_for(lambda: "dyn-dev-2" in tasks(), what="dyn-dev-2 taken in")
+            devs[1].wait_for(lambda t, p: t.startswith("/ota/device/upgrade/"), "the notice", timeout=15)
+            devs[0].publish("/ota/device/inform/%s/dyn-dev-1" % pk, '{"id":2,"params":{"version":"5.1.0"}}')
+            wait_for(lambda: tasks() == {"dyn-dev-1": "SUCCEEDED", "dyn-dev-2": "NOTIFIED"}, what="the tasks")
+            jobs = self.ok("ListOTAJobByFirmware", {"FirmwareId": fid})["Data"]["SimpleOTAJobInfo"]
+            self.assertEqual([(j["JobId"], j["SelectionType"]) for j in jobs], [(jid, "DYNAMIC")])
+
+            self.ok("CancelOTAStrategyByJob", {"JobId": jid})
+            self.assertIs(self.emu.get("/api/v1/rollouts/" + jid).json["dynamic"], False)
+            self.fails("CancelOTAStrategyByJob", {"JobId": jid}, "iot.ota.JobNotDynamic")
+            self.fails("CancelOTAStrategyByJob", {"JobId": "nosuchjob"}, "iot.ota.NotExistedJob")
+            devs.append(self.connect_on(pk, "dyn-dev-3", "5.0.0"))  # after the strategy ended: left out
+            wait_for(lambda: any(m["version"] == "5.0.0" for m in self.emu.get(
+                "/api/v1/products/%s/devices/dyn-dev-3" % pk).json.get("modules") or []), what="dyn-dev-3 informed")
+            self.assertNotIn("dyn-dev-3", tasks())
+            self.fails("CancelOTATaskByJob", {"JobId": jid}, "iot.ota.CancelOTATaskParamsError")
+            self.ok("CancelOTATaskByJob", {"JobId": jid, "CancelNotifiedTask": "true"})
+            self.assertEqual(tasks(), {"dyn-dev-1": "SUCCEEDED", "dyn-dev-2": "CANCELED"})
+            wait_for(lambda: self.ok("QueryOTAJob", {"JobId": jid})["Data"]["JobStatus"] == "COMPLETED",
+                     what="the job COMPLETED once nobody waits")
         finally:
             for d in devs:
                 d.close()
