@@ -67,6 +67,7 @@ static const option options[] = {
     INT("--max-entries", "HAAS_MAX_ENTRIES", max_entries, 1, 1000000, "most members in a package (4096)"),
     INT("--max-ratio", "HAAS_MAX_RATIO", max_ratio, 2, 100000, "unpacked/packed ratio that marks a decompression bomb (200)"),
     INT("--http-threads", "HAAS_HTTP_THREADS", http_threads, 1, 64, "HTTP worker threads (4)"),
+    STR("--faults", "HAAS_FAULTS", faults, "JSON file with an array of fault rules to load at start (as POST /api/v1/faults takes them)"),
     STR("--clock", "HAAS_CLOCK", clock, "real, or virtual: stands still at --clock-start until POST /api/v1/clock moves it; ids and secrets repeat from run to run (tests only) (real)"),
     STR("--clock-start", "HAAS_CLOCK_START", clock_start, "where a virtual clock starts, ISO 8601 UTC (2026-01-01T00:00:00Z)"),
     INT("--random-seed", "HAAS_RANDOM_SEED", random_seed, 0, 2147483647, "seed of the repeatable ids of a virtual clock, and of fault probabilities (1)"),

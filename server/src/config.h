@@ -46,6 +46,7 @@ typedef struct {
     int max_entries;          /* members of a package */
     int max_ratio;            /* unpacked/packed ratio above which a package
                                  is a decompression bomb (when > 1 MiB) */
+    char faults[512];         /* JSON file of fault rules to load at start */
     char clock[16];           /* "real" or "virtual" */
     char clock_start[32];     /* where a virtual clock starts (ISO 8601 UTC) */
     int random_seed;          /* the repeatable id stream's seed (--clock virtual) */

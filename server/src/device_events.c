@@ -15,7 +15,9 @@
 #include "clock.h"
 #include "device_events.h"
 #include "alink_envelope.h"
+#include "faults.h"
 #include "identifiers.h"
+#include "kick.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -49,6 +51,8 @@ static void on_status(const char *pk, const char *dn, cJSON *msg)
     long long at = (long long)clock_now();
     if (online) {
         store_report_online(pk, dn, (int64_t)at, cJSON_IsString(ip) ? ip->valuestring : NULL);
+        if (faults_on_connect(pk, dn))
+            kick_device(pk, dn);
         ota_push_due(pk, dn, 0); /* firmware jobs that queued it while it was away */
         rollout_engine_device_seen(pk, dn);
     } else
@@ -80,6 +84,10 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
     }
     int code = arg->valueint;
     service_result res;
+    if (faults_on_result(pk, dn, "")) { /* lost on its way, as far as the platform knows */
+        cJSON_Delete(parsed);
+        return;
+    }
     int changed = service_task_result(pk, dn, app->valuestring, ver->valuestring, code, task_id, &res) == SERVICE_OK;
     service_rollout_app_result(pk, dn, app->valuestring, ver->valuestring, code);
     log_msg(LOG_INFO, "%s/%s reports app.result %d for %s %s%s", pk, dn, code, app->valuestring,
@@ -144,6 +152,13 @@ static void on_device_info(const char *pk, const char *dn, const char *payload, 
     store_report_info(pk, dn, payload, len);
 }
 
+/* A refusal of a device a refuseLogin fault holds disabled counts for it. */
+static void refused_for_fault(int known, const char *code, const char *pk, const char *dn)
+{
+    if (known && !strcmp(code, "DeviceDisabled"))
+        faults_on_refused(pk, dn);
+}
+
 /* A login the broker refused: logged without --verbose (a device that cannot
  * come online is the first thing a user needs to see), and kept on the
  * device's row for its console page. */
@@ -165,6 +180,7 @@ static void on_refused(const void *payload, int len)
     }
     int known = valid_product_key(pk->valuestring) && valid_device_name(dn->valuestring);
     int stored = known && store_report_refusal(pk->valuestring, dn->valuestring, payload, len) == STORE_OK;
+    refused_for_fault(known, code->valuestring, pk->valuestring, dn->valuestring);
     log_msg(LOG_WARN, "refused MQTT login of %s%s%s (clientId %.200s from %s): %s [%s]%s",
             known ? dn->valuestring : "a client", known ? "&" : "", known ? pk->valuestring : "",
             cJSON_IsString(cid) ? cid->valuestring : "?", cJSON_IsString(ip) ? ip->valuestring : "?",

@@ -14,6 +14,8 @@
  * read into memory. Failures answer with OSS's XML error body.
  */
 #include "clock.h"
+#include "download_faults.h"
+#include "faults.h"
 #include "ids.h"
 #include "log.h"
 #include "routes.h"
@@ -137,6 +139,60 @@ static int find_object(const char *object, char md5[STORE_MD5_SIZE], int64_t *cr
     return -1;
 }
 
+/* The stored file of object, opened, and its size; -1 (logged) when the
+ * database names a file that cannot be opened. */
+static int open_object(const char *object, int64_t *size)
+{
+    char path[1400];
+    struct stat sb;
+    snprintf(path, sizeof path, "%s/%s", server.packages_dir, object);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) < 0) {
+        log_msg(LOG_ERROR, "package %s is in the database but cannot be opened: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *size = sb.st_size;
+    return fd;
+}
+
+/* OSS's ETag: the MD5 in upper case, quoted. */
+static void make_etag(const char *md5, char *etag, size_t len)
+{
+    snprintf(etag, len, "\"");
+    for (int i = 0; i < 32 && md5[i]; i++)
+        etag[1 + i] = (char)toupper((unsigned char)md5[i]), etag[2 + i] = '\0';
+    strncat(etag, "\"", len - strlen(etag) - 1);
+}
+
+/* The body: the file from first as it is (sendfile), or broken as a fault
+ * plan says. Takes fd; NULL when out of memory. */
+static struct MHD_Response *body_response(int fd, int64_t first, uint64_t length, const fault_download *plan)
+{
+    if (plan->any)
+        return download_faulty_response(fd, first, (int64_t)length, plan);
+    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(length, fd, (uint64_t)first);
+    if (!resp)
+        close(fd);
+    return resp;
+}
+
+/* The download faults that fire for this request (faults.h); a delay is
+ * waited out here. */
+static bool faults_planned(http_request *r, const char *object, fault_download *plan)
+{
+    char ip[64];
+    if (!faults_on_download(object, download_client_ip(r, ip, sizeof ip), plan))
+        return false;
+    if (plan->delay_ms > 0) {
+        struct timespec ts = {(time_t)(plan->delay_ms / 1000), (long)(plan->delay_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
+    return true;
+}
+
 enum MHD_Result download_package(http_request *r)
 {
     const char *bucket = r->params[0], *object = r->params[1];
@@ -159,28 +215,26 @@ enum MHD_Result download_package(http_request *r)
     if (find_object(object, md5, &created) < 0)
         return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
 
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", server.packages_dir, object);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0 || fstat(fd, &sb) < 0) {
-        log_msg(LOG_ERROR, "package %s is in the database but cannot be opened: %s", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    int64_t size;
+    int fd = open_object(object, &size);
+    if (fd < 0)
         return oss_error(r, 404, "NoSuchKey", "The specified key does not exist.");
-    }
-    int64_t size = sb.st_size;
 
     char etag[48], last_modified[64];
-    snprintf(etag, sizeof etag, "\"");
-    for (int i = 0; i < 32 && md5[i]; i++)
-        etag[1 + i] = (char)toupper((unsigned char)md5[i]), etag[2 + i] = '\0';
-    strncat(etag, "\"", sizeof etag - strlen(etag) - 1);
+    make_etag(md5, etag, sizeof etag);
     http_date((time_t)created, last_modified, sizeof last_modified);
 
     int64_t first = 0, last = size - 1;
     int ranged = parse_range(http_header(r, MHD_HTTP_HEADER_RANGE), size, &first, &last);
     if (ranged != 0 && !if_range_matches(http_header(r, MHD_HTTP_HEADER_IF_RANGE), etag, last_modified))
+        ranged = 0, first = 0, last = size - 1;
+    fault_download plan = {.any = false};
+    if (faults_active() && faults_planned(r, object, &plan) && plan.status) {
+        close(fd);
+        return oss_error(r, (unsigned)plan.status, plan.status == 404 ? "NoSuchKey" : "InternalError",
+                         "Injected fault.");
+    }
+    if (plan.refuse_range)
         ranged = 0, first = 0, last = size - 1;
 
     struct MHD_Response *resp;
@@ -193,9 +247,7 @@ enum MHD_Result download_package(http_request *r)
         snprintf(content_range, sizeof content_range, "bytes */%" PRId64, size);
     } else {
         uint64_t length = size == 0 ? 0 : (uint64_t)(last - first + 1);
-        resp = MHD_create_response_from_fd_at_offset64(length, fd, (uint64_t)first);
-        if (!resp)
-            close(fd);
+        resp = body_response(fd, first, length, &plan);
         status = ranged ? 206 : 200;
         snprintf(content_range, sizeof content_range, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last, size);
     }

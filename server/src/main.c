@@ -12,11 +12,13 @@
 #include "datadir.h"
 #include "db.h"
 #include "device_events.h"
+#include "faults.h"
 #include "http_server.h"
 #include "ids.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
+#include "push_faults.h"
 #include "rollout_engine.h"
 #include "seed.h"
 #include "service_ota_jobs.h"
@@ -368,6 +370,8 @@ static int wait_for_stop(const sigset_t *stop)
         if (sig > 0)
             return sig;
         rollout_engine_tick(clock_now());
+        faults_tick(clock_now_ms());
+        push_faults_flush(clock_now_ms());
         int timed_out = 0;
         service_result res;
         if (service_ota_tick(clock_now(), &timed_out, &res) != SERVICE_OK)
@@ -421,6 +425,10 @@ int main(int argc, char **argv)
         sig = -1;
     }
     server.seeding = 0;
+    if (sig == 0 && cfg->faults[0] && faults_load_file(cfg->faults, err, sizeof err) < 0) {
+        log_msg(LOG_ERROR, "%s", err);
+        sig = -1;
+    }
     if (sig == 0) {
         log_ready_endpoints();
         log_msg(LOG_INFO, "haas-emu ready: http://%s:%d (data %s, package URLs %s)", cfg->bind, port,

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mqtt_link.h"
 #include "push.h"
+#include "push_faults.h"
 #include "rollout_engine.h"
 #include "server.h"
 #include "topics.h"
@@ -40,6 +41,19 @@ cJSON *ota_upgrade_data(const store_firmware *f)
     return d;
 }
 
+/* A wrong MD5 and sign, or a wrong size, as push faults ask. */
+static void spoil(cJSON *data, const fault_push *f)
+{
+    for (const char *key = "md5"; f->wrong_md5 && key; key = !strcmp(key, "md5") ? "sign" : NULL) {
+        cJSON *v = cJSON_GetObjectItemCaseSensitive(data, key);
+        if (cJSON_IsString(v) && v->valuestring[0])
+            v->valuestring[0] = v->valuestring[0] == '0' ? '1' : '0';
+    }
+    cJSON *size = cJSON_GetObjectItemCaseSensitive(data, "size");
+    if (f->wrong_size && cJSON_IsNumber(size))
+        cJSON_SetNumberValue(size, size->valuedouble + 1);
+}
+
 int ota_push_notice(const char *pk, const char *dn, const char *ref_id, const store_firmware *f)
 {
     char topic[TOPIC_MAX];
@@ -50,13 +64,16 @@ int ota_push_notice(const char *pk, const char *dn, const char *ref_id, const st
         cJSON_Delete(data);
         return -1;
     }
+    fault_push fault = {.any = false};
+    if (faults_active() && faults_on_push(pk, dn, ref_id, &fault) && (fault.wrong_md5 || fault.wrong_size))
+        spoil(data, &fault);
     cJSON_AddStringToObject(msg, "code", "1000");
     cJSON_AddItemToObject(msg, "data", data);
     cJSON_AddNumberToObject(msg, "id", (double)push_message_id());
     cJSON_AddStringToObject(msg, "message", "success");
     char *text = cJSON_PrintUnformatted(msg);
     cJSON_Delete(msg);
-    int rc = text ? mqtt_link_publish(topic, text, strlen(text), 1) : -1;
+    int rc = text ? push_publish(topic, text, strlen(text), pk, dn, &fault) : -1;
     if (rc == 0)
         live_log("out", "ota", pk, dn, ref_id, topic, text, strlen(text));
     cJSON_free(text);

@@ -6,6 +6,7 @@
  */
 #include "clock.h"
 #include "push.h"
+#include "push_faults.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -84,11 +85,17 @@ static int sign_url(const store_version *p, char *url, size_t len)
 /* Publishes one push of task_id (and logs it for the console); 0 or -1. */
 static int send_one(const store_version *p, const char *url, const push_target *t, const char *task_id)
 {
-    char msg[2048], topic[TOPIC_MAX];
-    int len = push_build_message(msg, sizeof msg, t->id, p->app_id, p->version, (long long)p->size, p->md5, url,
-                                 t->trace);
+    char msg[2048], topic[TOPIC_MAX], md5[STORE_MD5_SIZE];
+    fault_push f = {.any = false};
+    if (faults_active())
+        faults_on_push(t->pk, t->dn, task_id, &f);
+    snprintf(md5, sizeof md5, "%s", p->md5);
+    if (f.wrong_md5)
+        md5[0] = md5[0] == '0' ? '1' : '0'; /* another MD5 than the package's */
+    int len = push_build_message(msg, sizeof msg, t->id, p->app_id, p->version, (long long)p->size + f.wrong_size,
+                                 md5, url, t->trace);
     if (len < 0 || topic_service(topic, sizeof topic, t->pk, t->dn, SERVICE_UPGRADE_PUSH) < 0 ||
-        mqtt_link_publish(topic, msg, (size_t)len, 1) < 0)
+        push_publish(topic, msg, (size_t)len, t->pk, t->dn, &f) < 0)
         return -1;
     live_log("out", "push", t->pk, t->dn, task_id, topic, msg, (size_t)len);
     return 0;

@@ -15,6 +15,12 @@ static const route table[] = {
     {"GET", "/api/v1/ca.pem", BODY_NONE, api_ca_pem},
     {"GET", "/api/v1/clock", BODY_NONE, api_clock_get},
     {"POST", "/api/v1/clock", BODY_JSON, api_clock_move},
+    {"POST", "/api/v1/faults", BODY_JSON, api_fault_create},
+    {"GET", "/api/v1/faults", BODY_NONE, api_fault_list},
+    {"GET", "/api/v1/faults/{id}", BODY_NONE, api_fault_get},
+    {"DELETE", "/api/v1/faults/{id}", BODY_NONE, api_fault_delete},
+    {"POST", "/api/v1/faults/{id}/enable", BODY_NONE, api_fault_enable},
+    {"POST", "/api/v1/faults/{id}/disable", BODY_NONE, api_fault_disable},
 
     {"POST", "/api/v1/products", BODY_JSON, api_product_create},
     {"GET", "/api/v1/products", BODY_NONE, api_product_list},

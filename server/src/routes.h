@@ -94,6 +94,14 @@ enum MHD_Result api_ota_job_list(http_request *r);
 enum MHD_Result api_ota_job_get(http_request *r);
 enum MHD_Result api_ota_job_cancel(http_request *r);
 
+/* api_faults.c: fault injection rules */
+enum MHD_Result api_fault_create(http_request *r);
+enum MHD_Result api_fault_list(http_request *r);
+enum MHD_Result api_fault_get(http_request *r);
+enum MHD_Result api_fault_enable(http_request *r);
+enum MHD_Result api_fault_disable(http_request *r);
+enum MHD_Result api_fault_delete(http_request *r);
+
 /* api_clock.c: the (virtual) clock */
 enum MHD_Result api_clock_get(http_request *r);
 enum MHD_Result api_clock_move(http_request *r);

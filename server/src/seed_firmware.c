@@ -15,6 +15,7 @@
  * every device offline: each device gets its notice when it connects.
  */
 #include "seed_internal.h"
+#include "faults.h"
 #include "api_shared.h"
 #include "server.h"
 #include "service_firmwares.h"
@@ -155,8 +156,25 @@ static int seed_rollouts(seeder *s, const cJSON *list)
     return 0;
 }
 
+/* Fault rules (faults.h), as POST /api/v1/faults takes them. */
+static int seed_faults(seeder *s, const cJSON *list)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, list) {
+        const char *code;
+        char message[600];
+        cJSON *added = faults_add(f, &code, message, sizeof message);
+        if (!added)
+            return seed_fail(s, "fault: 400 %s: %s", code, message);
+        cJSON_Delete(added);
+    }
+    return 0;
+}
+
 int seed_firmware(seeder *s, const cJSON *root, const char *base)
 {
+    if (seed_faults(s, cJSON_GetObjectItemCaseSensitive(root, "faults")) < 0)
+        return -1;
     if (seed_products(s, cJSON_GetObjectItemCaseSensitive(root, "products"), base) < 0 ||
         seed_jobs(s, cJSON_GetObjectItemCaseSensitive(root, "otaJobs")) < 0)
         return -1;

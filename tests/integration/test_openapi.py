@@ -93,12 +93,16 @@ class OpenApiTest(EmulatorTest):
         fw = emu.post("/api/v1/products/%s/firmwares?version=1.0.%d" % (pk, n), body=b"firmware %d" % n,
                       headers={"Content-Type": "application/octet-stream"}).json["firmwareId"]
         job = emu.post("/api/v1/ota/jobs", {"firmwareId": fw, "targetType": "product"}).json["jobId"]
+        for old in emu.get("/api/v1/faults").json["items"]:  # rules are few (64 at most): one per fixture
+            emu.delete("/api/v1/faults/%s" % old["faultId"])
+        fault = emu.post("/api/v1/faults", {"action": "delay", "ms": 1, "scope": {"productKey": pk},
+                                            "enabled": False}).json["faultId"]
         start = "2030-01-01T00:00:00Z"  # scheduled: pausable, cancelable
         rollout = emu.post("/api/v1/rollouts", {"kind": "firmware", "firmwareId": fw, "targetType": "devices",
                                                 "devices": ["dev-%d" % n], "startAt": start}).json["rolloutId"]
         return {"n": n, "productKey": pk, "deviceName": "dev-%d" % n, "groupId": gid, "appId": APP_ID,
                 "emptyApp": empty_app, "version": version, "taskId": tid, "download": url,
-                "moduleName": "m%d" % n, "firmwareId": fw, "jobId": job, "rolloutId": rollout}
+                "moduleName": "m%d" % n, "firmwareId": fw, "jobId": job, "rolloutId": rollout, "faultId": fault}
 
     def call(self, method, path, f):
         emu = self.emu
@@ -106,7 +110,8 @@ class OpenApiTest(EmulatorTest):
                           .replace("{groupId}", f["groupId"]).replace("{appId}", f["appId"])
                           .replace("{version}", f["version"]).replace("{taskId}", f["taskId"] or "task-x")
                           .replace("{moduleName}", f["moduleName"]).replace("{firmwareId}", f["firmwareId"])
-                          .replace("{jobId}", f["jobId"]).replace("{rolloutId}", f["rolloutId"]))
+                          .replace("{jobId}", f["jobId"]).replace("{rolloutId}", f["rolloutId"])
+                          .replace("{faultId}", f["faultId"]))
         target = fill(path)
         n = f["n"]
         bodies = {
@@ -121,6 +126,8 @@ class OpenApiTest(EmulatorTest):
             ("post", "/api/v1/ota/jobs"): {"firmwareId": f["firmwareId"], "targetType": "devices",
                                            "devices": [f["deviceName"]], "timeoutMinutes": 30},
             ("post", "/api/v1/clock"): {"advanceSeconds": 1},
+            ("post", "/api/v1/faults"): {"action": "truncate", "at": 10, "scope": {"productKey": f["productKey"]},
+                                         "trigger": {"times": 1}, "enabled": False},
             ("post", "/api/v1/rollouts"): {"kind": "app", "productKey": f["productKey"], "appId": APP_ID,
                                            "version": f["version"], "targetType": "group", "groupId": f["groupId"],
                                            "batches": ["1", "100%"], "errorPercent": 10, "ratePerMinute": 60,

@@ -1,0 +1,149 @@
+"""Fault injection (docs/protocol.md section 14) against a simulated Core2
+(haas-device): each fault kind, and the outcome a device developer expects
+of it.
+
+- a download cut short resumes (Range) and succeeds; a download that
+  stalls mid-body goes on and succeeds; a corrupt package ends as 404 with the old
+  app intact; a wrong MD5 in the push is refused (404, old app intact) and
+  the next push succeeds;
+- a dropped push ends as timed out (virtual clock, no waiting), and pushing
+  again succeeds; a disconnect mid-download recovers; refused logins are
+  retried until the device is let in;
+- the rules: listed, counted, disabled, deleted; bad rules refused.
+"""
+import hashlib
+import re
+import time
+
+from harness import wait_for
+from test_device_e2e import NEW_MAIN, DeviceTest
+from sim_device import read_app
+
+
+def noise(n):
+    """n bytes gzip cannot shrink: the package stays about n bytes."""
+    out, block = bytearray(), b"noise"
+    while len(out) < n:
+        block = hashlib.sha256(block).digest()
+        out += block
+    return bytes(out[:n])
+
+
+class FaultTest(DeviceTest):
+    emulator_args = ("--clock", "virtual")
+
+    def fault(self, rule):
+        r = self.emu.post("/api/v1/faults", rule)
+        self.assertEqual(r.status, 201, r)
+        self.addCleanup(self.emu.delete, "/api/v1/faults/%s" % r.json["faultId"])
+        return r.json["faultId"]
+
+    def fired(self, fid):
+        return self.emu.get("/api/v1/faults/%s" % fid).json["fired"]
+
+    def ready(self, dn, version="0.0.9"):
+        """A device online on 0.0.1, a package of version, and its task."""
+        d = self.new_device(dn)
+        self.start_online(d, ["--no-python"])
+        self.wait_reported(dn, "0.0.1")
+        self.upload(version, {"main.py": NEW_MAIN, "big.bin": noise(200000)})
+        return d, self.task_for(dn, version)
+
+    def test_a_download_cut_short_resumes_and_succeeds(self):
+        d, tid = self.ready("cut-01", "0.0.2")
+        fid = self.fault({"action": "truncate", "at": 20000, "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        self.push(tid)
+        self.wait_task_state(tid, "cut-01", "succeeded", 200)
+        self.assertEqual(self.fired(fid), 1)
+        self.assertEqual(self.manifest_version(d), "0.0.2")
+        self.assertRegex(d.read_log(), r"resum")
+
+    def test_a_stalled_download_goes_on_and_succeeds(self):
+        d, tid = self.ready("stall-01", "0.0.3")
+        fid = self.fault({"action": "stall", "at": 30000, "ms": 4000, "scope": {"taskId": tid},
+                          "trigger": {"times": 1}})
+        started = time.monotonic()
+        self.push(tid)
+        self.wait_task_state(tid, "stall-01", "succeeded", 200, timeout=60)
+        self.assertGreaterEqual(time.monotonic() - started, 4.0)  # the body really stood still
+        self.assertEqual(self.fired(fid), 1)
+        self.assertEqual(self.manifest_version(d), "0.0.3")
+
+    def test_a_corrupt_package_ends_as_404_with_the_old_app_intact(self):
+        d, tid = self.ready("corrupt-01", "0.0.4")
+        self.fault({"action": "corrupt", "at": 100, "count": 8, "scope": {"taskId": tid}})
+        before = read_app(d.app_dir)
+        self.push(tid)
+        self.wait_task_state(tid, "corrupt-01", "failed", 404)
+        self.assertEqual(read_app(d.app_dir), before)
+
+    def test_a_wrong_md5_is_refused_and_the_next_push_succeeds(self):
+        d, tid = self.ready("md5-01", "0.0.5")
+        fid = self.fault({"action": "wrongMd5", "scope": {"productKey": self.pk, "deviceName": "md5-01"},
+                          "trigger": {"times": 1}})
+        before = read_app(d.app_dir)
+        self.push(tid)
+        self.wait_task_state(tid, "md5-01", "failed", 404)
+        self.assertEqual(read_app(d.app_dir), before)
+        self.push(tid)  # the rule fired its one time
+        self.wait_task_state(tid, "md5-01", "succeeded", 200)
+        self.assertEqual(self.fired(fid), 1)
+
+    def test_a_dropped_push_times_out_and_a_push_again_succeeds(self):
+        d, tid0 = self.ready("drop-01", "0.0.6")
+        tid = self.emu.post("/api/v1/tasks", {"appId": self.emu.get("/api/v1/tasks/%s" % tid0).json["appId"],
+                                              "version": "0.0.6", "groupId":
+                                              self.emu.get("/api/v1/tasks/%s" % tid0).json["groupId"],
+                                              "timeoutSeconds": 30}).json["taskId"]
+        self.fault({"action": "dropPush", "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        self.assertEqual(self.push(tid)["pushed"], 1)
+        self.emu.post("/api/v1/clock", {"advanceSeconds": 31})  # no real waiting
+        self.wait_task_state(tid, "drop-01", "timedOut", None)
+        self.push(tid)
+        self.wait_task_state(tid, "drop-01", "succeeded", 200)
+        self.assertNotIn("upgrade to [0.0.6]", d.read_log().split("local version[0.0.1] low")[0])
+
+    def test_a_disconnect_mid_download_recovers(self):
+        d, tid = self.ready("kick-01", "0.0.7")
+        fid = self.fault({"action": "disconnect", "when": "download",
+                          "scope": {"productKey": self.pk, "deviceName": "kick-01"}, "trigger": {"times": 1}})
+        self.fault({"action": "bandwidth", "bytesPerSecond": 200000, "scope": {"taskId": tid}})
+        self.push(tid)
+        self.wait_task_state(tid, "kick-01", "succeeded", 200)
+        self.assertEqual(self.fired(fid), 1)
+        log = self.emu.read_log()
+        self.assertIn("disconnected the device mid-download", log)
+        self.assertEqual(self.manifest_version(d), "0.0.7")
+
+    def test_refused_logins_are_retried_until_the_device_is_let_in(self):
+        d = self.new_device("login-01")
+        self.fault({"action": "refuseLogin", "logins": 2,
+                    "scope": {"productKey": self.pk, "deviceName": "login-01"}})
+        wait_for(lambda: self.device_json("login-01")["enabled"] is False, what="held disabled")
+        d.start(["--no-python"])
+        wait_for(lambda: self.device_json("login-01")["status"] == "online", timeout=60, what="let in at last")
+        self.assertTrue(self.device_json("login-01")["enabled"])
+        self.assertGreaterEqual(self.emu.read_log().count("refused MQTT login of login-01"), 2)
+
+    def test_rules_are_listed_counted_disabled_and_deleted(self):
+        fid = self.fault({"action": "httpStatus", "status": 503, "scope": {"productKey": self.pk},
+                          "trigger": {"probability": 0.5}})
+        listed = self.emu.get("/api/v1/faults").json
+        self.assertIn(fid, [f["faultId"] for f in listed["items"]])
+        self.assertEqual(self.emu.post("/api/v1/faults/%s/disable" % fid).json["enabled"], False)
+        self.assertEqual(self.emu.post("/api/v1/faults/%s/enable" % fid).json["enabled"], True)
+        self.assertEqual(self.emu.delete("/api/v1/faults/%s" % fid).status, 204)
+        self.assertEqual(self.emu.get("/api/v1/faults/%s" % fid).code, "FaultNotFound")
+        for bad in ({"action": "explode"}, {"action": "httpStatus", "status": 200},
+                    {"action": "truncate", "at": -1}, {"action": "delay", "trigger": {"times": 0}},
+                    {"action": "refuseLogin"}, {"action": "disconnect", "when": "never"},
+                    {"action": "dropPush", "scope": {"deviceName": "x"}}, {"action": ["truncate"]}):
+            self.assertEqual(self.emu.post("/api/v1/faults", bad).code, "InvalidFault", bad)
+
+    def test_an_error_status_on_download_ends_as_404(self):
+        d, tid = self.ready("status-01", "0.0.8")
+        self.fault({"action": "httpStatus", "status": 503, "scope": {"taskId": tid}})
+        self.push(tid)
+        self.wait_task_state(tid, "status-01", "failed", 404)
+        self.assertEqual(self.manifest_version(d), "0.0.1")
+        self.assertTrue(re.search(r"fault f\d+ \(httpStatus\) fired", self.emu.read_log()))
