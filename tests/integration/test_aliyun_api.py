@@ -20,8 +20,11 @@ as the SDKs build it, never a shortcut), on the same data as the REST API.
 """
 import base64
 import hashlib
+import json
 import os
 import re
+import shutil
+import subprocess
 import unittest
 
 from aliyun_client import AliyunClient, oss_post_object, utc_timestamp
@@ -539,6 +542,45 @@ class CredentialsTest(unittest.TestCase):
         finally:
             emu.stop()
 
+
+SDK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sdk")
+
+
+class OfficialSdkTest(EmulatorTest):
+    """Alibaba Cloud's own Node.js SDKs (pop-core, @alicloud/iot20180120;
+    tests/sdk/package.json pins them) against the emulator, changed only in
+    endpoint and AccessKey pair: tests/sdk/official_sdks.js."""
+    emulator_args = CREDS
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("node") or not shutil.which("npm"):
+            raise unittest.SkipTest("Node.js with npm is needed for the official SDKs")
+        if not os.path.exists(os.path.join(SDK_DIR, "node_modules", ".package-lock.json")):
+            npm = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=SDK_DIR, capture_output=True,
+                                 text=True, timeout=600)
+            if npm.returncode != 0:
+                raise AssertionError("npm ci in tests/sdk failed:\n" + (npm.stdout + npm.stderr)[-3000:])
+        super().setUpClass()
+
+    def test_pop_core_and_iot20180120(self):
+        run = subprocess.run(["node", os.path.join(SDK_DIR, "official_sdks.js"), str(self.emu.port), KEY_ID, SECRET],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        out = json.loads(run.stdout.strip().splitlines()[-1])
+        for pk, dn, secret in ((out["popProduct"], "pop-core-1", out["popSecret"]),
+                               (out["teaProduct"], "tea-dev-1", out["teaSecret"])):
+            device = self.emu.get("/api/v1/products/%s/devices/%s" % (pk, dn)).json
+            self.assertEqual(device["deviceSecret"], secret)
+        self.assertEqual(self.emu.get("/api/v1/products/" + out["popProduct"]).json["name"], "pop-core 产品 *~")
+        self.assertEqual(out["popStates"], [["pop-core-1", "UNACTIVE"]])
+        self.assertEqual(out["popMissing"], "iot.prod.NotExistedProduct")
+        self.assertEqual(out["popWrongSecret"], "SignatureDoesNotMatch")
+        gid, added = out["teaGroup"]
+        self.assertEqual(added, 1)
+        self.assertEqual(self.emu.get("/api/v1/groups/" + gid).json["deviceCount"], 1)
+        self.assertEqual(out["teaMissing"], [False, "iot.prod.NotExistedProduct"])
+        self.assertIs(out["teaUpload"], True)
 
 OLD, NEW = "1.0.0", "1.0.1"
 
