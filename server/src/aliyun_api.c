@@ -149,6 +149,93 @@ static void free_at_exit(void) { atexit(nonces_free); }
 
 /* ---- answers ---- */
 
+/* A growing text of an XML answer. */
+typedef struct {
+    char *text;
+    size_t len, cap;
+    bool failed;
+} xml_buf;
+
+static void xml_put(xml_buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->cap ? b->cap * 2 : 1024) + n;
+        char *t = realloc(b->text, cap);
+        if (!t) {
+            b->failed = true;
+            return;
+        }
+        b->text = t;
+        b->cap = cap;
+    }
+    memcpy(b->text + b->len, s, n);
+    b->len += n;
+    b->text[b->len] = '\0';
+}
+
+static void xml_text(xml_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '"' ? "&quot;" : NULL;
+        xml_put(b, e ? e : s, e ? strlen(e) : 1);
+    }
+}
+
+/* Member name with value v: an array as one element per item, as the
+ * cloud's XML has lists. */
+static void xml_member(xml_buf *b, const char *name, const cJSON *v)
+{
+    const cJSON *item;
+    if (cJSON_IsArray(v)) {
+        cJSON_ArrayForEach(item, v)
+            xml_member(b, name, item);
+        return;
+    }
+    xml_put(b, "<", 1);
+    xml_put(b, name, strlen(name));
+    xml_put(b, ">", 1);
+    if (cJSON_IsObject(v)) {
+        cJSON_ArrayForEach(item, v)
+            xml_member(b, item->string, item);
+    } else if (cJSON_IsString(v)) {
+        xml_text(b, v->valuestring);
+    } else {
+        char *t = cJSON_PrintUnformatted(v);
+        if (t)
+            xml_put(b, t, strlen(t));
+        free(t);
+    }
+    xml_put(b, "</", 2);
+    xml_put(b, name, strlen(name));
+    xml_put(b, ">", 1);
+}
+
+/* Answers body (freed) as JSON, or as XML (root: <Action>Response, or
+ * Error for a refusal) when the call's Format is XML or absent, as the
+ * cloud's default is. */
+static enum MHD_Result answer(aliyun_call *c, unsigned status, cJSON *body, bool error)
+{
+    const char *format = aliyun_get(c, "Format"), *action = aliyun_get(c, "Action");
+    if (format && strcasecmp(format, "XML") != 0)
+        return reply_json(c->r, status, body);
+    char root[96];
+    snprintf(root, sizeof root, "%s%s", error || !action ? "Error" : action, error || !action ? "" : "Response");
+    xml_buf b = {0};
+    xml_put(&b, "<?xml version='1.0' encoding='UTF-8'?>", 38);
+    xml_member(&b, root, body);
+    cJSON_Delete(body);
+    struct MHD_Response *resp =
+        b.failed ? NULL : MHD_create_response_from_buffer(b.len, b.text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(b.text);
+        return reply_error(c->r, 500, "OutOfMemory", "out of memory");
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/xml;charset=utf-8");
+    return reply_response(c->r, status, resp);
+}
+
 static void make_request_id(char out[40])
 {
     char hex[33];
@@ -164,7 +251,7 @@ enum MHD_Result aliyun_ok(aliyun_call *c, cJSON *body)
 {
     cJSON_AddStringToObject(body, "RequestId", c->request_id);
     cJSON_AddBoolToObject(body, "Success", 1);
-    return reply_json(c->r, 200, body);
+    return answer(c, 200, body, false);
 }
 
 enum MHD_Result aliyun_ok_data(aliyun_call *c, cJSON *data)
@@ -183,7 +270,7 @@ static enum MHD_Result business_errorv(aliyun_call *c, const char *code, const c
     cJSON_AddBoolToObject(o, "Success", 0);
     cJSON_AddStringToObject(o, "Code", code);
     cJSON_AddStringToObject(o, "ErrorMessage", msg);
-    return reply_json(c->r, 200, o);
+    return answer(c, 200, o, false);
 }
 
 enum MHD_Result aliyun_error(aliyun_call *c, const char *code, const char *fmt, ...)
@@ -210,7 +297,7 @@ static enum MHD_Result gateway_error(aliyun_call *c, unsigned status, const char
     cJSON_AddStringToObject(o, "HostId", HOST_ID);
     cJSON_AddStringToObject(o, "Code", code);
     cJSON_AddStringToObject(o, "Message", msg);
-    return reply_json(c->r, status, o);
+    return answer(c, status, o, true);
 }
 
 enum MHD_Result aliyun_missing(aliyun_call *c, const char *name)

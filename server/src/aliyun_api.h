@@ -17,7 +17,9 @@
  * (aliyun_sign.h; SignatureDoesNotMatch with the server's StringToSign),
  * the SignatureNonce (SignatureNonceUsed within 15 minutes), the Version
  * (InvalidVersion) and the Action (InvalidAction.NotFound, 404: never a
- * silent success). Answers are JSON: {"RequestId","Success":true,...} for
+ * silent success). Answers are JSON with Format=JSON, else XML (the
+ * cloud's default; the root <Action>Response, or Error for the gateway's
+ * refusals, a list one element per item): {"RequestId","Success":true,...} for
  * an action, {"RequestId","Success":false,"Code","ErrorMessage"} (HTTP
  * 200, as the IoT Platform answers a refused call) for a business error,
  * {"RequestId","HostId","Code","Message"} with a 4xx status for the

@@ -82,7 +82,7 @@ class AliyunClient:
         self.port, self.key_id, self.secret, self.host, self.style = port, key_id, secret, host, style
 
     def params(self, action, params, **over):
-        p = {"Format": "JSON", "Version": over.get("version", "2018-01-20"),
+        p = {"Format": over.get("format", "JSON"), "Version": over.get("version", "2018-01-20"),
              "AccessKeyId": over.get("key_id", self.key_id), "SignatureMethod": "HMAC-SHA1",
              "Timestamp": over.get("timestamp") or utc_timestamp(), "SignatureVersion": "1.0",
              "SignatureNonce": over.get("nonce") or str(uuid.uuid4()), "RegionId": "cn-shanghai",
@@ -94,7 +94,8 @@ class AliyunClient:
 
     def call(self, action, params=None, style=None, **over):
         """One signed call; over: timestamp, nonce, secret, key_id, version,
-        drop (names left out), tamper (a parameter changed after signing)."""
+        format, drop (names left out), tamper (a parameter changed after
+        signing)."""
         style = style or self.style
         method = "GET" if style == "GET" else "POST"
         p = self.params(action, params, **over)

@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import unittest
+from xml.etree import ElementTree
 
 from aliyun_client import AliyunClient, oss_post_object, utc_timestamp
 from harness import OUT, Emulator, EmulatorTest, wait_for
@@ -122,11 +123,31 @@ class GatewayTest(EmulatorTest):
         self.refused(self.api.call("QueryProductList", tamper={"SignatureMethod": "HMAC-SHA256"}), 400,
                      "InvalidSignatureMethod")
 
+    def test_xml_when_asked_or_by_default(self):
+        for over in ({"format": "XML"}, {"drop": ["Format"]}):
+            a = self.api.call("CreateProduct", {"ProductName": "xml <&> 产品"}, **over)
+            self.assertEqual(a.status, 200, a)
+            root = ElementTree.fromstring(a.body.encode())
+            self.assertEqual((root.tag, root.findtext("Success")), ("CreateProductResponse", "true"))
+            pk = root.findtext("Data/ProductKey")
+            self.assertEqual(self.emu.get("/api/v1/products/" + pk).json["name"], "xml <&> 产品")
+        listed = ElementTree.fromstring(self.api.call("QueryProductList", {"PageSize": 200}, format="XML").body)
+        self.assertGreaterEqual(len(listed.findall("Data/List/ProductInfo")), 2)  # a list: one element per item
+        refused = self.api.call("QueryProduct", {"ProductKey": "a1NoSuchPk0"}, format="XML")
+        root = ElementTree.fromstring(refused.body)
+        self.assertEqual((root.tag, root.findtext("Success"), root.findtext("Code")),
+                         ("QueryProductResponse", "false", "iot.prod.NotExistedProduct"))
+        gateway = self.api.call("QueryProductList", format="XML", secret="wrong")
+        root = ElementTree.fromstring(gateway.body)
+        self.assertEqual((gateway.status, root.tag, root.findtext("Code")), (400, "Error", "SignatureDoesNotMatch"))
+
     def test_console_and_rest_still_answer(self):
         self.assertEqual(self.emu.get("/").status, 200)  # GET / without Action: the console
         self.assertEqual(self.emu.get("/api/v1/products").status, 200)
         r = self.emu.post("/", body=b"Action", headers={"Content-Type": "text/plain"})
-        self.assertEqual((r.status, r.json["Code"]), (400, "InvalidParameter"))
+        self.assertEqual((r.status, ElementTree.fromstring(r.body).findtext("Code")), (400, "InvalidParameter"))
+        r = self.emu.post("/", body=b"Format=JSON", headers={"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual((r.status, r.json["Code"]), (400, "MissingAccessKeyId"))
 
 
 class ActionsTest(EmulatorTest):
