@@ -304,7 +304,7 @@ static int sink(void *core, const uint8_t *data, size_t len)
         return 1;
     }
     k->received += len;
-    uint64_t pct = k->received * 100u / k->t.size;
+    uint64_t pct = haas_percent(k->received, k->t.size);
     if (pct < 100 && pct >= (uint64_t)(k->last_step + PROGRESS_EVERY)) {
         k->last_step = (int32_t)pct;
         save_task(fw); /* a power cut resumes from here */

@@ -86,14 +86,55 @@ void haas_sb_mem(haas_sb *sb, const char *s, size_t n)
 
 void haas_sb_str(haas_sb *sb, const char *s) { haas_sb_mem(sb, s, haas_strlen(s)); }
 
+/* n / d and n % d (d < 2^31) bit by bit: lx106 has no divide instruction
+ * and Debian's libgcc for it no __udivsi3 either. */
+static uint32_t div32(uint32_t n, uint32_t d, uint32_t *rem)
+{
+    uint32_t q = 0, r = 0;
+    for (int i = 31; i >= 0; i--) {
+        r = (r << 1) | ((n >> i) & 1u);
+        if (r >= d) {
+            r -= d;
+            q |= 1u << i;
+        }
+    }
+    *rem = r;
+    return q;
+}
+
+uint32_t haas_u64_divmod10(uint64_t *v)
+{
+    /* Long division by 10 in 16-bit steps: each step divides a number
+     * below 10 * 2^16. */
+    uint64_t q = 0;
+    uint32_t r = 0;
+    for (int shift = 48; shift >= 0; shift -= 16) {
+        uint32_t cur = (r << 16) | (uint32_t)((*v >> shift) & 0xffffu);
+        q |= (uint64_t)div32(cur, 10u, &r) << shift;
+    }
+    *v = q;
+    return r;
+}
+
+uint32_t haas_percent(uint64_t part, uint64_t whole)
+{
+    while (whole >> 25) {
+        whole >>= 1;
+        part >>= 1;
+    }
+    uint32_t rem;
+    if (whole == 0)
+        return 0;
+    return div32((uint32_t)part * 100u, (uint32_t)whole, &rem);
+}
+
 void haas_sb_u64(haas_sb *sb, uint64_t v)
 {
     char tmp[24];
     size_t i = sizeof tmp;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    do
+        tmp[--i] = (char)('0' + haas_u64_divmod10(&v));
+    while (v);
     haas_sb_mem(sb, tmp + i, sizeof tmp - i);
 }
 
@@ -133,6 +174,19 @@ void haas_sb_hex(haas_sb *sb, const uint8_t *bytes, size_t n)
     }
 }
 
+/* v * 10 + d in 16-bit steps (the caller checked that it does not wrap). */
+static uint64_t mul10_add(uint64_t v, uint32_t d)
+{
+    uint64_t out = 0;
+    uint32_t carry = d;
+    for (int shift = 0; shift < 64; shift += 16) {
+        uint32_t cur = (uint32_t)((v >> shift) & 0xffffu) * 10u + carry;
+        out |= (uint64_t)(cur & 0xffffu) << shift;
+        carry = cur >> 16;
+    }
+    return out;
+}
+
 bool haas_parse_u64(const char *s, size_t n, uint64_t *out)
 {
     if (n == 0 || n > 20)
@@ -142,9 +196,10 @@ bool haas_parse_u64(const char *s, size_t n, uint64_t *out)
         if (s[i] < '0' || s[i] > '9')
             return false;
         uint64_t d = (uint64_t)(s[i] - '0');
-        if (v > (UINT64_MAX - d) / 10)
+        /* v * 10 + d must not wrap (constants folded: no 64-bit division) */
+        if (v > UINT64_MAX / 10 || (v == UINT64_MAX / 10 && d > UINT64_MAX % 10))
             return false;
-        v = v * 10 + d;
+        v = mul10_add(v, (uint32_t)d);
     }
     *out = v;
     return true;

@@ -5,6 +5,14 @@
  * ones (stddef.h, stdint.h, stdbool.h), so it builds with a bare
  * microcontroller compiler that has no libc at all (xtensa-lx106-elf-gcc
  * of Debian). These helpers stand in for memcpy, strlen and friends.
+ *
+ * Nor does it divide or multiply 64-bit numbers with the C operators: on a
+ * 32-bit core those become calls of libgcc's __udivdi3, __umoddi3 and
+ * __muldi3, which Debian's xtensa-lx106 libgcc lacks (the ESP8266 ROM has
+ * them; `make sdk-cross` links the core to catch such calls). lx106 has no
+ * divide instruction at all, and that libgcc no __udivsi3 or __umodsi3:
+ * the core divides no run-time values with '/' or '%'. It uses
+ * haas_u64_divmod10 and haas_percent below instead, and shifts.
  */
 #ifndef HAAS_UTIL_H
 #define HAAS_UTIL_H
@@ -53,6 +61,16 @@ void haas_sb_hex(haas_sb *sb, const uint8_t *bytes, size_t n);
  * (U+D800-U+DFFF), nothing above U+10FFFF, no sequence cut short?
  */
 bool haas_utf8_valid(const uint8_t *s, size_t n);
+
+/* Divides *v by 10 in place and returns the remainder, with 32-bit
+ * operations only. */
+uint32_t haas_u64_divmod10(uint64_t *v);
+
+/* part * 100 / whole, rounded down, for part <= whole and whole > 0, with
+ * 32-bit operations only: exact while whole < 2^25, else both are scaled
+ * down first (so a percentage of a very large size may be one low).
+ * Returns 0 for whole 0. */
+uint32_t haas_percent(uint64_t part, uint64_t whole);
 
 /* Parses a decimal uint64 from s[0..n); false on anything else or overflow. */
 bool haas_parse_u64(const char *s, size_t n, uint64_t *out);

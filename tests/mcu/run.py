@@ -10,6 +10,8 @@ qemu-system-arm with semihosting (the program's exit code is qemu's):
     as one failed test with exit code 1, proving a failure fails the run;
   - the stack analysis (stack_report.py --check): every public call within
     the budget, the tables in haas_upgrade.h and haas_fw.h up to date.
+  - the freestanding xtensa smoke program `make sdk-cross` links
+    (build/xtensa/haas-smoke.elf) under qemu-system-xtensa -M sim -cpu lx106.
 Then one line per target: counts, the core's text/data/bss (-Os), the state
 structs' sizes, the peak stack the tests used (painting) and the static
 worst case of a public call. Ends with "N passed, N failed".
@@ -97,6 +99,33 @@ def run_mcu(filters=(), log=print):
         summaries.append((core, machine, t_pass, t_fail, text, data, bss, state, peak, peak_in,
                           time.monotonic() - t0))
         passed, failed = passed + t_pass, failed + t_fail
+    # the freestanding xtensa smoke run (make sdk-cross links it)
+    if not filters or any(f in "xtensa" for f in filters):
+        elf = os.path.join(ROOT, "build", "xtensa", "haas-smoke.elf")
+        if not os.path.exists(elf):
+            log("  FAIL  mcu xtensa-lx106: %s not built (make sdk-cross)" % elf)
+            failed += 1
+        else:
+            t0 = time.monotonic()
+            try:
+                proc = subprocess.run(["qemu-system-xtensa", "-M", "sim", "-cpu", "lx106", "-nographic", "-monitor",
+                                       "none", "-semihosting", "-kernel", elf], capture_output=True, text=True,
+                                      errors="replace", timeout=120)
+                rc, out = proc.returncode, proc.stdout + proc.stderr
+            except subprocess.TimeoutExpired:
+                rc, out = None, "(timed out)"
+            m = re.search(r"xtensa smoke: (\d+) checks passed, (\d+) failed", out)
+            ok = rc == 0 and m is not None and int(m.group(2)) == 0 and int(m.group(1)) > 0
+            passed, failed = passed + ok, failed + (not ok)
+            size = subprocess.run(["xtensa-lx106-elf-size", elf], capture_output=True, text=True).stdout
+            text = size.strip().splitlines()[-1].split()[0] if size.strip() else "?"
+            log("  %-5s mcu xtensa-lx106 smoke (qemu sim): %s checks passed, %s failed, exit %s" %
+                ("ok" if ok else "FAIL", m.group(1) if m else "?", m.group(2) if m else "?", rc))
+            log("mcu xtensa-lx106 (qemu sim, freestanding, libgcc alone): smoke %s in %.1fs; linked image %s bytes "
+                "text (the whole core and the smoke program)" % ("passed" if ok else "FAILED",
+                                                                 time.monotonic() - t0, text))
+            if not ok:
+                log(out[-3000:])
     # the static worst case, both targets at once
     if not filters or any(f in "stack" for f in filters):
         import contextlib

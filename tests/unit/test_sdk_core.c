@@ -209,6 +209,39 @@ static void test_events(void **state)
     assert_int_equal(alink_build_query(buf, 40, 8, APP, "0.0.2", "1"), 0);
 }
 
+/* 64-bit numbers without the C division and multiplication operators
+ * (lx106's libgcc has no __udivdi3, __umoddi3, __muldi3 or __udivsi3). */
+static void test_u64_without_division(void **state)
+{
+    (void)state;
+    static const uint64_t values[] = {0, 9, 10, 65535, 65536, 655359, 4294967295u, 4294967296u,
+                                      1000000000000000000u, 18446744073709551615u};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        uint64_t v = values[i];
+        assert_int_equal(haas_u64_divmod10(&v), values[i] % 10);
+        assert_true(v == values[i] / 10);
+        char want[32], buf[32];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)values[i]);
+        haas_sb sb;
+        haas_sb_init(&sb, buf, sizeof buf);
+        haas_sb_u64(&sb, values[i]);
+        assert_string_equal(buf, want);
+        uint64_t back = 0;
+        assert_true(haas_parse_u64(want, strlen(want), &back));
+        assert_true(back == values[i]);
+    }
+    uint64_t v = 0;
+    assert_false(haas_parse_u64("18446744073709551616", 20, &v));
+    assert_false(haas_parse_u64("99999999999999999999", 20, &v));
+    assert_int_equal(haas_percent(0, 10), 0);
+    assert_int_equal(haas_percent(9, 10), 90);
+    assert_int_equal(haas_percent(10, 10), 100);
+    assert_int_equal(haas_percent(1, 0), 0);
+    assert_int_equal(haas_percent(1u << 24, (1u << 25) - 1), 50);
+    assert_int_equal(haas_percent(3ull << 40, 4ull << 40), 75);
+    assert_int_equal(haas_percent(1ull << 40, 1ull << 40), 100);
+}
+
 static void test_util(void **state)
 {
     (void)state;
@@ -363,7 +396,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_valid), cmocka_unit_test(test_json_find), cmocka_unit_test(test_versions),
         cmocka_unit_test(test_credentials), cmocka_unit_test(test_push_rules), cmocka_unit_test(test_events),
-        cmocka_unit_test(test_util), cmocka_unit_test(test_utf8), cmocka_unit_test(test_json_plain_object),
+        cmocka_unit_test(test_util), cmocka_unit_test(test_u64_without_division), cmocka_unit_test(test_utf8), cmocka_unit_test(test_json_plain_object),
         cmocka_unit_test(test_manifest_read),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
