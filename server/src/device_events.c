@@ -29,6 +29,7 @@
 #include "service_tasks.h"
 #include "store_devices.h"
 #include "store_reports.h"
+#include "timeline.h"
 #include "topics.h"
 
 #include <cjson/cJSON.h>
@@ -90,6 +91,11 @@ static void on_result(const char *pk, const char *dn, cJSON *params, char task_i
     }
     int changed = service_task_result(pk, dn, app->valuestring, ver->valuestring, code, task_id, &res) == SERVICE_OK;
     service_rollout_app_result(pk, dn, app->valuestring, ver->valuestring, code);
+    if (changed) {
+        char state[64];
+        snprintf(state, sizeof state, "{\"state\":\"%s\",\"code\":%d}", code == 200 ? "succeeded" : "failed", code);
+        timeline_add("state", task_id, pk, dn, state);
+    }
     log_msg(LOG_INFO, "%s/%s reports app.result %d for %s %s%s", pk, dn, code, app->valuestring,
             ver->valuestring, changed ? "" : " (no task pushed it)");
     cJSON_Delete(parsed);

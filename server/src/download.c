@@ -17,6 +17,7 @@
 #include "download_faults.h"
 #include "faults.h"
 #include "ids.h"
+#include "store_device_ip.h"
 #include "log.h"
 #include "routes.h"
 #include "server.h"
@@ -178,6 +179,23 @@ static struct MHD_Response *body_response(int fd, int64_t first, uint64_t length
     return resp;
 }
 
+/* Puts the download on its task's timeline when it ends (http_server.c
+ * adds the duration): object, range, status, bytes of the body. */
+static void note_download(http_request *r, const char *object, unsigned status, int ranged, const char *content_range,
+                          int64_t length)
+{
+    char ip[64], note[900];
+    const char *range = ranged > 0 ? content_range : NULL;
+    int64_t bytes = status == 416 ? 0 : length;
+    download_client_ip(r, ip, sizeof ip);
+    store_download_owner(object, ip, r->note_task, r->note_pk, r->note_dn);
+    snprintf(note, sizeof note, "{\"object\":\"%.300s\",\"status\":%u,\"range\":%s%.100s%s,\"bytes\":%lld,"
+             "\"client\":\"%s\"", object, status, range ? "\"" : "", range ? range : "null", range ? "\"" : "",
+             (long long)bytes, ip);
+    r->timeline_note = strdup(note);
+    r->started_ms = clock_now_ms();
+}
+
 /* The download faults that fire for this request (faults.h); a delay is
  * waited out here. */
 static bool faults_planned(http_request *r, const char *object, fault_download *plan)
@@ -260,5 +278,6 @@ enum MHD_Result download_package(http_request *r)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_RANGE, content_range);
     if (status != 416)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+    note_download(r, object, status, ranged, content_range, last - first + 1);
     return reply_response(r, status, resp);
 }

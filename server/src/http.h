@@ -33,6 +33,12 @@ typedef struct http_request {
     int64_t discarded;         /* bytes dropped after an error was decided */
     struct upload *upload;     /* upload routes: the package being received */
 
+    /* A download to put on the timeline (timeline.h) once it ends: its
+     * detail as JSON text without the closing brace, and who it was for. */
+    char *timeline_note;
+    int64_t started_ms;
+    char note_task[48], note_pk[16], note_dn[40];
+
     /* An error decided while the body was still arriving; sent at the end. */
     unsigned early_status;
     const char *early_code;

@@ -20,6 +20,8 @@
 #include "routes.h"
 #include "server.h"
 #include "upload.h"
+#include "clock.h"
+#include "timeline.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -322,6 +324,14 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     http_request *r = *con_cls;
     if (!r)
         return;
+    if (r->timeline_note) {
+        char detail[1200];
+        snprintf(detail, sizeof detail, "%s,\"durationMs\":%lld,\"completed\":%s}", r->timeline_note,
+                 (long long)(clock_now_ms() - r->started_ms), toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "true"
+                                                                                                           : "false");
+        timeline_add("download", r->note_task, r->note_pk, r->note_dn, detail);
+        free(r->timeline_note);
+    }
     upload_free(r->upload);
     free(r->body);
     free(r);

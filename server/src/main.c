@@ -21,6 +21,7 @@
 #include "push_faults.h"
 #include "rollout_engine.h"
 #include "seed.h"
+#include "timeline.h"
 #include "service_ota_jobs.h"
 #include "service_tasks.h"
 #include "server.h"
@@ -359,6 +360,13 @@ static int start_services(const char *db_path, int *port, char *err, size_t errl
     return 0;
 }
 
+/* A test task device timed out: on the task's timeline. */
+static void timed_out_event(const char *task, const char *pk, const char *dn, void *ctx)
+{
+    (void)ctx;
+    timeline_add("state", task, pk, dn, "{\"state\":\"timedOut\"}");
+}
+
 /* Runs the emulator's clock until a stop signal, which it returns: four
  * times a second the staged rollouts step (rollout_engine.h), and firmware
  * job devices past their timeout end (timedOut). */
@@ -378,7 +386,8 @@ static int wait_for_stop(const sigset_t *stop)
             log_msg(LOG_WARN, "firmware job timeouts: %s", res.message);
         else if (timed_out > 0)
             log_msg(LOG_INFO, "%d firmware job device(s) timed out", timed_out);
-        if (service_task_timeouts(clock_now(), server.cfg.task_timeout, &timed_out, &res) != SERVICE_OK)
+        if (service_task_timeouts(clock_now(), server.cfg.task_timeout, &timed_out, &res, timed_out_event, NULL) !=
+            SERVICE_OK)
             log_msg(LOG_WARN, "task timeouts: %s", res.message);
         else if (timed_out > 0)
             log_msg(LOG_INFO, "%d test task device(s) timed out (no result; pushing the task again retries them)",

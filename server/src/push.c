@@ -7,6 +7,7 @@
 #include "clock.h"
 #include "push.h"
 #include "push_faults.h"
+#include "timeline.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -98,6 +99,7 @@ static int send_one(const store_version *p, const char *url, const push_target *
         push_publish(topic, msg, (size_t)len, t->pk, t->dn, &f) < 0)
         return -1;
     live_log("out", "push", t->pk, t->dn, task_id, topic, msg, (size_t)len);
+    timeline_add("state", task_id, t->pk, t->dn, "{\"state\":\"pushed\"}");
     return 0;
 }
 

@@ -94,6 +94,10 @@ enum MHD_Result api_ota_job_list(http_request *r);
 enum MHD_Result api_ota_job_get(http_request *r);
 enum MHD_Result api_ota_job_cancel(http_request *r);
 
+/* api_timeline.c: what happened, in order */
+enum MHD_Result api_task_timeline(http_request *r);
+enum MHD_Result api_device_timeline(http_request *r);
+
 /* api_faults.c: fault injection rules */
 enum MHD_Result api_fault_create(http_request *r);
 enum MHD_Result api_fault_list(http_request *r);

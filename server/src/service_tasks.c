@@ -219,9 +219,13 @@ service_status service_task_result(const char *pk, const char *dn, const char *a
     return s == STORE_OK ? service_ok(res) : service_storage_error(res, "record the result");
 }
 
-service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res)
+service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res,
+                                     void (*each)(const char *task, const char *pk, const char *dn, void *ctx),
+                                     void *ctx)
 {
     *n = 0;
+    if (each && store_task_due_timeouts(now, default_seconds, each, ctx) != STORE_OK)
+        return service_storage_error(res, "time out tasks");
     return store_task_timeouts(now, default_seconds, n) == STORE_OK ? service_ok(res)
                                                                       : service_storage_error(res, "time out tasks");
 }

@@ -49,8 +49,11 @@ service_status service_task_create_timed(const char *app_id, const char *version
                                          service_result *res);
 
 /* Times out the pushed task devices past their task's timeout
- * (default_seconds for tasks without their own) at now; *n how many. */
-service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res);
+ * (default_seconds for tasks without their own) at now; *n how many;
+ * each (may be NULL) is told every device first. */
+service_status service_task_timeouts(int64_t now, int default_seconds, int *n, service_result *res,
+                                     void (*each)(const char *task, const char *pk, const char *dn, void *ctx),
+                                     void *ctx);
 
 /*
  * Pushes task task_id to every member of its group, in one transaction:

@@ -104,6 +104,43 @@ store_status store_task_insert(const char *task_id, const char *app_id, const ch
                      version, group_id, now, timeout_seconds);
 }
 
+typedef struct {
+    char task[STORE_ID_SIZE], pk[STORE_PK_SIZE], dn[STORE_DN_SIZE];
+} due_row;
+
+static void read_due(sqlite3_stmt *st, void *out)
+{
+    due_row *d = out;
+    db_copy(d->task, sizeof d->task, st, 0);
+    db_copy(d->pk, sizeof d->pk, st, 1);
+    db_copy(d->dn, sizeof d->dn, st, 2);
+}
+
+typedef struct {
+    void (*each)(const char *task, const char *pk, const char *dn, void *ctx);
+    void *ctx;
+} due_walk;
+
+static int visit_due(const void *row, void *ctx)
+{
+    const due_row *d = row;
+    const due_walk *w = ctx;
+    w->each(d->task, d->pk, d->dn, w->ctx);
+    return 0;
+}
+
+store_status store_task_due_timeouts(int64_t now, int default_seconds,
+                                     void (*each)(const char *task, const char *pk, const char *dn, void *ctx),
+                                     void *ctx)
+{
+    due_row row;
+    due_walk w = {each, ctx};
+    return db_each("SELECT td.task_id, td.product_key, td.device_name FROM task_devices td JOIN tasks t "
+                   "ON t.task_id = td.task_id WHERE td.state = 'pushed' AND COALESCE(t.timeout_seconds, ?2) > 0 "
+                   "AND td.updated_at + COALESCE(t.timeout_seconds, ?2) <= ?1", read_due, &row, visit_due, &w,
+                   "Ii", now, default_seconds);
+}
+
 store_status store_task_timeouts(int64_t now, int default_seconds, int *n)
 {
     return db_write("UPDATE task_devices SET state = 'timedOut', updated_at = ?1 WHERE state = 'pushed' "

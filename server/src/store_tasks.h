@@ -75,6 +75,12 @@ store_status store_task_insert(const char *task_id, const char *app_id, const ch
  */
 store_status store_task_timeouts(int64_t now, int default_seconds, int *n);
 
+/* The devices store_task_timeouts(now, default_seconds) would time out,
+ * each to each(task_id, pk, dn, ctx) (which must not call the store). */
+store_status store_task_due_timeouts(int64_t now, int default_seconds,
+                                     void (*each)(const char *task, const char *pk, const char *dn, void *ctx),
+                                     void *ctx);
+
 /*
  * Reads task task_id into out, counts included. With each (not NULL), also
  * calls each(member, ctx) for every current member of its group, by product

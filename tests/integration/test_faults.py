@@ -57,6 +57,23 @@ class FaultTest(DeviceTest):
         self.assertEqual(self.fired(fid), 1)
         self.assertEqual(self.manifest_version(d), "0.0.2")
         self.assertRegex(d.read_log(), r"resum")
+        # the task's timeline tells it all, in order
+        events = self.emu.get("/api/v1/tasks/%s/timeline" % tid).json["items"]
+        kinds = [(e["kind"], e["detail"].get("state") or e["detail"].get("kind") or e["detail"].get("status"))
+                 for e in events]
+        self.assertEqual(kinds[:2], [("mqtt", "push"), ("state", "pushed")])
+        downloads = [e["detail"] for e in events if e["kind"] == "download"]
+        self.assertGreaterEqual(len(downloads), 2, events)
+        self.assertFalse(downloads[0]["completed"])          # cut at 20000 bytes
+        self.assertTrue(downloads[-1]["completed"])
+        self.assertEqual(downloads[-1]["status"], 206)       # resumed with a Range
+        self.assertTrue(downloads[-1]["range"].startswith("bytes "))
+        self.assertIn("fault", [e["kind"] for e in events])
+        self.assertEqual(sorted(kinds[-2:]), [("mqtt", "result"), ("state", "succeeded")])
+        self.assertEqual([e["seq"] for e in events], sorted(e["seq"] for e in events))
+        device = self.emu.get("/api/v1/products/%s/devices/cut-01/timeline" % self.pk).json["items"]
+        self.assertGreaterEqual(len(device), len(events))  # its own messages without a task, too
+        self.assertEqual(self.emu.get("/api/v1/tasks/nope/timeline").code, "TaskNotFound")
 
     def test_a_stalled_download_goes_on_and_succeeds(self):
         d, tid = self.ready("stall-01", "0.0.3")
