@@ -21,6 +21,7 @@ const char *const topic_server_subscriptions[] = {
     "/ota/device/progress/+/+",
     "/ota/device/request/+/+",
     "/sys/+/+/thing/ota/firmware/get",
+    "/sys/+/+/rrpc/response/+",
     NULL,
 };
 
@@ -121,6 +122,9 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = as_kind(lv, &got);
     else if (n == 6 && is(&lv[1], "ota") && is(&lv[2], "device"))
         kind = ota_kind(lv, &got);
+    else if (n == 7 && is(&lv[1], "sys") && is(&lv[4], "rrpc") && is(&lv[5], "response") &&
+             device(&got, &lv[2], &lv[3]) && name(&got, &lv[6]))
+        kind = TOPIC_RRPC_RESPONSE;
     else if (n >= 7 && is(&lv[1], "sys") && is(&lv[4], "thing") && device(&got, &lv[2], &lv[3]))
         kind = sys_kind(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */

@@ -47,6 +47,7 @@ enum topic_kind {
     TOPIC_OTA_PROGRESS,      /* /ota/device/progress/{pk}/{dn}     download/upgrade progress */
     TOPIC_OTA_REQUEST,       /* /ota/device/request/{pk}/{dn}      older SDKs' "anything for me?" */
     TOPIC_OTA_FIRMWARE_GET,  /* /sys/{pk}/{dn}/thing/ota/firmware/get  Link SDK 4.x's one */
+    TOPIC_RRPC_RESPONSE,     /* /sys/{pk}/{dn}/rrpc/response/{id}  a device's answer to an RRpc (name: the id) */
 };
 
 /* A parsed topic: the device and the Alink identifier it names ("" if none). */

@@ -3,8 +3,8 @@
  * (aliyun_actions.h): Pub (a base64 MessageContent published to a device's
  * custom topic, /{pk}/{dn}/user/..., or /broadcast/{pk}/..., through the
  * MQTT link), RRpc (OFFLINE for a device that is not online; to an online
- * one the request is published on /sys/{pk}/{dn}/rrpc/request/{id}, and
- * since haas-emu does not read RRPC responses the answer is TIMEOUT), and
+ * one the request goes out and the device's answer comes back as
+ * PayloadBase64Byte, SUCCESS, or TIMEOUT after Timeout ms: rrpc.h), and
  * the thing model's InvokeThingService, SetDeviceProperty and
  * QueryDevicePropertyStatus: haas-emu's products have no thing model (TSL),
  * so a device has no properties (an empty list) and no service or property
@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "live.h"
 #include "mqtt_link.h"
+#include "rrpc.h"
 #include "store_devices.h"
 #include "store_products.h"
 
@@ -148,18 +149,25 @@ static enum MHD_Result rrpc(aliyun_call *c, store_device *d)
                             "base64 of at most %d bytes.", MESSAGE_MAX);
     long long id = message_id();
     const char *code = "OFFLINE";
+    unsigned char *answer = NULL;
+    size_t answer_len = 0;
     if (!strcmp(d->status, "online")) {
-        char topic[300];
-        snprintf(topic, sizeof topic, "/sys/%s/%s/rrpc/request/%lld", d->product_key, d->device_name, id);
-        code = mqtt_link_publish(topic, payload, (size_t)len, 0) == 0 ? "TIMEOUT" : "HALFCONN";
+        rrpc_outcome out = rrpc_call(d->product_key, d->device_name, id, payload, (size_t)len, (int)timeout, &answer,
+                                     &answer_len);
+        code = out == RRPC_SUCCESS ? "SUCCESS" : out == RRPC_TIMEOUT ? "TIMEOUT" : "HALFCONN";
     }
     free(payload);
     char text[32];
+    char *b64 = malloc(answer_len / 3 * 4 + 8);
+    if (b64)
+        EVP_EncodeBlock((unsigned char *)b64, answer ? answer : (const unsigned char *)"", (int)answer_len);
+    free(answer);
     snprintf(text, sizeof text, "%lld", id);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "MessageId", text);
     cJSON_AddStringToObject(o, "RrpcCode", code);
-    cJSON_AddStringToObject(o, "PayloadBase64Byte", "");
+    cJSON_AddStringToObject(o, "PayloadBase64Byte", b64 ? b64 : "");
+    free(b64);
     return aliyun_ok(c, o);
 }
 

@@ -26,6 +26,7 @@
 #include "push.h"
 #include "rollout_engine.h"
 #include "service_rollouts.h"
+#include "rrpc.h"
 #include "service_tasks.h"
 #include "store_devices.h"
 #include "store_reports.h"
@@ -279,6 +280,7 @@ static const struct {
     {TOPIC_OTA_PROGRESS, ota_events_progress},
     {TOPIC_OTA_REQUEST, ota_events_request},
     {TOPIC_OTA_FIRMWARE_GET, ota_events_firmware_get},
+    {TOPIC_RRPC_RESPONSE, rrpc_events_response}, /* the IoT API's RRpc (rrpc.h) */
 };
 
 void device_events_handle(const char *topic, const void *payload, int len)

@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import unittest
 from xml.etree import ElementTree
 
@@ -290,11 +291,22 @@ class ActionsTest(EmulatorTest):
             self.assertTrue(a["MessageId"])
             _, got = dev.wait_for(lambda t, p: t == topic, "the Pub")
             self.assertEqual(got, payload)
-            rr = self.ok("RRpc", {"ProductKey": pk, "DeviceName": "msg-dev-1", "Timeout": 1000,
-                                  "RequestBase64Byte": base64.b64encode(b"ping").decode()})
-            self.assertEqual(rr["RrpcCode"], "TIMEOUT")  # the request went out; haas-emu reads no response
-            _, req = dev.wait_for(lambda t, p: "/rrpc/request/" in t, "the RRPC request")
-            self.assertEqual(req, b"ping")
+            # RRpc: the call waits for the device's answer on .../rrpc/response/{id}
+            answered = {}
+            call = threading.Thread(target=lambda: answered.update(self.ok(
+                "RRpc", {"ProductKey": pk, "DeviceName": "msg-dev-1", "Timeout": 5000,
+                         "RequestBase64Byte": base64.b64encode(b"ping \x00\xff").decode()})))
+            call.start()
+            req_topic, req = dev.wait_for(lambda t, p: "/rrpc/request/" in t, "the RRPC request")
+            self.assertEqual(req, b"ping \x00\xff")
+            dev.publish(req_topic.replace("/rrpc/request/", "/rrpc/response/"), b"pong \x01")
+            call.join(10)
+            self.assertEqual((answered["RrpcCode"], base64.b64decode(answered["PayloadBase64Byte"])),
+                             ("SUCCESS", b"pong \x01"))
+            self.assertEqual(answered["MessageId"], req_topic.rsplit("/", 1)[1])
+            silent = self.ok("RRpc", {"ProductKey": pk, "DeviceName": "msg-dev-1", "Timeout": 1000,
+                                      "RequestBase64Byte": "cGluZw=="})
+            self.assertEqual((silent["RrpcCode"], silent["PayloadBase64Byte"]), ("TIMEOUT", ""))
         finally:
             dev.close()
         self.fails("Pub", {"ProductKey": pk, "TopicFullName": "/sys/%s/msg-dev-1/thing/service/x" % pk,

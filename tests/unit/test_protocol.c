@@ -114,7 +114,7 @@ static void test_subscriptions_parse(void **state)
      * is a topic the dispatcher knows */
     static const enum topic_kind want[] = {TOPIC_STATUS,       TOPIC_REFUSED_LOGIN, TOPIC_EVENT_POST,
                                            TOPIC_DEVICEINFO_UPDATE, TOPIC_OTA_INFORM, TOPIC_OTA_PROGRESS,
-                                           TOPIC_OTA_REQUEST,  TOPIC_OTA_FIRMWARE_GET};
+                                           TOPIC_OTA_REQUEST,  TOPIC_OTA_FIRMWARE_GET, TOPIC_RRPC_RESPONSE};
     size_t n = 0;
     for (; topic_server_subscriptions[n] && n < sizeof want / sizeof want[0]; n++) {
         char topic[TOPIC_MAX];
