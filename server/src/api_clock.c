@@ -41,11 +41,10 @@ static int move_of(const cJSON *in, int64_t *delta, int64_t *at)
         *delta = (int64_t)(n->valuedouble * scale);
         return 0;
     }
-    struct tm tm = {0};
-    const char *end = cJSON_IsString(set) ? strptime(set->valuestring, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    if (!end || *end)
+    int64_t secs = cJSON_IsString(set) ? clock_parse_iso(set->valuestring) : -1;
+    if (secs < 0)
         return -1;
-    *at = (int64_t)timegm(&tm) * 1000;
+    *at = secs * 1000;
     return 0;
 }
 

@@ -5,6 +5,7 @@
  * service_rollouts.h's; rollout_engine.h runs them.
  */
 #include "api_shared.h"
+#include "clock.h"
 #include "routes.h"
 #include "service_rollouts.h"
 
@@ -148,9 +149,7 @@ static int64_t start_of(const cJSON *in)
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "startAt");
     if (!v || cJSON_IsNull(v))
         return 0;
-    struct tm tm = {0};
-    const char *end = cJSON_IsString(v) ? strptime(v->valuestring, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    return end && !*end ? (int64_t)timegm(&tm) : -1;
+    return cJSON_IsString(v) ? clock_parse_iso(v->valuestring) : -1;
 }
 
 /* A list member as comma-separated text (an array of strings, or a

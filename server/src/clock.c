@@ -4,7 +4,10 @@
  */
 #include "clock.h"
 
+#include <ctype.h>
 #include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static atomic_bool virtual_mode;
@@ -25,6 +28,27 @@ void clock_use_virtual(int64_t start_ms)
 {
     atomic_store(&virtual_ms, start_ms);
     atomic_store(&virtual_mode, true);
+}
+
+int64_t clock_parse_iso(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+    if (!p)
+        return -1;
+    if (*p == '.') /* fractions of a second: dropped */
+        for (p++; isdigit((unsigned char)*p); p++)
+            ;
+    long offset = 0;
+    if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) && p[3] == ':' &&
+        isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]) && !p[6]) {
+        offset = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+        offset = *p == '+' ? offset : -offset;
+    } else if (strcmp(p, "Z") != 0) {
+        return -1;
+    }
+    return (int64_t)timegm(&tm) - offset;
 }
 
 bool clock_is_virtual(void) { return atomic_load(&virtual_mode); }

@@ -32,4 +32,9 @@ bool clock_is_virtual(void);
 int clock_advance_ms(int64_t delta_ms);
 int clock_set_ms(int64_t at_ms);
 
+/* An ISO 8601 time ("2026-01-01T00:00:00Z", with optional fractions of a
+ * second, and Z or an offset such as +08:00) in Unix seconds; -1 when it
+ * is none. (What JavaScript's toISOString() writes is taken too.) */
+int64_t clock_parse_iso(const char *s);
+
 #endif

@@ -5,6 +5,7 @@
  * goes. Defaults are applied first, then the environment, then argv.
  */
 #include "config.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -327,9 +328,7 @@ static int check_config(config *cfg)
 
 int64_t config_clock_start(const config *cfg)
 {
-    struct tm tm = {0};
-    const char *end = strptime(cfg->clock_start, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return end && !*end ? (int64_t)timegm(&tm) : -1;
+    return clock_parse_iso(cfg->clock_start);
 }
 
 int config_given(const config *cfg, const char *flag)

@@ -371,10 +371,9 @@ static bool read_trigger(rule *r, const cJSON *t)
         r->trig = T_PROBABILITY, r->probability = p->valuedouble;
         return true;
     }
-    struct tm tm = {0};
-    const char *end = from ? strptime(from, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
-    if (end && !*end) {
-        r->trig = T_FROM, r->from_ms = (int64_t)timegm(&tm) * 1000;
+    int64_t secs = from ? clock_parse_iso(from) : -1;
+    if (secs >= 0) {
+        r->trig = T_FROM, r->from_ms = secs * 1000;
         return true;
     }
     return false;

@@ -392,6 +392,8 @@ static int wait_for_stop(const sigset_t *stop)
         else if (timed_out > 0)
             log_msg(LOG_INFO, "%d test task device(s) timed out (no result; pushing the task again retries them)",
                     timed_out);
+        if (timed_out > 0)
+            live_changed();
     }
 }
 

@@ -7,6 +7,7 @@
  */
 #include "clock.h"
 #include "rollout_engine.h"
+#include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
 #include "ota_push.h"
@@ -93,17 +94,23 @@ int rollout_engine_tick(int64_t now)
     store_rollout_ids("scheduled", keep_id, &active);
     store_rollout_ids("running", keep_id, &active);
     store_rollout_ids("paused", keep_id, &active);
-    int sent = 0;
+    int sent = 0, changed = 0;
     for (int i = 0; i < active.n; i++) {
-        store_rollout r;
+        store_rollout r, before;
         service_result res;
-        if (service_rollout_step(active.ids[i], now, &r, &res) != SERVICE_OK) {
-            log_msg(LOG_WARN, "rollout %s: %s", active.ids[i], res.message);
+        if (store_rollout_get(active.ids[i], &before, NULL, NULL) != STORE_OK ||
+            service_rollout_step(active.ids[i], now, &r, &res) != SERVICE_OK) {
+            log_msg(LOG_WARN, "rollout %s could not step", active.ids[i]);
             continue;
         }
+        /* what the console shows moved: a start, a batch, a pause, an end, a timeout or a retry */
+        changed |= strcmp(before.status, r.status) || before.current_batch != r.current_batch ||
+                   memcmp(before.counts, r.counts, sizeof r.counts) != 0;
         if (!strcmp(r.status, "running") && mqtt_link_connected())
             sent += push_due(&r, now);
     }
+    if (changed || sent)
+        live_changed();
     return sent;
 }
 

@@ -31,7 +31,9 @@ class VirtualClockTest(EmulatorTest):
         self.assertEqual(moved["nowMs"], c["nowMs"] + 90000)
         later = self.emu.post("/api/v1/clock", {"set": "2030-01-01T00:00:00Z"}).json
         self.assertEqual(later["now"], "2030-01-01T00:00:00Z")
-        for body, code in [({"set": "2029-01-01T00:00:00Z"}, "ClockBackwards"), ({"advanceSeconds": -1}, "InvalidClock"),
+        # an offset and fractions of a second (JavaScript's toISOString) are read too
+        self.assertEqual(self.emu.post("/api/v1/clock", {"set": "2030-01-01T00:00:00.000Z"}).status, 200)
+        for body, code in [({"set": "2030-01-01T07:59:59+08:00"}, "ClockBackwards"), ({"advanceSeconds": -1}, "InvalidClock"),
                            ({"advanceSeconds": 1, "set": "2031-01-01T00:00:00Z"}, "InvalidClock"),
                            ({"set": "tomorrow"}, "InvalidClock"), ({}, "InvalidClock")]:
             self.assertEqual(self.emu.post("/api/v1/clock", body).code, code, body)
