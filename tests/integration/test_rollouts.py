@@ -349,3 +349,32 @@ class AppRolloutTest(RolloutTest):
         got = self.wait_rollout(rid, lambda r: r["counts"]["succeeded"] == 1, "d-01 succeeded")
         self.assertEqual(got["devices"][0]["attempts"], 2)
         self.assertEqual(self.emu.post("/api/v1/rollouts/%s/cancel" % rid).json["status"], "canceled")
+
+    def test_app_release_rate_limit_holds(self):
+        pk = self.emu.product("core2 app rate")
+        secrets = self.make_devices(pk, ["ar-01", "ar-02", "ar-03"])
+        devs = []
+        for dn, ds in sorted(secrets.items()):
+            d = Device(self.emu.mqtt_port, pk, dn, ds)
+            d.connect()
+            self.clients.append(d)
+            d.query({APP_ID: "0.0.1"})
+            devs.append(d)
+        wait_for(lambda: all(self.emu.get("/api/v1/products/%s/devices/%s" % (pk, dn)).json["apps"]
+                             for dn in secrets), what="3 app queries")
+        ro = self.rollout({"kind": "app", "productKey": pk, "appId": APP_ID, "version": "0.0.2",
+                           "targetType": "product", "ratePerMinute": 1})
+        rid = ro["rolloutId"]
+        self.wait_rollout(rid, lambda r: r["counts"]["pushed"] == 1, "1 pushed")
+        deadline = time.monotonic() + 1.5  # six engine steps later it still holds
+        while time.monotonic() < deadline:
+            counts = self.get(rid)["counts"]
+            self.assertEqual((counts["pushed"], counts["queued"]), (1, 2))
+        pushed = 0
+        for d in devs:
+            try:
+                d.wait_push(timeout=0.5)
+                pushed += 1
+            except AssertionError:
+                pass
+        self.assertEqual(pushed, 1)
