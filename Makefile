@@ -157,7 +157,7 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
               $(BUILD)/tests/test_store $(BUILD)/tests/test_service
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
 UNIT_TESTS += $(BUILD)/tests/test_port_tiny
-UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign
+UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign $(BUILD)/tests/test_aliyun_service
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c server/src/clock.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
@@ -172,6 +172,7 @@ test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
 test_aliyun_sign_SRC := server/src/aliyun_sign.c
+test_aliyun_service_SRC := $(test_service_SRC)
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c
 test_port_posix_SRC := $(PORT_SRC)
