@@ -283,6 +283,14 @@ static const struct {
     {TOPIC_RRPC_RESPONSE, rrpc_events_response}, /* the IoT API's RRpc (rrpc.h) */
 };
 
+/* A device's own message: a disconnect fault may wait for it (faults.h). */
+static void uplink_faults(const struct topic_parts *t)
+{
+    bool from_device = t->kind != TOPIC_STATUS && t->kind != TOPIC_REFUSED_LOGIN && t->kind != TOPIC_KICK;
+    if (from_device && faults_active() && faults_on_uplink(t->product_key, t->device_name))
+        kick_device(t->product_key, t->device_name);
+}
+
 void device_events_handle(const char *topic, const void *payload, int len)
 {
     struct topic_parts t;
@@ -291,6 +299,7 @@ void device_events_handle(const char *topic, const void *payload, int len)
         for (size_t i = 0; i < sizeof HANDLERS / sizeof HANDLERS[0]; i++) {
             if (HANDLERS[i].kind == kind) {
                 HANDLERS[i].handle(&t, topic, payload, len);
+                uplink_faults(&t);
                 return;
             }
         }

@@ -43,7 +43,7 @@ static const char *const ACTION_NAMES[A_COUNT] = {
     "refuseLogin", "dropResult", "restartBroker"};
 
 typedef enum { T_ALWAYS, T_TIMES, T_PROBABILITY, T_FROM } trigger;
-typedef enum { W_CONNECT, W_PUSH, W_DOWNLOAD } moment;
+typedef enum { W_CONNECT, W_PUSH, W_DOWNLOAD, W_SUBSCRIBE } moment;
 
 typedef struct {
     char id[16];
@@ -59,6 +59,7 @@ typedef struct {
     long fired;
     int64_t refused;       /* refuseLogin: logins refused so far */
     bool holding;          /* refuseLogin: the device is held disabled */
+    char armed_pk[16], armed_dn[40]; /* disconnect when=subscribe: the device connected, not yet heard from */
     cJSON *json;           /* the rule as given */
 } rule;
 
@@ -212,9 +213,34 @@ bool faults_on_connect(const char *pk, const char *dn)
     pthread_mutex_lock(&lock);
     for (int i = 0; i < FAULTS_MAX; i++) {
         rule *r = &rules[i];
-        if (r->used && r->enabled && r->act == A_DISCONNECT && r->when == W_CONNECT && in_scope(r, pk, dn, NULL) &&
-            triggered(r)) {
+        if (!r->used || !r->enabled || r->act != A_DISCONNECT || !in_scope(r, pk, dn, NULL))
+            continue;
+        if (r->when == W_SUBSCRIBE) { /* armed: the first message after its subscriptions */
+            snprintf(r->armed_pk, sizeof r->armed_pk, "%s", pk);
+            snprintf(r->armed_dn, sizeof r->armed_dn, "%s", dn);
+        } else if (r->when == W_CONNECT && triggered(r)) {
             fired(r, pk, dn, "", "disconnected the device at its connect");
+            kick = true;
+        }
+    }
+    pthread_mutex_unlock(&lock);
+    return kick;
+}
+
+bool faults_on_uplink(const char *pk, const char *dn)
+{
+    bool kick = false;
+    if (!faults_active())
+        return false;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < FAULTS_MAX; i++) {
+        rule *r = &rules[i];
+        if (!r->used || !r->enabled || r->when != W_SUBSCRIBE || r->act != A_DISCONNECT ||
+            strcmp(r->armed_pk, pk) || strcmp(r->armed_dn, dn))
+            continue;
+        r->armed_pk[0] = r->armed_dn[0] = '\0';
+        if (triggered(r)) {
+            fired(r, pk, dn, "", "disconnected the device after its subscriptions");
             kick = true;
         }
     }
@@ -402,6 +428,7 @@ static bool read_moment(rule *r, const cJSON *j)
         return true;
     r->when = !w || !strcmp(w, "push") ? W_PUSH : !strcmp(w, "connect") ? W_CONNECT
               : !strcmp(w, "download")                                ? W_DOWNLOAD
+              : !strcmp(w, "subscribe")                               ? W_SUBSCRIBE
                                                                       : (moment)-1;
     return (int)r->when >= 0 && (r->when != W_DOWNLOAD || r->dn[0]);
 }

@@ -62,6 +62,11 @@ bool faults_on_push(const char *pk, const char *dn, const char *task_id, fault_p
 /* Device pk/dn came online: true when a rule disconnects it now. */
 bool faults_on_connect(const char *pk, const char *dn);
 
+/* Device pk/dn sent a message (its first since its connect is the moment
+ * it has subscribed: a HaaS device subscribes, then reports): true when a
+ * disconnect when=subscribe rule disconnects it now. */
+bool faults_on_uplink(const char *pk, const char *dn);
+
 /* Device pk/dn sent a result (hli_event app.result, or an OTA progress or
  * inform): true when a rule drops it (handled as lost). */
 bool faults_on_result(const char *pk, const char *dn, const char *task_id);

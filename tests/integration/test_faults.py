@@ -132,6 +132,17 @@ class FaultTest(DeviceTest):
         self.assertIn("disconnected the device mid-download", log)
         self.assertEqual(self.manifest_version(d), "0.0.7")
 
+    def test_a_disconnect_after_its_subscriptions_recovers(self):
+        d = self.new_device("sub-01")
+        fid = self.fault({"action": "disconnect", "when": "subscribe",
+                          "scope": {"productKey": self.pk, "deviceName": "sub-01"}, "trigger": {"times": 1}})
+        self.start_online(d, ["--no-python"])
+        wait_for(lambda: self.fired(fid) == 1, what="the disconnect after the subscriptions")
+        # it comes back by itself and reports its app
+        self.wait_reported("sub-01", "0.0.1")
+        wait_for(lambda: d.read_log().count("subscribed topic success") >= 2, what="subscribed again")
+        self.assertEqual(self.device_json("sub-01")["status"], "online")
+
     def test_refused_logins_are_retried_until_the_device_is_let_in(self):
         d = self.new_device("login-01")
         self.fault({"action": "refuseLogin", "logins": 2,
