@@ -1,17 +1,20 @@
 // main.js — starts the console: header (live indicator, sign-out, language
 // switch), the left menu in the real console's groups (设备管理: 产品, 设备;
-// 升级服务: 应用升级, 固件升级, 分批发布, 测试设备分组, 测试任务), the sign-in panel when haas-emu
-// wants its token, the router and the live poller.
+// 升级服务: 应用升级, 固件升级, 分批发布, 测试设备分组, 测试任务; 测试工具: 故障注入),
+// the emulator's clock, the sign-in panel when haas-emu wants its token, the
+// router and the live poller.
 import { t, getLang, setLang, locale } from './i18n.js';
 import { h } from './dom.js';
 import { startRouter, rerender, refresh } from './router.js';
 import { startLive, redrawLive } from './live.js';
 import { authNeeded, onAuthChange, hasToken, forgetToken } from './auth.js';
+import { startClock, loadClock, redrawClock } from './clock.js';
 import { drawSignIn } from './signin.js';
 
 const MENU = [
   { group: 'devices', items: ['products', 'devices'] },
   { group: 'upgrade', items: ['apps', 'ota', 'rollouts', 'groups', 'tasks'] },
+  { group: 'testbench', items: ['faults'] },
 ];
 let section = 'products';
 
@@ -49,6 +52,7 @@ function drawHeader() {
   lang.setAttribute('lang', getLang() === 'zh' ? 'en' : 'zh-CN');
   lang.setAttribute('aria-label', t('app.switchLang'));
   redrawLive();
+  redrawClock();
 }
 
 // The sign-in panel replaces the screens while haas-emu wants the token.
@@ -94,7 +98,11 @@ function init() {
     section = s;
     drawHeader();
   });
-  startLive(document.getElementById('live'), () => refresh());
+  startLive(document.getElementById('live'), () => {
+    refresh();
+    loadClock();
+  });
+  startClock(document.getElementById('clock'));
 }
 
 init();

@@ -5,6 +5,7 @@ import { api } from './api.js';
 import { h } from './dom.js';
 import { t, locale } from './i18n.js';
 import { codeText } from './layout.js';
+import { faultDidText } from './faults_text.js';
 
 const KEEP = 500;
 
@@ -16,7 +17,8 @@ function json(text) {
   }
 }
 
-function summary(m) {
+// A message's one-line summary (m: {kind, payload}); the timeline uses it too.
+export function summary(m) {
   const body = json(m.payload) || {};
   const params = json(body.params) || {};
   if (m.kind === 'push') {
@@ -33,17 +35,20 @@ function summary(m) {
   }
   if (m.kind === 'status') return body.status ? t(`status.${body.status}`) : '';
   if (m.kind === 'refused') return t('msg.refusedSummary', { code: body.code || '?' });
+  if (m.kind === 'fault') return faultDidText(body);
   return '';
 }
 
-function clock(iso) {
+// "08:00:31.250": a time to the millisecond, in the browser's time zone.
+export function clock(iso) {
   const d = new Date(iso);
   if (isNaN(d)) return iso;
   const ms = String(d.getMilliseconds()).padStart(3, '0');
   return `${d.toLocaleTimeString(locale(), { hour12: false })}.${ms}`;
 }
 
-function pretty(payload) {
+// A payload as indented JSON (params too), or as it is.
+export function pretty(payload) {
   const v = json(payload);
   if (v == null) return payload;
   if (v.params && typeof v.params === 'string') v.params = json(v.params) ?? v.params;

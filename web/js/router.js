@@ -1,5 +1,6 @@
 // router.js — hash routing (#/products, #/products/PK, #/devices?status=…,
-// #/apps/ID, #/tasks/ID, #/ota?productKey=…, #/ota/jobs/ID, #/rollouts/ID…). A screen
+// #/apps/ID, #/tasks/ID, #/ota?productKey=…, #/ota/jobs/ID, #/rollouts/ID,
+// #/faults…). A screen
 // module exports mount(main, params, query) → {refresh(), unmount()}
 // (query: the URLSearchParams after "?" in the hash); the router mounts one
 // at a time and refreshes it when live data changed. The section names the
@@ -18,6 +19,7 @@ import * as ota from './screens/ota.js';
 import * as otaJob from './screens/ota_job.js';
 import * as rollouts from './screens/rollouts.js';
 import * as rollout from './screens/rollout.js';
+import * as faults from './screens/faults.js';
 
 const ROUTES = [
   [/^\/products$/, products, 'products'],
@@ -34,6 +36,7 @@ const ROUTES = [
   [/^\/ota\/jobs\/([^/]+)$/, otaJob, 'ota'],
   [/^\/rollouts$/, rollouts, 'rollouts'],
   [/^\/rollouts\/([^/]+)$/, rollout, 'rollouts'],
+  [/^\/faults$/, faults, 'faults'],
 ];
 
 let main = null;

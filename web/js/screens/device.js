@@ -2,7 +2,8 @@
 // buttons, why the MQTT broker last refused its login (when it did), live
 // status, last-seen time, reported app versions and firmware versions per
 // OTA module, where a device connects (host, ports, the local CA
-// certificate) and its messages.
+// certificate), its timeline (messages, downloads, faults, state changes
+// in order) and its messages.
 import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged, copyButton } from '../dom.js';
 import { t, has } from '../i18n.js';
@@ -10,6 +11,7 @@ import { alertArea } from '../forms.js';
 import { loaded } from '../errors.js';
 import { pageHeader, section, statusBadge, appsText, modulesText, details } from '../layout.js';
 import { messageLog } from '../msglog.js';
+import { timelineView } from '../timeline.js';
 import { tripleBlock } from '../triple.js';
 import { go } from '../router.js';
 import { confirmDelete } from '../paged_list.js';
@@ -91,6 +93,7 @@ export function mount(main, [pk, dn]) {
   const connectErr = alertArea();
   const connect = h('div');
   const log = messageLog(`productKey=${enc(pk)}&deviceName=${enc(dn)}`);
+  const timeline = timelineView(path, { label: t('timeline.title') });
   let productName = pk;
   let service = null; // GET /api/v1, asked once per page (again only if it failed)
 
@@ -101,6 +104,7 @@ export function mount(main, [pk, dn]) {
     section(t('device.certificate'), h('p', { class: 'hint' }, t('devices.tripleNote')), triple),
     section(t('device.info'), info),
     section(t('connect.title'), connectErr, connect),
+    section(t('timeline.title'), timeline.el),
     section(t('msg.title'), log.el),
   );
 
@@ -142,9 +146,9 @@ export function mount(main, [pk, dn]) {
       service = await loaded(connectErr, api.get(''));
       if (service) renderIfChanged(connect, service.endpoints, () => connectBlock(service));
     }
-    await log.poll();
+    await Promise.all([log.poll(), timeline.poll()]);
   }
 
   refresh();
-  return { refresh };
+  return { refresh, unmount: () => timeline.stop() };
 }

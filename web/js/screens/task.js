@@ -1,6 +1,7 @@
 // screens/task.js — one test task (推送升级): push and re-push, live
-// per-device states with counts and a progress bar, failure codes in
-// words, and the live log of the task's MQTT messages.
+// per-device states with counts and a progress bar, failure codes and
+// timeouts in words, the task's timeline (every message, download, fault
+// and state change, in order) and the live log of its MQTT messages.
 import { api, enc } from '../api.js';
 import { h, fmtTime, renderIfChanged } from '../dom.js';
 import { t } from '../i18n.js';
@@ -10,10 +11,22 @@ import { table } from '../table.js';
 import { pageHeader, section, statusBadge, stateBadge, details, codeText } from '../layout.js';
 import { messageLog } from '../msglog.js';
 import { countsView } from '../progress.js';
+import { timelineView } from '../timeline.js';
 
-const STATES = ['succeeded', 'failed', 'upToDate', 'pushed', 'offline', 'pending'];
-const DONE = ['succeeded', 'failed', 'upToDate'];
+const STATES = ['succeeded', 'failed', 'timedOut', 'upToDate', 'pushed', 'offline', 'pending'];
+const DONE = ['succeeded', 'failed', 'timedOut', 'upToDate'];
 const progressView = (c) => countsView(c, { states: STATES, done: DONE, moving: ['pushed'] });
+
+// The task's timeout: "30 s", none, or the server's default (--task-timeout).
+function timeoutWords(seconds) {
+  if (seconds == null) return t('tasks.timeoutDefault');
+  return seconds ? t('rollouts.seconds', { n: seconds }) : t('tasks.noTimeout');
+}
+
+// Why a device is timed out, and what to do.
+function timedOutWords(seconds) {
+  return seconds ? t('tasks.timedOutAfter', { n: seconds }) : t('tasks.timedOutNote');
+}
 
 export function mount(main, [taskId]) {
   const path = `/tasks/${enc(taskId)}`;
@@ -27,6 +40,7 @@ export function mount(main, [taskId]) {
   const progress = h('div');
   const devices = h('div', { class: 'list' });
   const log = messageLog(`taskId=${enc(taskId)}`);
+  const timeline = timelineView(path, { label: t('timeline.title'), showDevice: true });
   const legend = h(
     'dl',
     { class: 'legend' },
@@ -58,6 +72,7 @@ export function mount(main, [taskId]) {
     loadErr,
     section(t('tasks.pushTitle'), h('p', { class: 'hint' }, t('tasks.pushHint')), h('div', { class: 'form-actions' }, pushBtn), pushResult, pushErr, progress),
     section(t('tasks.devices'), devices, legend),
+    section(t('timeline.title'), timeline.el),
     section(t('msg.title'), log.el),
     info,
   );
@@ -88,26 +103,28 @@ export function mount(main, [taskId]) {
           [t('common.createdAt'), fmtTime(k.createdAt)],
           [t('tasks.pushedAt'), fmtTime(k.pushedAt)],
           [t('tasks.pushCount'), String(k.pushCount)],
+          [t('tasks.timeout'), h('span', { dataset: { field: 'timeout' } }, timeoutWords(k.timeoutSeconds))],
         ]),
       ),
     );
     renderIfChanged(progress, task.counts, progressView);
-    renderIfChanged(devices, task.devices || [], (items) =>
+    renderIfChanged(devices, [task.devices || [], task.timeoutSeconds], ([items]) =>
       table(
         [
           { label: 'DeviceName', class: 'mono', cell: (d) => h('a', { href: `#/products/${enc(d.productKey)}/devices/${enc(d.deviceName)}` }, d.deviceName) },
           { label: 'ProductKey', class: 'mono', cell: (d) => d.productKey },
           { label: t('devices.status'), cell: (d) => statusBadge(d.deviceStatus) },
           { label: t('tasks.state'), cell: (d) => stateBadge(d.state, d.code) },
+          { label: t('rollouts.note'), cell: (d) => (d.state === 'timedOut' ? h('span', { class: 'note timeout-note' }, timedOutWords(task.timeoutSeconds)) : '—') },
           { label: t('tasks.updatedAt'), cell: (d) => fmtTime(d.updatedAt) },
         ],
         items,
         { empty: t('tasks.noDevices'), rowKey: (d) => `${d.productKey}/${d.deviceName}` },
       ),
     );
-    await log.poll();
+    await Promise.all([log.poll(), timeline.poll()]);
   }
 
   refresh();
-  return { refresh };
+  return { refresh, unmount: () => timeline.stop() };
 }

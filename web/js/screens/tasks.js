@@ -3,14 +3,14 @@
 import { api, enc, getAll } from '../api.js';
 import { h, fmtTime, toast } from '../dom.js';
 import { t } from '../i18n.js';
-import { field, alertArea, submitting, selectOptions } from '../forms.js';
+import { field, alertArea, submitting, selectOptions, setFieldError } from '../forms.js';
 import { showError } from '../errors.js';
 import { pageHeader, section } from '../layout.js';
 import { go } from '../router.js';
 import { pagedList } from '../paged_list.js';
 import { countsText } from '../progress.js';
 
-const SHOWN = ['succeeded', 'failed', 'pushed', 'offline', 'upToDate', 'pending'];
+const SHOWN = ['succeeded', 'failed', 'timedOut', 'pushed', 'offline', 'upToDate', 'pending'];
 
 // "成功 1 · 已推送 2 / 3" — the non-zero counts, then the total.
 export const taskCountsText = (c) => countsText(c, SHOWN);
@@ -19,9 +19,10 @@ export function mount(main) {
   const appSel = field({ label: t('tasks.app'), name: 'appId', as: 'select' });
   const verSel = field({ label: t('versions.version'), name: 'version', as: 'select' });
   const grpSel = field({ label: t('tasks.group'), name: 'groupId', as: 'select', hint: t('tasks.groupHint') });
+  const timeout = field({ label: t('tasks.timeoutOptional'), name: 'timeoutSeconds', type: 'number', min: 0, max: 604800, inputmode: 'numeric', hint: t('tasks.timeoutHint') });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('tasks.createAndOpen'));
   const formErr = alertArea();
-  const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('tasks.new') }, h('div', { class: 'form-row' }, appSel.el, verSel.el, grpSel.el), h('div', { class: 'form-actions' }, submit), formErr);
+  const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('tasks.new') }, h('div', { class: 'form-row' }, appSel.el, verSel.el, grpSel.el), h('div', { class: 'form-row' }, timeout.el), h('div', { class: 'form-actions' }, submit), formErr);
 
   async function loadChoices() {
     try {
@@ -52,6 +53,11 @@ export function mount(main) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = { appId: appSel.input.value, version: verSel.input.value, groupId: grpSel.input.value };
+    // The timeout: empty for the server's default (--task-timeout), 0 for none.
+    const secs = timeout.input.value.trim();
+    const n = Number(secs);
+    if (!setFieldError(timeout.input, secs === '' || (Number.isInteger(n) && n >= 0 && n <= 604800) ? '' : t('rollouts.intRange', { min: 0, max: 604800 }))) return;
+    if (secs !== '') body.timeoutSeconds = n;
     if (!body.appId || !body.version || !body.groupId) {
       showError(formErr, { message: t('tasks.chooseAll') });
       return;
