@@ -62,8 +62,9 @@ export async function stopAndCheck(proc, log, logPath, graceMs) {
 
 // options: args (more haas-emu arguments), token (started with --api-token
 // token; api() then sends it as Authorization: Bearer, unless the call
-// gives its own Authorization header).
-export async function startEmulator(name, { args: extraArgs = [], token = null } = {}) {
+// gives its own Authorization header), clock ('virtual': --clock virtual,
+// the time standing still at 2026-01-01T00:00:00Z until moved).
+export async function startEmulator(name, { args: extraArgs = [], token = null, clock = null } = {}) {
   if (!fs.existsSync(EMU)) throw new Error(`${EMU} does not exist: run make (or make asan), or set HAAS_EMU`);
   // HTTP, MQTT, MQTT over TLS and HTTPS: four distinct free ports (the
   // defaults 8883 and 8443 would collide between tests).
@@ -82,6 +83,7 @@ export async function startEmulator(name, { args: extraArgs = [], token = null }
   if (asan) env.LD_PRELOAD = asan;
   const args = ['--bind', '127.0.0.1', '--http-port', String(port), '--mqtt-port', String(mqttPort), '--mqtts-port', String(mqttsPort), '--https-port', String(httpsPort), '--data-dir', dataDir, '--web-dir', WEB];
   if (token) args.push('--api-token', token);
+  if (clock) args.push('--clock', clock);
   args.push(...extraArgs);
   const proc = spawn(EMU, args, { env, stdio: ['ignore', log, log] });
   const base = `http://127.0.0.1:${port}`;
