@@ -92,6 +92,12 @@ enum MHD_Result aliyun_pub(aliyun_call *c)
         return aliyun_error(c, "iot.messagebroker.InvalidFormattedMessageContent", "MessageContent must be base64 "
                             "of at most %d bytes.", MESSAGE_MAX);
     int rc = mqtt_link_publish(topic, payload, (size_t)len, (int)qos);
+    if (rc == 0) {
+        char dn[STORE_DN_SIZE] = "";
+        if (topic[1 + strlen(pk)] == '/' && strncmp(topic, "/broadcast/", 11) != 0)
+            snprintf(dn, sizeof dn, "%.*s", (int)strcspn(topic + 2 + strlen(pk), "/"), topic + 2 + strlen(pk));
+        live_log("out", "pub", pk, dn, NULL, topic, payload, (size_t)len); /* the console's message log */
+    }
     free(payload);
     if (rc < 0)
         return aliyun_error(c, "iot.messagebroker.PublishMessageFailed", "The broker cannot be reached now.");
