@@ -576,6 +576,22 @@ class CredentialsTest(unittest.TestCase):
             emu.stop()
 
 
+class VirtualClockTest(EmulatorTest):
+    """Timestamp is checked against the emulator's clock: under --clock
+    virtual, the time the virtual clock shows, moved by POST /api/v1/clock."""
+    emulator_args = CREDS + ["--clock", "virtual", "--clock-start", "2026-01-01T00:00:00Z"]
+
+    def test_timestamp_follows_the_virtual_clock(self):
+        api = AliyunClient(self.emu.port, KEY_ID, SECRET)
+        a = api.call("QueryProductList", timestamp=utc_timestamp())  # the real time: far from the emulator's
+        self.assertEqual((a.status, a.code), (400, "InvalidTimeStamp.Expired"), a)
+        self.assertTrue(api.call("QueryProductList", timestamp="2026-01-01T00:14:00Z").ok)
+        r = self.emu.post("/api/v1/clock", {"advanceSeconds": 3600})
+        self.assertEqual(r.status, 200, r)
+        a = api.call("QueryProductList", timestamp="2026-01-01T00:14:00Z")
+        self.assertEqual((a.status, a.code), (400, "InvalidTimeStamp.Expired"), a)
+        self.assertTrue(api.call("QueryProductList", timestamp="2026-01-01T01:10:00Z").ok)
+
 SDK_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sdk")
 
 
