@@ -1,7 +1,8 @@
 // phone-keyboard.test.mjs — the task page on a 390x844 phone: no sideways
 // scrolling, and the push button reached with Tab and pressed with Enter;
 // the other screens and 创建版本's confirmation step fit the phone too; a
-// staged rollout's page (暂停 by Tab and Enter), the list and 新建分批发布 too.
+// staged rollout's page (暂停 by Tab and Enter), the list and 新建分批发布 too;
+// 故障注入 with a rule, and its 添加规则 dialog.
 import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
 import { makePackage, packageName } from './support/package.mjs';
@@ -86,4 +87,20 @@ browserTest('phone viewport and keyboard', { locale: 'zh-CN', viewport: { width:
   assert.ok(dialogWider <= 0, `新建分批发布 is ${dialogWider} px wider than itself`);
   assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the phone with 新建分批发布`);
   await shot('new-rollout');
+  await page.keyboard.press('Escape');
+
+  // 故障注入: a rule in the list (a card), and 添加规则 fit
+  const rule = await emu.api('POST', '/api/v1/faults', { action: 'corrupt', at: 100, count: 4, scope: { productKey: pk, deviceName: 'core2-0001' }, trigger: { times: 2 } });
+  assert.equal(rule.status, 201, rule.text);
+  await page.goto(`${emu.base}/#/faults`);
+  await page.locator(`tr[data-row="${rule.json.faultId}"] [data-live="live"]`).waitFor();
+  assert.ok((await overflow()) <= 0, `故障注入 is ${await overflow()} px wider than the phone`);
+  await page.getByRole('button', { name: '添加规则' }).click();
+  const newRule = page.getByRole('dialog', { name: '添加规则' });
+  await newRule.getByLabel('故障动作').selectOption({ label: '篡改字节' });
+  await newRule.getByLabel('起始字节').waitFor();
+  const ruleWider = await newRule.evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.ok(ruleWider <= 0, `添加规则 is ${ruleWider} px wider than itself`);
+  assert.ok((await overflow()) <= 0, `the page is ${await overflow()} px wider than the phone with 添加规则`);
+  await shot('fault');
 });

@@ -677,7 +677,7 @@ export default {
   'timeline.cut': 'cut off',
   'timeline.state': 'State',
   'timeline.timedOut': 'no result within the timeout',
-  'timeline.pushed': 'the push was sent (or a fault kept it)',
+  'timeline.pushed': 'waiting for the device\'s result',
 
   'clock.title': 'Clock',
   'clock.virtual': 'Virtual clock',

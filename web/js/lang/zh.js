@@ -679,7 +679,7 @@ export default {
   'timeline.cut': '被中断',
   'timeline.state': '状态',
   'timeline.timedOut': '超时时间内没有升级结果',
-  'timeline.pushed': '已推送（或被故障拦下）',
+  'timeline.pushed': '等待设备的升级结果',
 
   'clock.title': '时钟',
   'clock.virtual': '虚拟时钟',
