@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Upgrade push to a group of connected devices: haas-emu against the floor of
 the same number of messages published straight through the same mosquitto,
-in one run. Prints both and the ratio, and the broker plugin's CONNECT rate.
+in one run. Prints both and the ratio, and the broker plugin's CONNECT rate;
+and haas-emu again with fault rules present that never fire (idle_faults.py).
 
 For each N (1,000 and 10,000) a fresh fleet of N devices (one product, one
 group, one task of a fresh haas-emu, release build) is held connected by
@@ -14,9 +15,13 @@ subscribed to its push topic. Then, ROUNDS times each, alternating:
             one message of the same size (QoS 1) to each of the N push topics
             through one connection; the clock starts just before the first
             publish and stops when the last device has its message.
+  haas-emu with rules: the haas-emu round again, with 8 push fault rules
+            enabled, scoped to another product or task (none fires; every
+            push walks them); the two haas-emu rounds swap order each time.
 Every round checks that every device got exactly one message. Reported: best
 and median of each, the ratio of the medians (goal: at most 1.3x the floor),
-and how fast the plugin accepted the 10,000 logins.
+haas-emu without and with the rules side by side (medians, their ratio and
+each one's to the floor), and how fast the plugin accepted the 10,000 logins.
 
 Usage: bench_push.py [N ...]   (default: 1000 10000)
 """
@@ -34,6 +39,7 @@ import http.client
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, make_package, package_name, wait_for  # noqa: E402
+import idle_faults  # noqa: E402
 
 FLEET = os.path.join(ROOT, "build", "bench", "mqtt_fleet")
 SIZES = (1000, 10000)
@@ -132,11 +138,13 @@ def online(emu, pk):
 
 
 def emu_round(emu, fleet, task_id, n):
-    """One push through haas-emu; returns (ms until the last device had it, ms until HTTP answered, DONE fields)."""
+    """One push through haas-emu; returns (ms until the last device had it, ms until HTTP answered, DONE fields,
+    haas-emu's CPU ms from the request until the last device had it)."""
     fleet.send("ROUND")
     fleet.expect("ARMED")
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=TIMEOUT)
     conn.connect()
+    cpu0 = idle_faults.cpu_ms(emu.proc.pid)
     t0 = time.monotonic() * 1000
     conn.request("POST", "/api/v1/tasks/%s/push" % task_id)
     resp = conn.getresponse()
@@ -147,8 +155,9 @@ def emu_round(emu, fleet, task_id, n):
     pushed = json.loads(body)
     assert pushed["pushed"] == n and not pushed.get("notSent"), pushed
     done = fleet.expect("DONE")
+    cpu = idle_faults.cpu_ms(emu.proc.pid) - cpu0
     check_round(done, n)
-    return float(done["last_ms"]) - t0, t_http - t0, done
+    return float(done["last_ms"]) - t0, t_http - t0, done, cpu
 
 
 def floor_round(floor, fleet, n):
@@ -166,8 +175,9 @@ def check_round(done, n):
     assert int(done["count"]) == n and done["extra"] == "0" and done["dup"] == "0" and done["bad"] == "0", done
 
 
-def bench(emu, n, work):
-    """Connects a fleet of n devices and measures ROUNDS pushes of each kind."""
+def bench(emu, n, work, rules):
+    """Connects a fleet of n devices and measures ROUNDS pushes of each kind
+    (haas-emu without and with the idle fault rules, the floor)."""
     pk, task_id, triples = make_fleet(emu, n, work)
     fleet = Tool([FLEET, "devices", "--port", str(emu.mqtt_port), "--file", triples, "--window", str(WINDOW),
                   "--timeout", str(TIMEOUT)], os.path.join(work, "fleet-%d.log" % n))
@@ -178,14 +188,23 @@ def bench(emu, n, work):
         fleet.expect("READY")
         wait_for(lambda: online(emu, pk) == n, timeout=TIMEOUT, interval=0.05,
                  what="haas-emu to see %d devices online" % n)
-        result = {"n": n, "emu": [], "http": [], "floor": [], "first_emu": [], "first_floor": [],
+        result = {"n": n, "emu": [], "http": [], "floor": [], "first_emu": [], "first_floor": [], "rules": [],
+                  "cpu": [], "cpu_rules": [],
                   "connect_rate": float(connected["rate"]), "connect_ms": float(connected["ms"]),
                   "subscribed_ms": float(subscribed["ms"])}
-        for _ in range(ROUNDS):
-            ms, http_ms, done = emu_round(emu, fleet, task_id, n)
-            result["emu"].append(ms)
-            result["http"].append(http_ms)
-            result["first_emu"].append(float(done["first_ms"]) - (float(done["last_ms"]) - ms))
+        for i in range(ROUNDS):
+            for with_rules in ((False, True) if i % 2 == 0 else (True, False)):
+                if with_rules:
+                    rules.on()
+                ms, http_ms, done, cpu = emu_round(emu, fleet, task_id, n)
+                result["cpu_rules" if with_rules else "cpu"].append(cpu)
+                if with_rules:
+                    rules.off()
+                    result["rules"].append(ms)
+                    continue
+                result["emu"].append(ms)
+                result["http"].append(http_ms)
+                result["first_emu"].append(float(done["first_ms"]) - (float(done["last_ms"]) - ms))
             if floor is None:  # the floor sends what a real push weighs
                 result["size"] = int(done["bytes"])
                 user, password = service_account(emu)
@@ -197,7 +216,8 @@ def bench(emu, n, work):
             result["floor"].append(ms)
             result["first_floor"].append(float(done["first_ms"]) - float(sent["t0_ms"]))
         bye, rc = fleet.quit()
-        assert rc == 0 and int(bye["rounds"]) == 2 * ROUNDS, ("fleet", bye, rc)
+        assert rc == 0 and int(bye["rounds"]) == 3 * ROUNDS, ("fleet", bye, rc)
+        rules.check()
         bye, rc = floor.quit()
         assert rc == 0, ("floor", bye, rc)
         return result
@@ -221,7 +241,10 @@ def main():
         emu.app()
         r = emu.upload(APP_ID, package_name("0.0.2"), make_package({}, version="0.0.2"))
         assert r.status == 201, r
-        results = [bench(emu, n, work) for n in sizes]
+        r = emu.upload(APP_ID, package_name("0.0.3"), make_package({}, version="0.0.3"))
+        assert r.status == 201, r
+        rules = idle_faults.IdleRules(emu, idle_faults.PUSH, APP_ID, "0.0.3")
+        results = [bench(emu, n, work, rules) for n in sizes]
         med = statistics.median
         print("upgrade push until every device has it, haas-emu vs the same messages published straight "
               "through mosquitto (QoS 1, %d rounds each, alternating):" % ROUNDS)
@@ -236,6 +259,19 @@ def main():
             print("  N=%d: POST .../push answered after %.1f ms (median); first push arrived after %.1f ms, "
                   "first floor message after %.1f ms"
                   % (r["n"], med(r["http"]), med(r["first_emu"]), med(r["first_floor"])))
+        print("  haas-emu with %d push fault rules enabled, scoped to another product or task, none firing "
+              "(same rounds, alternating; medians):" % len(rules.ids))
+        for r in results:
+            none, idle, floor = med(r["emu"]), med(r["rules"]), med(r["floor"])
+            print("  N=%d: fault rules: none %.1f ms, %d enabled not firing %.1f ms (Y/X = %.2fx); "
+                  "to the floor %.2fx and %.2fx; %s (rounds: none %.1f-%.1f ms, with rules %.1f-%.1f ms)"
+                  % (r["n"], none, len(rules.ids), idle, idle / none, none / floor, idle / floor,
+                     idle_faults.round_ratios(r["emu"], r["rules"]),
+                     min(r["emu"]), max(r["emu"]), min(r["rules"]), max(r["rules"])))
+            print("  N=%d: haas-emu CPU per push round: none %.0f ms, with the rules %.0f ms (Y/X = %.2fx; "
+                  "totals of %d rounds, in %d ms ticks)"
+                  % (r["n"], sum(r["cpu"]) / ROUNDS, sum(r["cpu_rules"]) / ROUNDS,
+                     sum(r["cpu_rules"]) / max(sum(r["cpu"]), 1e-9), ROUNDS, 1000 // os.sysconf("SC_CLK_TCK")))
         for r in results:
             if r["n"] == max(sizes):
                 print("  CONNECT rate, %d devices (plugin auth, %d logins in flight): %.0f devices/s "
