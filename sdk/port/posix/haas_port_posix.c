@@ -106,9 +106,71 @@ void port_crash_now(void)
     abort(); /* not reached */
 }
 
+/* ---- the file system log of the power-loss model ---- */
+
+static void fs_log_line(struct haas_posix_port *p, const char *line, size_t len)
+{
+    int fd = open(p->fs_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        port_logf(p, HAAS_LOG_WARN, "fs log: cannot open %s: %s", p->fs_log, strerror(errno));
+        return;
+    }
+    if (write(fd, line, len) != (ssize_t)len)
+        port_logf(p, HAAS_LOG_WARN, "fs log: short write to %s", p->fs_log);
+    close(fd);
+}
+
+void port_fs_log(struct haas_posix_port *p, const char *op, const char *a, const char *b)
+{
+    if (!p->fs_log)
+        return;
+    size_t cap = strlen(op) + strlen(a) + (b ? strlen(b) : 0) + 8;
+    char *line = malloc(cap);
+    if (!line)
+        return;
+    int len = snprintf(line, cap, "%s %s%s%s\n", op, a, b ? " " : "", b ? b : "");
+    if (len > 0)
+        fs_log_line(p, line, (size_t)len);
+    free(line);
+}
+
+void port_fs_log_write(struct haas_posix_port *p, const char *path, uint64_t offset, const void *data, size_t len)
+{
+    if (!p->fs_log)
+        return;
+    size_t cap = strlen(path) + 2 * len + 48;
+    char *line = malloc(cap);
+    if (!line)
+        return;
+    int n = snprintf(line, cap, "write %s %llu ", path, (unsigned long long)offset);
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; n > 0 && i < len; i++) {
+        line[n++] = digits[((const uint8_t *)data)[i] >> 4];
+        line[n++] = digits[((const uint8_t *)data)[i] & 15];
+    }
+    if (n > 0) {
+        line[n++] = '\n';
+        fs_log_line(p, line, (size_t)n);
+    }
+    free(line);
+}
+
+void port_fs_log_dirsync(struct haas_posix_port *p, const char *full_dir)
+{
+    if (!p->fs_log)
+        return;
+    const char *core = strlen(full_dir) >= p->root_len ? full_dir + p->root_len : full_dir;
+    port_fs_log(p, "dirsync", *core ? core : "/", NULL);
+}
+
 int port_durable_step(struct haas_posix_port *p, const char *op, const char *a, const char *b)
 {
     uint64_t n = ++p->steps;
+    if (p->fs_log) {
+        char num[48];
+        snprintf(num, sizeof num, "%llu %s", (unsigned long long)n, op);
+        port_fs_log(p, "step", num, a);
+    }
     if (p->crash_trace) {
         int fd = open(p->crash_trace, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd >= 0) {
@@ -146,6 +208,14 @@ static void read_crash_env(struct haas_posix_port *p)
     const char *trace = getenv("HAAS_CRASH_TRACE");
     if (trace && *trace)
         p->crash_trace = strdup(trace);
+    const char *fs_log = getenv("HAAS_FS_LOG");
+    if (fs_log && *fs_log)
+        p->fs_log = strdup(fs_log);
+    const char *unsafe = getenv("HAAS_TEST_UNSAFE_RENAME");
+    if (unsafe && strcmp(unsafe, "1") == 0) {
+        p->unsafe_rename = 1;
+        port_logf(p, HAAS_LOG_WARN, "HAAS_TEST_UNSAFE_RENAME=1: rename does not fsync folders (a planted bug)");
+    }
 }
 
 /* ---- life cycle ---- */
@@ -213,6 +283,7 @@ void haas_posix_port_free(haas_posix_port *p)
     port_inflate_cleanup(p);
     port_files_cleanup(p);
     free(p->crash_trace);
+    free(p->fs_log);
     free(p->flash_dir);
     free(p->ca_file);
     free(p->log_prefix);

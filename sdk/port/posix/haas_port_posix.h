@@ -109,6 +109,10 @@
  *   - Every change of a folder's content is made durable before returning:
  *     rename fsyncs the destination's parent folder (and the source's, when
  *     different); remove_file, make_dir and remove_tree fsync the parent.
+ *   - file_sync fsyncs the file and, the first time for a file that its
+ *     file_open created, its parent folder too: the new name is durable
+ *     with the content (fsync of a file alone does not promise its folder
+ *     entry).
  *   - rename replaces an existing file but fails when the destination is a
  *     folder; remove_file and remove_tree accept an absent path (return 0);
  *     remove_tree of a file removes the file; make_dir accepts an existing
@@ -135,6 +139,18 @@
  *     path is the path as the core passed it (for file_write/file_sync, the
  *     path the file was opened with) and rename adds " <to>" after <from>.
  *     The line of the step that crashes is written too.
+ *   HAAS_FS_LOG=path: the power-loss model's record
+ *     (tests/integration/test_power_loss.py). Every change of the file
+ *     system the port makes, and every sync, is appended as one line, core
+ *     paths throughout: "step <n> <op> <path>" before each durable step,
+ *     "create <path>" (file_open or a flash write made the file), "trunc
+ *     <path>", "open <path>" (a flash area's existing file), "write <path>
+ *     <offset> <hex bytes>", "fsync <path>" (a file), "dirsync <folder>",
+ *     "rename <from> <to>", "unlink <path>", "mkdir <path>", "rmtree
+ *     <path>". Slow (writes are logged in hex): for tests.
+ *   HAAS_TEST_UNSAFE_RENAME=1: rename no longer fsyncs the folders. A
+ *     planted bug, for the test that proves the power-loss model sees a
+ *     missing folder fsync; never set it otherwise.
  * Invalid values are ignored with a warning.
  */
 #ifndef HAAS_PORT_POSIX_H

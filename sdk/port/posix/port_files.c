@@ -22,6 +22,8 @@
 struct port_file {
     struct port_file *prev, *next;
     int fd;
+    int created;  /* this open created the file: its name is not durable until the folder is synced */
+    int append;
     char path[]; /* as the core passed it, for the crash trace and logs */
 };
 
@@ -103,6 +105,7 @@ static int sync_parent(struct haas_posix_port *p, const char *full)
         port_logf(p, HAAS_LOG_ERROR, "fsync folder %s: %s", dir, strerror(err));
         return HAAS_PORT_ERR;
     }
+    port_fs_log_dirsync(p, dir);
     return HAAS_PORT_OK;
 }
 
@@ -125,6 +128,8 @@ static haas_file f_open(void *ctx, const char *path, haas_file_mode mode)
     struct port_file *f = malloc(sizeof *f + n + 1);
     if (!f)
         return NULL;
+    struct stat before;
+    int existed = mode != HAAS_FILE_READ && lstat(full, &before) == 0;
     int fd;
     do
         fd = open(full, flags, 0644);
@@ -136,7 +141,13 @@ static haas_file f_open(void *ctx, const char *path, haas_file_mode mode)
         return NULL;
     }
     f->fd = fd;
+    f->created = mode != HAAS_FILE_READ && !existed;
+    f->append = mode == HAAS_FILE_APPEND;
     memcpy(f->path, path, n + 1);
+    if (f->created)
+        port_fs_log(p, "create", path, NULL);
+    else if (mode == HAAS_FILE_WRITE)
+        port_fs_log(p, "trunc", path, NULL);
     f->prev = NULL;
     f->next = p->files;
     if (p->files)
@@ -190,6 +201,11 @@ static int f_write(void *ctx, haas_file hf, const void *buf, size_t len)
         (void)write_all(f->fd, buf, len / 2); /* a torn write */
         port_crash_now();
     }
+    if (p->fs_log) {
+        struct stat st;
+        off_t at = f->append ? (fstat(f->fd, &st) == 0 ? st.st_size : -1) : lseek(f->fd, 0, SEEK_CUR);
+        port_fs_log_write(p, f->path, at < 0 ? 0 : (uint64_t)at, buf, len);
+    }
     if (write_all(f->fd, buf, len) != 0) {
         port_logf(p, HAAS_LOG_ERROR, "write %s: %s", f->path, strerror(errno));
         return HAAS_PORT_ERR;
@@ -208,6 +224,16 @@ static int f_sync(void *ctx, haas_file hf)
     if (fsync(f->fd) != 0) {
         port_logf(p, HAAS_LOG_ERROR, "fsync %s: %s", f->path, strerror(errno));
         return HAAS_PORT_ERR;
+    }
+    port_fs_log(p, "fsync", f->path, NULL);
+    /* A file this open created: its name must be durable too (rule 2 of
+     * docs/howto-sdk-port.md section 3), so its folder is synced once:
+     * fsync of a file alone does not promise its folder entry. */
+    if (f->created) {
+        char full[PATH_MAX];
+        if (resolve(p, f->path, full) != 0 || sync_parent(p, full) != 0)
+            return HAAS_PORT_ERR;
+        f->created = 0;
     }
     return HAAS_PORT_OK;
 }
@@ -295,6 +321,9 @@ static int f_rename(void *ctx, const char *from, const char *to)
         port_logf(p, HAAS_LOG_WARN, "rename %s %s: %s", from, to, strerror(errno));
         return HAAS_PORT_ERR;
     }
+    port_fs_log(p, "rename", from, to);
+    if (p->unsafe_rename)
+        return HAAS_PORT_OK; /* HAAS_TEST_UNSAFE_RENAME: the planted bug of the power-loss test */
     /* Make the new name durable, and the old name's removal when it lived
      * in another folder. */
     int rc = sync_parent(p, full_to);
@@ -320,6 +349,7 @@ static int f_remove_file(void *ctx, const char *path)
         port_logf(p, HAAS_LOG_WARN, "remove %s: %s", path, strerror(errno));
         return HAAS_PORT_ERR;
     }
+    port_fs_log(p, "unlink", path, NULL);
     return sync_parent(p, full);
 }
 
@@ -339,6 +369,7 @@ static int f_make_dir(void *ctx, const char *path)
         port_logf(p, HAAS_LOG_WARN, "make_dir %s: %s", path, err == EEXIST ? "a file has that name" : strerror(err));
         return HAAS_PORT_ERR;
     }
+    port_fs_log(p, "mkdir", path, NULL);
     return is_root_path(path) ? HAAS_PORT_OK : sync_parent(p, full);
 }
 
@@ -416,6 +447,7 @@ static int f_remove_tree(void *ctx, const char *path)
         port_logf(p, HAAS_LOG_WARN, "remove_tree %s: %s", path, strerror(errno));
         return HAAS_PORT_ERR;
     }
+    port_fs_log(p, "rmtree", path, NULL);
     return sync_parent(p, full);
 }
 

@@ -99,6 +99,8 @@ static int sync_dir(struct haas_posix_port *p)
         return HAAS_PORT_ERR;
     int rc = fsync(fd) == 0 || errno == EINVAL ? HAAS_PORT_OK : HAAS_PORT_ERR;
     close(fd);
+    if (rc == HAAS_PORT_OK)
+        port_fs_log(p, "dirsync", p->flash_dir, NULL);
     return rc;
 }
 
@@ -127,7 +129,11 @@ static int fl_write(void *ctx, haas_flash_area a, uint64_t offset, const void *d
         (void)pwrite_all(fd, data, len / 2, offset); /* a torn write */
         port_crash_now();
     }
+    port_fs_log(p, created ? "create" : is_record(a) ? "trunc" : "open", core, NULL);
+    port_fs_log_write(p, core, offset, data, len);
     int rc = pwrite_all(fd, data, len, offset) == 0 && fsync(fd) == 0 ? HAAS_PORT_OK : HAAS_PORT_ERR;
+    if (rc == HAAS_PORT_OK)
+        port_fs_log(p, "fsync", core, NULL);
     if (rc != 0)
         port_logf(p, HAAS_LOG_ERROR, "flash write %s: %s", core, strerror(errno));
     close(fd);
@@ -148,7 +154,10 @@ static int fl_erase(void *ctx, haas_flash_area a)
         port_logf(p, HAAS_LOG_ERROR, "flash erase %s: %s", core, strerror(errno));
         return HAAS_PORT_ERR;
     }
+    port_fs_log(p, created ? "create" : "trunc", core, NULL);
     int rc = fsync(fd) == 0 ? HAAS_PORT_OK : HAAS_PORT_ERR;
+    if (rc == HAAS_PORT_OK)
+        port_fs_log(p, "fsync", core, NULL);
     close(fd);
     return rc == 0 && created ? sync_dir(p) : rc;
 }
@@ -158,9 +167,13 @@ int haas_posix_flash_fill(haas_posix_port *p, const char *dir, uint64_t slot_siz
     char full[PATH_MAX];
     if (!p || !dir || !out || port_resolve(p, dir, full))
         return HAAS_PORT_ERR;
-    if (mkdir(full, 0755) != 0 && errno != EEXIST) {
-        port_logf(p, HAAS_LOG_ERROR, "flash folder %s: %s", dir, strerror(errno));
-        return HAAS_PORT_ERR;
+    if (mkdir(full, 0755) != 0) {
+        if (errno != EEXIST) {
+            port_logf(p, HAAS_LOG_ERROR, "flash folder %s: %s", dir, strerror(errno));
+            return HAAS_PORT_ERR;
+        }
+    } else {
+        port_fs_log(p, "mkdir", dir, NULL); /* not synced: a lost folder is an erased flash */
     }
     char *copy = strdup(dir);
     if (!copy)

@@ -55,6 +55,8 @@ struct haas_posix_port {
     uint64_t crash_at;  /* 0: off */
     uint64_t steps;     /* durable steps so far */
     char *crash_trace;  /* NULL: off */
+    char *fs_log;       /* HAAS_FS_LOG: every file system change and sync, for the power-loss model; NULL: off */
+    int unsafe_rename;  /* HAAS_TEST_UNSAFE_RENAME=1: rename does not fsync the folders (tests only) */
 
     struct port_mqtt mqtt;
     CURL *curl;
@@ -80,6 +82,16 @@ void port_logf(struct haas_posix_port *p, haas_log_level level, const char *fmt,
  */
 int port_durable_step(struct haas_posix_port *p, const char *op, const char *a, const char *b);
 __attribute__((noreturn)) void port_crash_now(void);
+
+/*
+ * Appends one line to the HAAS_FS_LOG file (see haas_port_posix.h) when it
+ * is on: op and up to two core paths (b may be NULL). port_fs_log_write
+ * adds the offset and the bytes (hex) of a write; port_fs_log_dirsync takes
+ * the resolved path of a folder that was fsynced.
+ */
+void port_fs_log(struct haas_posix_port *p, const char *op, const char *a, const char *b);
+void port_fs_log_write(struct haas_posix_port *p, const char *path, uint64_t offset, const void *data, size_t len);
+void port_fs_log_dirsync(struct haas_posix_port *p, const char *full_dir);
 
 /* Maps a core path ("/data/x") to out[PATH_MAX] under the root (port_files.c);
  * 0, or HAAS_PORT_ERR (logged) for a path that must not be used. */
