@@ -1868,6 +1868,81 @@ static void install_steps(haas_port *P)
     assert_int_equal(P->remove_tree(P->ctx, "/d"), 0);
 }
 
+/* HAAS_FS_LOG, the power-loss model's record: every change and sync, in
+ * order, the bytes of writes in hex; file_sync of a file its file_open
+ * created syncs the folder too (once). HAAS_TEST_UNSAFE_RENAME drops the
+ * folder fsyncs of rename. */
+static void test_fs_log(void **state)
+{
+    (void)state;
+    char *root = make_tmpdir();
+    char *log = join(root, ".fslog");
+    setenv("HAAS_FS_LOG", log, 1);
+    haas_posix_port *pp = haas_posix_port_new(root, "fslog");
+    unsetenv("HAAS_FS_LOG");
+    assert_non_null(pp);
+    haas_port P;
+    haas_posix_port_fill(pp, &P);
+    install_steps(&P);
+    haas_file h = P.file_open(P.ctx, "/z", HAAS_FILE_WRITE);
+    assert_non_null(h);
+    assert_int_equal(P.file_sync(P.ctx, h), 0);
+    assert_int_equal(P.file_close(P.ctx, h), 0);
+    h = P.file_open(P.ctx, "/z", HAAS_FILE_APPEND);
+    assert_int_equal(P.file_write(P.ctx, h, "ab", 2), 0);
+    assert_int_equal(P.file_write(P.ctx, h, "c", 1), 0);
+    assert_int_equal(P.file_sync(P.ctx, h), 0); /* existed: no folder sync */
+    assert_int_equal(P.file_close(P.ctx, h), 0);
+    haas_posix_port_free(pp);
+    char buf[2048] = {0};
+    assert_true(read_whole(log, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "step 1 make_dir /d\n"
+                             "mkdir /d\n"
+                             "dirsync /\n"
+                             "create /d/x\n"
+                             "step 2 file_write /d/x\n"
+                             "write /d/x 0 6e6577\n"
+                             "step 3 file_sync /d/x\n"
+                             "fsync /d/x\n"
+                             "dirsync /d\n"
+                             "step 4 rename /d/x\n"
+                             "rename /d/x /d/y\n"
+                             "dirsync /d\n"
+                             "step 5 remove_file /d/y\n"
+                             "unlink /d/y\n"
+                             "dirsync /d\n"
+                             "step 6 remove_tree /d\n"
+                             "rmtree /d\n"
+                             "dirsync /\n"
+                             "create /z\n"
+                             "step 7 file_sync /z\n"
+                             "fsync /z\n"
+                             "dirsync /\n"
+                             "step 8 file_write /z\n"
+                             "write /z 0 6162\n"
+                             "step 9 file_write /z\n"
+                             "write /z 2 63\n"
+                             "step 10 file_sync /z\n"
+                             "fsync /z\n");
+    unlink(log);
+
+    /* the planted bug: rename without its folder fsyncs */
+    setenv("HAAS_FS_LOG", log, 1);
+    setenv("HAAS_TEST_UNSAFE_RENAME", "1", 1);
+    pp = haas_posix_port_new(root, "fslog");
+    unsetenv("HAAS_FS_LOG");
+    unsetenv("HAAS_TEST_UNSAFE_RENAME");
+    haas_posix_port_fill(pp, &P);
+    assert_int_equal(P.rename(P.ctx, "/z", "/w"), 0);
+    haas_posix_port_free(pp);
+    memset(buf, 0, sizeof buf);
+    assert_true(read_whole(log, buf, sizeof buf) > 0);
+    assert_string_equal(buf, "step 1 rename /z\nrename /z /w\n");
+    rm_rf(root);
+    free(log);
+    free(root);
+}
+
 static void test_crash_trace_and_steps(void **state)
 {
     (void)state;
@@ -2101,6 +2176,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_https, https_setup, https_teardown),
         cmocka_unit_test(test_crash_torn_write),
         cmocka_unit_test(test_crash_trace_and_steps),
+        cmocka_unit_test(test_fs_log),
         cmocka_unit_test(test_flash_areas),
         cmocka_unit_test(test_flash_crash),
     };
