@@ -107,6 +107,18 @@ static enum topic_kind ota_kind(const struct level *lv, struct topic_parts *out)
     return kind != TOPIC_UNKNOWN && device(out, &lv[4], &lv[5]) ? kind : TOPIC_UNKNOWN;
 }
 
+/* The kind of a /sys/{pk}/{dn}/... topic of n (>= 7) levels: an RRpc
+ * answer, or a thing topic. */
+static enum topic_kind sys_topic(const struct level *lv, int n, struct topic_parts *out)
+{
+    if (n == 7 && is(&lv[4], "rrpc") && is(&lv[5], "response") && device(out, &lv[2], &lv[3]) &&
+        name(out, &lv[6]))
+        return TOPIC_RRPC_RESPONSE;
+    if (is(&lv[4], "thing") && device(out, &lv[2], &lv[3]))
+        return sys_kind(lv, n, out);
+    return TOPIC_UNKNOWN;
+}
+
 enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
 {
     struct level lv[MAX_LEVELS];
@@ -122,11 +134,8 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = as_kind(lv, &got);
     else if (n == 6 && is(&lv[1], "ota") && is(&lv[2], "device"))
         kind = ota_kind(lv, &got);
-    else if (n == 7 && is(&lv[1], "sys") && is(&lv[4], "rrpc") && is(&lv[5], "response") &&
-             device(&got, &lv[2], &lv[3]) && name(&got, &lv[6]))
-        kind = TOPIC_RRPC_RESPONSE;
-    else if (n >= 7 && is(&lv[1], "sys") && is(&lv[4], "thing") && device(&got, &lv[2], &lv[3]))
-        kind = sys_kind(lv, n, &got);
+    else if (n >= 7 && is(&lv[1], "sys"))
+        kind = sys_topic(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */
     if (kind == TOPIC_UNKNOWN || kind == TOPIC_REFUSED_LOGIN)
         memset(&got, 0, sizeof got);

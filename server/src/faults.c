@@ -52,6 +52,7 @@ typedef struct {
     int64_t value, value2; /* status / ms / bytes per second / offset; count / stall ms / logins */
     moment when;           /* disconnect */
     char pk[16], dn[40], task[48];
+    char object[128];      /* the package of task, looked up when the rule was made ("" none) */
     trigger trig;
     int64_t times_left;
     double probability;
@@ -120,19 +121,32 @@ static bool in_scope(const rule *r, const char *pk, const char *dn, const char *
            (!r->task[0] || (task && !strcmp(r->task, task)));
 }
 
+/* The device scopes one download was matched against already: a rule's
+ * product/device looked up once per request, not once per rule. */
+typedef struct {
+    struct {
+        const char *pk, *dn;
+        bool match;
+    } seen[8];
+    int n;
+} ip_cache;
+
 /* A download's scope: the task's package is object; the device is the one
  * (or one of the product's) last seen at ip. (lock held) */
-static bool download_in_scope(const rule *r, const char *object, const char *ip)
+static bool download_in_scope(const rule *r, const char *object, const char *ip, ip_cache *c)
 {
-    if (r->task[0]) {
-        char group[STORE_ID_SIZE];
-        store_version v;
-        if (store_push_package(r->task, group, &v) != STORE_OK || strcmp(v.object_key, object) != 0)
-            return false;
-    }
-    bool match = true;
-    if (r->pk[0] && store_device_at_ip(r->pk, r->dn[0] ? r->dn : NULL, ip, &match) != STORE_OK)
+    if (r->task[0] && strcmp(r->object, object) != 0)
         return false;
+    if (!r->pk[0])
+        return true;
+    for (int i = 0; i < c->n; i++)
+        if (!strcmp(c->seen[i].pk, r->pk) && !strcmp(c->seen[i].dn, r->dn))
+            return c->seen[i].match;
+    bool match = false;
+    if (store_device_at_ip(r->pk, r->dn[0] ? r->dn : NULL, ip, &match) != STORE_OK)
+        match = false;
+    if (c->n < 8)
+        c->seen[c->n].pk = r->pk, c->seen[c->n].dn = r->dn, c->seen[c->n++].match = match;
     return match;
 }
 
@@ -159,11 +173,13 @@ bool faults_on_download(const char *object, const char *client_ip, fault_downloa
     if (!faults_active())
         return false;
     char kick_pk[16] = "", kick_dn[40] = "";
+    ip_cache cache = {.n = 0};
     pthread_mutex_lock(&lock);
     for (int i = 0; i < FAULTS_MAX; i++) {
         rule *r = &rules[i];
         bool download_rule = r->act <= A_REFUSE_RANGE || (r->act == A_DISCONNECT && r->when == W_DOWNLOAD);
-        if (!r->used || !r->enabled || !download_rule || !download_in_scope(r, object, client_ip) || !triggered(r))
+        if (!r->used || !r->enabled || !download_rule || !download_in_scope(r, object, client_ip, &cache) ||
+            !triggered(r))
             continue;
         const char *what = apply_download(r, out);
         if (r->act == A_DISCONNECT && r->dn[0]) {
@@ -462,6 +478,12 @@ cJSON *faults_add(const cJSON *j, const char **code, char *message, size_t len)
         return NULL;
     }
     r.used = r.enabled = true;
+    if (r.task[0]) { /* a task's package, for its downloads (a job or rollout has none here) */
+        char group[STORE_ID_SIZE];
+        store_version v;
+        if (store_push_package(r.task, group, &v) == STORE_OK)
+            snprintf(r.object, sizeof r.object, "%s", v.object_key);
+    }
     const cJSON *enabled = cJSON_GetObjectItemCaseSensitive(j, "enabled");
     if (cJSON_IsFalse(enabled))
         r.enabled = false;

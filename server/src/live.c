@@ -45,8 +45,9 @@ static void to_timeline(const char *direction, const char *kind, const char *pk,
 {
     cJSON *o = cJSON_CreateObject();
     char text[601];
-    size_t n = len < 600 ? len : 600;
-    memcpy(text, payload, n);
+    size_t n = payload && len ? (len < 600 ? len : 600) : 0;
+    if (n)
+        memcpy(text, payload, n);
     text[n] = '\0';
     text[utf8_valid_prefix(text, strlen(text))] = '\0';
     cJSON_AddStringToObject(o, "direction", direction);
