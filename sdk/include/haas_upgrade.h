@@ -128,6 +128,7 @@ typedef struct haas_upgrade {
     char app_id[20], app_version[32]; /* from the installed manifest.json */
     bool connected;
     uint64_t next_connect_ms, confirm_deadline_ms;
+    uint32_t reconnect_ms;       /* wait before the next try: doubles per failed connect (backoff) */
     uint32_t next_msg_id;
     uint8_t download_attempts;
     /* work areas */

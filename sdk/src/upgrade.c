@@ -29,7 +29,8 @@
 #define DEFAULT_MAX_UNPACKED (64ULL << 20)
 #define DEFAULT_MAX_ENTRIES 1024
 #define DEFAULT_CONFIRM_MS 60000
-#define RECONNECT_MS 2000
+#define RECONNECT_MS 2000      /* the first retry after a lost or refused connection ... */
+#define RECONNECT_MAX_MS 60000 /* ... doubling per failed try up to this (a refused login is not hammered) */
 #define HAAS_DIR_MAX 160 /* longest app_dir / work_dir: paths below them fit in 192 bytes */
 
 /* A manifest.json the rules allow fits in the buffer it is read into. */
@@ -712,8 +713,22 @@ int haas_boot(haas_upgrade *u, const haas_config *cfg, const haas_port *port, ha
 int haas_start(haas_upgrade *u)
 {
     int rc = connect_now(u);
-    if (rc != 0)
-        u->next_connect_ms = u->port.now_ms(u->port.ctx) + RECONNECT_MS;
+    if (rc == 0) {
+        u->reconnect_ms = 0;
+        return 0;
+    }
+    /* exponential backoff: 2 s, 4 s, 8 s ... 60 s */
+    u->reconnect_ms = u->reconnect_ms == 0 ? RECONNECT_MS
+                      : u->reconnect_ms >= RECONNECT_MAX_MS / 2 ? RECONNECT_MAX_MS
+                                                                 : u->reconnect_ms * 2;
+    u->next_connect_ms = u->port.now_ms(u->port.ctx) + u->reconnect_ms;
+    char line[64];
+    haas_sb sb;
+    haas_sb_init(&sb, line, sizeof line);
+    haas_sb_str(&sb, "connect failed; next try in ");
+    haas_sb_u64(&sb, u->reconnect_ms);
+    haas_sb_str(&sb, " ms");
+    say(u, HAAS_LOG_WARN, sb.ok ? line : "connect failed", NULL);
     return rc;
 }
 

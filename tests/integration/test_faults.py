@@ -8,7 +8,7 @@ of it.
   the next push succeeds;
 - a dropped push ends as timed out (virtual clock, no waiting), and pushing
   again succeeds; a disconnect mid-download recovers; refused logins are
-  retried until the device is let in;
+  retried, backing off, until the device is let in;
 - the rules: listed, counted, disabled, deleted; bad rules refused.
 """
 import hashlib
@@ -152,6 +152,8 @@ class FaultTest(DeviceTest):
         wait_for(lambda: self.device_json("login-01")["status"] == "online", timeout=60, what="let in at last")
         self.assertTrue(self.device_json("login-01")["enabled"])
         self.assertGreaterEqual(self.emu.read_log().count("refused MQTT login of login-01"), 2)
+        waits = [int(w) for w in re.findall(r"next try in (\d+) ms", d.read_log())]
+        self.assertEqual(waits[:2], [2000, 4000])  # it backs off
 
     def test_rules_are_listed_counted_disabled_and_deleted(self):
         fid = self.fault({"action": "httpStatus", "status": 503, "scope": {"productKey": self.pk},

@@ -1669,6 +1669,31 @@ static void test_start_failures_and_reconnect(void **state)
     assert_int_equal(connects, 4);
 }
 
+/* Refused connects back off: 2 s, 4 s, 8 s ... at most 60 s, and a
+ * connect that works starts over at 2 s. */
+static void test_refused_connects_back_off(void **state)
+{
+    (void)state;
+    assert_int_equal(boot(), HAAS_IDLE);
+    now = 1000;
+    connect_fail = 1000; /* every try fails */
+    assert_int_equal(haas_start(&up), HAAS_PORT_ERR_NET);
+    static const uint64_t waits[] = {2000, 4000, 8000, 16000, 32000, 60000, 60000};
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++) {
+        int before = connects;
+        now += waits[i] - 1;
+        drive();
+        assert_int_equal(connects, before); /* not yet */
+        now += 1;
+        drive();
+        assert_int_equal(connects, before + 1);
+    }
+    connect_fail = 0;
+    now += 60000;
+    drive(); /* connected: the next loss waits 2 s again */
+    assert_int_equal(up.reconnect_ms, 0);
+}
+
 static void test_drive_reconnects_after_connection_loss(void **state)
 {
     (void)state;
@@ -3127,7 +3152,7 @@ int main(void)
         T(test_boot_rejects_bad_arguments),
         T(test_boot_without_journal_reads_manifest),
         T(test_start_connects_subscribes_and_queries),
-        T(test_start_failures_and_reconnect),
+        T(test_start_failures_and_reconnect), T(test_refused_connects_back_off),
         T(test_drive_reconnects_after_connection_loss),
         T(test_push_ignored_by_stock_rules),
         T(test_push_accepted_and_others_ignored_while_busy),
