@@ -310,8 +310,8 @@ def boot_only(root):
     r = subprocess.run([BOOT_DEVICE, "--root", root, "--boot-only"], capture_output=True, text=True, timeout=60)
     if r.returncode != 0 or any(m in r.stdout + r.stderr for m in SANITIZER_MARKS):
         raise AssertionError("boot-only failed (%d):\n%s%s" % (r.returncode, r.stdout, r.stderr[-3000:]))
-    app = [l for l in r.stdout.splitlines() if l.startswith("app ")][-1].split()
-    fw = [l for l in r.stdout.splitlines() if l.startswith("firmware ")][-1].split()
+    app = [line for line in r.stdout.splitlines() if line.startswith("app ")][-1].split()
+    fw = [line for line in r.stdout.splitlines() if line.startswith("firmware ")][-1].split()
     return app[2], fw[1], int(fw[3])
 
 
@@ -319,8 +319,8 @@ def read_journal(root):
     path = os.path.join(root, "data", ".haas", "journal")
     if not os.path.exists(path):
         return None
-    fields = dict(l.split("=", 1) for l in open(path, encoding="utf-8", errors="replace").read().splitlines()
-                  if "=" in l)
+    with open(path, encoding="utf-8", errors="replace") as f:
+        fields = dict(line.split("=", 1) for line in f.read().splitlines() if "=" in line)
     if fields.get("end") != "1":
         return None
     return JOURNAL_STATES[int(fields["state"])], int(fields.get("code", "0"))

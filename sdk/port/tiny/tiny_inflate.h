@@ -13,7 +13,8 @@
  * HAAS_PORT_ERR_TRAILING.
  *
  * A port fills its haas_port with tiny_inflate_begin/feed/end through three
- * small wrappers that pass its own tiny_inflate (see tests/mcu/mcu_port.c).
+ * small wrappers that pass its own tiny_inflate (as the port double of
+ * tests/unit/test_upgrade.c does when built for the MCU tests).
  */
 #ifndef TINY_INFLATE_H
 #define TINY_INFLATE_H
