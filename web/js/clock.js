@@ -78,7 +78,10 @@ export function startClock(el) {
     if (document.hidden) return;
     if (!clock) {
       if (!authNeeded()) loadClock();
-    } else if (clock.mode === 'real') drawIndicator();
+    } else if (clock.mode === 'real') {
+      drawIndicator();
+      for (const fn of listeners) fn(clock);
+    }
   }, 1000);
 }
 
