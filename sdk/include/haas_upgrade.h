@@ -30,7 +30,7 @@
  *
  *     call                    cortex-m3    cortex-m4
  *     haas_boot                    1512         1520
- *     haas_start                    800          800
+ *     haas_start                    784          784
  *     haas_drive                   3028         3036
  *     haas_confirm                  496          496
  *     haas_reject                   804          812
