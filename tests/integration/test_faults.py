@@ -29,7 +29,8 @@ def noise(n):
     return bytes(out[:n])
 
 
-class FaultTest(DeviceTest):
+class FaultBench(DeviceTest):
+    """What the fault tests share (no tests of its own)."""
     emulator_args = ("--clock", "virtual")
 
     def fault(self, rule):
@@ -48,6 +49,10 @@ class FaultTest(DeviceTest):
         self.wait_reported(dn, "0.0.1")
         self.upload(version, {"main.py": NEW_MAIN, "big.bin": noise(200000)})
         return d, self.task_for(dn, version)
+
+
+
+class FaultTest(FaultBench):
 
     def test_a_download_cut_short_resumes_and_succeeds(self):
         d, tid = self.ready("cut-01", "0.0.2")
@@ -177,3 +182,92 @@ class FaultTest(DeviceTest):
         self.wait_task_state(tid, "status-01", "failed", 404)
         self.assertEqual(self.manifest_version(d), "0.0.1")
         self.assertTrue(re.search(r"fault f\d+ \(httpStatus\) fired", self.emu.read_log()))
+
+
+class MoreFaultKindsTest(FaultBench):
+    """The other kinds, each with the outcome a device developer expects."""
+
+    def test_a_delayed_first_byte_still_succeeds(self):
+        d, tid = self.ready("delay-01", "0.1.0")
+        self.fault({"action": "delay", "ms": 1500, "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        started = time.monotonic()
+        self.push(tid)
+        self.wait_task_state(tid, "delay-01", "succeeded", 200)
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)
+
+    def test_a_short_body_under_a_longer_content_length_is_resumed(self):
+        d, tid = self.ready("length-01", "0.1.1")
+        fid = self.fault({"action": "wrongLength", "bytes": 5000, "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        self.push(tid)
+        self.wait_task_state(tid, "length-01", "succeeded", 200)
+        self.assertEqual((self.fired(fid), self.manifest_version(d)), (1, "0.1.1"))
+
+    def test_a_refused_range_after_a_cut_is_refused_by_the_device(self):
+        # the SDK asked for bytes=N- and will not take a 200 with the whole
+        # file in its place: a clean 404, the old app intact; the next push works
+        d, tid = self.ready("range-01", "0.1.2")
+        self.fault({"action": "truncate", "at": 50000, "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        fid = self.fault({"action": "refuseRange", "scope": {"taskId": tid}})
+        before = read_app(d.app_dir)
+        self.push(tid)
+        self.wait_task_state(tid, "range-01", "failed", 404)
+        self.assertEqual(read_app(d.app_dir), before)
+        self.assertIn("the server ignored Range", d.read_log())
+        self.emu.post("/api/v1/faults/%s/disable" % fid)
+        self.push(tid)
+        self.wait_task_state(tid, "range-01", "succeeded", 200)
+
+    def test_a_delayed_push_arrives_when_the_clock_gets_there(self):
+        d, tid = self.ready("later-01", "0.1.3")
+        self.fault({"action": "delayPush", "ms": 60000, "scope": {"taskId": tid}})
+        self.push(tid)
+        self.assertNotIn("upgrade to [0.1.3]", d.read_log())
+        self.emu.post("/api/v1/clock", {"advanceSeconds": 60})
+        self.wait_task_state(tid, "later-01", "succeeded", 200)
+
+    def test_a_duplicated_push_upgrades_once(self):
+        d, tid = self.ready("twice-01", "0.1.4")
+        self.fault({"action": "duplicatePush", "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        self.push(tid)
+        self.wait_task_state(tid, "twice-01", "succeeded", 200)
+        self.assertEqual(d.read_log().count("local version[0.0.1] low,upgrade to [0.1.4]."), 1)
+
+    def test_a_wrong_size_is_refused_with_the_old_app_intact(self):
+        d, tid = self.ready("size-01", "0.1.5")
+        self.fault({"action": "wrongSize", "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        before = read_app(d.app_dir)
+        self.push(tid)
+        self.wait_task_state(tid, "size-01", "failed", 404)
+        self.assertEqual(read_app(d.app_dir), before)
+
+    def test_a_dropped_result_is_settled_by_the_next_version_report(self):
+        d, tid = self.ready("lost-01", "0.1.6")
+        fid = self.fault({"action": "dropResult", "scope": {"productKey": self.pk, "deviceName": "lost-01"}})
+        self.push(tid)
+        # the result never counts, but the device reports 0.1.6 after its restart
+        self.wait_task_state(tid, "lost-01", "succeeded", 200)
+        self.assertGreaterEqual(self.fired(fid), 1)
+        self.assertIn("its app.result never arrived", self.emu.read_log())
+
+    def test_a_disconnect_at_connect_or_after_the_push_recovers(self):
+        d, tid = self.ready("drop-conn-01", "0.1.7")
+        self.fault({"action": "disconnect", "when": "push", "scope": {"taskId": tid}, "trigger": {"times": 1}})
+        self.push(tid)
+        self.wait_task_state(tid, "drop-conn-01", "succeeded", 200)
+        d2 = self.new_device("drop-conn-02")
+        fid = self.fault({"action": "disconnect", "when": "connect",
+                          "scope": {"productKey": self.pk, "deviceName": "drop-conn-02"}, "trigger": {"times": 1}})
+        self.start_online(d2, ["--no-python"])
+        self.wait_reported("drop-conn-02", "0.0.1")
+        self.assertEqual(self.fired(fid), 1)
+
+    def test_a_broker_restart_is_survived(self):
+        d, tid = self.ready("restart-01", "0.1.8")
+        starts = self.emu.get("/healthz").json["brokerStarts"]
+        self.fault({"action": "restartBroker", "trigger": {"times": 1}})
+        wait_for(lambda: self.emu.get("/healthz").json.get("brokerStarts", 0) > starts, timeout=30,
+                 what="the broker started again")
+        wait_for(lambda: self.emu.get("/healthz").status == 200, timeout=30, what="the link back")
+        wait_for(lambda: self.device_json("restart-01")["status"] == "online", timeout=30, what="device back")
+        self.push(tid)
+        self.wait_task_state(tid, "restart-01", "succeeded", 200)
