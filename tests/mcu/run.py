@@ -9,7 +9,8 @@ qemu-system-arm with semihosting (the program's exit code is qemu's):
   - planted_failure.elf: a core test failing on purpose must be reported
     as one failed test with exit code 1, proving a failure fails the run;
   - the stack analysis (stack_report.py --check): every public call within
-    the budget, the tables in haas_upgrade.h and haas_fw.h up to date.
+    the budget and within what the tables in haas_upgrade.h and haas_fw.h
+    say.
   - the freestanding xtensa smoke program `make sdk-cross` links
     (build/xtensa/haas-smoke.elf) under qemu-system-xtensa -M sim -cpu lx106.
 Then one line per target: counts, the core's text/data/bss (-Os), the state
@@ -141,7 +142,7 @@ def run_mcu(filters=(), log=print):
                 worst[m.group(1)] = (int(m.group(2)), int(m.group(3)))
         ok = rc == 0
         passed, failed = passed + ok, failed + (not ok)
-        log("  %-5s mcu stack analysis: every public call within %d bytes, header tables current" %
+        log("  %-5s mcu stack analysis: every public call within %d bytes and within its header's table" %
             ("ok" if ok else "FAIL", stack_report.STACK_BUDGET))
         if not ok:
             log(report)
@@ -151,7 +152,7 @@ def run_mcu(filters=(), log=print):
             w = "static worst case %d bytes (%s), budget %d" % (worst[deepest][i], deepest,
                                                                 stack_report.STACK_BUDGET) if deepest else ""
             log("mcu %s (qemu %s): %d passed, %d failed in %.1fs; core %d text, %d data, %d bss (-Os); state %s; "
-                "peak stack %d bytes (%s); %s" % (core, machine, tp, tf, secs, text, data, bss, state, peak, peak_in, w))
+                "peak stack of the tests %d bytes (%s, test code included); %s" % (core, machine, tp, tf, secs, text, data, bss, state, peak, peak_in, w))
     return passed, failed
 
 
