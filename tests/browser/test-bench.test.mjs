@@ -9,6 +9,7 @@
 // the device timed out, in words, counted; the task's timeline names the
 // fault, the push and the timeout; the rule fired once, 停用 then 删除 in
 // the console; the push again reaches the device; the device's timeline;
+// a task made in the console with a timeout (a wrong one caught first);
 // the test bench in English; the phone.
 import assert from 'node:assert/strict';
 import { browserTest } from './support/harness.mjs';
@@ -183,6 +184,23 @@ browserTest('test bench', { locale: 'zh-CN', timeout: 120000, emulator: { clock:
     await devTimeline.locator('li[data-kind="fault"]').first().waitFor();
     await devTimeline.locator('li[data-kind="state"]', { hasText: '超时' }).waitFor();
     assert.ok((await devTimeline.locator('li[data-kind="mqtt"]', { hasText: '推送版本 0.0.2' }).count()) >= 2);
+
+    // 新建测试任务 with a timeout: a wrong one caught in the browser
+    await page.goto(`${emu.base}/#/tasks`);
+    const taskForm = page.getByRole('form', { name: '新建测试任务' });
+    await taskForm.getByLabel('应用', { exact: true }).selectOption(APP_ID);
+    await waitUntil(async () => (await taskForm.getByLabel('版本号').locator('option[value="0.0.2"]').count()) === 1, { what: 'the versions listed' });
+    await taskForm.getByLabel('版本号').selectOption('0.0.2');
+    await taskForm.getByLabel('测试设备分组').selectOption(gid);
+    await taskForm.getByLabel('超时时间（秒，可选）').fill('1.5');
+    await taskForm.getByRole('button', { name: '确定' }).click();
+    await taskForm.getByText('请填 0–604800 的整数').waitFor();
+    assert.equal((await emu.api('GET', '/api/v1/tasks')).json.total, 1);
+    await taskForm.getByLabel('超时时间（秒，可选）').fill('45');
+    await taskForm.getByRole('button', { name: '确定' }).click();
+    await page.locator('.details-row', { hasText: '超时时间' }).getByText('45 秒').waitFor();
+    const made = (await emu.api('GET', `/api/v1/tasks/${decodeURIComponent(page.url().split('/').pop())}`)).json;
+    assert.equal(made.timeoutSeconds, 45);
 
     // the test bench in English
     await page.goto(`${emu.base}/#/faults`);
