@@ -5,7 +5,7 @@
 // download (status, range, bytes, duration, completed or cut), a fault
 // that fired, a state change — each opening to its raw detail.
 import { api } from './api.js';
-import { h, fmtSize, renderIfChanged } from './dom.js';
+import { h, fmtSize, fmtTime, renderIfChanged } from './dom.js';
 import { t } from './i18n.js';
 import { alertArea } from './forms.js';
 import { loaded } from './errors.js';
@@ -86,7 +86,7 @@ function entry(e, opts) {
     h(
       'details',
       null,
-      h('summary', null, h('time', { class: 'msg-time', datetime: e.at }, clock(e.at)), kind, desc),
+      h('summary', null, h('time', { class: 'msg-time', datetime: e.at, title: fmtTime(e.at) }, clock(e.at)), kind, desc),
       h('pre', { class: 'msg-payload tl-raw' }, pretty(JSON.stringify(e.detail))),
     ),
   );
