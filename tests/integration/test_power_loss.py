@@ -1,6 +1,6 @@
 """A power-loss model of the device's flash, in the way SQLite's crash-test
-VFS works, over every durable step of an app install and of a firmware
-slot update.
+VFS works, over every durable step of two app installs (one confirmed, one
+rolled back: its new app fails) and two firmware slot updates (the same).
 
 test_power_cut.py kills the simulator at each durable step; the kernel then
 still holds every write that was not fsynced, so what a real power loss
@@ -363,21 +363,22 @@ def run_states(steps, name, check, until_failure=False):
 # ---------------------------------------------------------------------------
 
 class AppPowerLossTest(DeviceTest):
-    def expected(self):
-        old_dir, new_dir = (os.path.join(OUT, "power-loss", n) for n in ("old", "new"))
+    def expected(self, version="0.0.2", files=NEW_FILES):
+        old_dir, new_dir = (os.path.join(OUT, "power-loss", n) for n in ("old", "new-" + version))
         write_app(old_dir, "0.0.1", OLD_FILES)
-        write_app(new_dir, "0.0.2", NEW_FILES)
+        write_app(new_dir, version, files)
         return read_app(old_dir), read_app(new_dir)
 
-    def logged_install(self, dn, env):
+    def logged_install(self, dn, env, version="0.0.2", files=NEW_FILES, args=("--no-python",)):
         """One whole install with HAAS_FS_LOG: (log, snapshot of the flash
         before it)."""
         d = self.new_device(dn, "0.0.1", OLD_FILES)
         self.devices.remove(d)
-        if not getattr(type(self), "uploaded", False):  # once for the class's emulator
-            self.upload("0.0.2", NEW_FILES)
-            type(self).uploaded = True
-        tid = self.task_for(d.dn, "0.0.2")
+        uploaded = type(self).__dict__.get("uploaded", set())
+        if version not in uploaded:  # once for the class's emulator
+            self.upload(version, files)
+            type(self).uploaded = uploaded | {version}
+        tid = self.task_for(d.dn, version)
         snapshot = os.path.join(OUT, "power-loss", dn + "-before")
         if os.path.exists(snapshot):
             shutil.rmtree(snapshot)
@@ -386,12 +387,12 @@ class AppPowerLossTest(DeviceTest):
         if os.path.exists(log):
             os.remove(log)
         self.emu.post("/api/v1/tasks/%s/push" % tid)  # offline: the device asks on connect
-        d.start(["--no-python", "--exit-after-result"], env=dict(env, HAAS_FS_LOG=log))
+        d.start(list(args) + ["--exit-after-result"], env=dict(env, HAAS_FS_LOG=log))
         self.assertEqual(d.wait_exit(timeout=90), 0, d.read_log()[-3000:])
         d.check_sanitizers()
         return d, log, snapshot
 
-    def app_check(self, old, new, result_step):
+    def app_check(self, old, new, result_step, new_version="0.0.2"):
         def check(root, n, line):
             version, _, _ = boot_only(root)
             files = read_app(os.path.join(root, "data", "pyamp"))
@@ -402,7 +403,7 @@ class AppPowerLossTest(DeviceTest):
             else:
                 raise AssertionError("the app folder is neither the old nor the new app: %s (version %s)" %
                                      (sorted(files), version))
-            if version != {"old": "0.0.1", "new": "0.0.2"}[app]:
+            if version != {"old": "0.0.1", "new": new_version}[app]:
                 raise AssertionError("the SDK reports %s over the %s app" % (version, app))
             j = read_journal(root)
             state, code = j if j else ("NONE", 0)
@@ -429,7 +430,24 @@ class AppPowerLossTest(DeviceTest):
         self.assertEqual(failures, [], "\n".join(failures[:10]))
         self.assertGreater(sum(v for k, v in mix.items() if k.startswith("old")), 0)
         self.assertGreater(sum(v for k, v in mix.items() if k.startswith("new")), 0)
-        self.__class__.app_states = count
+        AppPowerLossTest.app_states = getattr(AppPowerLossTest, "app_states", 0) + count
+
+    def test_app_rollback_survives_power_loss(self):
+        """A new app that fails when it starts (main.py exits 3 under
+        python3): installed, rejected, rolled back, 405."""
+        bad = dict(NEW_FILES, **{"main.py": "raise SystemExit(3)\n"})
+        old, new = self.expected("0.0.3", bad)
+        d, log, snapshot = self.logged_install("core2-loss-rb", {}, "0.0.3", bad, args=())
+        self.assertEqual(read_app(d.app_dir), old)
+        self.assertIn("405", d.read_log())
+        steps = states_by_step(log, snapshot, seed=17)
+        result_step = max(n for n, line, _ in steps if line.endswith("remove_file /data/.haas/journal"))
+        count, mix, failures = run_states(steps, "app-rollback", self.app_check(old, new, result_step, "0.0.3"))
+        print("\n    power loss, app install rolled back: %d durable steps, %d crash states; %s" %
+              (len(steps), count, ", ".join("%s %d" % kv for kv in sorted(mix.items()))))
+        self.assertEqual(failures, [], "\n".join(failures[:10]))
+        self.assertGreater(sum(v for k, v in mix.items() if k.startswith("new")), 0)
+        AppPowerLossTest.app_states = getattr(AppPowerLossTest, "app_states", 0) + count
 
     def test_planted_missing_folder_fsync_is_found(self):
         """The port's rename without its folder fsyncs (a test-only switch):
@@ -533,6 +551,6 @@ class FirmwarePowerLossTest(unittest.TestCase):
             total += count
         app_states = getattr(AppPowerLossTest, "app_states", 0)
         if app_states:
-            print("    power loss, in all: %d crash states (app install %d, firmware %d)" %
+            print("    power loss, in all: %d crash states (app installs %d, firmware %d)" %
                   (total + app_states, app_states, total))
             self.assertGreaterEqual(total + app_states, MIN_STATES)
