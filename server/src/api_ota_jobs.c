@@ -72,41 +72,7 @@ static enum MHD_Result reply_job(http_request *r, unsigned status, const char *i
     return reply_json(r, status, job_json(&j, devices));
 }
 
-/* The "devices" member: an array of device names, into names (at most max). */
-static int device_names(const cJSON *in, const char **names, size_t max, size_t *n)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, "devices"), *item;
-    *n = 0;
-    if (!list)
-        return 0;
-    if (!cJSON_IsArray(list) || (size_t)cJSON_GetArraySize(list) > max)
-        return -1;
-    cJSON_ArrayForEach(item, list)
-        names[(*n)++] = cJSON_IsString(item) ? item->valuestring : service_not_text;
-    return 0;
-}
 
-/* "srcVersions": an array of versions (or a comma-separated string), as one
- * comma-separated text in buf; NULL when absent, service_not_text when bad. */
-static const char *src_versions(const cJSON *in, char *buf, size_t len)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, "srcVersions"), *item;
-    if (!v || cJSON_IsNull(v))
-        return NULL;
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (!cJSON_IsArray(v))
-        return service_not_text;
-    size_t used = 0;
-    buf[0] = '\0';
-    cJSON_ArrayForEach(item, v) {
-        if (!cJSON_IsString(item) || strchr(item->valuestring, ',') ||
-            used + strlen(item->valuestring) + 2 > len)
-            return service_not_text;
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", item->valuestring);
-    }
-    return buf;
-}
 
 enum MHD_Result api_ota_job_create(http_request *r)
 {
@@ -121,7 +87,7 @@ enum MHD_Result api_ota_job_create(http_request *r)
         .firmware_id = api_text(in, "firmwareId", 0),
         .target_type = api_text(in, "targetType", 0),
         .group_id = api_text(in, "groupId", 1),
-        .src_versions = src_versions(in, src, sizeof src),
+        .src_versions = api_text_list(in, "srcVersions", src, sizeof src),
         .timeout_minutes = !timeout || cJSON_IsNull(timeout) ? 0
                            : cJSON_IsNumber(timeout) && timeout->valuedouble == (int)timeout->valuedouble
                                ? (int)timeout->valuedouble
@@ -133,7 +99,7 @@ enum MHD_Result api_ota_job_create(http_request *r)
     int devices = 0;
     if (!list)
         service_fail(&res, SERVICE_ERROR, "OutOfMemory", "cannot take the job now");
-    else if (device_names(in, list, SERVICE_JOB_DEVICES_MAX, &spec.device_count) < 0)
+    else if (api_name_list(in, "devices", list, SERVICE_JOB_DEVICES_MAX, &spec.device_count) < 0)
         service_fail(&res, SERVICE_INVALID, "InvalidJob", "devices is an array of at most %d device names",
                      SERVICE_JOB_DEVICES_MAX);
     else {

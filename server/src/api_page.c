@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* store_row_fn of a page: the row as JSON into the items. */
 static void add_row(const void *row, void *ctx)
@@ -74,4 +75,36 @@ enum MHD_Result api_store_fail(http_request *r, store_status s, const char *what
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     return reply_error(r, 404, code, "%s", message);
+}
+
+const char *api_text_list(const cJSON *in, const char *key, char *buf, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key), *item;
+    if (!v || cJSON_IsNull(v))
+        return NULL;
+    if (cJSON_IsString(v))
+        return v->valuestring;
+    if (!cJSON_IsArray(v))
+        return service_not_text;
+    size_t used = 0;
+    buf[0] = '\0';
+    cJSON_ArrayForEach(item, v) {
+        if (!cJSON_IsString(item) || strchr(item->valuestring, ',') || used + strlen(item->valuestring) + 2 > len)
+            return service_not_text;
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", item->valuestring);
+    }
+    return buf;
+}
+
+int api_name_list(const cJSON *in, const char *key, const char **names, size_t max, size_t *n)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, key), *item;
+    *n = 0;
+    if (!list)
+        return 0;
+    if (!cJSON_IsArray(list) || (size_t)cJSON_GetArraySize(list) > max)
+        return -1;
+    cJSON_ArrayForEach(item, list)
+        names[(*n)++] = cJSON_IsString(item) ? item->valuestring : service_not_text;
+    return 0;
 }

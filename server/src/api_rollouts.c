@@ -152,40 +152,7 @@ static int64_t start_of(const cJSON *in)
     return cJSON_IsString(v) ? clock_parse_iso(v->valuestring) : -1;
 }
 
-/* A list member as comma-separated text (an array of strings, or a
- * string); NULL when absent, service_not_text when malformed. */
-static const char *list_text(const cJSON *in, const char *key, char *buf, size_t len)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(in, key), *item;
-    if (!v || cJSON_IsNull(v))
-        return NULL;
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (!cJSON_IsArray(v))
-        return service_not_text;
-    size_t used = 0;
-    buf[0] = '\0';
-    cJSON_ArrayForEach(item, v) {
-        if (!cJSON_IsString(item) || strchr(item->valuestring, ',') || used + strlen(item->valuestring) + 2 > len)
-            return service_not_text;
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", item->valuestring);
-    }
-    return buf;
-}
 
-/* The "devices" member into names; -1 when not an array of at most max. */
-static int names_of(const cJSON *in, const char **names, size_t max, size_t *n)
-{
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(in, "devices"), *item;
-    *n = 0;
-    if (!list)
-        return 0;
-    if (!cJSON_IsArray(list) || (size_t)cJSON_GetArraySize(list) > max)
-        return -1;
-    cJSON_ArrayForEach(item, list)
-        names[(*n)++] = cJSON_IsString(item) ? item->valuestring : service_not_text;
-    return 0;
-}
 
 service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api_rollout_buffers *buf,
                                 service_result *res)
@@ -200,8 +167,8 @@ service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api
     spec->name = api_text(in, "name", 1);
     spec->target_type = api_text(in, "targetType", 0);
     spec->group_id = api_text(in, "groupId", 1);
-    spec->src_versions = list_text(in, "srcVersions", buf->src, sizeof buf->src);
-    spec->batches = list_text(in, "batches", buf->batches, sizeof buf->batches);
+    spec->src_versions = api_text_list(in, "srcVersions", buf->src, sizeof buf->src);
+    spec->batches = api_text_list(in, "batches", buf->batches, sizeof buf->batches);
     spec->dynamic = cJSON_IsTrue(dynamic);
     spec->success_percent = int_of(in, "successPercent", 100);
     spec->error_percent = int_of(in, "errorPercent", 0);
@@ -214,7 +181,7 @@ service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api
     spec->devices = buf->names;
     if (dynamic && !cJSON_IsBool(dynamic))
         spec->success_percent = -1; /* refused: dynamic is true or false */
-    if (names_of(in, buf->names, SERVICE_ROLLOUT_DEVICES_MAX, &spec->device_count) < 0)
+    if (api_name_list(in, "devices", buf->names, SERVICE_ROLLOUT_DEVICES_MAX, &spec->device_count) < 0)
         return service_fail(res, SERVICE_INVALID, "InvalidRollout", "devices is an array of at most %d device names",
                             SERVICE_ROLLOUT_DEVICES_MAX);
     return service_ok(res);

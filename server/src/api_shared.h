@@ -52,6 +52,19 @@ typedef struct {
 service_status api_rollout_spec(const cJSON *in, service_rollout_spec *spec, api_rollout_buffers *buf,
                                 service_result *res);
 
+/*
+ * A list member as one comma-separated text in buf (len bytes): an array
+ * of strings (none holding a comma), or a string taken as it is. NULL when
+ * absent (or JSON null), service_not_text when it is neither or does not
+ * fit.
+ */
+const char *api_text_list(const cJSON *in, const char *key, char *buf, size_t len);
+
+/* An array member of names into names (their texts, service_not_text for
+ * one that is not a string); *n gets how many. 0, or -1 when it is not an
+ * array of at most max. Absent: 0 names. */
+int api_name_list(const cJSON *in, const char *key, const char **names, size_t max, size_t *n);
+
 /* The HTTP status a service status is answered with (400, 404, 409, 503,
  * 500, 507). */
 unsigned api_http_status(service_status s);
