@@ -518,3 +518,16 @@ store_status db_page(const char *items_sql, const char *count_sql, db_read_fn re
     db_unlock();
     return s;
 }
+
+int db_visit_rows(const void *row, void *ctx)
+{
+    const db_rows *rows = ctx;
+    rows->each(row, rows->ctx);
+    return 0;
+}
+
+int db_visit_all(const void *row, void *ctx)
+{
+    (void)row, (void)ctx;
+    return 0;
+}

@@ -139,6 +139,17 @@ store_status db_free_one(const char *sql, const char *types, ...);
  * It must not call the store (the statement is still running). */
 typedef int (*db_visit_fn)(const void *row, void *ctx);
 
+/* The visit for db_each that hands every row on to a store_row_fn:
+ * db_each(..., db_visit_rows, &(db_rows){each, ctx}, ...). */
+typedef struct {
+    store_row_fn each;
+    void *ctx;
+} db_rows;
+int db_visit_rows(const void *row, void *ctx);
+
+/* The visit for db_each that only reads every row (read did the work). */
+int db_visit_all(const void *row, void *ctx);
+
 /*
  * Runs sql and, for each row, reads it into row with read and calls
  * visit(row, ctx). Returns STORE_OK (also when there was no row, or the

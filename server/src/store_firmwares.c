@@ -132,23 +132,11 @@ static void read_device_module(sqlite3_stmt *st, void *out)
     m->reported_at = sqlite3_column_int64(st, 2);
 }
 
-typedef struct {
-    store_row_fn each;
-    void *ctx;
-} row_visit;
-
-static int visit_row(const void *row, void *ctx)
-{
-    const row_visit *v = ctx;
-    v->each(row, v->ctx);
-    return 0;
-}
-
 store_status store_device_modules(const char *pk, const char *dn, store_row_fn each, void *ctx)
 {
     store_device_module row;
-    row_visit v = {each, ctx};
+    db_rows v = {each, ctx};
     return db_each("SELECT module_name, version, reported_at FROM device_modules "
                    "WHERE product_key = ?1 AND device_name = ?2 ORDER BY module_name",
-                   read_device_module, &row, visit_row, &v, "ss", pk, dn);
+                   read_device_module, &row, db_visit_rows, &v, "ss", pk, dn);
 }

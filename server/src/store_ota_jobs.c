@@ -21,12 +21,6 @@ static store_ota_state state_named(const char *name)
     return OTA_QUEUED;
 }
 
-static int keep_going(const void *row, void *ctx)
-{
-    (void)row, (void)ctx;
-    return 0;
-}
-
 #define JOB_COLUMNS "j.job_id, j.firmware_id, f.product_key, f.module_name, f.version, j.target_type, " \
                     "COALESCE(j.group_id, ''), j.src_versions, j.timeout_minutes, j.status, j.created_at, " \
                     "COALESCE(j.ended_at, 0)"
@@ -60,7 +54,7 @@ static void read_count(sqlite3_stmt *st, void *out)
 static store_status count_states(store_ota_job *j)
 {
     return db_each("SELECT state, COUNT(*) FROM ota_job_devices WHERE job_id = ?1 GROUP BY state", read_count, j,
-                   keep_going, NULL, "s", j->job_id);
+                   db_visit_all, NULL, "s", j->job_id);
 }
 
 static void read_job_counted(sqlite3_stmt *st, void *out)
@@ -258,26 +252,14 @@ store_status store_ota_due_for(const char *pk, const char *dn, const char *modul
                    read_due, &row, visit_due, &w, "sss", pk, dn, module);
 }
 
-typedef struct {
-    store_row_fn each;
-    void *ctx;
-} row_visit;
-
-static int visit_row(const void *row, void *ctx)
-{
-    const row_visit *v = ctx;
-    v->each(row, v->ctx);
-    return 0;
-}
-
 store_status store_ota_job_online_queued(const char *id, store_row_fn each, void *ctx)
 {
     store_ota_job_device row;
-    row_visit v = {each, ctx};
+    db_rows v = {each, ctx};
     return db_each("SELECT " JOB_DEVICE_COLUMNS " FROM ota_job_devices jd JOIN devices d "
                    "ON d.product_key = jd.product_key AND d.device_name = jd.device_name "
                    "WHERE jd.job_id = ?1 AND jd.state = 'queued' AND d.status = 'online'",
-                   read_job_device, &row, visit_row, &v, "s", id);
+                   read_job_device, &row, db_visit_rows, &v, "s", id);
 }
 
 store_status store_ota_mark_pushed(const char *id, const char *pk, const char *dn, int64_t now)

@@ -22,12 +22,6 @@ static store_rollout_state state_named(const char *name)
     return RD_WAITING;
 }
 
-static int keep_going(const void *row, void *ctx)
-{
-    (void)row, (void)ctx;
-    return 0;
-}
-
 #define ROLLOUT_COLUMNS "rollout_id, name, kind, product_key, COALESCE(firmware_id, ''), module_name, app_id, " \
                         "version, target_type, COALESCE(group_id, ''), src_versions, dynamic, batches, batch_count, " \
                         "success_percent, error_percent, start_at, rate_per_minute, timeout_seconds, max_retries, " \
@@ -78,7 +72,7 @@ store_status store_rollout_count(store_rollout *r)
 {
     memset(r->counts, 0, sizeof r->counts);
     return db_each("SELECT state, COUNT(*) FROM rollout_devices WHERE rollout_id = ?1 GROUP BY state", read_count,
-                   r, keep_going, NULL, "s", r->rollout_id);
+                   r, db_visit_all, NULL, "s", r->rollout_id);
 }
 
 static void read_rollout_counted(sqlite3_stmt *st, void *out)
@@ -163,18 +157,6 @@ static void read_device(sqlite3_stmt *st, void *out)
 #define DEVICE_FROM " FROM rollout_devices rd JOIN devices d ON d.product_key = rd.product_key " \
                     "AND d.device_name = rd.device_name "
 
-typedef struct {
-    store_row_fn each;
-    void *ctx;
-} row_visit;
-
-static int visit_row(const void *row, void *ctx)
-{
-    const row_visit *v = ctx;
-    v->each(row, v->ctx);
-    return 0;
-}
-
 store_status store_rollout_get(const char *id, store_rollout *out, store_row_fn each, void *ctx)
 {
     db_lock();
@@ -183,11 +165,11 @@ store_status store_rollout_get(const char *id, store_rollout *out, store_row_fn 
     if (s == STORE_OK)
         s = store_rollout_count(out);
     store_rollout_device row;
-    row_visit v = {each, ctx};
+    db_rows v = {each, ctx};
     if (s == STORE_OK && each)
         s = db_each("SELECT " DEVICE_COLUMNS DEVICE_FROM "WHERE rd.rollout_id = ?1 "
                     "ORDER BY rd.batch, rd.product_key, rd.device_name",
-                    read_device, &row, visit_row, &v, "s", id);
+                    read_device, &row, db_visit_rows, &v, "s", id);
     db_unlock();
     return s;
 }
@@ -306,12 +288,12 @@ store_status store_rollout_move(const char *id, const char *pk, const char *dn, 
 store_status store_rollout_due(const store_rollout *r, int max, int64_t now, store_row_fn each, void *ctx)
 {
     store_rollout_device row;
-    row_visit v = {each, ctx};
+    db_rows v = {each, ctx};
     (void)now;
     return db_each("SELECT " DEVICE_COLUMNS DEVICE_FROM "WHERE rd.rollout_id = ?1 AND rd.state = 'queued' "
                    "AND rd.batch <= ?2 AND d.status = 'online' ORDER BY rd.batch, rd.product_key, rd.device_name "
                    "LIMIT ?3",
-                   read_device, &row, visit_row, &v, "sii", r->rollout_id, r->current_batch, max);
+                   read_device, &row, db_visit_rows, &v, "sii", r->rollout_id, r->current_batch, max);
 }
 
 store_status store_rollout_retries(const store_rollout *r, int64_t now, int *n)
@@ -394,9 +376,9 @@ static void read_event(sqlite3_stmt *st, void *out)
 store_status store_rollout_history(const char *id, const char *pk, const char *dn, store_row_fn each, void *ctx)
 {
     store_rollout_event row;
-    row_visit v = {each, ctx};
+    db_rows v = {each, ctx};
     return db_each("SELECT at, state, code, detail FROM rollout_history WHERE rollout_id = ?1 AND product_key = ?2 "
-                   "AND device_name = ?3 ORDER BY rowid", read_event, &row, visit_row, &v, "sss", id, pk, dn);
+                   "AND device_name = ?3 ORDER BY rowid", read_event, &row, db_visit_rows, &v, "sss", id, pk, dn);
 }
 
 store_status store_rollout_cancel(const char *id, int64_t now)

@@ -48,12 +48,6 @@ static void read_count(sqlite3_stmt *st, void *out)
     t->counts[state_of(st, 0)] += sqlite3_column_int(st, 1);
 }
 
-static int keep_going(const void *row, void *ctx)
-{
-    (void)row, (void)ctx;
-    return 0;
-}
-
 /* The counts of t, by state. Caller holds the lock. */
 static store_status count_states(store_task *t)
 {
@@ -61,7 +55,7 @@ static store_status count_states(store_task *t)
                    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
                    "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
                    "AND td.device_name = m.device_name WHERE m.group_id = ?2 GROUP BY 1",
-                   read_count, t, keep_going, NULL, "ss", t->task_id, t->group_id);
+                   read_count, t, db_visit_all, NULL, "ss", t->task_id, t->group_id);
 }
 
 static void read_task_counted(sqlite3_stmt *st, void *out)
