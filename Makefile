@@ -4,6 +4,7 @@
 #   make run      start the emulator (HTTP 127.0.0.1:8080, data in ./var)
 #   make test     every test suite; ends with "N passed, N failed"
 #   make bench    benchmarks, each next to its floor (nginx, raw mosquitto)
+#   make bench-100k  100,000 devices on one machine (about 10 minutes)
 #
 # On Debian the first `make run` / `make test` installs the packages listed
 # in server/debian-packages.txt (and tests/debian-packages.txt for tests).
@@ -51,7 +52,7 @@ ifneq ($(PORT_SRC),)
 TARGETS += $(BUILD)/haas-device
 endif
 
-.PHONY: all deps test-deps run test bench clean asan unit-tests sdk-cross fuzz
+.PHONY: all deps test-deps run test bench bench-100k clean asan unit-tests sdk-cross fuzz
 all: $(TARGETS)
 
 deps:
@@ -214,8 +215,10 @@ $(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/pac
 	clang $(FUZZ_CFLAGS) -o $@ $< server/src/package_check.c $(PKG_RULES_SRC) -larchive -lz
 fuzz: $(FUZZ_TARGETS)
 
-# Load tools of the benchmarks (not part of `make`).
-$(BUILD)/bench/mqtt_fleet: tests/bench/mqtt_fleet.c
+# Load tools of the benchmarks (not part of `make`): one C file each in
+# tests/bench/, linked with libmosquitto and libcrypto.
+BENCH_TOOLS := $(BUILD)/bench/mqtt_fleet $(BUILD)/bench/fleet_floor $(BUILD)/bench/mqtt_swarm
+$(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lmosquitto -lcrypto
 
@@ -225,8 +228,13 @@ run: deps all
 test: test-deps all asan unit-tests sdk-cross fuzz mcu-build
 	@$(PYTHON) tests/run.py
 
-bench: test-deps all $(BUILD)/bench/mqtt_fleet
+bench: test-deps all $(BENCH_TOOLS)
 	@sh tests/bench/run.sh
+
+# 100,000 devices on one machine (tests/bench/bench_100k.py): logins, push
+# fan-out, memory and the REST API's latency, each next to its floor.
+bench-100k: test-deps all $(BUILD)/bench/mqtt_swarm
+	@$(PYTHON) tests/bench/bench_100k.py
 
 clean:
 	rm -rf $(BUILD)
