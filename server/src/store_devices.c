@@ -93,7 +93,7 @@ store_status store_device_list_group(const char *gid, store_page *page)
     return db_page("SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
                    "ON d.product_key = m.product_key AND d.device_name = m.device_name "
                    "WHERE m.group_id = ?1 ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
-                   "SELECT COUNT(*) FROM group_members WHERE group_id = ?1", read_device, &row, page, "s", gid);
+                   "SELECT member_count FROM device_groups WHERE group_id = ?1", read_device, &row, page, "s", gid);
 }
 
 store_status store_device_delete(const char *pk, const char *dn)

@@ -5,9 +5,8 @@
 #include "store_groups.h"
 #include "db.h"
 
-#define GROUP_COLUMNS \
-    "g.group_id, g.name, g.created_at, " \
-    "(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.group_id)"
+/* member_count: kept by the triggers of 0009_task_counts.sql */
+#define GROUP_COLUMNS "g.group_id, g.name, g.created_at, g.member_count"
 
 static void read_group(sqlite3_stmt *st, void *out)
 {

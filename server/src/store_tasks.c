@@ -45,16 +45,22 @@ static void read_task(sqlite3_stmt *st, void *out)
 static void read_count(sqlite3_stmt *st, void *out)
 {
     store_task *t = out;
-    t->counts[state_of(st, 0)] += sqlite3_column_int(st, 1);
+    int n = sqlite3_column_int(st, 1);
+    if (db_null(st, 0)) { /* the group's members: those without a row are pending */
+        t->counts[TASK_PENDING] += n;
+        return;
+    }
+    t->counts[state_of(st, 0)] += n;
+    t->counts[TASK_PENDING] -= n;
 }
 
-/* The counts of t, by state. Caller holds the lock. */
+/* The counts of t, by state, from the counts kept by the triggers of
+ * schema/migrations/0009_task_counts.sql: no walk over the group, whatever
+ * its size. Caller holds the lock. */
 static store_status count_states(store_task *t)
 {
-    return db_each("SELECT COALESCE(td.state, 'pending'), COUNT(*) FROM group_members m "
-                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
-                   "AND td.device_name = m.device_name WHERE m.group_id = ?2 GROUP BY 1",
+    return db_each("SELECT NULL, member_count FROM device_groups WHERE group_id = ?2 "
+                   "UNION ALL SELECT state, n FROM task_state_counts WHERE task_id = ?1 AND n <> 0",
                    read_count, t, db_visit_all, NULL, "ss", t->task_id, t->group_id);
 }
 

@@ -442,6 +442,99 @@ static void test_task_insert_get(void **state)
     assert_int_equal(t.counts[TASK_FAILED], 1);
 }
 
+/* ---- the kept task counts (0009_task_counts.sql) against a walk ---- */
+
+#define COUNT_DEVICES 8
+#define COUNT_OPS 3000
+
+/* Counts store_task_get walked (store_task_device rows) by state. */
+static int count_walked(const store_task_device *d, void *ctx)
+{
+    long *counts = ctx;
+    counts[d->state]++;
+    return 0;
+}
+
+/* The kept counts of task id and those of a walk over its group agree, and
+ * so do the group's kept member count and its member list's total. */
+static void assert_counts_agree(const char *task_id, const char *gid)
+{
+    store_task kept, walked;
+    long by_walk[TASK_STATES] = {0};
+    assert_int_equal(store_task_get(task_id, &kept, NULL, NULL), STORE_OK);
+    assert_int_equal(store_task_get(task_id, &walked, count_walked, by_walk), STORE_OK);
+    for (int i = 0; i < TASK_STATES; i++) {
+        if (kept.counts[i] != by_walk[i])
+            fail_msg("task %s, state %s: kept %ld, walked %ld", task_id, store_task_state_names[i],
+                     (long)kept.counts[i], by_walk[i]);
+    }
+    store_group g;
+    assert_int_equal(store_group_get(gid, &g), STORE_OK);
+    long members = 0;
+    for (int i = 0; i < TASK_STATES; i++)
+        members += by_walk[i];
+    assert_int_equal(g.device_count, members);
+}
+
+/* A repeatable stream of small numbers (a fixed LCG: the run repeats). */
+static unsigned next_pick(unsigned *seed, unsigned n)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return (*seed >> 16) % n;
+}
+
+/* Random member changes, state changes, timeouts, device deletes and
+ * re-creates over two groups and three tasks: after every step the kept
+ * counts equal a walk's. */
+static void test_task_counts_follow_every_change(void **state)
+{
+    (void)state;
+    static const char *const tasks[][2] = {{"t1", "g1"}, {"t2", "g1"}, {"t3", "g2"}};
+    char names[COUNT_DEVICES][24];
+    fx_task_world();
+    fx_group("g2");
+    fx_version(APP, "0.0.3");
+    for (int i = 0; i < COUNT_DEVICES; i++) {
+        snprintf(names[i], sizeof names[i], "count-%02d", i);
+        fx_device(PK, names[i]);
+    }
+    fx_task("t1", APP, "0.0.2", "g1");
+    fx_task("t2", APP, "0.0.3", "g1");
+    fx_task("t3", APP, "0.0.2", "g2");
+    unsigned seed = 2026;
+    for (int op = 0; op < COUNT_OPS; op++) {
+        const char *dn = names[next_pick(&seed, COUNT_DEVICES)];
+        const char *const *task = tasks[next_pick(&seed, 3)];
+        switch (next_pick(&seed, 6)) {
+        case 0:
+            store_group_add_member(task[1], PK, dn, op);
+            break;
+        case 1:
+            store_group_remove_member(task[1], PK, dn);
+            break;
+        case 2:
+        case 3: /* a state, member or not: rows of non-members must not count */
+            assert_int_equal(store_push_set(task[0], PK, dn, (store_task_state)(1 + next_pick(&seed, TASK_STATES - 1)),
+                                            false, 0, NULL, op),
+                             STORE_OK);
+            break;
+        case 4:
+            assert_int_equal(store_task_timeouts(op + 1000, 1, NULL), STORE_OK);
+            break;
+        default: /* deleted with its rows (both cascades), then made again */
+            assert_int_equal(store_device_delete(PK, dn), STORE_OK);
+            fx_device(PK, dn);
+            break;
+        }
+        for (int t = 0; t < 3; t++)
+            assert_counts_agree(tasks[t][0], tasks[t][1]);
+    }
+    /* a deleted task takes its kept counts along */
+    assert_int_equal(store_group_delete("g2"), STORE_OK);
+    assert_int_equal(store_task_get("t3", &(store_task){0}, NULL, NULL), STORE_NOT_FOUND);
+    assert_counts_agree("t1", "g1");
+}
+
 static void test_task_list(void **state)
 {
     (void)state;
@@ -671,6 +764,7 @@ int main(void)
         T(test_version_insert_get_find),    T(test_version_by_object),
         T(test_version_list_is_numeric),    T(test_version_deprecate_delete),
         T(test_task_insert_get),            T(test_task_list),
+        T(test_task_counts_follow_every_change),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
         T(test_push_record),                T(test_push_due),
