@@ -9,6 +9,8 @@
 #include "routes.h"
 #include "service_tasks.h"
 
+#include <string.h>
+
 /* The task as JSON; devices (may be NULL) is the list of its members. */
 static cJSON *task_json(const store_task *t, cJSON *devices)
 {
@@ -38,8 +40,8 @@ static cJSON *task_json(const store_task *t, cJSON *devices)
 
 static cJSON *task_row(const void *row) { return task_json(row, NULL); }
 
-/* One member of the task's group, with its state, into the list ctx. */
-static int add_device(const store_task_device *d, void *list)
+/* One member of the task's group, with its state. */
+static cJSON *task_device_json(const store_task_device *d)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "productKey", d->product_key);
@@ -48,7 +50,15 @@ static int add_device(const store_task_device *d, void *list)
     cJSON_AddItemToObject(o, "code", d->has_code ? cJSON_CreateNumber(d->code) : cJSON_CreateNull());
     cJSON_AddItemToObject(o, "updatedAt", json_time(d->updated_at));
     cJSON_AddStringToObject(o, "deviceStatus", d->device_status);
-    cJSON_AddItemToArray(list, o);
+    return o;
+}
+
+static cJSON *task_device_row(const void *row) { return task_device_json(row); }
+
+/* store_task_device_fn: one member into the list ctx. */
+static int add_device(const store_task_device *d, void *list)
+{
+    cJSON_AddItemToArray(list, task_device_json(d));
     return 0;
 }
 
@@ -95,6 +105,24 @@ enum MHD_Result api_task_list(http_request *r)
 }
 
 enum MHD_Result api_task_get(http_request *r) { return reply_task(r, 200, r->params[0]); }
+
+/* GET /api/v1/tasks/{id}/devices?state=&offset=&limit=: the members page by
+ * page, for groups too large for the whole list of GET /api/v1/tasks/{id}. */
+enum MHD_Result api_task_devices(http_request *r)
+{
+    const char *state = http_query(r, "state");
+    if (state && strcmp(state, store_task_state_names[store_task_state_named(state)]))
+        return reply_error(r, 400, "InvalidParameter", "state must be one of pending, offline, upToDate, pushed, "
+                           "succeeded, failed, timedOut");
+    store_task t;
+    store_status s = store_task_get(r->params[0], &t, NULL, NULL);
+    if (s != STORE_OK)
+        return api_store_fail(r, s, "read the task", "TaskNotFound", "no task %s", r->params[0]);
+    api_page pg;
+    if (!api_page_begin(r, &pg, task_device_row))
+        return pg.ret;
+    return api_page_end(r, &pg, store_task_devices_page(r->params[0], state, &pg.page));
+}
 
 enum MHD_Result api_task_push(http_request *r)
 {

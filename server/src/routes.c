@@ -56,6 +56,7 @@ static const route table[] = {
     {"GET", "/api/v1/tasks", BODY_NONE, api_task_list},
     {"GET", "/api/v1/tasks/{id}", BODY_NONE, api_task_get},
     {"POST", "/api/v1/tasks/{id}/push", BODY_NONE, api_task_push},
+    {"GET", "/api/v1/tasks/{id}/devices", BODY_NONE, api_task_devices},
     {"GET", "/api/v1/tasks/{id}/timeline", BODY_NONE, api_task_timeline},
     {"GET", "/api/v1/products/{pk}/devices/{dn}/timeline", BODY_NONE, api_device_timeline},
 

@@ -77,6 +77,7 @@ enum MHD_Result api_version_delete(http_request *r);
 enum MHD_Result api_task_create(http_request *r);
 enum MHD_Result api_task_list(http_request *r);
 enum MHD_Result api_task_get(http_request *r);
+enum MHD_Result api_task_devices(http_request *r);
 enum MHD_Result api_task_push(http_request *r);
 
 /* api_firmwares.c: OTA modules and firmware */

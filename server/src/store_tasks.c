@@ -176,3 +176,21 @@ store_status store_task_list(const char *app_id, store_page *page)
                    "SELECT COUNT(*) FROM tasks WHERE (?1 IS NULL OR app_id = ?1)", read_task_counted, &row, page, "s",
                    app_id);
 }
+
+store_status store_task_devices_page(const char *task_id, const char *state, store_page *page)
+{
+    store_task_device row;
+    return db_page("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
+                   "d.status FROM tasks t JOIN group_members m ON m.group_id = t.group_id "
+                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                   "LEFT JOIN task_devices td ON td.task_id = t.task_id AND td.product_key = m.product_key "
+                   "AND td.device_name = m.device_name "
+                   "WHERE t.task_id = ?1 AND (?2 IS NULL OR COALESCE(td.state, 'pending') = ?2) "
+                   "ORDER BY m.product_key, m.device_name LIMIT :limit OFFSET :offset",
+                   "SELECT CASE WHEN ?2 IS NULL THEN g.member_count "
+                   "WHEN ?2 = 'pending' THEN g.member_count - "
+                   "(SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1) "
+                   "ELSE (SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1 AND c.state = ?2) "
+                   "END FROM tasks t JOIN device_groups g ON g.group_id = t.group_id WHERE t.task_id = ?1",
+                   read_member, &row, page, "ss", task_id, state);
+}

@@ -90,6 +90,15 @@ store_status store_task_due_timeouts(int64_t now, int default_seconds,
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx);
 
 /*
+ * One page of task task_id's members (store_task_device rows) by product
+ * key and device name; with state (not NULL, a name of
+ * store_task_state_names) only those in that state. The total comes from
+ * the kept counts, not a walk. The caller has checked the task exists (its
+ * total is 0 otherwise). Returns STORE_OK or STORE_ERROR.
+ */
+store_status store_task_devices_page(const char *task_id, const char *state, store_page *page);
+
+/*
  * One page of the tasks of app app_id (NULL = all apps), newest first
  * (store_task rows, counts included). Returns STORE_OK or STORE_ERROR.
  */

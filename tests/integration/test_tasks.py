@@ -63,6 +63,26 @@ class TasksTest(EmulatorTest):
         self.assertEqual(self.emu.post("/api/v1/tasks/task-none/push").code, "TaskNotFound")
         self.assertEqual(self.emu.get("/api/v1/tasks/task-none").code, "TaskNotFound")
 
+    def test_devices_page_by_page(self):
+        t = self.create().json
+        tid = t["taskId"]
+        page = self.emu.get("/api/v1/tasks/%s/devices?limit=1" % tid).json
+        self.assertEqual((page["total"], page["offset"], page["limit"]), (2, 0, 1))
+        self.assertEqual([(d["deviceName"], d["state"]) for d in page["items"]], [("t-dev1", "pending")])
+        page = self.emu.get("/api/v1/tasks/%s/devices?offset=1&limit=1" % tid).json
+        self.assertEqual([d["deviceName"] for d in page["items"]], ["t-dev2"])
+        self.assertEqual(self.emu.post("/api/v1/tasks/%s/push" % tid).json["offline"], 2)
+        offline = self.emu.get("/api/v1/tasks/%s/devices?state=offline" % tid).json
+        self.assertEqual((offline["total"], len(offline["items"])), (2, 2))
+        self.assertEqual(offline["items"], self.emu.get("/api/v1/tasks/" + tid).json["devices"])
+        pending = self.emu.get("/api/v1/tasks/%s/devices?state=pending" % tid).json
+        self.assertEqual((pending["total"], pending["items"]), (0, []))
+        r = self.emu.get("/api/v1/tasks/%s/devices?state=done" % tid)
+        self.assertEqual((r.status, r.code), (400, "InvalidParameter"))
+        r = self.emu.get("/api/v1/tasks/%s/devices?limit=0" % tid)
+        self.assertEqual((r.status, r.code), (400, "InvalidParameter"))
+        self.assertEqual(self.emu.get("/api/v1/tasks/task-none/devices").code, "TaskNotFound")
+
     def test_deleting_the_group_deletes_its_tasks(self):
         gid = self.emu.post("/api/v1/groups", {"name": "short-lived"}).json["groupId"]
         tid = self.create(groupId=gid).json["taskId"]
