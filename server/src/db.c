@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,9 @@
 static sqlite3 *handle;
 static pthread_mutex_t lock;
 static pthread_once_t lock_once = PTHREAD_ONCE_INIT;
+
+/* Threads blocked in db_lock right now (store_let_others_in waits for them). */
+static atomic_int lock_waiters;
 
 /* Did this thread's last store call fail for want of disk space? (errno-
  * like: store_disk_full of store.h) */
@@ -175,8 +180,22 @@ void db_close(void)
 sqlite3 *db_lock(void)
 {
     pthread_once(&lock_once, init_lock);
-    pthread_mutex_lock(&lock);
+    if (pthread_mutex_trylock(&lock) != 0) {
+        atomic_fetch_add(&lock_waiters, 1);
+        pthread_mutex_lock(&lock);
+        atomic_fetch_sub(&lock_waiters, 1);
+    }
     return handle;
+}
+
+/* At most this many yields (each a few microseconds, or a time slice when
+ * the waiters run) before the long work goes on anyway. */
+#define LET_IN_YIELDS 2000
+
+void store_let_others_in(void)
+{
+    for (int i = 0; i < LET_IN_YIELDS && atomic_load(&lock_waiters) > 0; i++)
+        sched_yield();
 }
 
 void db_unlock(void) { pthread_mutex_unlock(&lock); }

@@ -138,11 +138,44 @@ static int plan_member(const store_push_member *m, void *ctx)
     return 0;
 }
 
-/* Writes the plan's states and marks the task pushed (in the transaction). */
-static store_status record_plan(const push_plan *p)
+/*
+ * A push goes through the group PUSH_CHUNK members at a time, each chunk
+ * one transaction: its pushes go out first, then their states are written.
+ * A device's answer waits for the lock held until that commit, so it always
+ * finds its "pushed" row; publishing first lets the broker deliver
+ * meanwhile. Between chunks the lock is handed to whoever waits for it
+ * (store_let_others_in): a push to 100,000 devices takes seconds, and API
+ * requests, downloads and the devices' answers are served meanwhile rather
+ * than after it. The task is marked pushed in the first chunk, so a device
+ * of that chunk that asks for its upgrade at once finds the task pushed.
+ */
+#define PUSH_CHUNK 500
+
+/* Plans, sends and records one chunk of the members after the last one of
+ * the previous chunk (in *after, updated); *more: a full chunk was read. */
+static store_status push_chunk(push_plan *plan, const char *group, store_push_member *after, bool first, bool *more)
 {
-    store_status s = store_push_record(p->task_id, p->records, p->n, clock_now());
-    return s == STORE_OK ? store_push_done(p->task_id) : s;
+    plan->n = 0;
+    *more = false;
+    if (store_begin() != STORE_OK)
+        return STORE_ERROR;
+    store_status s = store_push_members(plan->task_id, group, plan->pkg->app_id, after->product_key,
+                                        after->device_name, PUSH_CHUNK, plan_member, plan);
+    if (s == STORE_OK && !plan->out_of_memory)
+        s = store_push_record(plan->task_id, plan->records, plan->n, clock_now());
+    if (s == STORE_OK && first)
+        s = store_push_done(plan->task_id);
+    if (s != STORE_OK || plan->out_of_memory) {
+        store_rollback();
+        return STORE_ERROR;
+    }
+    if (plan->n) {
+        const store_push_state *last = &plan->records[plan->n - 1];
+        snprintf(after->product_key, sizeof after->product_key, "%s", last->product_key);
+        snprintf(after->device_name, sizeof after->device_name, "%s", last->device_name);
+    }
+    *more = plan->n == PUSH_CHUNK;
+    return store_commit();
 }
 
 service_status service_task_push(const char *task_id, service_push_fn send, void *ctx, service_push_counts *counts,
@@ -155,21 +188,18 @@ service_status service_task_push(const char *task_id, service_push_fn send, void
     if (s == STORE_NOT_FOUND)
         return service_fail(res, SERVICE_NOT_FOUND, "TaskNotFound", "no task %s (or its version was deleted)",
                             task_id);
-    if (s != STORE_OK || store_begin() != STORE_OK)
+    if (s != STORE_OK)
         return service_storage_error(res, "record the push");
-    /* Every push goes out first, then the states are written: a device's
-     * answer waits for the lock held until the commit, so it always finds
-     * its "pushed" row; publishing first lets the broker deliver meanwhile. */
     push_plan plan = {task_id, &pkg, send, ctx, counts, NULL, 0, 0, false};
-    s = store_push_members(task_id, group, pkg.app_id, plan_member, &plan);
-    if (s == STORE_OK && !plan.out_of_memory)
-        s = record_plan(&plan);
-    free(plan.records);
-    if (s != STORE_OK || plan.out_of_memory) {
-        store_rollback();
-        return service_storage_error(res, "record the push");
+    store_push_member after = {.product_key = "", .device_name = ""};
+    bool more = true;
+    for (bool first = true; s == STORE_OK && more; first = false) {
+        if (!first)
+            store_let_others_in();
+        s = push_chunk(&plan, group, &after, first, &more);
     }
-    return store_commit() == STORE_OK ? service_ok(res) : service_storage_error(res, "record the push");
+    free(plan.records);
+    return s == STORE_OK ? service_ok(res) : service_storage_error(res, "record the push");
 }
 
 service_status service_task_due(const char *pk, const char *dn, const char *app_id, const char *version,

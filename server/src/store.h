@@ -80,6 +80,16 @@ store_status store_commit(void);
 /* Rolls back the transaction of store_begin and releases the lock. */
 void store_rollback(void);
 
+/*
+ * For long work done as a run of transactions (a push to a large group, a
+ * chunk at a time): called between two of them, without the lock, it waits
+ * until every thread that was waiting for the lock has had it (at most a
+ * few milliseconds), so that API requests are answered between the chunks
+ * instead of after the whole run. A mutex alone would let this thread take
+ * the lock straight back.
+ */
+void store_let_others_in(void);
+
 /* Called by store_commit_with, still under the lock, with whether the
  * commit succeeded. */
 typedef void (*store_done_fn)(bool committed, void *ctx);

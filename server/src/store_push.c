@@ -61,8 +61,8 @@ static int visit_member(const void *row, void *ctx)
     return v->each(row, v->ctx);
 }
 
-store_status store_push_members(const char *task_id, const char *group_id, const char *app_id,
-                                store_push_member_fn each, void *ctx)
+store_status store_push_members(const char *task_id, const char *group_id, const char *app_id, const char *after_pk,
+                                const char *after_dn, int limit, store_push_member_fn each, void *ctx)
 {
     store_push_member row;
     member_visit v = {each, ctx};
@@ -73,8 +73,10 @@ store_status store_push_members(const char *task_id, const char *group_id, const
                    "AND a.app_id = ?3 "
                    "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
                    "AND td.device_name = m.device_name "
-                   "WHERE m.group_id = ?2 ORDER BY m.product_key, m.device_name",
-                   read_member, &row, visit_member, &v, "sss", task_id, group_id, app_id);
+                   "WHERE m.group_id = ?2 AND (m.product_key, m.device_name) > (?4, ?5) "
+                   "ORDER BY m.product_key, m.device_name LIMIT ?6",
+                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
+                   limit);
 }
 
 store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,

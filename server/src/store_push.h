@@ -41,12 +41,14 @@ typedef int (*store_push_member_fn)(const store_push_member *m, void *ctx);
 store_status store_push_package(const char *task_id, char group_id[STORE_ID_SIZE], store_version *pkg);
 
 /*
- * Calls each(member, ctx) for every member of group group_id, with the
- * version of app app_id it reported and its state in task task_id. Returns
- * STORE_OK or STORE_ERROR.
+ * Calls each(member, ctx) for the members of group group_id after product
+ * key after_pk and device name after_dn ("" and "" for the first), by
+ * product key and device name, at most limit of them, with the version of
+ * app app_id each reported and its state in task task_id. Returns STORE_OK
+ * or STORE_ERROR.
  */
-store_status store_push_members(const char *task_id, const char *group_id, const char *app_id,
-                                store_push_member_fn each, void *ctx);
+store_status store_push_members(const char *task_id, const char *group_id, const char *app_id, const char *after_pk,
+                                const char *after_dn, int limit, store_push_member_fn each, void *ctx);
 
 /*
  * Sets device dn of product pk to state in task task_id, with its result

@@ -521,6 +521,54 @@ static void test_task_push_keeps_success(void **state)
     assert_int_equal(t.push_count, 2);
 }
 
+/* Every device once, in order, whatever the chunks (service_task_push goes
+ * through the group 500 members at a time). */
+typedef struct {
+    int n;
+    char last[STORE_DN_SIZE];
+    bool out_of_order;
+} big_sends;
+
+static int send_in_order(const store_version *pkg, const char *pk, const char *dn, const char *task_id, void *ctx)
+{
+    big_sends *s = ctx;
+    (void)pkg, (void)pk, (void)task_id;
+    if (strcmp(s->last, dn) >= 0)
+        s->out_of_order = true;
+    snprintf(s->last, sizeof s->last, "%s", dn);
+    s->n++;
+    return 0;
+}
+
+static void test_task_push_in_chunks(void **state)
+{
+    (void)state;
+    enum { DEVICES = 1201 }; /* two full chunks and one of a single device */
+    fx_task_world();
+    for (int i = 0; i < DEVICES - 2; i++) {
+        char dn[STORE_DN_SIZE];
+        snprintf(dn, sizeof dn, "chunk-%05d", i);
+        fx_device(PK, dn);
+        fx_member("g1", PK, dn);
+        assert_int_equal(store_report_online(PK, dn, 1, NULL), STORE_OK);
+    }
+    fx_task("t1", APP, "0.0.2", "g1");
+    big_sends s = {0};
+    service_push_counts c;
+    service_result res;
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, DEVICES - 2);
+    assert_false(s.out_of_order);
+    assert_int_equal(c.pushed, DEVICES - 2);
+    assert_int_equal(c.offline, 2); /* DN and DN2 never came online */
+    store_task t;
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.push_count, 1); /* one push, however many chunks */
+    assert_int_equal(t.counts[TASK_PUSHED], DEVICES - 2);
+    assert_int_equal(t.counts[TASK_OFFLINE], 2);
+    assert_int_equal(t.counts[TASK_PENDING], 0);
+}
+
 static void test_task_due_and_pushed(void **state)
 {
     (void)state;
@@ -617,6 +665,7 @@ int main(void)
         T(test_app_create),            T(test_app_get_delete),      T(test_version_add_refusals),
         T(test_version_add_stores),    T(test_version_get_deprecate), T(test_version_delete),
         T(test_task_create),           T(test_task_push),           T(test_task_push_keeps_success),
+        T(test_task_push_in_chunks),
         T(test_task_due_and_pushed),   T(test_task_result), T(test_task_reached),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -585,7 +585,7 @@ static void test_push_members(void **state)
     assert_int_equal(store_report_app(PK, DN2, APP, "0.0.1"), STORE_OK);
     assert_int_equal(store_push_set("t1", PK, DN2, TASK_SUCCEEDED, true, 200, "trace", 3), STORE_OK);
     static fx_rows walk = {.row_size = sizeof(store_push_member)};
-    assert_int_equal(store_push_members("t1", "g1", APP, collect_member, &walk), STORE_OK);
+    assert_int_equal(store_push_members("t1", "g1", APP, "", "", 10, collect_member, &walk), STORE_OK);
     assert_int_equal(walk.n, 2);
     const store_push_member *first = (const void *)walk.rows[0], *second = (const void *)walk.rows[1];
     assert_string_equal(first->device_name, DN);
@@ -597,6 +597,18 @@ static void test_push_members(void **state)
     assert_string_equal(second->version, "0.0.1");
     assert_int_equal(second->state, TASK_SUCCEEDED);
     assert_int_equal(second->code, 200);
+    /* a chunk at a time: the first member, then those after it */
+    walk.n = 0;
+    assert_int_equal(store_push_members("t1", "g1", APP, "", "", 1, collect_member, &walk), STORE_OK);
+    assert_int_equal(walk.n, 1);
+    assert_string_equal(((const store_push_member *)(const void *)walk.rows[0])->device_name, DN);
+    walk.n = 0;
+    assert_int_equal(store_push_members("t1", "g1", APP, PK, DN, 10, collect_member, &walk), STORE_OK);
+    assert_int_equal(walk.n, 1);
+    assert_string_equal(((const store_push_member *)(const void *)walk.rows[0])->device_name, DN2);
+    walk.n = 0;
+    assert_int_equal(store_push_members("t1", "g1", APP, PK, DN2, 10, collect_member, &walk), STORE_OK);
+    assert_int_equal(walk.n, 0);
 }
 
 static void test_push_set_and_done(void **state)
