@@ -20,7 +20,8 @@ of ephemeral ports.
      the same N devices to haas-emu's broker (plugin: HMAC check against the
      database, ACL, online status to haas-emu); CONNACKs per second for all N.
      Goal: haas-emu >= 0.8x the floor.
-  2. Push fan-out, ROUNDS rounds each, alternating: haas-emu from just before
+  2. Push fan-out, ROUNDS rounds each, alternating (no API requests
+     meanwhile): haas-emu from just before
      POST /api/v1/tasks/{id}/push until the last connected device has its
      push; the floor from just before one client publishes the same number
      of messages of the same size (QoS 1) to the same push topics through the
@@ -28,12 +29,15 @@ of ephemeral ports.
      only if every device got exactly one message. Goal: median <= 1.2x.
   3. Peak memory (VmHWM) of haas-emu and of its mosquitto, next to the plain
      mosquitto holding the same connections. Goal: haas-emu < 256 MiB.
-  4. REST API latency while haas-emu's pushes run: one thread per page (task
-     list with its counts, the task with its devices, device list pages at
-     the start, middle and end of the 100,000, the product's online count)
-     asks for it again and again on a keep-alive connection from just before
-     the POST until the last device has its push; p50/p99 over all rounds,
-     next to the same pages asked for with no push running. Goal: p99 < 50 ms.
+  4. REST API latency while haas-emu's pushes run: one client, as a console
+     polling its views, asks for each page in turn (task list with its
+     counts, the task with its devices, device list pages at the start,
+     middle and end of the 100,000, the product's online count), one request
+     at a time on a keep-alive connection, in full cycles started from just
+     before the POST until the last device has its push and the POST is
+     answered, in ROUNDS more pushes after those of 2.; p50/p99 per page over
+     these rounds, next to IDLE_CYCLES cycles with no push running. Goal:
+     p99 < 50 ms for every page.
 
 Descriptors: mosquitto needs one per connected device, the swarm too. The
 driver raises RLIMIT_NOFILE (soft and hard, inherited by haas-emu, its
@@ -45,10 +49,14 @@ limit allows (limit - DESCRIPTOR_SPARE) and says so at the top and bottom of
 its report; the database, the group and the pushed task still hold all
 100,000 devices (the others are recorded offline by each push).
 
-Every process it starts is stopped at the end, also on failure or Ctrl-C;
-its work directory is removed unless something failed.
+Every process it starts is stopped at the end, also on failure, Ctrl-C or
+SIGTERM; its work directory is removed, except the logs when a check failed.
 
-Usage: bench_100k.py [N]   (default 100000 devices)
+With --perf, `perf record` samples haas-emu and its mosquitto during their
+logins and during the push rounds of 2. (both are idle in the floor's
+rounds), and the report ends with the top symbols of each.
+
+Usage: bench_100k.py [N] [--perf]   (N: devices connected, default 100000)
 """
 import http.client
 import json
@@ -75,7 +83,7 @@ ROUNDS = 3
 WINDOW = 100               # logins in flight at once
 TIMEOUT = 240              # seconds: any single step (creating devices, connecting, one round)
 DESCRIPTOR_SPARE = 200     # descriptors a broker needs besides its device connections
-IDLE_SECONDS = 2.0         # API sampling with no push running
+IDLE_CYCLES = 5            # times each page is asked for with no push running
 GOAL_CONNECT = 0.8
 GOAL_PUSH = 1.2
 GOAL_MEMORY_MIB = 256
@@ -219,45 +227,52 @@ def api_pages(pk, task_id, total):
 
 
 class Sampler:
-    """One thread per page, each asking for its page again and again on a
-    keep-alive connection until stop(); keeps (ms, bytes) per answer."""
+    """One thread asking for every page in turn, one request at a time on a
+    keep-alive connection (a console polling its views), until stop() or
+    until it has gone through the pages `cycles` times; keeps (ms, bytes)
+    per answer and page."""
 
-    def __init__(self, port, pages):
-        self.port, self.pages = port, pages
+    def __init__(self, port, pages, cycles=None):
+        self.port, self.pages, self.cycles = port, pages, cycles
         self.samples = {name: [] for name, _ in pages}
         self.errors = []
         self.stopping = threading.Event()
-        self.threads = [threading.Thread(target=self._run, args=page, daemon=True) for page in pages]
+        self.thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self, name, path):
+    def _get(self, conn, path):
+        t0 = time.monotonic()
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        body = resp.read()
+        ms = (time.monotonic() - t0) * 1000
+        if resp.status != 200:
+            raise AssertionError("GET %s: %d %s" % (path, resp.status, body[:200]))
+        return ms, len(body)
+
+    def _run(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+        cycle = 0
         try:
-            while not self.stopping.is_set():
-                t0 = time.monotonic()
-                conn.request("GET", path)
-                resp = conn.getresponse()
-                body = resp.read()
-                ms = (time.monotonic() - t0) * 1000
-                if resp.status != 200:
-                    raise AssertionError("GET %s: %d %s" % (path, resp.status, body[:200]))
-                self.samples[name].append((ms, len(body)))
+            while not self.stopping.is_set() and (self.cycles is None or cycle < self.cycles):
+                for name, path in self.pages:
+                    self.samples[name].append(self._get(conn, path))
+                cycle += 1
         except Exception as e:  # reported by stop()
-            self.errors.append("%s: %r" % (name, e))
+            self.errors.append(repr(e))
         finally:
             conn.close()
 
     def start(self):
-        for t in self.threads:
-            t.start()
+        self.thread.start()
         return self
 
     def stop(self):
-        self.stopping.set()
-        for t in self.threads:
-            t.join(TIMEOUT)
+        """Stops after the request in flight (or waits for the cycles); checks every answer."""
+        if self.cycles is None:
+            self.stopping.set()
+        self.thread.join(TIMEOUT)
+        assert not self.thread.is_alive(), "the API sampler hangs"
         assert not self.errors, self.errors
-        for name, got in self.samples.items():
-            assert got, "no answer for %s" % name
 
 
 def merge_samples(into, sampler):
@@ -272,14 +287,16 @@ def percentile(values, p):
 
 # ---- one push round of each kind ----
 
-def emu_round(emu, swarm, task_id, n, total, pages, busy):
-    """A push through haas-emu with the API sampled meanwhile; returns
-    (ms until the last device had it, ms until the POST was answered, DONE fields)."""
+def emu_round(emu, swarm, task_id, n, total, sampler=None):
+    """A push through haas-emu, with sampler (a Sampler, not started) asking
+    for API pages meanwhile if given; returns (ms until the last device had
+    it, ms until the POST was answered, DONE fields)."""
     swarm.send("ROUND")
     swarm.expect("ARMED")
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=TIMEOUT)
     conn.connect()
-    sampler = Sampler(emu.port, pages).start()
+    if sampler:
+        sampler.start()
     try:
         t0 = time.monotonic() * 1000
         conn.request("POST", "/api/v1/tasks/%s/push" % task_id)
@@ -291,10 +308,10 @@ def emu_round(emu, swarm, task_id, n, total, pages, busy):
         assert pushed["pushed"] == n and pushed["offline"] == total - n and not pushed["notSent"], pushed
         done = swarm.expect("DONE", timeout=TIMEOUT)
     finally:
-        sampler.stop()
+        if sampler:
+            sampler.stop()
         conn.close()
     check_round(done, n)
-    merge_samples(busy, sampler)
     return float(done["last_ms"]) - t0, t_http - t0, done
 
 
@@ -332,46 +349,73 @@ class CpuWatch:
 
 # ---- the run ----
 
-def run(n, total, work, procs, tools):
+def memory_step(what, emu_pid, mosq_pid):
+    """(what, haas-emu's VmHWM, VmRSS, its mosquitto's VmHWM), in KiB."""
+    return what, status_kib(emu_pid, "VmHWM"), status_kib(emu_pid, "VmRSS"), status_kib(mosq_pid, "VmHWM")
+
+
+def start_perf(work, tag, pids, procs):
+    """perf record (no call graphs) of pids until stop_perf()."""
+    proc = subprocess.Popen(["perf", "record", "-q", "-F", "999", "-o", os.path.join(work, "perf-%s.data" % tag), "-p",
+                             ",".join(str(p) for p in pids)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs.append(proc)
+    return proc
+
+
+def stop_perf(proc, work, tag, top=20):
+    """Stops perf record; returns the top lines of its report (command, object, symbol)."""
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=TIMEOUT)
+    out = subprocess.run(["perf", "report", "-i", os.path.join(work, "perf-%s.data" % tag), "--stdio", "--no-children",
+                          "--sort", "comm,dso,sym", "--percent-limit", "0.7"],
+                         capture_output=True, text=True, timeout=TIMEOUT).stdout
+    return [line for line in out.splitlines() if line.strip() and not line.startswith("#")][:top]
+
+
+def run(n, total, work, procs, tools, perf=False):
     import harness
     harness.EMU = os.path.join(ROOT, "build", "haas-emu")
     emu = Emulator("bench-100k", data_dir=os.path.join(work, "data"))
-    r = {"n": n, "total": total}
+    r = {"n": n, "total": total, "perf": perf}
     failed = True
     try:
         emu.start()
         t = time.monotonic()
         pk, task_id, items = make_fleet(emu, total)
         r["setup_s"] = time.monotonic() - t
+        emu_mosq = child_pid(emu.proc.pid, "mosquitto")
+        assert emu_mosq, "no mosquitto child of haas-emu"
+        r["hwm_steps"] = [memory_step("devices made", emu.proc.pid, emu_mosq)]
         triples = os.path.join(work, "devices.txt")
         write_triples(triples, items[:n])
         floor_mosq, floor_port = start_floor_broker(emu, work, procs)
-        emu_mosq = child_pid(emu.proc.pid, "mosquitto")
-        assert emu_mosq, "no mosquitto child of haas-emu"
 
+        cpu0 = cpu_seconds(floor_mosq.pid)
         floor_swarm, r["floor_connect"], _ = connect_swarm(floor_port, triples, n, work, "floor")
         tools.append(floor_swarm)
+        r["floor_connect_cpu"] = (cpu_seconds(floor_mosq.pid) - cpu0, cpu_seconds(floor_swarm.proc.pid))
+        profiler = start_perf(work, "connect", [emu.proc.pid, emu_mosq], procs) if r["perf"] else None
+        cpu0 = (cpu_seconds(emu.proc.pid), cpu_seconds(emu_mosq))
         emu_swarm, r["emu_connect"], r["emu_subscribed"] = connect_swarm(emu.mqtt_port, triples, n, work, "emu")
         tools.append(emu_swarm)
+        r["emu_connect_cpu"] = (cpu_seconds(emu.proc.pid) - cpu0[0], cpu_seconds(emu_mosq) - cpu0[1],
+                                cpu_seconds(emu_swarm.proc.pid))
+        if profiler:
+            r["perf_top"] = [("the logins", stop_perf(profiler, work, "connect"))]
         t = time.monotonic()
         wait_for(lambda: online(emu, pk) == n, timeout=TIMEOUT, interval=0.1,
                  what="haas-emu to see %d devices online" % n)
         r["online_after_s"] = time.monotonic() - t
-
-        pages = api_pages(pk, task_id, total)
-        idle = Sampler(emu.port, pages).start()
-        time.sleep(IDLE_SECONDS)  # a fixed sampling period, not a wait for a condition
-        idle.stop()
-        r["idle"], r["busy"] = {}, {}
-        merge_samples(r["idle"], idle)
+        r["hwm_steps"].append(memory_step("devices online", emu.proc.pid, emu_mosq))
 
         r["emu"], r["http"], r["floor"] = [], [], []
         publisher = None
         emu_cpu = CpuWatch(emu.proc.pid, [emu.proc.pid, emu_mosq, emu_swarm.proc.pid])
         floor_cpu = CpuWatch(emu.proc.pid, [floor_mosq.pid, floor_swarm.proc.pid])
+        profiler = start_perf(work, "push", [emu.proc.pid, emu_mosq], procs) if r["perf"] else None
         for _ in range(ROUNDS):
             with emu_cpu:
-                ms, http_ms, done = emu_round(emu, emu_swarm, task_id, n, total, pages, r["busy"])
+                ms, http_ms, done = emu_round(emu, emu_swarm, task_id, n, total)
             r["emu"].append(ms)
             r["http"].append(http_ms)
             if publisher is None:  # the floor sends what a real push weighs
@@ -384,11 +428,26 @@ def run(n, total, work, procs, tools):
             with floor_cpu:
                 r["floor"].append(floor_round(publisher, floor_swarm, n))
         r["emu_cpu"], r["floor_cpu"] = emu_cpu, floor_cpu
+        if profiler:
+            r["perf_top"].append(("the push rounds of 2.", stop_perf(profiler, work, "push")))
+        r["hwm_steps"].append(memory_step("pushes done", emu.proc.pid, emu_mosq))
+
+        pages = api_pages(pk, task_id, total)
+        idle = Sampler(emu.port, pages, cycles=IDLE_CYCLES).start()
+        idle.stop()
+        r["idle"], r["busy"], r["emu_api"] = {}, {}, []
+        merge_samples(r["idle"], idle)
+        r["hwm_steps"].append(memory_step("API pages asked", emu.proc.pid, emu_mosq))
+        for _ in range(ROUNDS):
+            sampler = Sampler(emu.port, pages)
+            r["emu_api"].append(emu_round(emu, emu_swarm, task_id, n, total, sampler)[0])
+            merge_samples(r["busy"], sampler)
+        r["hwm_steps"].append(memory_step("pushes with API pages done", emu.proc.pid, emu_mosq))
         r["pids"] = {"haas-emu": emu.proc.pid, "its mosquitto": emu_mosq, "plain mosquitto": floor_mosq.pid,
                      "swarm (haas-emu)": emu_swarm.proc.pid, "swarm (floor)": floor_swarm.proc.pid}
         r["hwm"] = {name: status_kib(pid, "VmHWM") for name, pid in r["pids"].items()}
         r["fds"] = {name: len(os.listdir("/proc/%d/fd" % pid)) for name, pid in r["pids"].items()}
-        r["emu_bye"] = quit_swarm(emu_swarm, ROUNDS, n)
+        r["emu_bye"] = quit_swarm(emu_swarm, 2 * ROUNDS, n)
         quit_swarm(floor_swarm, ROUNDS, n)
         bye, rc = publisher.quit()
         assert rc == 0 and int(bye["rounds"]) == ROUNDS, (bye, rc)
@@ -419,6 +478,8 @@ def report(r, limit_note):
           % ("CONNACKs per second", float(ec["rate"]), float(fc["rate"]), ratio, GOAL_CONNECT,
              mark(ratio >= GOAL_CONNECT)))
     print("  %-34s %11.2f s  %11.2f s" % ("all CONNACKs after", float(ec["ms"]) / 1000, float(fc["ms"]) / 1000))
+    print("  CPU while logging in: haas-emu %.2f s + its mosquitto %.2f s (swarm %.2f s); floor: mosquitto %.2f s "
+          "(swarm %.2f s)" % (r["emu_connect_cpu"] + r["floor_connect_cpu"]))
     print("  haas-emu's API showed all %d online %.2f s after the last SUBACK" % (n, r["online_after_s"]))
 
     ratio = med(r["emu"]) / med(r["floor"])
@@ -430,6 +491,7 @@ def report(r, limit_note):
           % ("median", med(r["emu"]), med(r["floor"]), ratio, GOAL_PUSH, mark(ratio <= GOAL_PUSH)))
     print("  %-34s %11.0f ms %11.0f ms" % ("best", min(r["emu"]), min(r["floor"])))
     print("  %-34s %11.0f ms" % ("POST .../push answered (median)", med(r["http"])))
+    print("  %-34s %11.0f ms" % ("median with the API polled (4.)", med(r["emu_api"])))
     report_cpu(r)
 
     hwm = {k: v / 1024 for k, v in r["hwm"].items()}
@@ -440,10 +502,12 @@ def report(r, limit_note):
     print("  %-34s %10.1f MiB %10.1f MiB  %6.2fx"
           % ("mosquitto", hwm["its mosquitto"], hwm["plain mosquitto"], hwm["its mosquitto"] / hwm["plain mosquitto"]))
     print("  %-34s %10.1f MiB %10.1f MiB" % ("mqtt_swarm", hwm["swarm (haas-emu)"], hwm["swarm (floor)"]))
+    print("  haas-emu VmHWM / VmRSS and its mosquitto's VmHWM after each step: %s" % "; ".join(
+        "%s %.0f / %.0f MiB, %.0f MiB" % (what, a / 1024, b / 1024, c / 1024) for what, a, b, c in r["hwm_steps"]))
     print("  descriptors open: %s" % ", ".join("%s %d" % kv for kv in r["fds"].items()))
 
-    print("\n4. REST API latency while haas-emu pushes (one thread per page, keep-alive; %d rounds), next to the "
-          "same pages with no push running:" % ROUNDS)
+    print("\n4. REST API latency while haas-emu pushes (one client asking for each page in turn, keep-alive; "
+          "%d rounds), next to the same pages with no push running:" % ROUNDS)
     print("  %-22s %6s %8s %8s   %6s %8s %8s %6s  %9s" % ("page", "n", "p50", "p99", "idle n", "p50", "p99",
                                                        "ratio", "bytes"))
     for name, busy in r["busy"].items():
@@ -454,6 +518,11 @@ def report(r, limit_note):
               % (name, len(ms), percentile(ms, 50), p99, len(idle), percentile(idle, 50), percentile(idle, 99),
                  p99 / max(percentile(idle, 99), 1e-9), max(b for _, b in busy), GOAL_P99_MS,
                  mark(p99 < GOAL_P99_MS)))
+    for what, lines in r.get("perf_top", []):
+        print("\nperf record -F 999 of haas-emu and its mosquitto during %s (share of samples; thread, object, "
+              "symbol):" % what)
+        for line in lines:
+            print("  " + line.strip())
     if limit_note:
         print("\nNOTE: measured with %d connected devices, not %d (see above)." % (n, total))
 
@@ -476,7 +545,8 @@ def interrupted(signum, frame):
 
 def main():
     total = DEVICES
-    want = int(sys.argv[1]) if len(sys.argv) > 1 else total
+    args = [a for a in sys.argv[1:] if a != "--perf"]
+    want = int(args[0]) if args else total
     for tool in (SWARM, os.path.join(ROOT, "build", "haas-emu")):
         if not os.access(tool, os.X_OK):
             raise SystemExit("bench needs %s (make all build/bench/mqtt_swarm)" % tool)
@@ -486,18 +556,29 @@ def main():
     signal.signal(signal.SIGTERM, interrupted)
     work = tempfile.mkdtemp(prefix="haas-bench-100k-")
     procs, tools = [], []
-    failed = True
     t0 = time.monotonic()
     try:
-        result = run(n, total, work, procs, tools)
+        result = run(n, total, work, procs, tools, perf="--perf" in sys.argv[1:])
         report(result, note)
         print("\nbench_100k: %.0f s in all" % (time.monotonic() - t0))
-        failed = False
-    finally:
-        if failed:
-            print("bench_100k failed; logs kept in %s and tests/out/logs/bench-100k.log" % work, file=sys.stderr)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    except AssertionError:
+        keep_logs_only(work)
+        print("bench_100k failed; logs kept in %s and tests/out/logs/bench-100k.log" % work, file=sys.stderr)
+        raise
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def keep_logs_only(work):
+    """Removes everything but the *.log files of work (the database of 100,000 devices, perf data, triples)."""
+    for entry in os.listdir(work):
+        path = os.path.join(work, entry)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif not entry.endswith(".log"):
+            os.unlink(path)
 
 
 if __name__ == "__main__":
