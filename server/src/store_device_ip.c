@@ -24,18 +24,24 @@ store_status store_download_owner(const char *object, const char *ip, char task[
 {
     owner o = {task, pk, dn};
     task[0] = pk[0] = dn[0] = '\0';
-    store_status s = db_one("SELECT td.task_id, td.product_key, td.device_name FROM task_devices td "
-                            "JOIN tasks t ON t.task_id = td.task_id "
-                            "JOIN versions v ON v.app_id = t.app_id AND v.version = t.version "
-                            "JOIN devices d ON d.product_key = td.product_key AND d.device_name = td.device_name "
-                            "WHERE v.object_key = ?1 AND d.ip = ?2 AND td.state <> 'offline' "
+    /* per task (or job) of the object, its newest row at ip; of those, the
+     * newest (indexes of 0010_download_owner.sql) */
+    store_status s = db_one("SELECT td.task_id, td.product_key, td.device_name FROM task_devices td WHERE td.rowid IN "
+                            "(SELECT (SELECT x.rowid FROM task_devices x JOIN devices d "
+                            "ON d.product_key = x.product_key AND d.device_name = x.device_name "
+                            "WHERE x.task_id = t.task_id AND x.state <> 'offline' AND d.ip = ?2 "
+                            "ORDER BY x.updated_at DESC LIMIT 1) "
+                            "FROM versions v JOIN tasks t ON t.app_id = v.app_id AND t.version = v.version "
+                            "WHERE v.object_key = ?1 AND EXISTS (SELECT 1 FROM devices WHERE ip = ?2)) "
                             "ORDER BY td.updated_at DESC LIMIT 1", read_owner, &o, "ss", object, ip);
     if (s == STORE_NOT_FOUND)
-        s = db_one("SELECT jd.job_id, jd.product_key, jd.device_name FROM ota_job_devices jd "
-                   "JOIN ota_jobs j ON j.job_id = jd.job_id JOIN firmwares f ON f.firmware_id = j.firmware_id "
-                   "JOIN devices d ON d.product_key = jd.product_key AND d.device_name = jd.device_name "
-                   "WHERE f.object_key = ?1 AND d.ip = ?2 ORDER BY jd.updated_at DESC LIMIT 1",
-                   read_owner, &o, "ss", object, ip);
+        s = db_one("SELECT jd.job_id, jd.product_key, jd.device_name FROM ota_job_devices jd WHERE jd.rowid IN "
+                   "(SELECT (SELECT x.rowid FROM ota_job_devices x JOIN devices d "
+                   "ON d.product_key = x.product_key AND d.device_name = x.device_name "
+                   "WHERE x.job_id = j.job_id AND d.ip = ?2 ORDER BY x.updated_at DESC LIMIT 1) "
+                   "FROM firmwares f JOIN ota_jobs j ON j.firmware_id = f.firmware_id "
+                   "WHERE f.object_key = ?1 AND EXISTS (SELECT 1 FROM devices WHERE ip = ?2)) "
+                   "ORDER BY jd.updated_at DESC LIMIT 1", read_owner, &o, "ss", object, ip);
     return s == STORE_NOT_FOUND ? STORE_OK : s;
 }
 
