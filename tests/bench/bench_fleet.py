@@ -1,65 +1,78 @@
 #!/usr/bin/env python3
-"""Fleet upgrade: N simulated devices (haas-device --fleet) in one group, one
-push, time until haas-emu shows all N succeeded; next to the floor measured
-in the same run, and haas-emu's peak memory. Goals (2-core machine): 1,000
-devices in under 3 s, at most 1.5x the floor, haas-emu peak memory under
-64 MiB at 10,000 devices.
+"""Fleet upgrade: N simulated devices (haas-device --fleet) upgraded by
+haas-emu, next to the floor: the SAME fleet doing the SAME work against the
+smallest server that can serve it, in the same run, in alternating rounds.
+Goals (issue 14): haas-emu's time at most 1.15x the floor's and its server
+CPU per device upgrade at most 1.5x the floor's, at 1,000 and 10,000
+devices, with console-style task polling running; haas-emu's peak memory
+under 64 MiB at 10,000 devices.
 
-For each N (100, 1,000, 10,000) a fresh haas-emu (release build) gets one
-product with N devices in one group, the app, version 0.0.2 (a package with a
-64 KiB random file inside) and one task. The devices run in haas-device
---fleet processes of at most PER_PROCESS devices each (libmosquitto keeps a
-socketpair per client and only drains it below FD_SETSIZE): 1 process of 2
-worker threads at 100, 4 x 2 at 1,000, 40 x 1 at 10,000. Their flash
-folders are on tmpfs (/dev/shm when there is one: the simulated flash is not
-what is measured) and hold the template app, version 0.0.1. The fleet runs
-at nice 19: its workers poll every device without waiting (an idle fleet of
-1,000 devices uses about 1.4 of the 2 cores), which at normal priority starves
-haas-emu and mosquitto. Once every device is online and haas-emu has
-recorded the version each one reported:
+For each N (default 1,000 and 10,000; 100 works too) one haas-emu (release
+build, build/haas-emu) gets one product with N devices in one group, the
+app, and 2 x ROUNDS versions 0.0.2, 0.0.3, ... (each a package with the same
+64 KiB random file inside, so every package has the same size give or take
+a few bytes). The devices' flash is on tmpfs (/dev/shm: the simulated flash
+is not what is measured), written once with the app at 0.0.1 and kept for
+all rounds, so the version moves forward one step a round. The devices run
+in haas-device --fleet processes of at most PER_PROCESS devices each, at
+nice 19 (the fleet must not starve the servers): 1 x 2 worker threads at
+100, 4 x 2 at 1,000, 40 x 1 at 10,000 (fleet_layout()).
 
-  haas-emu: the clock starts just before POST /api/v1/tasks/{id}/push and
-            stops when a poll of the task's counts (GET /api/v1/tasks?appId=)
-            first shows all N succeeded. That answer walks all N rows under
-            the database lock, so it is asked for once haas-emu's log shows
-            N "reports app.result 200" lines (written right after each result
-            is recorded), and once a second before that. Each device
-            downloads the package from haas-emu, verifies and installs it,
-            reboots, reconnects and reports app.result 200.
-  peak:     VmHWM of the haas-emu process (its managed mosquitto is a
-            separate process, shown apart) once all N succeeded.
+The floor's servers run next to haas-emu for the whole N: a plain mosquitto
+(no plugin, anonymous, listener on 127.0.0.1, otherwise the managed
+broker's settings) and nginx on 127.0.0.1 serving haas-emu's own package
+files at the same paths (keepalive off: one connection per download, as
+each device has its own). Rounds alternate, haas-emu first, ROUNDS each;
+round k takes every device from 0.0.(k+1) to 0.0.(k+2):
 
-Then the fleet stops and the floor is measured on the same machine:
+  haas-emu: a new task for the round's version on the group; the fleet
+            starts pointed at haas-emu's broker; once every device is online
+            and haas-emu has recorded the version each one reported, the
+            clock starts just before POST /api/v1/tasks/{id}/push. A poller
+            does what the console does while a task runs: it asks for the
+            task's counts (GET /api/v1/tasks?appId=..., the task list with
+            counts) over one keep-alive connection, again 50 ms after each
+            answer, from the push on; the clock stops at the answer of the
+            first poll that shows all N succeeded. Each device downloads the
+            package from haas-emu, verifies and installs it, reboots,
+            reconnects and reports app.result 200, which haas-emu records
+            (and answers with a post_reply, and answers the query that
+            follows it).
+  floor:    build/bench/fleet_floor (tests/bench/fleet_floor.c) connects to
+            the plain mosquitto and subscribes to the devices' queries and
+            results; the fleet starts pointed at that mosquitto; once every
+            device has sent its query (it is online and subscribed to its
+            push topic), fleet_floor publishes haas-emu's push message (same
+            fields, QoS 1) with the nginx URL, MD5 and size of the round's
+            package to every device and counts the app.result 200 events.
+            The clock runs from just before its first publish to the arrival
+            of the N-th result. The devices do the same work as above.
 
-  push:     build/bench/mqtt_fleet holds N connections of other device
-            identities (a second product, same name lengths) subscribed to
-            their push topics. haas-emu pushes them once (the message size,
-            and haas-emu's push-only time, shown for information), then
-            mqtt_fleet floor, logged in with haas-emu's service account,
-            publishes the same N messages of the same size (QoS 1) straight
-            through the same mosquitto; time until the last device has its
-            message; median of FLOOR_ROUNDS.
-  download: nginx on 127.0.0.1 serves the very same package file at the
-            same path; curl --parallel fetches it N times, with as many
-            transfers in flight as the fleet has worker threads (a worker
-            downloads one package at a time) and a fresh connection per
-            download, as each device has its own (nginx keepalive off); the
-            time of the whole curl run, its start included; median of
-            FLOOR_ROUNDS.
-  floor = push + download: the two steps one after the other, as a device
-          does them. Not in the floor: the install on the device, its
-          reboot and reconnect, the result and version messages and
-          haas-emu's recording of them; haas-emu's time includes them all.
+The fleet stops after each round (and, after a haas-emu round, haas-emu has
+seen every device go offline) before the next round starts it again. Every
+round asserts what it measured: exactly N results (haas-emu: the task counts
+show N succeeded of N, none failed; floor: N distinct devices reported 200
+for the round's version), and every device's flash holds the new version
+afterwards.
 
-Also printed, to see where the time goes: CPU seconds used during the
-upgrade by haas-emu (and its busiest thread), mosquitto and the fleet, and
-haas-emu's open descriptors at the end.
+CPU (utime + stime from /proc) over each round's measured window:
+  haas-emu side: haas-emu + its managed mosquitto (+ busiest threads);
+  floor side:    mosquitto + nginx (master and workers) + fleet_floor;
+  per device upgrade: that CPU / N. The fleet's own CPU is shown apart.
+Peak: haas-emu's VmHWM (and its mosquitto's) after the last round.
 
-Usage: bench_fleet.py [N ...]   (default: 100 1000 10000)
+Reported per N: medians of the ROUNDS rounds of each side and their ranges,
+the ratios of the medians next to the goals, then each round's detail.
+HAAS_BENCH_PERF=DIR records `perf record -F 499 --call-graph dwarf -p
+<haas-emu>` during every haas-emu round into DIR/perf-N-round.data (for
+`perf report`; the recording itself slows haas-emu down).
+
+Usage: bench_fleet.py [--rounds R] [N ...]   (default: 3 rounds each; N 1000 10000)
 """
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -71,50 +84,25 @@ from urllib.parse import urlparse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
 from sim_device import write_app  # noqa: E402
-from bench_push import Tool, check_round, service_account  # noqa: E402
+from bench_push import Tool  # noqa: E402
 
 DEVICE = os.path.join(ROOT, "build", "haas-device")
-FLEET_TOOL = os.path.join(ROOT, "build", "bench", "mqtt_fleet")
-SIZES = (100, 1000, 10000)
+FLOOR_TOOL = os.path.join(ROOT, "build", "bench", "fleet_floor")
+SIZES = (1000, 10000)
+ROUNDS = 3               # rounds of each side, alternating
 PACKAGE_BLOB = 64 << 10
 PER_PROCESS = 250        # devices per haas-device --fleet process
 THREADS = 2              # worker threads per fleet process up to 1,000 devices
 THREADS_LARGE = 1        # ... and beyond (40 processes at 10,000)
-FLEET_NICE = 19          # the fleet polls its devices without waiting; haas-emu and mosquitto come first
-FLOOR_ROUNDS = 3
-GOAL_RATIO = 1.5
-GOAL_SECONDS_1000 = 3.0
+FLEET_NICE = 19          # the servers come first; the fleet uses what is left
+GOAL_RATIO = 1.15
+GOAL_CPU_RATIO = 1.5
 GOAL_MEMORY_MIB = 64
-TIMEOUT = 120            # seconds: any single step (fleet online, upgrade, floor round)
-WINDOW = 100             # mqtt_fleet logins in flight at once
-LOG_INTERVAL = 0.005     # seconds between looks at haas-emu's log
-FALLBACK_POLL = 1.0      # seconds between polls of the task's counts before the log shows N results
+POLL_INTERVAL = 0.05     # seconds from a task-count answer to the next request, as the console
+TIMEOUT = 120            # seconds: any single step (fleet online, the pushes reaching the devices)
+ROUND_SECONDS_PER_DEVICE = 0.03  # an upgrade round's deadline: max(TIMEOUT, this x N) (a busy machine starves the fleet)
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-class ResultLog:
-    """Counts the "reports app.result 200" lines haas-emu logs right after
-    recording a result, so that the task's counts (an answer that walks all
-    N rows under the database lock) are asked for only once they can be
-    complete, plus once every FALLBACK_POLL seconds."""
-
-    MARK = b" reports app.result 200 "
-
-    def __init__(self, path):
-        self.f = open(path, "rb")
-        self.f.seek(0, os.SEEK_END)
-        self.seen = 0
-        self.rest = b""
-
-    def count(self):
-        data = self.rest + self.f.read()
-        cut = data.rfind(b"\n") + 1
-        self.seen += data[:cut].count(self.MARK)
-        self.rest = data[cut:]
-        return self.seen
-
-    def close(self):
-        self.f.close()
+PERF_DIR = os.environ.get("HAAS_BENCH_PERF")
 
 
 # ---- processes ----
@@ -144,6 +132,14 @@ def thread_cpu_seconds(pid):
     return out
 
 
+def thread_cpu_by_name(before, after):
+    """CPU seconds per thread name between two thread_cpu_seconds() looks."""
+    out = {}
+    for tid, (name, cpu) in after.items():
+        out[name] = out.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
+    return out
+
+
 def status_kib(pid, key):
     """A 'kB' field of /proc/<pid>/status (VmHWM, VmRSS), in KiB."""
     with open("/proc/%d/status" % pid) as f:
@@ -153,8 +149,9 @@ def status_kib(pid, key):
     raise AssertionError("no %s for pid %d" % (key, pid))
 
 
-def child_pid(parent, comm):
-    """Pid of parent's child process named comm (haas-emu's mosquitto)."""
+def children(parent):
+    """{pid: name} of parent's child processes."""
+    out = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -163,10 +160,16 @@ def child_pid(parent, comm):
                 text = f.read()
         except OSError:
             continue
-        name = text[text.index("(") + 1:text.rindex(")")]
-        ppid = int(text.rsplit(")", 1)[1].split()[1])
-        if ppid == parent and name == comm:
-            return int(entry)
+        if int(text.rsplit(")", 1)[1].split()[1]) == parent:
+            out[int(entry)] = text[text.index("(") + 1:text.rindex(")")]
+    return out
+
+
+def child_pid(parent, comm):
+    """Pid of parent's child process named comm (haas-emu's mosquitto)."""
+    for pid, name in children(parent).items():
+        if name == comm:
+            return pid
     return None
 
 
@@ -202,10 +205,24 @@ def make_devices(emu, name, n, prefix):
     return pk, gid, items
 
 
-def make_task(emu, gid):
-    r = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "0.0.2", "groupId": gid})
+def make_task(emu, gid, version="0.0.2"):
+    r = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": version, "groupId": gid})
     assert r.status == 201, r
     return r.json["taskId"]
+
+
+def upload_versions(emu, count):
+    """Versions 0.0.2 ... 0.0.(count+1), each a package holding the same
+    PACKAGE_BLOB random bytes; returns their records (url, md5, size)."""
+    blob = os.urandom(PACKAGE_BLOB)
+    out = []
+    for k in range(count):
+        v = "0.0.%d" % (k + 2)
+        r = emu.upload(APP_ID, package_name(v), make_package({"blob.bin": blob}, version=v))
+        assert r.status == 201, r
+        assert r.json["version"] == v and r.json["url"] and len(r.json["md5"]) == 32, r.json
+        out.append(r.json)
+    return out
 
 
 def write_triples(path, items):
@@ -218,25 +235,17 @@ def online(emu, pk):
     return emu.get("/api/v1/products/%s/devices?status=online&limit=1" % pk).json["total"]
 
 
-def versions_known(emu, pk, n):
-    """True when haas-emu has recorded version 0.0.1 of the app for all n
+def versions_known(emu, pk, n, version="0.0.1"):
+    """True when haas-emu has recorded `version` of the app for all n
     devices (their hli_event_upgrade_query was handled): a push before that
     would be repeated by the late query."""
     seen = 0
     for offset in range(0, n, 500):
         items = emu.get("/api/v1/products/%s/devices?offset=%d&limit=500" % (pk, offset)).json["items"]
         for d in items:
-            if any(a.get("appId") == APP_ID and a.get("version") == "0.0.1" for a in d.get("apps") or []):
+            if any(a.get("appId") == APP_ID and a.get("version") == version for a in d.get("apps") or []):
                 seen += 1
     return seen == n
-
-
-def task_counts(emu, task_id):
-    """The task's counts from the task list (no per-device rows in the answer)."""
-    for t in emu.get("/api/v1/tasks?appId=%s&limit=500" % APP_ID).json["items"]:
-        if t["taskId"] == task_id:
-            return t["counts"]
-    raise AssertionError("task %s not listed" % task_id)
 
 
 # ---- the haas-device fleet ----
@@ -247,32 +256,49 @@ def fleet_layout(n):
     return procs, THREADS if n <= 1000 else THREADS_LARGE
 
 
-def start_fleet(emu, items, work, flash):
-    """Writes every device's flash (the template app, 0.0.1) and starts the
-    haas-device --fleet processes; returns (processes, worker threads in all)."""
+def write_flash(items, flash):
+    """Every device's flash folder flash/roots/<dn> holding the template app
+    at 0.0.1 (what --init-app would copy, without a cp per device); returns
+    (roots, template)."""
     template = os.path.join(flash, "template")
     write_app(template, "0.0.1")
     roots = os.path.join(flash, "roots")
     os.makedirs(roots)
-    for d in items:  # what --init-app would copy, without a cp process per device
+    for d in items:
         shutil.copytree(template, os.path.join(roots, d["deviceName"], "data", "pyamp"))
+    return roots, template
+
+
+def launch_fleet(port, items, work, roots, template, tag=""):
+    """Starts the haas-device --fleet processes on the flash already in
+    roots, pointed at the broker on 127.0.0.1:port; returns (processes,
+    worker threads in all). Logs go to work/<tag>fleet-<i>.log."""
     nproc, threads = fleet_layout(len(items))
     procs = []
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
-    for i in range(nproc):
-        part = items[i * PER_PROCESS:(i + 1) * PER_PROCESS]
-        triples = os.path.join(work, "fleet-%d.txt" % i)
-        write_triples(triples, part)
-        log = open(os.path.join(work, "fleet-%d.log" % i), "wb")
-        try:
-            procs.append(subprocess.Popen(["nice", "-n", str(FLEET_NICE), DEVICE, "--fleet", triples,
-                                           "--broker", "127.0.0.1:%d" % emu.mqtt_port, "--root", roots,
-                                           "--init-app", template, "--threads", str(threads)],
-                                          stdout=log, stderr=subprocess.STDOUT, env=env))
-        finally:
-            log.close()
+    try:
+        for i in range(nproc):
+            part = items[i * PER_PROCESS:(i + 1) * PER_PROCESS]
+            triples = os.path.join(work, "%sfleet-%d.txt" % (tag, i))
+            write_triples(triples, part)
+            with open(os.path.join(work, "%sfleet-%d.log" % (tag, i)), "wb") as log:
+                procs.append(subprocess.Popen(["nice", "-n", str(FLEET_NICE), DEVICE, "--fleet", triples,
+                                               "--broker", "127.0.0.1:%d" % port, "--root", roots,
+                                               "--init-app", template, "--threads", str(threads)],
+                                              stdout=log, stderr=subprocess.STDOUT, env=env))
+    except BaseException:
+        stop_procs(procs)
+        raise
     return procs, nproc * threads
+
+
+def start_fleet(emu, items, work, flash):
+    """Writes every device's flash (the template app, 0.0.1) and starts the
+    haas-device --fleet processes against emu.mqtt_port; returns (processes,
+    worker threads in all). Also used by bench_rollout.py."""
+    roots, template = write_flash(items, flash)
+    return launch_fleet(emu.mqtt_port, items, work, roots, template)
 
 
 def check_fleet(procs):
@@ -281,141 +307,17 @@ def check_fleet(procs):
             raise AssertionError("haas-device fleet process %d exited with %s" % (i, p.returncode))
 
 
-def push_and_wait(emu, task_id, n, procs):
-    """POST .../push, then waits until the task's counts show all n
-    succeeded; returns (seconds from just before the POST to the answer
-    of that poll, seconds until the POST was answered, polls made)."""
-    results = ResultLog(emu.log_path)
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=TIMEOUT)
-        conn.connect()
-        t0 = time.monotonic()
-        conn.request("POST", "/api/v1/tasks/%s/push" % task_id)
-        resp = conn.getresponse()
-        body = resp.read()
-        t_http = time.monotonic()
-        conn.close()
-        assert resp.status == 200, (resp.status, body)
-        pushed = json.loads(body)
-        assert pushed["pushed"] == n and not pushed.get("notSent"), pushed
-        polls, last_poll = 0, t0
-        while True:
-            now = time.monotonic()
-            if results.count() >= n or now - last_poll >= FALLBACK_POLL:
-                counts = task_counts(emu, task_id)
-                polls += 1
-                last_poll = time.monotonic()
-                if counts["succeeded"] == n:
-                    return last_poll - t0, t_http - t0, polls
-                if counts["failed"]:
-                    raise AssertionError("after %.1f s: %s" % (now - t0, counts))
-            if now - t0 > TIMEOUT:
-                raise AssertionError("after %.1f s: %s" % (now - t0, task_counts(emu, task_id)))
-            check_fleet(procs)
-            time.sleep(LOG_INTERVAL)
-    finally:
-        results.close()
+def check_flash(roots, items, version):
+    """Every device's installed app is at version."""
+    wrong = []
+    for d in items:
+        with open(os.path.join(roots, d["deviceName"], "data", "pyamp", "manifest.json")) as f:
+            if json.load(f)["version"] != version:
+                wrong.append(d["deviceName"])
+    assert not wrong, "%d devices not at %s, e.g. %s" % (len(wrong), version, wrong[:5])
 
 
-def upgrade(emu, n, work):
-    """The haas-emu measurement for n devices; returns a result dict."""
-    emu.app()
-    blob = os.urandom(PACKAGE_BLOB)
-    r = emu.upload(APP_ID, package_name("0.0.2"), make_package({"blob.bin": blob}, version="0.0.2"))
-    assert r.status == 201, r
-    version = r.json
-    pk, gid, items = make_devices(emu, "fleet-%d" % n, n, "f")
-    task_id = make_task(emu, gid)
-    hwm_setup = status_kib(emu.proc.pid, "VmHWM")
-    flash = tempfile.mkdtemp(prefix="haas-bench-flash-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    procs = []
-    try:
-        t_start = time.monotonic()
-        procs, workers = start_fleet(emu, items, work, flash)
-        wait_for(lambda: check_fleet(procs) or online(emu, pk) == n, timeout=TIMEOUT, interval=0.1,
-                 what="%d haas-device fleet devices online" % n)
-        wait_for(lambda: check_fleet(procs) or versions_known(emu, pk, n), timeout=TIMEOUT, interval=0.2,
-                 what="haas-emu to know the version of all %d devices" % n)
-        online_s = time.monotonic() - t_start
-        time.sleep(0.5)  # let the fleet settle (nothing in flight)
-        mosq = child_pid(emu.proc.pid, "mosquitto")
-        cpu0 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq) if mosq else 0.0,
-                sum(cpu_seconds(p.pid) for p in procs))
-        threads0 = thread_cpu_seconds(emu.proc.pid)
-        seconds, http_s, polls = push_and_wait(emu, task_id, n, procs)
-        cpu1 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq) if mosq else 0.0,
-                sum(cpu_seconds(p.pid) for p in procs))
-        threads1 = thread_cpu_seconds(emu.proc.pid)
-        busiest = max(cpu - threads0.get(tid, ("", 0.0))[1] for tid, (_, cpu) in threads1.items())
-        fds = len(os.listdir("/proc/%d/fd" % emu.proc.pid))
-        hwm = status_kib(emu.proc.pid, "VmHWM")
-        rss = status_kib(emu.proc.pid, "VmRSS")
-        mosq_hwm = status_kib(mosq, "VmHWM") if mosq else 0
-        # every device's flash now holds the new app
-        for d in items[::max(1, n // 50)]:
-            with open(os.path.join(flash, "roots", d["deviceName"], "data", "pyamp", "manifest.json")) as f:
-                assert json.load(f)["version"] == "0.0.2", d["deviceName"]
-        return {"n": n, "seconds": seconds, "http": http_s, "polls": polls,
-                "hwm_setup": hwm_setup, "hwm": hwm, "rss": rss, "mosq_hwm": mosq_hwm, "online_s": online_s,
-                "cpu": [b - a for a, b in zip(cpu0, cpu1)], "procs": len(procs), "workers": workers,
-                "busiest": busiest, "fds": fds,
-                "url": version["url"], "package_bytes": version["size"]}
-    finally:
-        stop_procs(procs)
-        shutil.rmtree(flash, ignore_errors=True)
-
-
-# ---- the floor ----
-
-def push_floor(emu, n, work):
-    """Returns (median floor ms, push size in bytes, haas-emu push-only ms)."""
-    pk, gid, items = make_devices(emu, "floor-%d" % n, n, "g")
-    task_id = make_task(emu, gid)
-    triples = os.path.join(work, "floor-devices-%d.txt" % n)
-    write_triples(triples, items)
-    fleet = Tool([FLEET_TOOL, "devices", "--port", str(emu.mqtt_port), "--file", triples, "--window", str(WINDOW),
-                  "--timeout", str(TIMEOUT)], os.path.join(work, "mqtt-fleet-%d.log" % n))
-    floor = None
-    try:
-        fleet.expect("CONNECTED", timeout=TIMEOUT)
-        fleet.expect("SUBSCRIBED", timeout=TIMEOUT)
-        fleet.expect("READY", timeout=TIMEOUT)
-        wait_for(lambda: online(emu, pk) == n, timeout=TIMEOUT, interval=0.05,
-                 what="haas-emu to see %d floor devices online" % n)
-        # one push through haas-emu: the real message size
-        fleet.send("ROUND")
-        fleet.expect("ARMED")
-        t0 = time.monotonic() * 1000
-        r = emu.post("/api/v1/tasks/%s/push" % task_id, timeout=TIMEOUT)
-        assert r.status == 200 and r.json["pushed"] == n, r
-        done = fleet.expect("DONE", timeout=TIMEOUT)
-        check_round(done, n)
-        emu_push_ms = float(done["last_ms"]) - t0
-        size = int(done["bytes"])
-        user, password = service_account(emu)
-        floor = Tool([FLEET_TOOL, "floor", "--port", str(emu.mqtt_port), "--file", triples, "--username", user,
-                      "--password", password, "--size", str(size), "--timeout", str(TIMEOUT)],
-                     os.path.join(work, "mqtt-floor-%d.log" % n))
-        floor.expect("READY", timeout=TIMEOUT)
-        times = []
-        for _ in range(FLOOR_ROUNDS):
-            fleet.send("ROUND")
-            fleet.expect("ARMED")
-            floor.send("GO")
-            sent = floor.expect("SENT", timeout=TIMEOUT)
-            done = fleet.expect("DONE", timeout=TIMEOUT)
-            check_round(done, n)
-            times.append(float(done["last_ms"]) - float(sent["t0_ms"]))
-        bye, rc = fleet.quit()
-        assert rc == 0 and int(bye["rounds"]) == FLOOR_ROUNDS + 1, ("fleet", bye, rc)
-        bye, rc = floor.quit()
-        assert rc == 0, ("floor", bye, rc)
-        return statistics.median(times), size, emu_push_ms
-    finally:
-        if floor:
-            floor.close()
-        fleet.close()
-
+# ---- nginx (also used by bench_rollout.py's floor) ----
 
 def write_nginx_conf(root, port, workdir):
     """nginx as bench_download.py runs it, with keepalive off: one connection
@@ -467,95 +369,363 @@ def start_nginx(emu, url, package_bytes, work, tag):
         raise
 
 
-def download_floor(emu, n, workers, url, package_bytes, work):
-    """Median seconds for n downloads of the package from nginx, `workers`
-    at a time; nginx is stopped before returning."""
-    nginx, ng_url = start_nginx(emu, url, package_bytes, work, n)
+def at_nginx(ng_url, url):
+    """haas-emu's package URL url, at the nginx of ng_url (path and query kept)."""
+    n, u = urlparse(ng_url), urlparse(url)
+    return "http://%s%s?%s" % (n.netloc, u.path, u.query)
+
+
+def start_mosquitto(work):
+    """A plain mosquitto on 127.0.0.1: the managed broker's settings
+    (server/src/broker.c), no plugin, anonymous; returns (process, port)."""
+    port = free_port()
+    conf = os.path.join(work, "mosquitto.conf")
+    with open(conf, "w") as f:
+        f.write("per_listener_settings false\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n"
+                "max_inflight_messages 0\nmax_queued_messages 1000000\nlog_dest stderr\nlog_type error\n"
+                "log_type warning\nmessage_size_limit 262144\nlistener %d 127.0.0.1\nmax_qos 1\n" % port)
+    with open(os.path.join(work, "mosquitto.log"), "wb") as log:
+        proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
+
+    def listening():
+        if proc.poll() is not None:
+            raise AssertionError("mosquitto exited with %s" % proc.returncode)
+        try:
+            import socket
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            return False
     try:
-        config = os.path.join(work, "curl-%d.conf" % n)
-        with open(config, "w") as f:
-            for _ in range(n):
-                f.write('url = "%s"\noutput = "/dev/null"\n' % ng_url)
-        times = []
-        for _ in range(FLOOR_ROUNDS):
-            t0 = time.monotonic()
-            r = subprocess.run(["curl", "--parallel", "--parallel-immediate", "--parallel-max", str(workers),
-                                "-sS", "--fail", "-K", config, "-w", "%{http_code} %{size_download}\n"],
-                               capture_output=True, text=True, timeout=TIMEOUT)
-            times.append(time.monotonic() - t0)
-            lines = r.stdout.split()
-            ok = r.returncode == 0 and lines.count("200") == n and lines.count(str(package_bytes)) == n
-            assert ok, "curl: rc %d, %d answers 200 of %d; %s" % (r.returncode, lines.count("200"), n, r.stderr[-500:])
-        return statistics.median(times)
+        wait_for(listening, timeout=10, what="mosquitto on port %d" % port)
+    except BaseException:
+        stop_procs([proc])
+        raise
+    return proc, port
+
+
+# ---- a haas-emu round ----
+
+def round_deadline(n):
+    """Seconds an upgrade round of n devices may take before the bench fails."""
+    return int(max(TIMEOUT, ROUND_SECONDS_PER_DEVICE * n))
+
+
+class CountsPoller:
+    """The console's view of a running task: GET /api/v1/tasks?appId= (each
+    task with its counts) over one keep-alive connection."""
+
+    def __init__(self, emu):
+        self.port = emu.port
+        self.conn = None
+        self.polls = 0
+        self.seconds = []
+
+    def counts(self, task_id):
+        t = time.monotonic()
+        body = self._get("/api/v1/tasks?appId=%s&limit=500" % APP_ID)
+        self.seconds.append(time.monotonic() - t)
+        self.polls += 1
+        for task in json.loads(body)["items"]:
+            if task["taskId"] == task_id:
+                return task["counts"]
+        raise AssertionError("task %s not listed" % task_id)
+
+    def _get(self, path):
+        for attempt in (0, 1):  # one reconnect if haas-emu closed the idle connection
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=TIMEOUT)
+            try:
+                self.conn.request("GET", path)
+                resp = self.conn.getresponse()
+                body = resp.read()
+                assert resp.status == 200, (resp.status, body[:300])
+                return body
+            except (http.client.HTTPException, ConnectionError):
+                self.close()
+                if attempt:
+                    raise
+
+    def close(self):
+        if self.conn:
+            self.conn.close()
+            self.conn = None
+
+
+def post_push(emu, task_id, n):
+    """POST .../push; returns the time it was answered."""
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", "/api/v1/tasks/%s/push" % task_id)
+        resp = conn.getresponse()
+        body = resp.read()
     finally:
-        nginx.terminate()
-        nginx.wait(timeout=30)
+        conn.close()
+    assert resp.status == 200, (resp.status, body)
+    pushed = json.loads(body)
+    assert pushed["pushed"] == n and not pushed.get("notSent"), pushed
+    return time.monotonic()
+
+
+def push_and_poll(emu, task_id, n, procs, what):
+    """Clock from just before the push to the answer of the first poll that
+    shows all n succeeded; polls 50 ms after each answer. Returns (seconds,
+    seconds until the POST was answered, the poller)."""
+    poller = CountsPoller(emu)
+    try:
+        poller.counts(task_id)  # the connection is open before the clock starts, as in a console tab
+        t0 = time.monotonic()
+        t_http = post_push(emu, task_id, n) - t0
+        while True:
+            counts = poller.counts(task_id)
+            now = time.monotonic()
+            if counts["succeeded"] == n:
+                assert counts["total"] == n and not counts["failed"], counts
+                return now - t0, t_http, poller
+            if counts["failed"] or now - t0 > round_deadline(n):
+                raise AssertionError("%s: after %.1f s (deadline %d s): %s" % (what, now - t0, round_deadline(n), counts))
+            check_fleet(procs)
+            time.sleep(POLL_INTERVAL)
+    finally:
+        poller.close()
+
+
+def start_perf(emu, n, k):
+    if not PERF_DIR:
+        return None
+    os.makedirs(PERF_DIR, exist_ok=True)
+    out = os.path.join(PERF_DIR, "perf-%d-%d.data" % (n, k))
+    proc = subprocess.Popen(["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-p",
+                             str(emu.proc.pid), "-o", out],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)  # perf attaches
+    return proc
+
+
+def stop_perf(proc):
+    if proc:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+
+
+def emu_round(ctx, k, old, new):
+    """One haas-emu round: every device from old to new; returns its numbers."""
+    emu, n = ctx["emu"], ctx["n"]
+    task_id = make_task(emu, ctx["gid"], new)
+    procs, _ = launch_fleet(emu.mqtt_port, ctx["items"], ctx["work"], ctx["roots"], ctx["template"], "r%d-" % k)
+    perf = None
+    try:
+        wait_for(lambda: check_fleet(procs) or online(emu, ctx["pk"]) == n, timeout=TIMEOUT, interval=0.1,
+                 what="%d haas-device fleet devices online at haas-emu" % n)
+        wait_for(lambda: check_fleet(procs) or versions_known(emu, ctx["pk"], n, old), timeout=TIMEOUT,
+                 interval=0.2, what="haas-emu to know version %s of all %d devices" % (old, n))
+        mosq = child_pid(emu.proc.pid, "mosquitto")
+        assert mosq, "haas-emu's mosquitto not found"
+        perf = start_perf(emu, n, k)
+        cpu0 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq), sum(cpu_seconds(p.pid) for p in procs))
+        threads0 = thread_cpu_seconds(emu.proc.pid)
+        seconds, http_s, poller = push_and_poll(emu, task_id, n, procs,
+                                                "haas-emu round %d, %d devices %s -> %s" % (k + 1, n, old, new))
+        cpu1 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq), sum(cpu_seconds(p.pid) for p in procs))
+        threads = thread_cpu_by_name(threads0, thread_cpu_seconds(emu.proc.pid))
+    finally:
+        stop_perf(perf)
+        stop_procs(procs)
+    check_flash(ctx["roots"], ctx["items"], new)
+    wait_for(lambda: online(emu, ctx["pk"]) == 0, timeout=TIMEOUT, interval=0.1,
+             what="haas-emu to see the fleet offline")
+    cpu = [b - a for a, b in zip(cpu0, cpu1)]
+    return {"seconds": seconds, "http": http_s, "polls": poller.polls,
+            "poll_ms": statistics.median(poller.seconds) * 1000, "poll_max_ms": max(poller.seconds) * 1000,
+            "server_cpu": cpu[0] + cpu[1], "emu_cpu": cpu[0], "mosq_cpu": cpu[1], "fleet_cpu": cpu[2],
+            "threads": sorted(threads.items(), key=lambda kv: -kv[1])[:3]}
+
+
+# ---- a floor round ----
+
+def nginx_pids(master):
+    """nginx's master and its workers."""
+    return [master] + list(children(master))
+
+
+def floor_round(ctx, k, old, new, version):
+    """One floor round: the same devices from old to new through the plain
+    mosquitto, nginx and fleet_floor; returns its numbers."""
+    n, work = ctx["n"], ctx["work"]
+    counter = Tool([FLOOR_TOOL, "--port", str(ctx["mosq_port"]), "--file", ctx["triples"], "--app", APP_ID,
+                    "--from", old, "--to", new, "--url", at_nginx(ctx["ng_url"], version["url"]),
+                    "--md5", version["md5"], "--size", str(version["size"]), "--timeout", str(round_deadline(n))],
+                   os.path.join(work, "r%d-fleet-floor.log" % k))
+    procs = []
+    try:
+        counter.expect("READY", timeout=TIMEOUT)
+        procs, _ = launch_fleet(ctx["mosq_port"], ctx["items"], work, ctx["roots"], ctx["template"], "r%d-" % k)
+        counter.expect("QUERIED", timeout=TIMEOUT)
+        watched = [ctx["mosq"].pid] + nginx_pids(ctx["nginx"].pid) + [counter.proc.pid]
+        cpu0 = [cpu_seconds(p) for p in watched] + [sum(cpu_seconds(p.pid) for p in procs)]
+        counter.send("GO")
+        sent = counter.expect("SENT", timeout=TIMEOUT)
+        done = counter.expect("DONE", timeout=round_deadline(n) + 10)
+        cpu1 = [cpu_seconds(p) for p in watched] + [sum(cpu_seconds(p.pid) for p in procs)]
+        check_fleet(procs)
+        bye, rc = counter.quit()
+    finally:
+        stop_procs(procs)
+        counter.close()
+    assert int(done["n"]) == n and int(bye["results"]) == n and rc == 0, (done, bye, rc)
+    check_flash(ctx["roots"], ctx["items"], new)
+    cpu = [b - a for a, b in zip(cpu0, cpu1)]
+    return {"seconds": (float(done["last_ms"]) - float(sent["t0_ms"])) / 1000,
+            "server_cpu": sum(cpu[:-1]), "mosq_cpu": cpu[0], "nginx_cpu": sum(cpu[1:-2]), "counter_cpu": cpu[-2],
+            "fleet_cpu": cpu[-1]}
 
 
 # ---- one N ----
 
-def bench(n, work):
+def floor_servers(ctx, versions, stack):
+    """Starts the plain mosquitto and nginx (serving haas-emu's package
+    files) for the whole N; stack collects them for the clean-up."""
+    nginx, ng_url = start_nginx(ctx["emu"], versions[1]["url"], versions[1]["size"], ctx["work"], ctx["n"])
+    stack.append(nginx)
+    mosq, port = start_mosquitto(ctx["work"])
+    stack.append(mosq)
+    ctx.update(nginx=nginx, ng_url=ng_url, mosq=mosq, mosq_port=port)
+
+
+def bench(n, work, rounds):
     import harness
     harness.EMU = os.path.join(ROOT, "build", "haas-emu")
     emu = Emulator("bench-fleet-%d" % n, data_dir=os.path.join(work, "data-%d" % n),
                    env={"HAAS_URL_TTL": "86400"})
-    failed = True
+    nwork = os.path.join(work, "n%d" % n)
+    os.makedirs(nwork)
+    flash = tempfile.mkdtemp(prefix="haas-bench-flash-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    servers, failed = [], True
     try:
         emu.start()
-        result = upgrade(emu, n, work)
-        push_ms, size, emu_push_ms = push_floor(emu, n, work)
-        result.update(push_floor=push_ms / 1000, push_bytes=size, emu_push=emu_push_ms / 1000)
-        result["download_floor"] = download_floor(emu, n, result["workers"], result["url"], result["package_bytes"],
-                                                  work)
+        emu.app()
+        versions = upload_versions(emu, 2 * rounds)
+        pk, gid, items = make_devices(emu, "fleet-%d" % n, n, "f")
+        roots, template = write_flash(items, flash)
+        ctx = {"emu": emu, "n": n, "work": nwork, "pk": pk, "gid": gid, "items": items, "roots": roots,
+               "template": template, "triples": os.path.join(nwork, "devices.txt")}
+        write_triples(ctx["triples"], items)
+        floor_servers(ctx, versions, servers)
+        emu_rounds, floor_rounds = [], []
+        for k in range(2 * rounds):
+            old, new = "0.0.%d" % (k + 1), versions[k]["version"]
+            if k % 2 == 0:
+                emu_rounds.append(emu_round(ctx, k, old, new))
+            else:
+                floor_rounds.append(floor_round(ctx, k, old, new, versions[k]))
+        mosq = child_pid(emu.proc.pid, "mosquitto")
+        result = {"n": n, "emu": emu_rounds, "floor": floor_rounds, "layout": fleet_layout(n),
+                  "hwm": status_kib(emu.proc.pid, "VmHWM"), "mosq_hwm": status_kib(mosq, "VmHWM"),
+                  "sizes": sorted({v["size"] for v in versions})}
         failed = False
         return result
     finally:
+        stop_procs(servers)
+        shutil.rmtree(flash, ignore_errors=True)
         emu.stop(check=not failed)
 
 
-def report(results):
-    mark = lambda ok: "OK" if ok else "ABOVE GOAL"  # noqa: E731
-    print("fleet upgrade: N haas-device --fleet devices in one group, one push of a package with a %d KiB file, "
-          "until haas-emu shows all N succeeded; floor = the same N pushes straight through mosquitto + the same "
-          "N downloads from nginx (each the median of %d), one after the other:" % (PACKAGE_BLOB >> 10, FLOOR_ROUNDS))
-    print("  %6s  %9s  %9s  %9s  %9s  %7s %-10s  %9s %-10s" % ("N", "haas-emu", "floor", "push", "download", "ratio",
-                                                          "(<= %.1fx)" % GOAL_RATIO, "emu peak",
-                                                          "(< %d MiB)" % GOAL_MEMORY_MIB))
+# ---- report ----
+
+def med(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def span(rows, key, scale=1.0, fmt="%.3f"):
+    values = [r[key] * scale for r in rows]
+    return (fmt + "-" + fmt) % (min(values), max(values))
+
+
+def mark(ok):
+    return "OK" if ok else "ABOVE GOAL"
+
+
+def report_heading(rounds):
+    print("fleet upgrade: N haas-device --fleet devices (nice %d) move to a new app version (a package with a %d KiB "
+          "file): haas-emu (push, downloads, results; the task's counts polled every %d ms as the console does) "
+          "against the floor, the same fleet and work against a plain mosquitto + nginx + fleet_floor; %d rounds "
+          "each, alternating; medians (range); the machine has %d cores:"
+          % (FLEET_NICE, PACKAGE_BLOB >> 10, POLL_INTERVAL * 1000, rounds, os.cpu_count()), flush=True)
+
+
+def report(r):
+    """The lines of one N, printed as soon as its rounds are done."""
+    e, f, n = r["emu"], r["floor"], r["n"]
+    ratio = med(e, "seconds") / med(f, "seconds")
+    cpu_ratio = med(e, "server_cpu") / med(f, "server_cpu")
+    mib = r["hwm"] / 1024
+    procs, threads = r["layout"]
+    print("  N=%d (%d fleet processes x %d threads; package sizes %s bytes):"
+          % (n, procs, threads, "/".join(str(s) for s in r["sizes"])))
+    print("    time, push to the last result: haas-emu %.3f s (%s), floor %.3f s (%s): %.2fx %s (goal <= %.2fx)"
+          % (med(e, "seconds"), span(e, "seconds"), med(f, "seconds"), span(f, "seconds"), ratio,
+             mark(ratio <= GOAL_RATIO), GOAL_RATIO))
+    print("    server CPU: haas-emu + its mosquitto %.2f s (%s), floor mosquitto + nginx + fleet_floor %.2f s (%s); "
+          "per device upgrade %.2f ms vs %.2f ms: %.2fx %s (goal <= %.1fx)"
+          % (med(e, "server_cpu"), span(e, "server_cpu", fmt="%.2f"), med(f, "server_cpu"),
+             span(f, "server_cpu", fmt="%.2f"), med(e, "server_cpu") * 1000 / n, med(f, "server_cpu") * 1000 / n,
+             cpu_ratio, mark(cpu_ratio <= GOAL_CPU_RATIO), GOAL_CPU_RATIO))
+    print("    haas-emu peak (VmHWM) %.1f MiB%s, its mosquitto %.1f MiB"
+          % (mib, " (goal < %d MiB: %s)" % (GOAL_MEMORY_MIB, mark(mib < GOAL_MEMORY_MIB)) if n >= 10000 else "",
+             r["mosq_hwm"] / 1024))
+    for i, (er, fr) in enumerate(zip(e, f)):
+        print("    %d. haas-emu %.3f s: POST .../push answered in %.0f ms, %d polls (median %.1f ms, max %.1f ms); "
+              "CPU haas-emu %.2f s (threads: %s) + mosquitto %.2f s; fleet %.2f s"
+              % (i + 1, er["seconds"], er["http"] * 1000, er["polls"], er["poll_ms"], er["poll_max_ms"],
+                 er["emu_cpu"], ", ".join("%s %.2f" % t for t in er["threads"]), er["mosq_cpu"], er["fleet_cpu"]))
+        print("       floor    %.3f s: CPU mosquitto %.2f s + nginx %.2f s + fleet_floor %.2f s; fleet %.2f s"
+              % (fr["seconds"], fr["mosq_cpu"], fr["nginx_cpu"], fr["counter_cpu"], fr["fleet_cpu"]), flush=True)
+
+
+def summary(results):
+    """One table of every N (the README's shape)."""
+    print("  %6s | %-22s | %-22s | %-18s | %-16s | %-16s | %-18s"
+          % ("N", "haas-emu", "floor", "ratio (<= %.2fx)" % GOAL_RATIO, "CPU/dev haas-emu", "CPU/dev floor",
+             "ratio (<= %.1fx)" % GOAL_CPU_RATIO))
     for r in results:
-        floor = r["push_floor"] + r["download_floor"]
-        ratio = r["seconds"] / floor
-        mib = r["hwm"] / 1024
-        print("  %6d  %7.3f s  %7.3f s  %7.3f s  %7.3f s  %6.2fx %-10s  %5.1f MiB %-10s"
-              % (r["n"], r["seconds"], floor, r["push_floor"], r["download_floor"], ratio, mark(ratio <= GOAL_RATIO),
-                 mib, mark(mib < GOAL_MEMORY_MIB) if r["n"] >= 10000 else "-"))
-    for r in results:
-        if r["n"] == 1000:
-            print("  1,000 devices upgraded in %.2f s: %s (goal < %.0f s)"
-                  % (r["seconds"], mark(r["seconds"] < GOAL_SECONDS_1000), GOAL_SECONDS_1000))
-    print("  where the time goes (CPU seconds during the upgrade; the machine has %d cores):" % os.cpu_count())
-    for r in results:
-        print("  N=%d: %d fleet processes x %d threads (nice %d); POST .../push answered in %.0f ms; haas-emu's "
-              "push alone reaches N mqtt_fleet clients in %.0f ms (%d-byte messages). CPU: haas-emu %.2f s (its "
-              "busiest thread, the MQTT link, %.2f s), mosquitto %.2f s, haas-device fleet %.2f s, in %.2f s."
-              % (r["n"], r["procs"], r["workers"] // r["procs"], FLEET_NICE, r["http"] * 1000, r["emu_push"] * 1000,
-                 r["push_bytes"], r["cpu"][0], r["busiest"], r["cpu"][1], r["cpu"][2], r["seconds"]))
-        print("  N=%d: haas-emu VmHWM %.1f MiB after setup, %.1f MiB after the upgrade, with %d descriptors open "
-              "(devices keep their download connection); mosquitto VmHWM %.1f MiB"
-              % (r["n"], r["hwm_setup"] / 1024, r["hwm"] / 1024, r["fds"], r["mosq_hwm"] / 1024))
+        e, f, n = r["emu"], r["floor"], r["n"]
+        ratio = med(e, "seconds") / med(f, "seconds")
+        cpu_ratio = med(e, "server_cpu") / med(f, "server_cpu")
+        print("  %6d | %7.3f s (%s) | %7.3f s (%s) | %5.2fx %-11s | %10.2f ms     | %10.2f ms     | %5.2fx %s"
+              % (n, med(e, "seconds"), span(e, "seconds"), med(f, "seconds"), span(f, "seconds"), ratio,
+                 mark(ratio <= GOAL_RATIO), med(e, "server_cpu") * 1000 / n, med(f, "server_cpu") * 1000 / n,
+                 cpu_ratio, mark(cpu_ratio <= GOAL_CPU_RATIO)))
+
+
+def parse_args(argv):
+    """[--rounds R] [N ...] -> (sizes, rounds)."""
+    rounds = ROUNDS
+    if argv[:1] == ["--rounds"]:
+        rounds, argv = int(argv[1]), argv[2:]
+    assert rounds >= 1, "--rounds must be at least 1"
+    return [int(a) for a in argv] or list(SIZES), rounds
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or list(SIZES)
-    for tool in (DEVICE, FLEET_TOOL):
+    sizes, rounds = parse_args(sys.argv[1:])
+    for tool in (DEVICE, FLOOR_TOOL):
         if not os.access(tool, os.X_OK):
-            raise SystemExit("bench needs %s (make; make build/bench/mqtt_fleet)" % tool)
-    if not shutil.which("nginx") or not shutil.which("curl"):
-        raise SystemExit("bench needs nginx and curl (make test-deps installs them)")
+            raise SystemExit("bench needs %s (make; make build/bench/fleet_floor)" % tool)
+    for tool in ("nginx", "curl", "mosquitto"):
+        if not shutil.which(tool):
+            raise SystemExit("bench needs %s (make test-deps installs it)" % tool)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up (finally blocks) when stopped
     work = tempfile.mkdtemp(prefix="haas-bench-fleet-")
     failed = True
     try:
-        results = [bench(n, work) for n in sizes]
-        report(results)
+        t0 = time.monotonic()
+        report_heading(rounds)
+        results = []
+        for n in sizes:
+            results.append(bench(n, work, rounds))
+            report(results[-1])
+        summary(results)
+        print("  (bench wall time %.0f s)" % (time.monotonic() - t0))
         failed = False
     finally:
         if failed:
