@@ -21,8 +21,10 @@
  *     DeviceSecret of "clientId" pk.dn "deviceName" dn "productKey" pk
  *     "timestamp" 2524608000000. After its CONNACK each device subscribes to
  *     /sys/{pk}/{dn}/thing/service/hli_service_upgrade_push at QoS 1, as the
- *     SDK does. At most W logins (TCP connect until SUBACK) are in flight, so
- *     the broker's accept queue is never flooded. Every QoS 1 message gets
+ *     SDK does. At most W logins (TCP connect until SUBACK) are in flight
+ *     (default 100, mosquitto's listen() backlog), so the broker's accept
+ *     queue never overflows: a SYN dropped from a full queue is retried
+ *     only after a second, which would be measured. Every QoS 1 message gets
  *     its PUBACK. A device that has sent nothing for keepalive/2 seconds
  *     sends PINGREQ.
  *
@@ -130,7 +132,7 @@ typedef struct client {
 static struct {
     const char *mode, *file, *username, *password;
     int port, window, timeout_s, size, count, sources, keepalive;
-} opt = {.window = 200, .timeout_s = 120, .size = 600, .keepalive = 120};
+} opt = {.window = 100, .timeout_s = 120, .size = 600, .keepalive = 120};
 
 static client *devs;
 static int ndev;
