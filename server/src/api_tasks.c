@@ -62,12 +62,13 @@ static int add_device(const store_task_device *d, void *list)
     return 0;
 }
 
-/* Answers task id with its devices (status on success). */
-static enum MHD_Result reply_task(http_request *r, unsigned status, const char *id)
+/* Answers task id, with its devices unless with_devices is false (status
+ * on success). */
+static enum MHD_Result reply_task(http_request *r, unsigned status, const char *id, bool with_devices)
 {
     store_task t;
-    cJSON *devices = cJSON_CreateArray();
-    store_status s = store_task_get(id, &t, add_device, devices);
+    cJSON *devices = with_devices ? cJSON_CreateArray() : NULL;
+    store_status s = store_task_get(id, &t, with_devices ? add_device : NULL, devices);
     if (s != STORE_OK) {
         cJSON_Delete(devices);
         return api_store_fail(r, s, "read the task", "TaskNotFound", "no task %s", id);
@@ -93,7 +94,7 @@ enum MHD_Result api_task_create(http_request *r)
     service_task_create_timed(api_text(in, "appId", 0), api_text(in, "version", 0), api_text(in, "groupId", 0),
                               api_text(in, "taskId", 0), seconds, id, &res);
     cJSON_Delete(in);
-    return res.status == SERVICE_OK ? reply_task(r, 201, id) : api_fail(r, &res);
+    return res.status == SERVICE_OK ? reply_task(r, 201, id, true) : api_fail(r, &res);
 }
 
 enum MHD_Result api_task_list(http_request *r)
@@ -104,7 +105,16 @@ enum MHD_Result api_task_list(http_request *r)
     return api_page_end(r, &pg, store_task_list(http_query(r, "appId"), &pg.page));
 }
 
-enum MHD_Result api_task_get(http_request *r) { return reply_task(r, 200, r->params[0]); }
+/* GET /api/v1/tasks/{id}[?devices=false]: without the devices, the task and
+ * its counts only (what a console polls; the devices come a page at a time
+ * from api_task_devices). */
+enum MHD_Result api_task_get(http_request *r)
+{
+    const char *devices = http_query(r, "devices");
+    if (devices && strcmp(devices, "true") && strcmp(devices, "false"))
+        return reply_error(r, 400, "InvalidParameter", "devices must be true or false");
+    return reply_task(r, 200, r->params[0], !devices || !strcmp(devices, "true"));
+}
 
 /* GET /api/v1/tasks/{id}/devices?state=&offset=&limit=: the members page by
  * page, for groups too large for the whole list of GET /api/v1/tasks/{id}. */

@@ -82,6 +82,13 @@ class TasksTest(EmulatorTest):
         r = self.emu.get("/api/v1/tasks/%s/devices?limit=0" % tid)
         self.assertEqual((r.status, r.code), (400, "InvalidParameter"))
         self.assertEqual(self.emu.get("/api/v1/tasks/task-none/devices").code, "TaskNotFound")
+        # the task without its devices: what a console polls
+        bare = self.emu.get("/api/v1/tasks/%s?devices=false" % tid).json
+        self.assertNotIn("devices", bare)
+        self.assertEqual(bare["counts"], self.emu.get("/api/v1/tasks/" + tid).json["counts"])
+        self.assertIn("devices", self.emu.get("/api/v1/tasks/%s?devices=true" % tid).json)
+        r = self.emu.get("/api/v1/tasks/%s?devices=no" % tid)
+        self.assertEqual((r.status, r.code), (400, "InvalidParameter"))
 
     def test_deleting_the_group_deletes_its_tasks(self):
         gid = self.emu.post("/api/v1/groups", {"name": "short-lived"}).json["groupId"]
