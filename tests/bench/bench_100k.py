@@ -30,10 +30,11 @@ of ephemeral ports.
   3. Peak memory (VmHWM) of haas-emu and of its mosquitto, next to the plain
      mosquitto holding the same connections. Goal: haas-emu < 256 MiB.
   4. REST API latency while haas-emu's pushes run: one client, as a console
-     polling its views, asks for each page in turn (task list with its
-     counts, the task with its devices, device list pages at the start,
-     middle and end of the 100,000, the product's online count), one request
-     at a time on a keep-alive connection, in full cycles started from just
+     polling its views, asks for each page in turn (the task list with its
+     counts; pages of 50 of the task's devices, GET /api/v1/tasks/{id}/devices,
+     and of the product's devices at the start, middle and end of the
+     100,000; the task's pushed devices; the product's online count), one
+     request at a time on a keep-alive connection, in full cycles started from just
      before the POST until the last device has its push and the POST is
      answered, in ROUNDS more pushes after those of 2.; p50/p99 per page over
      these rounds, next to IDLE_CYCLES cycles with no push running. Goal:
@@ -83,7 +84,7 @@ ROUNDS = 3
 WINDOW = 100               # logins in flight at once
 TIMEOUT = 240              # seconds: any single step (creating devices, connecting, one round)
 DESCRIPTOR_SPARE = 200     # descriptors a broker needs besides its device connections
-IDLE_CYCLES = 5            # times each page is asked for with no push running
+IDLE_CYCLES = 10           # times each page is asked for with no push running
 GOAL_CONNECT = 0.8
 GOAL_PUSH = 1.2
 GOAL_MEMORY_MIB = 256
@@ -215,14 +216,21 @@ def quit_swarm(tool, rounds, n):
 # ---- REST API latency ----
 
 def api_pages(pk, task_id, total):
+    """(name, path) of every page asked for: pages of 50 at the start, the
+    middle and the end of the 100,000, and the counts."""
     last = max(0, (total - 1) // 50 * 50)
+    middle = last // 100 * 50
+    task, devices = "/api/v1/tasks/%s/devices" % task_id, "/api/v1/products/%s/devices" % pk
     return [
         ("task list + counts", "/api/v1/tasks?appId=%s&limit=50" % APP_ID),
-        ("task + its devices", "/api/v1/tasks/%s?offset=0&limit=50" % task_id),
-        ("devices, first page", "/api/v1/products/%s/devices?offset=0&limit=50" % pk),
-        ("devices, middle page", "/api/v1/products/%s/devices?offset=%d&limit=50" % (pk, last // 100 * 50)),
-        ("devices, last page", "/api/v1/products/%s/devices?offset=%d&limit=50" % (pk, last)),
-        ("online count", "/api/v1/products/%s/devices?status=online&limit=1" % pk),
+        ("task devices, first", "%s?offset=0&limit=50" % task),
+        ("task devices, middle", "%s?offset=%d&limit=50" % (task, middle)),
+        ("task devices, last", "%s?offset=%d&limit=50" % (task, last)),
+        ("task devices, pushed", "%s?state=pushed&offset=0&limit=50" % task),
+        ("devices, first", "%s?offset=0&limit=50" % devices),
+        ("devices, middle", "%s?offset=%d&limit=50" % (devices, middle)),
+        ("devices, last", "%s?offset=%d&limit=50" % (devices, last)),
+        ("devices online count", "%s?status=online&limit=1" % devices),
     ]
 
 
