@@ -29,11 +29,11 @@ round k takes every device from 0.0.(k+1) to 0.0.(k+2):
             starts pointed at haas-emu's broker; once every device is online
             and haas-emu has recorded the version each one reported, the
             clock starts just before POST /api/v1/tasks/{id}/push. A poller
-            does what the console does while a task runs: it asks for the
-            task's counts (GET /api/v1/tasks?appId=..., the task list with
-            counts) over one keep-alive connection, again 50 ms after each
-            answer, from the push on; the clock stops at the answer of the
-            first poll that shows all N succeeded. Each device downloads the
+            does what the console's task page does while a task runs
+            (CountsPoller): the task with its counts and the first page of
+            its devices, over one keep-alive connection, again 50 ms after
+            each answer, from the push on; the clock stops at the answer of
+            the first poll that shows all N succeeded. Each device downloads the
             package from haas-emu, verifies and installs it, reboots,
             reconnects and reports app.result 200, which haas-emu records
             (and answers with a post_reply, and answers the query that
@@ -98,9 +98,9 @@ FLEET_NICE = 19          # the servers come first; the fleet uses what is left
 GOAL_RATIO = 1.15
 GOAL_CPU_RATIO = 1.5
 GOAL_MEMORY_MIB = 64
-POLL_INTERVAL = 0.05     # seconds from a task-count answer to the next request, as the console
+POLL_INTERVAL = 0.05     # seconds from a task-page answer to the next poll, as the console
 TIMEOUT = 120            # seconds: any single step (fleet online, the pushes reaching the devices)
-ROUND_SECONDS_PER_DEVICE = 0.03  # an upgrade round's deadline: max(TIMEOUT, this x N) (a busy machine starves the fleet)
+ROUND_SECONDS_PER_DEVICE = 0.03  # a round's deadline: max(TIMEOUT, this x N) (a busy machine starves the fleet)
 TICK = os.sysconf("SC_CLK_TCK")
 PERF_DIR = os.environ.get("HAAS_BENCH_PERF")
 
@@ -412,8 +412,12 @@ def round_deadline(n):
 
 
 class CountsPoller:
-    """The console's view of a running task: GET /api/v1/tasks?appId= (each
-    task with its counts) over one keep-alive connection."""
+    """The console's task page while a task runs (web/js/screens/task.js,
+    refresh()): the task without its devices (GET /api/v1/tasks/{id}
+    ?devices=false, its counts from kept aggregates) and the first page of
+    its devices (GET /api/v1/tasks/{id}/devices?offset=0&limit=50), over one
+    keep-alive connection. (The page's message log and 3-second timeline
+    polls are left out.)"""
 
     def __init__(self, emu):
         self.port = emu.port
@@ -423,13 +427,13 @@ class CountsPoller:
 
     def counts(self, task_id):
         t = time.monotonic()
-        body = self._get("/api/v1/tasks?appId=%s&limit=500" % APP_ID)
+        task = json.loads(self._get("/api/v1/tasks/%s?devices=false" % task_id))
+        page = json.loads(self._get("/api/v1/tasks/%s/devices?offset=0&limit=50" % task_id))
         self.seconds.append(time.monotonic() - t)
         self.polls += 1
-        for task in json.loads(body)["items"]:
-            if task["taskId"] == task_id:
-                return task["counts"]
-        raise AssertionError("task %s not listed" % task_id)
+        assert task["taskId"] == task_id and "devices" not in task, sorted(task)
+        assert page["total"] == task["counts"]["total"] and len(page["items"]) == min(50, page["total"]), page["total"]
+        return task["counts"]
 
     def _get(self, path):
         for attempt in (0, 1):  # one reconnect if haas-emu closed the idle connection
@@ -483,7 +487,8 @@ def push_and_poll(emu, task_id, n, procs, what):
                 assert counts["total"] == n and not counts["failed"], counts
                 return now - t0, t_http, poller
             if counts["failed"] or now - t0 > round_deadline(n):
-                raise AssertionError("%s: after %.1f s (deadline %d s): %s" % (what, now - t0, round_deadline(n), counts))
+                raise AssertionError("%s: after %.1f s (deadline %d s): %s"
+                                     % (what, now - t0, round_deadline(n), counts))
             check_fleet(procs)
             time.sleep(POLL_INTERVAL)
     finally:
@@ -647,7 +652,7 @@ def mark(ok):
 
 def report_heading(rounds):
     print("fleet upgrade: N haas-device --fleet devices (nice %d) move to a new app version (a package with a %d KiB "
-          "file): haas-emu (push, downloads, results; the task's counts polled every %d ms as the console does) "
+          "file): haas-emu (push, downloads, results; the console's task page polled every %d ms) "
           "against the floor, the same fleet and work against a plain mosquitto + nginx + fleet_floor; %d rounds "
           "each, alternating; medians (range); the machine has %d cores:"
           % (FLEET_NICE, PACKAGE_BLOB >> 10, POLL_INTERVAL * 1000, rounds, os.cpu_count()), flush=True)
