@@ -6,7 +6,7 @@
 
 #define PRODUCT_COLUMNS \
     "p.product_key, p.name, p.created_at, " \
-    "(SELECT COUNT(*) FROM devices d WHERE d.product_key = p.product_key)"
+    "(SELECT COALESCE(SUM(n), 0) FROM device_counts c WHERE c.product_key = p.product_key)"
 
 static void read_product(sqlite3_stmt *st, void *out)
 {

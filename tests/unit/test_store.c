@@ -535,6 +535,68 @@ static void test_task_counts_follow_every_change(void **state)
     assert_counts_agree("t1", "g1");
 }
 
+/* ---- the kept device counts (0011_device_counts.sql) against a walk ---- */
+
+static void count_row(const void *row, void *ctx)
+{
+    (void)row;
+    (*(int64_t *)ctx)++;
+}
+
+/* The total a device list gives (kept counts) equals the rows it walks. */
+static void assert_device_total(const char *pk, const char *status)
+{
+    int64_t walked = 0;
+    store_page all = {0, 1000, count_row, &walked, -1};
+    assert_int_equal(store_device_list(pk, status, &all), STORE_OK);
+    if (all.total != walked)
+        fail_msg("devices of %s, status %s: kept %lld, walked %lld", pk ? pk : "all", status ? status : "any",
+                 (long long)all.total, (long long)walked);
+}
+
+static void test_device_counts_follow_every_change(void **state)
+{
+    (void)state;
+    static const char *const products[] = {PK, PK2};
+    static const char *const statuses[] = {NULL, "inactive", "online", "offline"};
+    fx_product(PK);
+    fx_product(PK2);
+    unsigned seed = 7;
+    for (int op = 0; op < 2000; op++) {
+        const char *pk = products[next_pick(&seed, 2)];
+        char dn[24];
+        snprintf(dn, sizeof dn, "counted-%02u", next_pick(&seed, 12));
+        switch (next_pick(&seed, 5)) {
+        case 0:
+            store_device_insert(pk, dn, SECRET, op); /* STORE_EXISTS when it is there */
+            break;
+        case 1:
+            store_device_delete(pk, dn); /* STORE_NOT_FOUND when it is not */
+            break;
+        case 2:
+            store_report_online(pk, dn, op, "127.0.0.1"); /* STORE_NOT_FOUND without the device */
+            break;
+        case 3:
+            store_report_offline(pk, dn);
+            break;
+        default:
+            if (next_pick(&seed, 10) == 0)
+                assert_int_equal(store_report_all_offline(NULL), STORE_OK);
+            break;
+        }
+        for (int s = 0; s < 4; s++) {
+            assert_device_total(NULL, statuses[s]);
+            assert_device_total(pk, statuses[s]);
+        }
+    }
+    store_product p;
+    assert_int_equal(store_product_get(PK, &p), STORE_OK);
+    int64_t walked = 0;
+    store_page all = {0, 1000, count_row, &walked, -1};
+    assert_int_equal(store_device_list(PK, NULL, &all), STORE_OK);
+    assert_int_equal(p.device_count, walked);
+}
+
 static void test_task_list(void **state)
 {
     (void)state;
@@ -776,7 +838,7 @@ int main(void)
         T(test_version_insert_get_find),    T(test_version_by_object),
         T(test_version_list_is_numeric),    T(test_version_deprecate_delete),
         T(test_task_insert_get),            T(test_task_list),
-        T(test_task_counts_follow_every_change),
+        T(test_task_counts_follow_every_change), T(test_device_counts_follow_every_change),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
         T(test_push_record),                T(test_push_due),
