@@ -21,13 +21,13 @@ of ephemeral ports.
      database, ACL, online status to haas-emu); CONNACKs per second for all N.
      Then all log out (haas-emu sees them offline) and in again, haas-emu
      first this time. Best round of each; goal: haas-emu >= 0.8x the floor.
-  2. Push fan-out, ROUNDS rounds each, alternating (no API requests
-     meanwhile): haas-emu from just before
-     POST /api/v1/tasks/{id}/push until the last connected device has its
-     push; the floor from just before one client publishes the same number
-     of messages of the same size (QoS 1) to the same push topics through the
-     plain mosquitto until the last device has its message. A round counts
-     only if every device got exactly one message. Goal: median <= 1.2x.
+  2. Push fan-out, ROUNDS rounds each, alternating, no API requests
+     meanwhile: haas-emu from just before POST /api/v1/tasks/{id}/push until
+     the last connected device has its push; the floor from just before one
+     client publishes the same number of messages of the same size (QoS 1)
+     to the same push topics through the plain mosquitto until the last
+     device has its message. A round counts only if every device got exactly
+     one message. Goal: median <= 1.2x.
   3. Peak memory (VmHWM) of haas-emu and of its mosquitto, next to the plain
      mosquitto holding the same connections. Goal: haas-emu < 256 MiB.
   4. REST API latency while haas-emu's pushes run: one client, as a console
@@ -35,11 +35,11 @@ of ephemeral ports.
      counts; pages of 50 of the task's devices, GET /api/v1/tasks/{id}/devices,
      and of the product's devices at the start, middle and end of the
      100,000; the task's pushed devices; the product's online count), one
-     request at a time on a keep-alive connection, in full cycles started from just
-     before the POST until the last device has its push and the POST is
-     answered, in ROUNDS more pushes after those of 2.; p50/p99 per page over
-     these rounds, next to IDLE_CYCLES cycles with no push running. Goal:
-     p99 < 50 ms for every page.
+     request at a time on a keep-alive connection, in full cycles started
+     from just before the POST until the last device has its push and the
+     POST is answered, in ROUNDS more pushes after those of 2.; p50/p99 per
+     page over these rounds, next to IDLE_CYCLES cycles with no push
+     running. Goal: p99 < 50 ms for every page.
 
 Descriptors: mosquitto needs one per connected device, the swarm too. The
 driver raises RLIMIT_NOFILE (soft and hard, inherited by haas-emu, its
@@ -66,6 +66,7 @@ import os
 import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -75,8 +76,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
-from bench_push import Tool, check_round, service_account  # noqa: E402
-from bench_fleet import child_pid, cpu_seconds, status_kib, stop_procs, thread_cpu_seconds  # noqa: E402
+from bench_push import Tool, check_round  # noqa: E402
 
 SWARM = os.path.join(ROOT, "build", "bench", "mqtt_swarm")
 DEVICES = 100000
@@ -93,8 +93,79 @@ GOAL_MEMORY_MIB = 256
 GOAL_P99_MS = 50.0
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
 def mark(ok):
     return "OK" if ok else "ABOVE GOAL"
+
+
+# ---- processes ----
+
+def proc_stat(path):
+    """The fields of a /proc/.../stat file after the command name."""
+    with open(path) as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process (all its threads), in seconds; 0 when gone."""
+    try:
+        fields = proc_stat("/proc/%d/stat" % pid)
+        return (int(fields[11]) + int(fields[12])) / TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def thread_cpu_seconds(pid):
+    """{thread id: (name, CPU seconds)} of every thread of pid."""
+    out = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                name = f.read().strip()
+            fields = proc_stat("/proc/%d/task/%s/stat" % (pid, tid))
+            out[tid] = (name, (int(fields[11]) + int(fields[12])) / TICK)
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def status_kib(pid, key):
+    """A 'kB' field of /proc/<pid>/status (VmHWM, VmRSS), in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s for pid %d" % (key, pid))
+
+
+def child_pid(parent, comm):
+    """Pid of parent's child process named comm (haas-emu's mosquitto)."""
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        if name == comm and int(text.rsplit(")", 1)[1].split()[1]) == parent:
+            return int(entry)
+    return None
+
+
+def stop_procs(procs, timeout=30):
+    """SIGTERM every process still running, then waits; kills what is left at the deadline."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    deadline = time.monotonic() + timeout
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 # ---- descriptors ----
@@ -140,7 +211,6 @@ def start_floor_broker(emu, work, procs):
     proc = subprocess.Popen(["mosquitto", "-c", conf], stdout=log, stderr=subprocess.STDOUT)
     log.close()
     procs.append(proc)
-    import socket
 
     def listening():
         if proc.poll() is not None:
@@ -428,6 +498,7 @@ def run(n, total, work, procs, tools, perf=False):
         floor_mosq, floor_port = start_floor_broker(emu, work, procs)
 
         r["connect"] = {"emu": [], "floor": []}
+        emu_swarm = floor_swarm = None
         for i in range(CONNECT_ROUNDS):
             if i:
                 for swarm in (emu_swarm, floor_swarm):
