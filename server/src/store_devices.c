@@ -73,27 +73,42 @@ store_status store_device_exists(const char *pk, const char *dn)
     return db_one("SELECT 1 FROM devices WHERE product_key = ?1 AND device_name = ?2", NULL, NULL, "ss", pk, dn);
 }
 
-/* pk NULL is every product: the range '' .. x'ff' holds every text key (a
- * blob sorts after all text), so both cases walk the primary key's index. */
-#define DEVICES_OF_PRODUCT \
-    "d.product_key BETWEEN ifnull(?1, '') AND ifnull(?1, x'ff') AND (?2 IS NULL OR d.status = ?2)"
+/*
+ * Device pages. pk NULL is every product: the range '' .. x'ff' holds every
+ * text key (a blob sorts after all text), so both cases walk an index in
+ * the list's order. Each page is found in an index alone first (the rowids
+ * LIMIT/OFFSET keep), and only its rows are read whole: OFFSET skips index
+ * entries, not rows with their columns (a page at offset 99,950 of 100,000
+ * devices: 3 ms instead of 33). The totals come from the counts kept by
+ * 0011_device_counts.sql.
+ */
+#define DEVICES_OF_PRODUCT "product_key BETWEEN ifnull(?1, '') AND ifnull(?1, x'ff')"
+#define DEVICE_PAGE(keys) \
+    "SELECT " DEVICE_COLUMNS " FROM devices d WHERE d.rowid IN (" keys " LIMIT :limit OFFSET :offset) " \
+    "ORDER BY d.product_key, d.device_name"
+#define DEVICE_TOTAL \
+    "SELECT COALESCE(SUM(n), 0) FROM device_counts c WHERE c." DEVICES_OF_PRODUCT " AND (?2 IS NULL OR c.status = ?2)"
 
 store_status store_device_list(const char *pk, const char *status, store_page *page)
 {
     store_device row;
-    return db_page("SELECT " DEVICE_COLUMNS " FROM devices d WHERE " DEVICES_OF_PRODUCT
-                   " ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
-                   "SELECT COALESCE(SUM(n), 0) FROM device_counts c WHERE c.product_key BETWEEN ifnull(?1, '') "
-                   "AND ifnull(?1, x'ff') AND (?2 IS NULL OR c.status = ?2)", /* kept by 0011_device_counts.sql */
-                   read_device, &row, page, "ss", pk, status);
+    if (status) /* the index devices_by_status (0012_device_pages.sql) */
+        return db_page(DEVICE_PAGE("SELECT rowid FROM devices WHERE status = ?2 AND " DEVICES_OF_PRODUCT
+                                   " ORDER BY product_key, device_name"),
+                       DEVICE_TOTAL, read_device, &row, page, "ss", pk, status);
+    return db_page(DEVICE_PAGE("SELECT rowid FROM devices WHERE " DEVICES_OF_PRODUCT " AND ?2 IS NULL "
+                               "ORDER BY product_key, device_name"),
+                   DEVICE_TOTAL, read_device, &row, page, "ss", pk, status);
 }
 
 store_status store_device_list_group(const char *gid, store_page *page)
 {
     store_device row;
-    return db_page("SELECT " DEVICE_COLUMNS " FROM group_members m JOIN devices d "
-                   "ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "WHERE m.group_id = ?1 ORDER BY d.product_key, d.device_name LIMIT :limit OFFSET :offset",
+    /* the page of members from group_members' primary key, then their rows */
+    return db_page("SELECT " DEVICE_COLUMNS " FROM (SELECT product_key, device_name FROM group_members "
+                   "WHERE group_id = ?1 ORDER BY product_key, device_name LIMIT :limit OFFSET :offset) m "
+                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                   "ORDER BY d.product_key, d.device_name",
                    "SELECT member_count FROM device_groups WHERE group_id = ?1", read_device, &row, page, "s", gid);
 }
 

@@ -177,20 +177,35 @@ store_status store_task_list(const char *app_id, store_page *page)
                    app_id);
 }
 
+/* The total of a page of store_task_devices_page, from the kept counts. */
+#define TASK_DEVICES_TOTAL \
+    "SELECT CASE WHEN ?2 IS NULL THEN g.member_count " \
+    "WHEN ?2 = 'pending' THEN g.member_count - " \
+    "(SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1) " \
+    "ELSE (SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1 AND c.state = ?2) " \
+    "END FROM tasks t JOIN device_groups g ON g.group_id = t.group_id WHERE t.task_id = ?1"
+
 store_status store_task_devices_page(const char *task_id, const char *state, store_page *page)
 {
     store_task_device row;
+    /* Without a state the page of members is found in group_members' key
+     * alone, then joined (OFFSET skips index entries, not joined rows); with
+     * one, every member before the page is looked at. */
+    if (!state)
+        return db_page("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
+                       "d.status FROM (SELECT g.product_key, g.device_name FROM tasks t JOIN group_members g "
+                       "ON g.group_id = t.group_id WHERE t.task_id = ?1 AND ?2 IS NULL "
+                       "ORDER BY g.product_key, g.device_name LIMIT :limit OFFSET :offset) m "
+                       "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                       "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
+                       "AND td.device_name = m.device_name ORDER BY m.product_key, m.device_name",
+                       TASK_DEVICES_TOTAL, read_member, &row, page, "ss", task_id, state);
     return db_page("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
                    "d.status FROM tasks t JOIN group_members m ON m.group_id = t.group_id "
                    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
                    "LEFT JOIN task_devices td ON td.task_id = t.task_id AND td.product_key = m.product_key "
                    "AND td.device_name = m.device_name "
-                   "WHERE t.task_id = ?1 AND (?2 IS NULL OR COALESCE(td.state, 'pending') = ?2) "
+                   "WHERE t.task_id = ?1 AND COALESCE(td.state, 'pending') = ?2 "
                    "ORDER BY m.product_key, m.device_name LIMIT :limit OFFSET :offset",
-                   "SELECT CASE WHEN ?2 IS NULL THEN g.member_count "
-                   "WHEN ?2 = 'pending' THEN g.member_count - "
-                   "(SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1) "
-                   "ELSE (SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1 AND c.state = ?2) "
-                   "END FROM tasks t JOIN device_groups g ON g.group_id = t.group_id WHERE t.task_id = ?1",
-                   read_member, &row, page, "ss", task_id, state);
+                   TASK_DEVICES_TOTAL, read_member, &row, page, "ss", task_id, state);
 }

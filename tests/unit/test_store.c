@@ -161,6 +161,15 @@ static void test_device_lists(void **state)
     assert_string_equal(ROW(store_device, 0)->device_name, DN2);
     assert_string_equal(ROW(store_device, 1)->product_key, PK2);
     assert_page(store_device_list_group("g2", page_of(0, 3, sizeof(store_device))), 0, 0);
+    assert_page(store_device_list_group("g1", page_of(1, 3, sizeof(store_device))), 1, 2);
+    assert_string_equal(ROW(store_device, 0)->product_key, PK2);
+    /* pages of one status, past the first */
+    assert_int_equal(store_report_online(PK2, DN, 100, "10.0.0.3"), STORE_OK);
+    assert_page(store_device_list(NULL, "online", page_of(1, 4, sizeof(store_device))), 1, 2);
+    assert_string_equal(ROW(store_device, 0)->product_key, strcmp(PK, PK2) < 0 ? PK2 : PK);
+    assert_page(store_device_list(PK, "inactive", page_of(0, 4, sizeof(store_device))), 1, 1);
+    assert_string_equal(ROW(store_device, 0)->device_name, DN);
+    assert_page(store_device_list(PK, "inactive", page_of(1, 4, sizeof(store_device))), 0, 1);
 }
 
 static void test_device_delete(void **state)
