@@ -689,17 +689,21 @@ def report(r):
 
 def summary(results):
     """One table of every N (the README's shape)."""
-    print("  %6s | %-22s | %-22s | %-18s | %-16s | %-16s | %-18s"
-          % ("N", "haas-emu", "floor", "ratio (<= %.2fx)" % GOAL_RATIO, "CPU/dev haas-emu", "CPU/dev floor",
-             "ratio (<= %.1fx)" % GOAL_CPU_RATIO))
+    rows = [("N", "haas-emu", "floor", "ratio (<= %.2fx)" % GOAL_RATIO, "CPU/device haas-emu", "floor",
+             "ratio (<= %.1fx)" % GOAL_CPU_RATIO)]
     for r in results:
         e, f, n = r["emu"], r["floor"], r["n"]
         ratio = med(e, "seconds") / med(f, "seconds")
         cpu_ratio = med(e, "server_cpu") / med(f, "server_cpu")
-        print("  %6d | %7.3f s (%s) | %7.3f s (%s) | %5.2fx %-11s | %10.2f ms     | %10.2f ms     | %5.2fx %s"
-              % (n, med(e, "seconds"), span(e, "seconds"), med(f, "seconds"), span(f, "seconds"), ratio,
-                 mark(ratio <= GOAL_RATIO), med(e, "server_cpu") * 1000 / n, med(f, "server_cpu") * 1000 / n,
-                 cpu_ratio, mark(cpu_ratio <= GOAL_CPU_RATIO)))
+        rows.append(("%d" % n, "%.3f s (%s)" % (med(e, "seconds"), span(e, "seconds")),
+                     "%.3f s (%s)" % (med(f, "seconds"), span(f, "seconds")),
+                     "%.2fx %s" % (ratio, mark(ratio <= GOAL_RATIO)), "%.2f ms" % (med(e, "server_cpu") * 1000 / n),
+                     "%.2f ms" % (med(f, "server_cpu") * 1000 / n),
+                     "%.2fx %s" % (cpu_ratio, mark(cpu_ratio <= GOAL_CPU_RATIO))))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.rjust(w) if i == 0 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))]
+        print(("  " + " | ".join(cells)).rstrip())
 
 
 def parse_args(argv):
