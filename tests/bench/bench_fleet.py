@@ -33,11 +33,11 @@ round k takes every device from 0.0.(k+1) to 0.0.(k+2):
             (CountsPoller): the task with its counts and the first page of
             its devices, over one keep-alive connection, again 50 ms after
             each answer, from the push on; the clock stops at the answer of
-            the first poll that shows all N succeeded. Each device downloads the
-            package from haas-emu, verifies and installs it, reboots,
-            reconnects and reports app.result 200, which haas-emu records
-            (and answers with a post_reply, and answers the query that
-            follows it).
+            the first poll that shows all N succeeded. Each device downloads
+            the package from haas-emu, verifies and installs it, reboots,
+            reconnects (informs its firmware, asks for a firmware job) and
+            reports app.result 200 and its version, which haas-emu records
+            and answers.
   floor:    build/bench/fleet_floor (tests/bench/fleet_floor.c) connects to
             the plain mosquitto and subscribes to the devices' queries and
             results; the fleet starts pointed at that mosquitto; once every
@@ -46,7 +46,8 @@ round k takes every device from 0.0.(k+1) to 0.0.(k+2):
             fields, QoS 1) with the nginx URL, MD5 and size of the round's
             package to every device and counts the app.result 200 events.
             The clock runs from just before its first publish to the arrival
-            of the N-th result. The devices do the same work as above.
+            of the N-th result. The devices do the same work as above; they
+            wait for no reply, so the floor sends none (fleet_floor.c).
 
 The fleet stops after each round (and, after a haas-emu round, haas-emu has
 seen every device go offline) before the next round starts it again. Every

@@ -32,9 +32,13 @@
  * fast as libmosquitto takes them (no limit of unacknowledged messages, as
  * haas-emu's link). The payloads are built at start, before the clock.
  *
- * It sends no post_reply: the device SDK waits for none (on_message() in
- * sdk/src/upgrade.c drops everything but pushes), and a device on a plain
- * broker, which does not subscribe to its reply topics, would not get one.
+ * It sends no replies: the device waits for none. on_message() in
+ * sdk/src/upgrade.c drops everything but pushes (haas-emu's post_replies to
+ * the query and the result are not read), and the firmware module
+ * (sdk/src/fw_ota.c), which also informs its version and asks for a
+ * firmware job after every connect, acts on a get_reply only when it offers
+ * a job; haas-emu has none for these devices. A device on a plain broker
+ * does not even subscribe to its post_reply topics.
  *
  * The driver speaks to the tool with lines on stdin and reads lines
  * "WORD key=value ..." on stdout; times are CLOCK_MONOTONIC milliseconds,
