@@ -38,34 +38,12 @@ static void copy(char *dst, size_t cap, const char *src)
     snprintf(dst, cap, "%s", src ? src : "");
 }
 
-/* The message as a timeline event (timeline.h): its direction, kind,
- * topic and the first 600 bytes of its payload. */
-static void to_timeline(const char *direction, const char *kind, const char *pk, const char *dn, const char *task,
-                        const char *topic, const void *payload, size_t len)
-{
-    cJSON *o = cJSON_CreateObject();
-    char text[601];
-    size_t n = payload && len ? (len < 600 ? len : 600) : 0;
-    if (n)
-        memcpy(text, payload, n);
-    text[n] = '\0';
-    text[utf8_valid_prefix(text, strlen(text))] = '\0';
-    cJSON_AddStringToObject(o, "direction", direction);
-    cJSON_AddStringToObject(o, "kind", kind);
-    cJSON_AddStringToObject(o, "topic", topic);
-    cJSON_AddStringToObject(o, "payload", text);
-    char *detail = cJSON_PrintUnformatted(o);
-    timeline_add(!strcmp(kind, "fault") ? "fault" : "mqtt", task, pk, dn, detail);
-    cJSON_free(detail);
-    cJSON_Delete(o);
-}
-
 void live_log(const char *direction, const char *kind, const char *pk, const char *dn, const char *task_id,
               const char *topic, const void *payload, size_t len)
 {
     size_t keep = len > LIVE_PAYLOAD_MAX ? LIVE_PAYLOAD_MAX : len;
     if ((task_id && *task_id) || (pk && *pk))
-        to_timeline(direction, kind, pk, dn, task_id, topic, payload, len);
+        timeline_add_message(direction, kind, task_id, pk, dn, topic, payload, len);
     size_t tlen = strlen(topic);
     char *mem = malloc(tlen + 1 + keep + 1);
     if (!mem)

@@ -4,15 +4,24 @@
  */
 #include "timeline.h"
 #include "clock.h"
+#include "identifiers.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+/* An event; a message's (timeline_add_message) keeps its topic and payload
+ * as they came in detail ("topic\0payload"), made JSON only when read: the
+ * MQTT link adds one per message and must not spend its time encoding
+ * JSON nobody may ask for. */
 typedef struct {
     uint64_t seq;
     int64_t at_ms;
     char kind[12], task[48], pk[16], dn[40];
+    bool message;
+    char direction[4], message_kind[16];
+    size_t payload_len;
     char detail[1024];
 } event;
 
@@ -20,19 +29,65 @@ static event ring[TIMELINE_CAPACITY];
 static uint64_t last_seq;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
-void timeline_add(const char *kind, const char *task, const char *pk, const char *dn, const char *detail)
+/* The next slot of the ring, filled with what every event has; the caller
+ * holds the lock. */
+static event *next_event(const char *kind, const char *task, const char *pk, const char *dn, int64_t at)
 {
-    int64_t at = clock_now_ms();
-    pthread_mutex_lock(&lock);
     event *e = &ring[++last_seq % TIMELINE_CAPACITY];
     e->seq = last_seq;
     e->at_ms = at;
+    e->message = false;
     snprintf(e->kind, sizeof e->kind, "%s", kind ? kind : "");
     snprintf(e->task, sizeof e->task, "%s", task ? task : "");
     snprintf(e->pk, sizeof e->pk, "%s", pk ? pk : "");
     snprintf(e->dn, sizeof e->dn, "%s", dn ? dn : "");
+    return e;
+}
+
+void timeline_add(const char *kind, const char *task, const char *pk, const char *dn, const char *detail)
+{
+    int64_t at = clock_now_ms();
+    pthread_mutex_lock(&lock);
+    event *e = next_event(kind, task, pk, dn, at);
     snprintf(e->detail, sizeof e->detail, "%s", detail ? detail : "{}");
     pthread_mutex_unlock(&lock);
+}
+
+void timeline_add_message(const char *direction, const char *kind, const char *task, const char *pk, const char *dn,
+                          const char *topic, const void *payload, size_t len)
+{
+    int64_t at = clock_now_ms();
+    size_t tlen = strnlen(topic, TIMELINE_TOPIC_MAX);
+    size_t keep = payload && len > TIMELINE_PAYLOAD_MAX ? TIMELINE_PAYLOAD_MAX : payload ? len : 0;
+    pthread_mutex_lock(&lock);
+    event *e = next_event(!strcmp(kind, "fault") ? "fault" : "mqtt", task, pk, dn, at);
+    e->message = true;
+    snprintf(e->direction, sizeof e->direction, "%s", direction);
+    snprintf(e->message_kind, sizeof e->message_kind, "%s", kind);
+    memcpy(e->detail, topic, tlen);
+    e->detail[tlen] = '\0';
+    if (keep)
+        memcpy(e->detail + tlen + 1, payload, keep);
+    e->detail[tlen + 1 + keep] = '\0';
+    e->payload_len = keep;
+    pthread_mutex_unlock(&lock);
+}
+
+/* A message event's detail: direction, kind, topic and the valid UTF-8
+ * beginning of its payload (cut at a NUL). */
+static cJSON *message_detail(const event *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    char text[TIMELINE_PAYLOAD_MAX + 1];
+    const char *payload = e->detail + strlen(e->detail) + 1;
+    memcpy(text, payload, e->payload_len);
+    text[e->payload_len] = '\0';
+    text[utf8_valid_prefix(text, strlen(text))] = '\0';
+    cJSON_AddStringToObject(o, "direction", e->direction);
+    cJSON_AddStringToObject(o, "kind", e->message_kind);
+    cJSON_AddStringToObject(o, "topic", e->detail);
+    cJSON_AddStringToObject(o, "payload", text);
+    return o;
 }
 
 /* Does event e belong to what was asked? */
@@ -63,7 +118,7 @@ cJSON *timeline_json(const char *task, const char *pk, const char *dn)
         cJSON_AddStringToObject(o, "taskId", e->task);
         cJSON_AddStringToObject(o, "productKey", e->pk);
         cJSON_AddStringToObject(o, "deviceName", e->dn);
-        cJSON *detail = cJSON_Parse(e->detail);
+        cJSON *detail = e->message ? message_detail(e) : cJSON_Parse(e->detail);
         cJSON_AddItemToObject(o, "detail", detail ? detail : cJSON_CreateString(e->detail));
         cJSON_AddItemToArray(list, o);
     }

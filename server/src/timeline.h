@@ -12,6 +12,7 @@
 #define HAAS_TIMELINE_H
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define TIMELINE_CAPACITY 16384
@@ -20,6 +21,16 @@
  * pk/dn (either may be "") in task (a task, job or rollout id, or ""),
  * with detail as JSON text (at most 1 KiB kept). Thread-safe. */
 void timeline_add(const char *kind, const char *task, const char *pk, const char *dn, const char *detail);
+
+/* An MQTT message (live.h hands every one over): direction ("in", "out"),
+ * kind (its live-log kind; "fault" makes a fault event, all others an
+ * "mqtt" one), topic and the first TIMELINE_PAYLOAD_MAX bytes of its
+ * payload, kept as they are and made JSON when read (detail: direction,
+ * kind, topic, payload). Thread-safe. */
+#define TIMELINE_TOPIC_MAX 400
+#define TIMELINE_PAYLOAD_MAX 600
+void timeline_add_message(const char *direction, const char *kind, const char *task, const char *pk, const char *dn,
+                          const char *topic, const void *payload, size_t len);
 
 /* The events of task (when not NULL) and/or device pk/dn (when pk is not
  * NULL), oldest first, as a JSON array. */
