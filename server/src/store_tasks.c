@@ -129,24 +129,28 @@ static int visit_due(const void *row, void *ctx)
     return 0;
 }
 
+/* The pushed rows whose task's timeout (?2 when the task has none) is up at
+ * ?1, task by task through the index of 0013_task_timeout_sweep.sql: only
+ * those rows are read, not every pushed one (CROSS JOIN keeps tasks the
+ * outer loop: SQLite would rather scan the whole index). */
+#define TIMED_OUT_ROWS \
+    "tasks t CROSS JOIN task_devices td ON td.task_id = t.task_id AND td.state = 'pushed' " \
+    "AND td.updated_at <= ?1 - COALESCE(t.timeout_seconds, ?2) WHERE COALESCE(t.timeout_seconds, ?2) > 0"
+
 store_status store_task_due_timeouts(int64_t now, int default_seconds,
                                      void (*each)(const char *task, const char *pk, const char *dn, void *ctx),
                                      void *ctx)
 {
     due_row row;
     due_walk w = {each, ctx};
-    return db_each("SELECT td.task_id, td.product_key, td.device_name FROM task_devices td JOIN tasks t "
-                   "ON t.task_id = td.task_id WHERE td.state = 'pushed' AND COALESCE(t.timeout_seconds, ?2) > 0 "
-                   "AND td.updated_at + COALESCE(t.timeout_seconds, ?2) <= ?1", read_due, &row, visit_due, &w,
-                   "Ii", now, default_seconds);
+    return db_each("SELECT td.task_id, td.product_key, td.device_name FROM " TIMED_OUT_ROWS, read_due, &row,
+                   visit_due, &w, "Ii", now, default_seconds);
 }
 
 store_status store_task_timeouts(int64_t now, int default_seconds, int *n)
 {
-    return db_write("UPDATE task_devices SET state = 'timedOut', updated_at = ?1 WHERE state = 'pushed' "
-                    "AND task_id IN (SELECT task_id FROM tasks t WHERE COALESCE(t.timeout_seconds, ?2) > 0) "
-                    "AND updated_at + (SELECT COALESCE(t.timeout_seconds, ?2) FROM tasks t "
-                    "WHERE t.task_id = task_devices.task_id) <= ?1", n, "Ii", now, default_seconds);
+    return db_write("UPDATE task_devices SET state = 'timedOut', updated_at = ?1 WHERE rowid IN "
+                    "(SELECT td.rowid FROM " TIMED_OUT_ROWS ")", n, "Ii", now, default_seconds);
 }
 
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx)
