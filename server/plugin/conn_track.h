@@ -8,8 +8,10 @@
  * its count of live connections drops to 0, which makes a clientId takeover
  * (new connection authenticated before the old one is dropped) end "online",
  * and a connection that failed authentication never produce an "offline".
- * Pure data structure (two chained hash tables), unit testable, not
- * thread-safe (mosquitto calls plugins from one thread).
+ * Pure data structure (three chained hash tables, by client pointer, by
+ * client id and by device, each doubling its buckets as it fills so that
+ * every look-up stays O(1) however many devices connect), unit testable,
+ * not thread-safe (mosquitto calls plugins from one thread).
  */
 #ifndef HAAS_CONN_TRACK_H
 #define HAAS_CONN_TRACK_H
@@ -68,6 +70,10 @@ size_t haas_conn_total(const struct haas_conn_table *table);
 
 /* Returns the data attached to connection `client`, or NULL (none, unknown). */
 void *haas_conn_data(const struct haas_conn_table *table, const void *client);
+
+/* Returns the number of buckets of the table by client pointer (it grows
+ * with the connections; for the unit tests). */
+size_t haas_conn_buckets(const struct haas_conn_table *table);
 
 /* Called by haas_conn_each() for one live connection of a device. */
 typedef void (*haas_conn_visit)(const void *client, void *data, void *arg);

@@ -58,13 +58,40 @@ int haas_sign_compute(enum haas_sign_method method, const char *device_secret,
  * Returns true when `password` equals the password computed as in
  * haas_sign_compute() with the same arguments, hex digits compared
  * case-insensitively (Link SDK C 4.x sends upper case). The comparison runs in
- * constant time with respect to the contents of both strings. NULL password
- * or any computation failure gives false.
+ * constant time with respect to the contents and lengths of both strings
+ * (both zero-padded to HAAS_SIGN_HEX_MAX bytes and compared whole). NULL
+ * password or any computation failure gives false. Makes a signer for this
+ * one call: see haas_signer_verify() for repeated use.
  */
 bool haas_sign_verify(enum haas_sign_method method, const char *device_secret,
                       const char *client_id, const char *device_name,
                       const char *product_key, const char *timestamp,
                       const char *password);
+
+/*
+ * A reusable signer: OpenSSL's HMAC fetched once, one context per method.
+ * haas_auth.c keeps one for the broker's life, so a login pays only for
+ * keying the context and the digest itself. Not thread-safe.
+ */
+struct haas_signer;
+
+/* Allocates a signer; NULL when out of memory or libcrypto has no HMAC. */
+struct haas_signer *haas_signer_new(void);
+
+/* Frees a signer; NULL is a no-op. */
+void haas_signer_free(struct haas_signer *signer);
+
+/* haas_sign_compute() with `signer` (NULL gives -1). */
+int haas_signer_compute(struct haas_signer *signer, enum haas_sign_method method,
+                        const char *device_secret, const char *client_id,
+                        const char *device_name, const char *product_key,
+                        const char *timestamp, char *hex, size_t hex_size);
+
+/* haas_sign_verify() with `signer` (NULL gives false). */
+bool haas_signer_verify(struct haas_signer *signer, enum haas_sign_method method,
+                        const char *device_secret, const char *client_id,
+                        const char *device_name, const char *product_key,
+                        const char *timestamp, const char *password);
 
 /*
  * Constant-time equality of two NUL-terminated strings of at most

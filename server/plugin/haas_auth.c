@@ -63,6 +63,7 @@ struct haas_auth_state {
     char *service_password;
     struct haas_device_db *db;
     struct haas_conn_table *conns;
+    struct haas_signer *signer;    /* HMAC fetched once (device_sign.h) */
     size_t auto_sub_conns;         /* live connections with `_ss=1` */
     bool wait_for_service;         /* refuse devices until the service listens */
     unsigned service_filters_seen; /* bit i: topic_server_subscriptions[i] granted */
@@ -237,8 +238,8 @@ static int auth_device(struct haas_auth_state *st, struct mosquitto *client,
     if (r != HAAS_DB_FOUND) {
         return refuse(client, &dev, "DatabaseUnavailable", "device database unavailable");
     }
-    bool ok = haas_sign_verify(method, secret, cid.id, dev.device_name, dev.product_key,
-                               cid.has_timestamp ? cid.timestamp : NULL, password);
+    bool ok = haas_signer_verify(st->signer, method, secret, cid.id, dev.device_name, dev.product_key,
+                                 cid.has_timestamp ? cid.timestamp : NULL, password);
     memset(secret, 0, sizeof(secret));
     if (!ok) {
         return refuse(client, &dev, "WrongPassword",
@@ -433,6 +434,7 @@ static void state_free(struct haas_auth_state *st)
     }
     haas_device_db_free(st->db);
     haas_conn_table_free(st->conns);
+    haas_signer_free(st->signer);
     if (st->service_password != NULL) {
         memset(st->service_password, 0, strlen(st->service_password));
     }
@@ -527,7 +529,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     }
     st->db = haas_device_db_new(db_path);
     st->conns = haas_conn_table_new(haas_auto_sub_free);
-    if (st->db == NULL || st->conns == NULL) {
+    st->signer = haas_signer_new();
+    if (st->db == NULL || st->conns == NULL || st->signer == NULL) {
         state_free(st);
         return MOSQ_ERR_NOMEM;
     }

@@ -323,6 +323,62 @@ static void test_sign_verify(void **state)
 }
 
 /*
+ * One signer reused across methods, secrets and contents (as the plugin
+ * does for every login) gives what a fresh one gives; an empty secret is
+ * a key of its own, not the previous call's key kept.
+ */
+static void test_signer_reuse(void **state)
+{
+    (void)state;
+    struct haas_signer *s = haas_signer_new();
+    assert_non_null(s);
+    char hex[HAAS_SIGN_HEX_MAX];
+    char fresh[HAAS_SIGN_HEX_MAX];
+    for (int round = 0; round < 3; round++) {
+        assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA256, VEC_DS, VEC_ID, VEC_DN, VEC_PK,
+                                             VEC_TS, hex, sizeof(hex)), 64);
+        assert_string_equal(hex, "e6ad631b665206c0bf2efbe1b48ac4d84ff2a61fe89bac30065e17975a482c40");
+        assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK,
+                                             VEC_TS, hex, sizeof(hex)), 40);
+        assert_string_equal(hex, "b2488041f64f425016b467ee1c94959ebd592ad1");
+        assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACMD5, VEC_DS, VEC_ID, VEC_DN, VEC_PK,
+                                             VEC_TS, hex, sizeof(hex)), 32);
+        assert_string_equal(hex, "56e22c4a903e6035658c6694db63d57a");
+        /* another secret, then the empty one: each its own key */
+        assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA1, "x" VEC_DS, VEC_ID, VEC_DN, VEC_PK,
+                                             NULL, hex, sizeof(hex)), 40);
+        assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, "x" VEC_DS, VEC_ID, VEC_DN, VEC_PK, NULL,
+                                           fresh, sizeof(fresh)), 40);
+        assert_string_equal(hex, fresh);
+        assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA1, "", VEC_ID, VEC_DN, VEC_PK, NULL,
+                                             hex, sizeof(hex)), 40);
+        assert_string_not_equal(hex, fresh);
+        assert_int_equal(haas_sign_compute(HAAS_SIGN_HMACSHA1, "", VEC_ID, VEC_DN, VEC_PK, NULL,
+                                           fresh, sizeof(fresh)), 40);
+        assert_string_equal(hex, fresh);
+        assert_true(haas_signer_verify(s, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                       "B2488041F64F425016B467EE1C94959EBD592AD1"));
+        assert_false(haas_signer_verify(s, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                        "b2488041f64f425016b467ee1c94959ebd592ad"));
+        assert_false(haas_signer_verify(s, HAAS_SIGN_UNKNOWN, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                        "b2488041f64f425016b467ee1c94959ebd592ad1"));
+    }
+    /* errors leave the signer usable */
+    char small[40];
+    assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                         small, sizeof(small)), -1);
+    assert_int_equal(haas_signer_compute(s, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                         hex, sizeof(hex)), 40);
+    assert_string_equal(hex, "b2488041f64f425016b467ee1c94959ebd592ad1");
+    assert_int_equal(haas_signer_compute(NULL, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK,
+                                         VEC_TS, hex, sizeof(hex)), -1);
+    assert_false(haas_signer_verify(NULL, HAAS_SIGN_HMACSHA1, VEC_DS, VEC_ID, VEC_DN, VEC_PK, VEC_TS,
+                                    "b2488041f64f425016b467ee1c94959ebd592ad1"));
+    haas_signer_free(s);
+    haas_signer_free(NULL);
+}
+
+/*
  * Link SDK C 4.1.0 (HaaS firmware): clientId with _ss=1, _conn, id = pk.dn,
  * the constant timestamp, and the password in UPPER-case hex. The expected
  * digests were computed with `openssl dgst -hmac` over
@@ -508,6 +564,85 @@ static void test_conn_track_data(void **state)
     assert_int_equal(freed_data, 4); /* d1, d3, d4 at the end */
 }
 
+/*
+ * The tables grow past their first 1024 buckets (load factor 1): 50,000
+ * connections of 20,000 devices, with client ids and data; every look-up
+ * still answers right, removal after growth (every other connection) keeps
+ * the counts, the owners and the data, and records added after it too.
+ */
+static void test_conn_track_grow(void **state)
+{
+    (void)state;
+    enum { N = 50000, DEVS = 20000 };
+    freed_data = 0;
+    struct haas_conn_table *t = haas_conn_table_new(count_free);
+    assert_non_null(t);
+    size_t first = haas_conn_buckets(t);
+    assert_int_equal(first, 1024);
+    static char clients[N];
+    static int data[N];
+    char id[64];
+    for (int i = 0; i < N; i++) {
+        struct haas_device_id d = {"a14Xib5kdYd", ""};
+        snprintf(d.device_name, sizeof(d.device_name), "dev%d", i % DEVS);
+        snprintf(id, sizeof(id), "a14Xib5kdYd.dev%d|n=%d|", i % DEVS, i);
+        data[i] = i;
+        assert_int_equal(haas_conn_add(t, &clients[i], id, &d, &data[i]), (size_t)(i / DEVS + 1));
+        if (i == 1024) {
+            assert_true(haas_conn_buckets(t) > first); /* grew at 1025 records */
+        }
+    }
+    assert_int_equal(haas_conn_total(t), N);
+    assert_true(haas_conn_buckets(t) >= N);
+    for (int i = 0; i < N; i++) {
+        struct haas_device_id owner;
+        snprintf(id, sizeof(id), "a14Xib5kdYd.dev%d|n=%d|", i % DEVS, i);
+        assert_true(haas_conn_owner(t, id, &owner));
+        char dn[HAAS_DN_MAX + 1];
+        snprintf(dn, sizeof(dn), "dev%d", i % DEVS);
+        assert_string_equal(owner.device_name, dn);
+        assert_ptr_equal(haas_conn_data(t, &clients[i]), &data[i]);
+    }
+    /* removal after growth: every odd connection */
+    for (int i = 1; i < N; i += 2) {
+        struct haas_device_id out;
+        size_t left = 99;
+        assert_true(haas_conn_remove(t, &clients[i], &out, &left));
+        assert_false(haas_conn_remove(t, &clients[i], NULL, NULL));
+        /* dev k (odd k, as DEVS is even) had its connections at k, k+DEVS, k+2*DEVS (< N) */
+        int k = i % DEVS;
+        int total = (N - k + DEVS - 1) / DEVS;
+        int gone = i / DEVS + 1;
+        assert_int_equal(left, (size_t)(total - gone));
+    }
+    assert_int_equal(freed_data, N / 2);
+    assert_int_equal(haas_conn_total(t), N / 2);
+    for (int i = 0; i < N; i++) {
+        snprintf(id, sizeof(id), "a14Xib5kdYd.dev%d|n=%d|", i % DEVS, i);
+        bool live = i % 2 == 0;
+        assert_int_equal(haas_conn_owner(t, id, NULL), live);
+        assert_ptr_equal(haas_conn_data(t, &clients[i]), live ? &data[i] : NULL);
+        struct haas_device_id d = {"a14Xib5kdYd", ""};
+        snprintf(d.device_name, sizeof(d.device_name), "dev%d", i % DEVS);
+        assert_int_equal(haas_conn_count(t, &d), live ? (size_t)((N - i % DEVS + DEVS - 1) / DEVS) : 0);
+    }
+    /* the odd ones back, under other ids */
+    for (int i = 1; i < N; i += 2) {
+        struct haas_device_id d = {"a14Xib5kdYd", ""};
+        snprintf(d.device_name, sizeof(d.device_name), "dev%d", i % DEVS);
+        snprintf(id, sizeof(id), "again%d", i);
+        assert_true(haas_conn_add(t, &clients[i], id, &d, &data[i]) >= 1);
+        assert_true(haas_conn_owner(t, id, NULL));
+    }
+    assert_int_equal(haas_conn_total(t), N);
+    int sum = 0;
+    struct haas_device_id d7 = {"a14Xib5kdYd", "dev7"};
+    assert_int_equal(haas_conn_each(t, &d7, sum_data, &sum), 3);
+    assert_int_equal(sum, 7 + 7 + DEVS + 7 + 2 * DEVS);
+    haas_conn_table_free(t);
+    assert_int_equal(freed_data, N / 2 + N);
+}
+
 static void test_refusal_json(void **state)
 {
     (void)state;
@@ -571,12 +706,14 @@ int main(void)
         cmocka_unit_test(test_sign_vectors),
         cmocka_unit_test(test_sign_compute_errors),
         cmocka_unit_test(test_sign_verify),
+        cmocka_unit_test(test_signer_reuse),
         cmocka_unit_test(test_sign_link_sdk_c_41),
         cmocka_unit_test(test_clientid_auto_subscribe_flag),
         cmocka_unit_test(test_secure_streq),
         cmocka_unit_test(test_conn_track),
         cmocka_unit_test(test_conn_track_many),
         cmocka_unit_test(test_conn_track_data),
+        cmocka_unit_test(test_conn_track_grow),
         cmocka_unit_test(test_refusal_json),
         cmocka_unit_test(test_status_msg),
     };
