@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 256 MiB of address space: the devices of 100,000 devices and more. */
+#define HAAS_DB_MMAP_BYTES_STR "268435456"
+
 static const char LOOKUP_SQL[] =
     "SELECT device_secret, enabled FROM devices WHERE product_key = ?1 AND device_name = ?2";
 
@@ -71,7 +74,13 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
     }
     sqlite3_finalize(st);
 
-    rc = sqlite3_prepare_v2(db->conn, LOOKUP_SQL, -1, &db->lookup, NULL);
+    /* Pages read through a memory map instead of read() into the page
+     * cache: the emulator writes the database all the time (every online
+     * status), and any write empties this connection's page cache, so each
+     * look-up reads its B-tree pages again. Best effort: ignored on failure. */
+    sqlite3_exec(db->conn, "PRAGMA mmap_size=" HAAS_DB_MMAP_BYTES_STR, NULL, NULL, NULL);
+
+    rc = sqlite3_prepare_v3(db->conn, LOOKUP_SQL, -1, SQLITE_PREPARE_PERSISTENT, &db->lookup, NULL);
     if (rc != SQLITE_OK) {
         logf_(log_fn, "cannot prepare look-up", sqlite3_errmsg(db->conn));
         close_db(db);
@@ -122,8 +131,10 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
         return HAAS_DB_ERROR;
     }
     sqlite3_stmt *st = db->lookup;
-    if (sqlite3_bind_text(st, 1, pk, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-        sqlite3_bind_text(st, 2, dn, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+    /* SQLITE_STATIC: pk and dn outlive the statement's use (reset and
+     * cleared below before returning), so SQLite need not copy them. */
+    if (sqlite3_bind_text(st, 1, pk, -1, SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_text(st, 2, dn, -1, SQLITE_STATIC) != SQLITE_OK) {
         logf_(log_fn, "bind failed", sqlite3_errmsg(db->conn));
         sqlite3_reset(st);
         sqlite3_clear_bindings(st);
