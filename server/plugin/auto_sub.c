@@ -89,10 +89,19 @@ static const char *const TEMPLATES[] = {
 };
 #define N_TEMPLATES (sizeof TEMPLATES / sizeof TEMPLATES[0])
 
-/* A list of filters, each at most HAAS_AUTO_SUB_FILTER_LEN bytes. */
+/*
+ * A list of at most HAAS_AUTO_SUB_FILTERS_MAX filters, each at most
+ * HAAS_AUTO_SUB_FILTER_LEN bytes. Its array grows on demand (most
+ * connections record one subscription or none), so a connection's state
+ * costs about 100 bytes, not the 1 KiB of a full array, allocated and
+ * zeroed at every login.
+ */
+#define LIST_FIRST_CAP 4
+
 struct filter_list {
-    char *items[HAAS_AUTO_SUB_FILTERS_MAX];
+    char **items; /* NULL until the first filter */
     size_t count;
+    size_t cap;
 };
 
 struct haas_auto_sub {
@@ -185,13 +194,16 @@ struct haas_auto_sub *haas_auto_sub_new(const struct haas_device_id *dev)
     return st;
 }
 
-/* Frees every filter of a list. */
+/* Frees every filter of a list, and its array. */
 static void list_clear(struct filter_list *l)
 {
     for (size_t i = 0; i < l->count; i++) {
         free(l->items[i]);
     }
+    free(l->items);
+    l->items = NULL;
     l->count = 0;
+    l->cap = 0;
 }
 
 void haas_auto_sub_free(void *state)
@@ -225,6 +237,18 @@ static bool list_add(struct filter_list *l, const char *filter)
     size_t n = strnlen(filter, HAAS_AUTO_SUB_FILTER_LEN + 1);
     if (n > HAAS_AUTO_SUB_FILTER_LEN || l->count == HAAS_AUTO_SUB_FILTERS_MAX) {
         return false;
+    }
+    if (l->count == l->cap) {
+        size_t cap = l->cap == 0 ? LIST_FIRST_CAP : l->cap * 2;
+        if (cap > HAAS_AUTO_SUB_FILTERS_MAX) {
+            cap = HAAS_AUTO_SUB_FILTERS_MAX;
+        }
+        char **items = realloc(l->items, cap * sizeof(*items));
+        if (items == NULL) {
+            return false;
+        }
+        l->items = items;
+        l->cap = cap;
     }
     char *copy = malloc(n + 1);
     if (copy == NULL) {

@@ -167,6 +167,45 @@ static void test_bounds(void **state)
     haas_auto_sub_free(st);
 }
 
+/*
+ * The lists grow as filters come (past their first array) and shrink as
+ * they go; what is recorded keeps working all along.
+ */
+static void test_lists_grow(void **state)
+{
+    (void)state;
+    struct haas_device_id me = {PK, DN};
+    struct haas_auto_sub *st = haas_auto_sub_new(&me);
+    assert_non_null(st);
+    char topic[96];
+    enum { N = 20 };
+    for (int i = 0; i < N; i++) {
+        snprintf(topic, sizeof topic, "/sys/" PK "/" DN "/thing/service/s%d", i);
+        assert_true(haas_auto_sub_delivers(st, topic));
+        assert_true(haas_auto_sub_subscribed(st, topic));
+        assert_true(haas_auto_sub_subscribed(st, topic)); /* once only */
+    }
+    for (int i = 0; i < N + 5; i++) {
+        snprintf(topic, sizeof topic, "/sys/" PK "/" DN "/thing/service/s%d", i);
+        assert_int_equal(haas_auto_sub_delivers(st, topic), i >= N); /* subscribed: the broker's */
+    }
+    for (int i = 0; i < N; i += 2) {
+        snprintf(topic, sizeof topic, "/sys/" PK "/" DN "/thing/service/s%d", i);
+        assert_true(haas_auto_sub_unsubscribed(st, topic));
+    }
+    for (int i = 0; i < N; i++) {
+        snprintf(topic, sizeof topic, "/sys/" PK "/" DN "/thing/service/s%d", i);
+        assert_false(haas_auto_sub_delivers(st, topic)); /* odd: subscribed; even: removed */
+    }
+    for (int i = 0; i < N; i += 2) {
+        snprintf(topic, sizeof topic, "/sys/" PK "/" DN "/thing/service/s%d", i);
+        assert_true(haas_auto_sub_subscribed(st, topic)); /* taken back in */
+        assert_false(haas_auto_sub_delivers(st, topic));
+    }
+    assert_true(haas_auto_sub_delivers(st, "/sys/" PK "/" DN "/thing/service/s99"));
+    haas_auto_sub_free(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -176,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_subscribed_not_doubled),
         cmocka_unit_test(test_unsubscribe_stops),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_lists_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
