@@ -122,6 +122,7 @@ static int plan_member(const store_push_member *m, void *ctx)
     snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
     snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
     r->state = push_state(m, p->pkg->parts);
+    r->was = m->state;
     r->has_code = false;
     r->code = 0;
     if (r->state == TASK_OFFLINE) {

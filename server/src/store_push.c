@@ -140,17 +140,38 @@ static store_status record_chunk(const char *task_id, const store_push_state *ro
     return s;
 }
 
+/* Moves task_id's kept counts by the rows' states before and after. */
+static store_status count_moves(const char *task_id, const store_push_state *rows, size_t n)
+{
+    int delta[TASK_STATES] = {0};
+    for (size_t i = 0; i < n; i++)
+        delta[rows[i].was]--, delta[rows[i].state]++;
+    store_status s = STORE_OK;
+    for (int st = 0; s == STORE_OK && st < TASK_STATES; st++) {
+        if (st != TASK_PENDING && delta[st]) /* pending is what the group's other members are */
+            s = db_write("UPDATE task_state_counts SET n = n + ?3 WHERE task_id = ?1 AND state = ?2", NULL, "ssi",
+                         task_id, store_task_state_names[st], delta[st]);
+    }
+    return s;
+}
+
 store_status store_push_record(const char *task_id, const store_push_state *rows, size_t n, int64_t now)
 {
     pthread_once(&record_once, build_record_sql);
-    store_status s = STORE_OK;
+    db_lock();
+    /* the triggers leave task_id's counts to count_moves (0014_task_counts_in_bulk.sql) */
+    store_status s = db_write("INSERT INTO task_counts_by_writer(task_id) VALUES (?1)", NULL, "s", task_id);
     size_t i = 0;
     for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
         s = record_chunk(task_id, rows + i, now);
     for (; s == STORE_OK && i < n; i++)
         s = store_push_set(task_id, rows[i].product_key, rows[i].device_name, rows[i].state, rows[i].has_code,
                            rows[i].code, NULL, now);
-    return s;
+    if (s == STORE_OK)
+        s = count_moves(task_id, rows, n);
+    store_status cleared = db_write("DELETE FROM task_counts_by_writer WHERE task_id = ?1", NULL, "s", task_id);
+    db_unlock();
+    return s == STORE_OK ? cleared : s;
 }
 
 store_status store_push_done(const char *task_id)

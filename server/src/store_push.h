@@ -66,12 +66,16 @@ typedef struct {
     store_task_state state;
     bool has_code; /* the result code it keeps, if any */
     int code;
+    store_task_state was; /* its state before (TASK_PENDING: no row), for the counts */
 } store_push_state;
 
 /*
  * Sets the n devices of rows to their states in task task_id at time now,
  * without trace ids, replacing the states they had: what store_push_set
- * does for one, in a few statements for thousands. Returns STORE_OK,
+ * does for one, in a few statements for thousands. Every device must be a
+ * member of the task's group whose state was rows[i].was (as
+ * store_push_members read them in the same transaction): the task's kept
+ * counts move by those states, not row by row. Returns STORE_OK,
  * STORE_CONFLICT (no such task, or a device that is not there) or
  * STORE_ERROR; inside a transaction, a failure may leave some rows
  * written (roll it back).

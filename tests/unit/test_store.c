@@ -492,6 +492,38 @@ static unsigned next_pick(unsigned *seed, unsigned n)
     return (*seed >> 16) % n;
 }
 
+/* A push's record of the members of a group: each with a new state drawn
+ * from seed, and the state it had. */
+typedef struct {
+    store_push_state rows[COUNT_DEVICES + 2]; /* and DN, DN2 */
+    size_t n;
+    unsigned *seed;
+} bulk_plan;
+
+static int plan_bulk_row(const store_push_member *m, void *ctx)
+{
+    bulk_plan *p = ctx;
+    store_push_state *r = &p->rows[p->n++];
+    snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
+    snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
+    r->state = (store_task_state)(1 + next_pick(p->seed, TASK_STATES - 1));
+    r->has_code = false;
+    r->code = 0;
+    r->was = m->state;
+    return 0;
+}
+
+/* What a push does: reads the members and records states for all of them
+ * in one transaction (store_push_record keeps the counts itself). */
+static void record_in_bulk(const char *task_id, const char *gid, unsigned *seed, int64_t now)
+{
+    bulk_plan plan = {.n = 0, .seed = seed};
+    assert_int_equal(store_begin(), STORE_OK);
+    assert_int_equal(store_push_members(task_id, gid, APP, "", "", COUNT_DEVICES + 2, plan_bulk_row, &plan), STORE_OK);
+    assert_int_equal(store_push_record(task_id, plan.rows, plan.n, now), STORE_OK);
+    assert_int_equal(store_commit(), STORE_OK);
+}
+
 /* Random member changes, state changes, timeouts, device deletes and
  * re-creates over two groups and three tasks: after every step the kept
  * counts equal a walk's. */
@@ -514,7 +546,10 @@ static void test_task_counts_follow_every_change(void **state)
     for (int op = 0; op < COUNT_OPS; op++) {
         const char *dn = names[next_pick(&seed, COUNT_DEVICES)];
         const char *const *task = tasks[next_pick(&seed, 3)];
-        switch (next_pick(&seed, 6)) {
+        switch (next_pick(&seed, 7)) {
+        case 6: /* a push's bulk record */
+            record_in_bulk(task[0], task[1], &seed, op);
+            break;
         case 0:
             store_group_add_member(task[1], PK, dn, op);
             break;
