@@ -184,6 +184,61 @@ static void pause_ms(int ms)
     poll(&p, 1, ms);
 }
 
+/* Milliseconds on CLOCK_MONOTONIC. */
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Reads what waits on the socket, up to 512 packets (libmosquitto reads a
+ * packet or so per call); returns libmosquitto's code. */
+static int read_ready(void)
+{
+    int rc = MOSQ_ERR_SUCCESS;
+    for (int i = 0; i < 512 && rc == MOSQ_ERR_SUCCESS; i++) {
+        rc = mosquitto_loop_read(mosq, 1);
+        struct pollfd more = {mosquitto_socket(mosq), POLLIN, 0};
+        if (rc != MOSQ_ERR_SUCCESS || more.fd < 0 || poll(&more, 1, 0) <= 0)
+            break;
+    }
+    return rc;
+}
+
+/* Does the socket become readable within ms? */
+static bool readable_within(int ms)
+{
+    struct pollfd next = {mosquitto_socket(mosq), POLLIN, 0};
+    return next.fd >= 0 && poll(&next, 1, ms) > 0;
+}
+
+/*
+ * One batch (one transaction, db_batch_begin) for the messages that wait
+ * and for those that follow within BATCH_QUIET_MS of each other, for at
+ * most BATCH_MAX_MS: a fleet's messages arrive a few at a time, and a
+ * commit for each few cost as much as handling them. The replies the
+ * handlers queued go out meanwhile. Without messages (PUBACKs of our
+ * pushes only) no batch opens and nothing waits.
+ */
+#define BATCH_QUIET_MS 1
+#define BATCH_MAX_MS 10
+
+static int read_batch(void)
+{
+    int64_t start = now_ms();
+    int rc = read_ready();
+    while (rc == MOSQ_ERR_SUCCESS && in_batch && now_ms() - start < BATCH_MAX_MS) {
+        drain_queue();
+        if (mosquitto_want_write(mosq))
+            rc = mosquitto_loop_write(mosq, 1);
+        if (rc != MOSQ_ERR_SUCCESS || !readable_within(BATCH_QUIET_MS))
+            break;
+        rc = read_ready();
+    }
+    return rc;
+}
+
 static void *run(void *arg)
 {
     (void)arg;
@@ -217,14 +272,7 @@ static void *run(void *arg)
         }
         int rc = MOSQ_ERR_SUCCESS;
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            /* Everything already waiting on the socket (up to a bound) is
-             * one batch: libmosquitto reads a packet or so per call. */
-            for (int i = 0; i < 512 && rc == MOSQ_ERR_SUCCESS; i++) {
-                rc = mosquitto_loop_read(mosq, 1);
-                struct pollfd more = {mosquitto_socket(mosq), POLLIN, 0};
-                if (rc != MOSQ_ERR_SUCCESS || more.fd < 0 || poll(&more, 1, 0) <= 0)
-                    break;
-            }
+            rc = read_batch();
             if (in_batch) {
                 handlers.on_batch_end();
                 in_batch = 0;
