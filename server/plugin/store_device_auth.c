@@ -51,7 +51,8 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
         return true;
     }
     close_db(db);
-    int rc = sqlite3_open_v2(db->path, &db->conn, SQLITE_OPEN_READONLY, NULL);
+    /* NOMUTEX: mosquitto calls the plugin from its main thread only. */
+    int rc = sqlite3_open_v2(db->path, &db->conn, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         logf_(log_fn, "cannot open", db->conn ? sqlite3_errmsg(db->conn) : sqlite3_errstr(rc));
         close_db(db);

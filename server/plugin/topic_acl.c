@@ -153,6 +153,14 @@ bool haas_acl_device_allows(const char *pk, const char *dn, const char *topic,
         if ((RULES[i].perms & (unsigned)access) == 0) {
             continue;
         }
+        /* The levels of a rule before its first `%s` or `+` are literal,
+         * and a filter within the rule has exactly those levels (a
+         * wildcard or any other text there is not within a literal level):
+         * a filter that does not start with them is skipped unexpanded. */
+        size_t literal = strcspn(RULES[i].format, "%+");
+        if (strncmp(topic, RULES[i].format, literal) != 0) {
+            continue;
+        }
         char rule[RULE_BUF];
         int n = snprintf(rule, sizeof(rule), RULES[i].format, pk, dn);
         if (n < 0 || (size_t)n >= sizeof(rule)) {
