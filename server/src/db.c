@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static sqlite3 *handle;
 static pthread_mutex_t lock;
@@ -188,14 +189,26 @@ sqlite3 *db_lock(void)
     return handle;
 }
 
-/* At most this many yields (each a few microseconds, or a time slice when
- * the waiters run) before the long work goes on anyway. */
-#define LET_IN_YIELDS 2000
+/* How long the long work waits for the waiters at most before it goes on
+ * anyway: a waiter on a busy core may need a time slice to run. It first
+ * yields (the waiter may be on this core), then sleeps in short steps
+ * (freeing this core for it). */
+#define LET_IN_MAX_NS (20 * 1000 * 1000L)
+#define LET_IN_YIELDS 50
 
 void store_let_others_in(void)
 {
-    for (int i = 0; i < LET_IN_YIELDS && atomic_load(&lock_waiters) > 0; i++)
-        sched_yield();
+    struct timespec start, now, step = {0, 100 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int i = 0; atomic_load(&lock_waiters) > 0; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000000000L + (now.tv_nsec - start.tv_nsec) > LET_IN_MAX_NS)
+            return;
+        if (i < LET_IN_YIELDS)
+            sched_yield();
+        else
+            nanosleep(&step, NULL);
+    }
 }
 
 void db_unlock(void) { pthread_mutex_unlock(&lock); }

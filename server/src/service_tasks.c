@@ -91,6 +91,8 @@ typedef struct {
     service_push_counts *counts;
     store_push_state *records; /* the states to record */
     size_t n, cap;
+    size_t seen;               /* members walked in this chunk */
+    store_push_member last;    /* the last of them: where the next chunk starts */
     bool out_of_memory;
 } push_plan;
 
@@ -105,10 +107,24 @@ static store_task_state push_state(const store_push_member *m, const long parts[
     return TASK_PUSHED;
 }
 
-/* Decides one member's state, sends its push when due, keeps the record. */
+/* Decides one member's state, sends its push when due, keeps the record:
+ * not for a member that stays offline or up to date (pushing again to a
+ * group of 100,000 mostly offline devices would rewrite every row for
+ * nothing; such a row's time is when it came to that state). */
 static int plan_member(const store_push_member *m, void *ctx)
 {
     push_plan *p = ctx;
+    p->seen++;
+    snprintf(p->last.product_key, sizeof p->last.product_key, "%s", m->product_key);
+    snprintf(p->last.device_name, sizeof p->last.device_name, "%s", m->device_name);
+    store_task_state state = push_state(m, p->pkg->parts);
+    if (state == m->state && (state == TASK_OFFLINE || state == TASK_UP_TO_DATE)) {
+        if (state == TASK_OFFLINE)
+            p->counts->offline++;
+        else
+            p->counts->up_to_date++;
+        return 0;
+    }
     if (p->n == p->cap) {
         size_t cap = p->cap ? p->cap * 2 : 64;
         store_push_state *more = realloc(p->records, cap * sizeof *more);
@@ -121,7 +137,7 @@ static int plan_member(const store_push_member *m, void *ctx)
     store_push_state *r = &p->records[p->n++];
     snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
     snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
-    r->state = push_state(m, p->pkg->parts);
+    r->state = state;
     r->was = m->state;
     r->has_code = false;
     r->code = 0;
@@ -156,7 +172,7 @@ static int plan_member(const store_push_member *m, void *ctx)
  * the previous chunk (in *after, updated); *more: a full chunk was read. */
 static store_status push_chunk(push_plan *plan, const char *group, store_push_member *after, bool first, bool *more)
 {
-    plan->n = 0;
+    plan->n = plan->seen = 0;
     *more = false;
     if (store_begin() != STORE_OK)
         return STORE_ERROR;
@@ -170,12 +186,9 @@ static store_status push_chunk(push_plan *plan, const char *group, store_push_me
         store_rollback();
         return STORE_ERROR;
     }
-    if (plan->n) {
-        const store_push_state *last = &plan->records[plan->n - 1];
-        snprintf(after->product_key, sizeof after->product_key, "%s", last->product_key);
-        snprintf(after->device_name, sizeof after->device_name, "%s", last->device_name);
-    }
-    *more = plan->n == PUSH_CHUNK;
+    if (plan->seen)
+        *after = plan->last;
+    *more = plan->seen == PUSH_CHUNK;
     return store_commit();
 }
 
@@ -191,7 +204,7 @@ service_status service_task_push(const char *task_id, service_push_fn send, void
                             task_id);
     if (s != STORE_OK)
         return service_storage_error(res, "record the push");
-    push_plan plan = {task_id, &pkg, send, ctx, counts, NULL, 0, 0, false};
+    push_plan plan = {.task_id = task_id, .pkg = &pkg, .send = send, .ctx = ctx, .counts = counts};
     store_push_member after = {.product_key = "", .device_name = ""};
     bool more = true;
     for (bool first = true; s == STORE_OK && more; first = false) {

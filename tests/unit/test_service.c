@@ -567,6 +567,23 @@ static void test_task_push_in_chunks(void **state)
     assert_int_equal(t.counts[TASK_PUSHED], DEVICES - 2);
     assert_int_equal(t.counts[TASK_OFFLINE], 2);
     assert_int_equal(t.counts[TASK_PENDING], 0);
+    /* all offline now: whole chunks whose rows need no writing still move
+     * the walk on, and every member is counted */
+    assert_int_equal(store_report_all_offline(NULL), STORE_OK);
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(c.offline, DEVICES);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_OFFLINE], DEVICES);
+    assert_int_equal(t.counts[TASK_PUSHED], 0);
+    assert_int_equal(t.push_count, 2);
+    /* and once more: nothing to write, still all offline */
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(c.offline, DEVICES);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_OFFLINE], DEVICES);
+    assert_int_equal(t.push_count, 3);
 }
 
 static void test_task_due_and_pushed(void **state)
