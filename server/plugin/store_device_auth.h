@@ -10,6 +10,9 @@
  * waits up to HAAS_DB_BUSY_MS on SQLITE_BUSY, and ends its read transaction
  * after every look-up so it never holds back the emulator's checkpoints. On
  * an error the connection is closed and reopened at the next look-up.
+ * The look-up is prepared once per connection; database pages are read
+ * through a memory map (the emulator's writes empty the page cache between
+ * look-ups); no SQLite mutexes (the broker calls the plugin from one thread).
  */
 #ifndef HAAS_STORE_DEVICE_AUTH_H
 #define HAAS_STORE_DEVICE_AUTH_H
