@@ -9,6 +9,7 @@
 #include "routes.h"
 #include "service_tasks.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The task as JSON; devices (may be NULL) is the list of its members. */
@@ -134,16 +135,40 @@ enum MHD_Result api_task_devices(http_request *r)
     return api_page_end(r, &pg, store_task_devices_page(r->params[0], state, &pg.page));
 }
 
+/* A push running aside (http_run_aside) and what came of it. */
+typedef struct {
+    service_status status;
+    service_push_counts counts;
+    service_result res;
+} push_run;
+
+static void run_push(http_request *r)
+{
+    push_run *p = r->aside;
+    p->status = push_task(r->params[0], &p->counts, &p->res);
+}
+
+/* POST /api/v1/tasks/{id}/push: the push runs on a thread of its own (to a
+ * large group it takes seconds, which would stall the other connections of
+ * this server thread); the answer comes when it is done. */
 enum MHD_Result api_task_push(http_request *r)
 {
-    service_push_counts c;
-    service_result res;
-    if (push_task(r->params[0], &c, &res) != SERVICE_OK)
-        return api_fail(r, &res);
+    push_run *p = r->aside;
+    if (!p) {
+        p = calloc(1, sizeof *p);
+        if (!p)
+            return reply_error(r, 500, "OutOfMemory", "cannot start the push");
+        return http_run_aside(r, p, run_push);
+    }
+    r->aside = NULL;
+    push_run done = *p;
+    free(p);
+    if (done.status != SERVICE_OK)
+        return api_fail(r, &done.res);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "pushed", c.pushed);
-    cJSON_AddNumberToObject(o, "offline", c.offline);
-    cJSON_AddNumberToObject(o, "upToDate", c.up_to_date);
-    cJSON_AddNumberToObject(o, "notSent", c.failed_to_send);
+    cJSON_AddNumberToObject(o, "pushed", done.counts.pushed);
+    cJSON_AddNumberToObject(o, "offline", done.counts.offline);
+    cJSON_AddNumberToObject(o, "upToDate", done.counts.up_to_date);
+    cJSON_AddNumberToObject(o, "notSent", done.counts.failed_to_send);
     return reply_json(r, 200, o);
 }

@@ -22,6 +22,21 @@ static pthread_once_t lock_once = PTHREAD_ONCE_INIT;
 /* Threads blocked in db_lock right now (store_let_others_in waits for them). */
 static atomic_int lock_waiters;
 
+/*
+ * The reader: a second, read-only connection for the statements of API
+ * reads (store_reads_begin: GET requests), under a lock of its own. In WAL
+ * mode it reads the last committed state while the writer works, so a page
+ * of the console is not held up by a push to 100,000 devices or a fleet's
+ * messages holding the database lock. A statement that writes, and every
+ * statement of a thread that holds the database lock (a transaction, a
+ * store function reading under it), runs on the main connection as before.
+ * None for ":memory:" (another connection would be another database).
+ */
+static sqlite3 *reader;
+static pthread_mutex_t reader_lock;
+static _Thread_local int lock_depth;    /* db_lock calls of this thread not yet undone */
+static _Thread_local bool reads_only;   /* store_reads_begin is in force */
+
 /* Did this thread's last store call fail for want of disk space? (errno-
  * like: store_disk_full of store.h) */
 static _Thread_local bool last_full;
@@ -39,6 +54,7 @@ static void init_lock(void)
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&lock, &attr);
+    pthread_mutex_init(&reader_lock, &attr);
     pthread_mutexattr_destroy(&attr);
 }
 
@@ -47,10 +63,14 @@ static void init_lock(void)
  * running most of ours; every statement of the store goes through the
  * cache (db_one, db_write, db_each, db_page). Guarded by the database lock. */
 #define STMT_CACHE_SIZE 128
-static struct {
+typedef struct {
     const char *sql;
     sqlite3_stmt *st;
-} stmt_cache[STMT_CACHE_SIZE];
+} cached_stmt;
+static cached_stmt stmt_cache[STMT_CACHE_SIZE], reader_cache[STMT_CACHE_SIZE];
+
+/* The cache of db's statements (the reader's or the main connection's). */
+static cached_stmt *cache_of(sqlite3 *db) { return db && db == reader ? reader_cache : stmt_cache; }
 
 /* Runs sql; returns SQLite's result code (an error logged). */
 static int exec_code(sqlite3 *db, const char *sql)
@@ -138,6 +158,24 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
+/* Opens the reader on path (after the migrations); without it every
+ * statement runs on the main connection, which is only slower. */
+static void open_reader(const char *path)
+{
+    if (path[0] == ':')
+        return;
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        db_exec(db, "PRAGMA query_only = 1") < 0) {
+        log_msg(LOG_WARN, "no read-only connection (%s): API reads share the writer's", db ? sqlite3_errmsg(db) : "");
+        sqlite3_close(db);
+        return;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    pthread_once(&lock_once, init_lock);
+    reader = db;
+}
+
 int db_open(const char *path, char *err, size_t errlen)
 {
     if (sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -162,6 +200,7 @@ int db_open(const char *path, char *err, size_t errlen)
     char reserve[800];
     snprintf(reserve, sizeof reserve, "%s-reserve", path);
     store_reserve_init(path[0] == ':' ? NULL : reserve); /* ":memory:" has no disk */
+    open_reader(path);
     return 0;
 }
 
@@ -169,8 +208,12 @@ void db_close(void)
 {
     for (int i = 0; i < STMT_CACHE_SIZE; i++) {
         sqlite3_finalize(stmt_cache[i].st);
-        stmt_cache[i].sql = NULL;
-        stmt_cache[i].st = NULL;
+        sqlite3_finalize(reader_cache[i].st);
+        stmt_cache[i] = reader_cache[i] = (cached_stmt){NULL, NULL};
+    }
+    if (reader) {
+        sqlite3_close_v2(reader);
+        reader = NULL;
     }
     if (handle) {
         sqlite3_close_v2(handle);
@@ -186,7 +229,38 @@ sqlite3 *db_lock(void)
         pthread_mutex_lock(&lock);
         atomic_fetch_sub(&lock_waiters, 1);
     }
+    lock_depth++;
     return handle;
+}
+
+void store_reads_begin(void) { reads_only = true; }
+void store_reads_end(void) { reads_only = false; }
+
+/* The connection this thread's next statement runs on, locked: the reader
+ * (*on_reader true) for API reads outside the database lock, else the main
+ * connection under the lock. */
+static sqlite3 *acquire(bool *on_reader)
+{
+    *on_reader = reader && reads_only && lock_depth == 0;
+    if (!*on_reader)
+        return db_lock();
+    pthread_mutex_lock(&reader_lock);
+    return reader;
+}
+
+/* The main connection, locked (*on_reader false). */
+static sqlite3 *acquire_main(bool *on_reader)
+{
+    *on_reader = false;
+    return db_lock();
+}
+
+static void release(bool on_reader)
+{
+    if (on_reader)
+        pthread_mutex_unlock(&reader_lock);
+    else
+        db_unlock();
 }
 
 /* How long the long work waits for the waiters at most before it goes on
@@ -211,7 +285,11 @@ void store_let_others_in(void)
     }
 }
 
-void db_unlock(void) { pthread_mutex_unlock(&lock); }
+void db_unlock(void)
+{
+    lock_depth--;
+    pthread_mutex_unlock(&lock);
+}
 
 const char *db_text(sqlite3_stmt *st, int col)
 {
@@ -221,11 +299,12 @@ const char *db_text(sqlite3_stmt *st, int col)
 
 sqlite3_stmt *db_cached(sqlite3 *db, const char *sql)
 {
+    cached_stmt *cache = cache_of(db);
     int free_slot = -1;
     for (int i = 0; i < STMT_CACHE_SIZE; i++) {
-        if (stmt_cache[i].sql == sql)
-            return stmt_cache[i].st;
-        if (!stmt_cache[i].sql && free_slot < 0)
+        if (cache[i].sql == sql)
+            return cache[i].st;
+        if (!cache[i].sql && free_slot < 0)
             free_slot = i;
     }
     sqlite3_stmt *st = NULL;
@@ -234,8 +313,8 @@ sqlite3_stmt *db_cached(sqlite3 *db, const char *sql)
         return NULL;
     }
     if (free_slot >= 0) {
-        stmt_cache[free_slot].sql = sql;
-        stmt_cache[free_slot].st = st;
+        cache[free_slot].sql = sql;
+        cache[free_slot].st = st;
     }
     return st;
 }
@@ -244,8 +323,9 @@ void db_done(sqlite3_stmt *st)
 {
     if (!st)
         return;
+    cached_stmt *cache = cache_of(sqlite3_db_handle(st));
     for (int i = 0; i < STMT_CACHE_SIZE; i++) {
-        if (stmt_cache[i].st == st) {
+        if (cache[i].st == st) {
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
             return;
@@ -406,8 +486,14 @@ static int step_write(sqlite3 *db, sqlite3_stmt *st, const run_how *how)
  */
 static store_status run(const char *sql, const char *types, va_list ap, const run_how *how)
 {
-    sqlite3 *db = db_lock();
+    bool on_reader;
+    sqlite3 *db = acquire(&on_reader);
     sqlite3_stmt *st = db_cached(db, sql);
+    if (on_reader && (!st || !sqlite3_stmt_readonly(st))) { /* a write: the main connection's */
+        release(on_reader);
+        db = acquire_main(&on_reader);
+        st = db_cached(db, sql);
+    }
     store_status s = STORE_ERROR;
     if (how->changes)
         *how->changes = 0;
@@ -422,7 +508,7 @@ static store_status run(const char *sql, const char *types, va_list ap, const ru
             *how->changes = sqlite3_changes(db);
         db_done(st);
     }
-    db_unlock();
+    release(on_reader);
     return s;
 }
 
@@ -538,7 +624,10 @@ store_status db_page(const char *items_sql, const char *count_sql, db_read_fn re
     const run_how count_how = {.row = read_one, .ctx = &count}, items_how = {.paged = paged, .row = read_into_page,
                                                                               .ctx = &w};
     page->total = 0;
-    db_lock();
+    bool on_reader; /* both statements on one connection, in one read */
+    sqlite3 *db = acquire(&on_reader);
+    if (on_reader)
+        db_exec(db, "BEGIN");
     va_list ap, again;
     va_start(ap, types);
     va_copy(again, ap);
@@ -547,7 +636,9 @@ store_status db_page(const char *items_sql, const char *count_sql, db_read_fn re
         s = run(items_sql, types, again, &items_how);
     va_end(again);
     va_end(ap);
-    db_unlock();
+    if (on_reader)
+        db_exec(db, "COMMIT");
+    release(on_reader);
     return s;
 }
 

@@ -39,11 +39,25 @@ typedef struct http_request {
     int64_t started_ms;
     char note_task[48], note_pk[16], note_dn[40];
 
+    /* Work a handler runs off the server's threads (http_run_aside): set
+     * while it runs, and when the handler is called again to answer. */
+    void *aside;
+
     /* An error decided while the body was still arriving; sent at the end. */
     unsigned early_status;
     const char *early_code;
     char early_message[300];
 } http_request;
+
+/*
+ * Runs work(r) on a thread of its own while the connection waits
+ * (suspended), so that a long request (a push to 100,000 devices) does not
+ * hold up the other connections of its server thread; r->aside is set to
+ * aside meanwhile. When work returns, the route's handler is called again
+ * with r->aside still set, to answer (and free aside). Returns MHD_YES, or
+ * runs work at once (r->aside set as well) when no thread can be started.
+ */
+enum MHD_Result http_run_aside(http_request *r, void *aside, void (*work)(http_request *r));
 
 /* Value of query parameter key (decoded), or NULL. */
 const char *http_query(http_request *r, const char *key);

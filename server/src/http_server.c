@@ -18,6 +18,7 @@
 #include "live.h"
 #include "log.h"
 #include "routes.h"
+#include "store.h"
 #include "server.h"
 #include "upload.h"
 #include "clock.h"
@@ -27,9 +28,12 @@
 #include <netdb.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <time.h>
 
@@ -314,6 +318,56 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         upload_finish(r->upload, r);
     if (r->early_status)
         return reply_error(r, r->early_status, r->early_code, "%s", r->early_message);
+    /* a GET only reads: its statements may use the read-only connection */
+    bool reads = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
+    if (reads)
+        store_reads_begin();
+    enum MHD_Result ret = r->route->handler(r);
+    if (reads)
+        store_reads_end();
+    return ret;
+}
+
+/* A request's work running aside (http_run_aside). */
+typedef struct {
+    http_request *r;
+    void (*work)(http_request *r);
+} aside_run;
+
+/* Runs aside now: http_server_stop waits for them (libmicrohttpd must not
+ * be stopped with a connection suspended). */
+static atomic_int asides_running;
+
+static void *run_aside(void *arg)
+{
+    aside_run *a = arg;
+    a->work(a->r);
+    MHD_resume_connection(a->r->conn); /* the handler is called again to answer */
+    free(a);
+    atomic_fetch_sub(&asides_running, 1);
+    return NULL;
+}
+
+enum MHD_Result http_run_aside(http_request *r, void *aside, void (*work)(http_request *r))
+{
+    r->aside = aside;
+    aside_run *a = malloc(sizeof *a);
+    pthread_attr_t attr;
+    pthread_t thread;
+    if (a && pthread_attr_init(&attr) == 0) {
+        *a = (aside_run){r, work};
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        atomic_fetch_add(&asides_running, 1);
+        MHD_suspend_connection(r->conn);
+        int rc = pthread_create(&thread, &attr, run_aside, a);
+        pthread_attr_destroy(&attr);
+        if (rc == 0)
+            return MHD_YES;
+        MHD_resume_connection(r->conn);
+        atomic_fetch_sub(&asides_running, 1);
+    }
+    free(a);
+    work(r); /* no thread: here and now */
     return r->route->handler(r);
 }
 
@@ -351,7 +405,7 @@ static int start_daemon(int slot, const char *bind, int port, int threads, const
         snprintf(err, errlen, "--bind '%s' is not a numeric IPv4 or IPv6 address", bind);
         return -1;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* TLS 1.2 and 1.3 only, as the broker's TLS listener and the real cloud */
@@ -401,6 +455,10 @@ int http_server_start_tls(const char *bind, int port, int threads, const char *c
 
 void http_server_stop(void)
 {
+    /* a push running aside ends first (its connection is suspended); the
+     * store and the MQTT link are still up */
+    for (int i = 0; i < 600 && atomic_load(&asides_running) > 0; i++)
+        usleep(50 * 1000);
     for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
         if (daemons[i]) {
             MHD_stop_daemon(daemons[i]);

@@ -166,7 +166,7 @@ static int plan_member(const store_push_member *m, void *ctx)
  * than after it. The task is marked pushed in the first chunk, so a device
  * of that chunk that asks for its upgrade at once finds the task pushed.
  */
-#define PUSH_CHUNK 500
+#define PUSH_CHUNK 200
 
 /* Plans, sends and records one chunk of the members after the last one of
  * the previous chunk (in *after, updated); *more: a full chunk was read. */

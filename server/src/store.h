@@ -81,6 +81,15 @@ store_status store_commit(void);
 void store_rollback(void);
 
 /*
+ * Between store_reads_begin and store_reads_end this thread only reads (an
+ * API GET): its statements may run on a read-only connection that sees the
+ * last committed state without waiting for the database lock (db.c). A
+ * statement that writes still runs on the main connection.
+ */
+void store_reads_begin(void);
+void store_reads_end(void);
+
+/*
  * For long work done as a run of transactions (a push to a large group, a
  * chunk at a time): called between two of them, without the lock, it waits
  * until every thread that was waiting for the lock has had it (at most a

@@ -522,7 +522,7 @@ static void test_task_push_keeps_success(void **state)
 }
 
 /* Every device once, in order, whatever the chunks (service_task_push goes
- * through the group 500 members at a time). */
+ * through the group 200 members at a time). */
 typedef struct {
     int n;
     char last[STORE_DN_SIZE];
