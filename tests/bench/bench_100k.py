@@ -76,6 +76,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
+from procs import child_pid, cpu_seconds, status_kib, stop_procs, thread_cpu_seconds  # noqa: E402
 from bench_push import Tool, check_round  # noqa: E402
 
 SWARM = os.path.join(ROOT, "build", "bench", "mqtt_swarm")
@@ -93,79 +94,10 @@ GOAL_MEMORY_MIB = 256
 GOAL_P99_MS = 50.0
 
 
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def mark(ok):
     return "OK" if ok else "ABOVE GOAL"
-
-
-# ---- processes ----
-
-def proc_stat(path):
-    """The fields of a /proc/.../stat file after the command name."""
-    with open(path) as f:
-        return f.read().rsplit(")", 1)[1].split()
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process (all its threads), in seconds; 0 when gone."""
-    try:
-        fields = proc_stat("/proc/%d/stat" % pid)
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def thread_cpu_seconds(pid):
-    """{thread id: (name, CPU seconds)} of every thread of pid."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-            fields = proc_stat("/proc/%d/task/%s/stat" % (pid, tid))
-            out[tid] = (name, (int(fields[11]) + int(fields[12])) / TICK)
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
-
-
-def status_kib(pid, key):
-    """A 'kB' field of /proc/<pid>/status (VmHWM, VmRSS), in KiB."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise AssertionError("no %s for pid %d" % (key, pid))
-
-
-def child_pid(parent, comm):
-    """Pid of parent's child process named comm (haas-emu's mosquitto)."""
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                text = f.read()
-        except OSError:
-            continue
-        name = text[text.index("(") + 1:text.rindex(")")]
-        if name == comm and int(text.rsplit(")", 1)[1].split()[1]) == parent:
-            return int(entry)
-    return None
-
-
-def stop_procs(procs, timeout=30):
-    """SIGTERM every process still running, then waits; kills what is left at the deadline."""
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + timeout
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 # ---- descriptors ----

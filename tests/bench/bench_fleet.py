@@ -85,6 +85,7 @@ from urllib.parse import urlparse
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
 from sim_device import write_app  # noqa: E402
+from procs import children, child_pid, cpu_seconds, status_kib, stop_procs, thread_cpu_by_name, thread_cpu_seconds  # noqa: E402,F401
 from bench_push import Tool  # noqa: E402
 
 DEVICE = os.path.join(ROOT, "build", "haas-device")
@@ -102,90 +103,7 @@ GOAL_MEMORY_MIB = 64
 POLL_INTERVAL = 0.05     # seconds from a task-page answer to the next poll, as the console
 TIMEOUT = 120            # seconds: any single step (fleet online, the pushes reaching the devices)
 ROUND_SECONDS_PER_DEVICE = 0.03  # a round's deadline: max(TIMEOUT, this x N) (a busy machine starves the fleet)
-TICK = os.sysconf("SC_CLK_TCK")
 PERF_DIR = os.environ.get("HAAS_BENCH_PERF")
-
-
-# ---- processes ----
-
-def cpu_seconds(pid):
-    """utime + stime of a process (all its threads), in seconds; 0 when gone."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def thread_cpu_seconds(pid):
-    """{thread id: (name, CPU seconds)} of every thread of pid."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
-                name = f.read().strip()
-            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            out[tid] = (name, (int(fields[11]) + int(fields[12])) / TICK)
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
-
-
-def thread_cpu_by_name(before, after):
-    """CPU seconds per thread name between two thread_cpu_seconds() looks."""
-    out = {}
-    for tid, (name, cpu) in after.items():
-        out[name] = out.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
-    return out
-
-
-def status_kib(pid, key):
-    """A 'kB' field of /proc/<pid>/status (VmHWM, VmRSS), in KiB."""
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    raise AssertionError("no %s for pid %d" % (key, pid))
-
-
-def children(parent):
-    """{pid: name} of parent's child processes."""
-    out = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry) as f:
-                text = f.read()
-        except OSError:
-            continue
-        if int(text.rsplit(")", 1)[1].split()[1]) == parent:
-            out[int(entry)] = text[text.index("(") + 1:text.rindex(")")]
-    return out
-
-
-def child_pid(parent, comm):
-    """Pid of parent's child process named comm (haas-emu's mosquitto)."""
-    for pid, name in children(parent).items():
-        if name == comm:
-            return pid
-    return None
-
-
-def stop_procs(procs, timeout=30):
-    """SIGTERM every process, then waits; kills what is left at the deadline."""
-    for p in procs:
-        if p.poll() is None:
-            p.terminate()
-    deadline = time.monotonic() + timeout
-    for p in procs:
-        try:
-            p.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
 
 
 # ---- haas-emu fixtures ----
