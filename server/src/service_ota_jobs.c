@@ -200,5 +200,7 @@ service_status service_ota_tick(int64_t now, int *n, service_result *res)
     store_status s = store_ota_timeouts(now, n);
     if (s == STORE_OK)
         s = store_ota_jobs_settle(now);
+    if (s == STORE_OK)
+        s = store_ota_refresh_active();
     return s == STORE_OK ? service_ok(res) : service_storage_error(res, "time out job devices");
 }

@@ -78,6 +78,14 @@ typedef struct {
 store_status store_ota_job_insert(const store_ota_job *j);
 
 /*
+ * Looks whether any job is in progress, for the hint that lets
+ * store_ota_due_for and store_ota_reached answer "none" without a query
+ * while no job is (store_ota_job_insert sets it again). Called by the
+ * emulator's tick (service_ota_tick). Returns STORE_OK or STORE_ERROR.
+ */
+store_status store_ota_refresh_active(void);
+
+/*
  * Adds to job_id, queued, the devices of product pk that are: device dn
  * (when not NULL), members of group_id (when not NULL), running one of
  * src_versions (comma-separated; "" = any, a device that never reported

@@ -330,6 +330,37 @@ static void test_cancel_timeout_supersede(void **state)
     assert_int_equal(store_ota_job_get(second, &j, NULL, NULL), STORE_NOT_FOUND); /* its jobs went with it */
 }
 
+static void count_due(const void *row, void *ctx)
+{
+    (void)row;
+    (*(int *)ctx)++;
+}
+
+/* The in-memory hint that no job is in progress (store_ota_refresh_active)
+ * never hides a job made after it was taken. */
+static void test_no_job_hint(void **state)
+{
+    (void)state;
+    fx_task_world();
+    service_result res;
+    char fw[STORE_ID_SIZE], id[STORE_ID_SIZE];
+    int devices = 0, n = 0, due = 0;
+    add_firmware(NULL, "2.0", NULL, NULL, fw);
+    assert_int_equal(service_ota_tick(1000, &n, &res), SERVICE_OK); /* no job: the hint says none */
+    assert_int_equal(store_ota_due_for(PK, DN, NULL, 1u << OTA_QUEUED, count_due, &due), STORE_OK);
+    assert_int_equal(due, 0);
+    const char *names[] = {DN};
+    make_job(fw, names, 1, id, &devices);
+    assert_int_equal(store_ota_due_for(PK, DN, NULL, 1u << OTA_QUEUED, count_due, &due), STORE_OK);
+    assert_int_equal(due, 1);
+    assert_int_equal(service_ota_tick(1001, &n, &res), SERVICE_OK); /* still in progress: the hint stays */
+    due = 0;
+    assert_int_equal(store_ota_due_for(PK, DN, NULL, 1u << OTA_QUEUED, count_due, &due), STORE_OK);
+    assert_int_equal(due, 1);
+    assert_int_equal(service_ota_inform(PK, DN, "default", "2.0", &n, &res), SERVICE_OK);
+    assert_int_equal(n, 1); /* reached while the hint says jobs may be in progress */
+}
+
 static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb, (void)flag, (void)ftw;
@@ -348,7 +379,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_version_lists),         T(test_modules),          T(test_firmware_add),
         T(test_job_targets),           T(test_progress_failure_and_success),
-        T(test_cancel_timeout_supersede),
+        T(test_cancel_timeout_supersede),   T(test_no_job_hint),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
