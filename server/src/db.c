@@ -654,3 +654,27 @@ int db_visit_all(const void *row, void *ctx)
     (void)row, (void)ctx;
     return 0;
 }
+
+void db_hint_set(db_hint *h)
+{
+    pthread_mutex_lock(&h->lock);
+    h->sets++;
+    atomic_store(&h->maybe, true);
+    pthread_mutex_unlock(&h->lock);
+}
+
+bool db_hint_maybe(db_hint *h) { return atomic_load(&h->maybe); }
+
+store_status db_hint_refresh(db_hint *h, store_status (*ask)(bool *any))
+{
+    pthread_mutex_lock(&h->lock);
+    unsigned before = h->sets;
+    pthread_mutex_unlock(&h->lock);
+    bool any = true;
+    store_status s = ask(&any);
+    pthread_mutex_lock(&h->lock);
+    if (s == STORE_OK && !any && h->sets == before)
+        atomic_store(&h->maybe, false);
+    pthread_mutex_unlock(&h->lock);
+    return s;
+}

@@ -17,7 +17,10 @@
 
 #include "store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -167,4 +170,24 @@ store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn vi
  */
 store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
                      const char *types, ...);
+/*
+ * A hint kept in memory that a table may hold rows of some kind (firmware
+ * jobs in progress, active rollouts), so that a device's every message does
+ * not query for rows a database has none of. db_hint_set before such a row
+ * is inserted; db_hint_maybe reads it (a reader that saw it clear ran
+ * before that insert); db_hint_refresh clears it when ask says there
+ * are none and nothing was set meanwhile. It starts set: unknown.
+ */
+typedef struct {
+    atomic_bool maybe;
+    unsigned sets;        /* db_hint_set calls, guarded by lock */
+    pthread_mutex_t lock;
+} db_hint;
+#define DB_HINT_INIT {true, 0, PTHREAD_MUTEX_INITIALIZER}
+
+void db_hint_set(db_hint *h);
+bool db_hint_maybe(db_hint *h);
+/* ask(&any) returns STORE_OK with any set, or a failure (the hint stays). */
+store_status db_hint_refresh(db_hint *h, store_status (*ask)(bool *any));
+
 #endif

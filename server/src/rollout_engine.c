@@ -94,6 +94,8 @@ int rollout_engine_tick(int64_t now)
     store_rollout_ids("scheduled", keep_id, &active);
     store_rollout_ids("running", keep_id, &active);
     store_rollout_ids("paused", keep_id, &active);
+    if (active.n == 0)
+        store_rollouts_refresh_active(); /* none: the devices' messages need not ask (db_hint) */
     int sent = 0, changed = 0;
     for (int i = 0; i < active.n; i++) {
         store_rollout r, before;

@@ -5,25 +5,12 @@
 #include "store_ota_jobs.h"
 #include "db.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <string.h>
 
-/*
- * Are firmware jobs in progress? A hint kept in memory, so that every
- * device's online message, version inform and firmware/get does not query
- * the jobs of a database that has none in progress (a quarter of the MQTT
- * link's work in a 1,000-device app upgrade). It is set before a job is
- * inserted, so a device that checks it after that insert sees it set (and
- * one that checked it before comes online before the job's own push to the
- * online devices, which then reaches it); it is cleared only by
- * store_ota_refresh_active when the table shows none in progress and no
- * job was inserted meanwhile. It starts set: unknown.
- */
-static atomic_bool jobs_maybe_active = true;
-static unsigned job_inserts; /* guarded by hint_lock */
-static pthread_mutex_t hint_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Are firmware jobs in progress? (db_hint, db.h): every device's online
+ * message, version inform and firmware/get asks, a quarter of the MQTT
+ * link's work in a 1,000-device app upgrade when it took a query. */
+static db_hint jobs_in_progress = DB_HINT_INIT;
 
 const char *const store_ota_state_names[OTA_STATES] = {"queued", "pushed", "downloading", "succeeded",
                                                        "failed", "timedOut", "canceled"};
@@ -83,26 +70,16 @@ static void read_job_counted(sqlite3_stmt *st, void *out)
 
 static void read_flag(sqlite3_stmt *st, void *out) { *(bool *)out = sqlite3_column_int(st, 0) != 0; }
 
-store_status store_ota_refresh_active(void)
+static store_status any_in_progress(bool *any)
 {
-    pthread_mutex_lock(&hint_lock);
-    unsigned before = job_inserts;
-    pthread_mutex_unlock(&hint_lock);
-    bool any = true;
-    store_status s = db_one("SELECT EXISTS (SELECT 1 FROM ota_jobs WHERE status = 'inProgress')", read_flag, &any, "");
-    pthread_mutex_lock(&hint_lock);
-    if (s == STORE_OK && !any && job_inserts == before)
-        atomic_store(&jobs_maybe_active, false);
-    pthread_mutex_unlock(&hint_lock);
-    return s;
+    return db_one("SELECT EXISTS (SELECT 1 FROM ota_jobs WHERE status = 'inProgress')", read_flag, any, "");
 }
+
+store_status store_ota_refresh_active(void) { return db_hint_refresh(&jobs_in_progress, any_in_progress); }
 
 store_status store_ota_job_insert(const store_ota_job *j)
 {
-    pthread_mutex_lock(&hint_lock);
-    job_inserts++;
-    atomic_store(&jobs_maybe_active, true);
-    pthread_mutex_unlock(&hint_lock);
+    db_hint_set(&jobs_in_progress);
     return db_insert("INSERT OR IGNORE INTO ota_jobs(job_id, firmware_id, target_type, group_id, src_versions, "
                      "timeout_minutes, created_at) VALUES (?1, ?2, ?3, NULLIF(?4, ''), ?5, ?6, ?7)",
                      "sssssiI", j->job_id, j->firmware_id, j->target_type, j->group_id, j->src_versions,
@@ -278,7 +255,7 @@ static int visit_due(const void *row, void *ctx)
 store_status store_ota_due_for(const char *pk, const char *dn, const char *module, unsigned states, store_row_fn each,
                                void *ctx)
 {
-    if (!atomic_load(&jobs_maybe_active))
+    if (!db_hint_maybe(&jobs_in_progress))
         return STORE_OK; /* no job in progress: none is due */
     store_ota_due row;
     due_walk w = {each, ctx, states};
@@ -338,7 +315,7 @@ store_status store_ota_progress(const char *pk, const char *dn, const char *modu
 store_status store_ota_reached(const char *pk, const char *dn, const char *module, const char *version, int64_t now,
                                int *n)
 {
-    if (!atomic_load(&jobs_maybe_active)) {
+    if (!db_hint_maybe(&jobs_in_progress)) {
         *n = 0;
         return STORE_OK;
     }

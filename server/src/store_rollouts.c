@@ -81,8 +81,23 @@ static void read_rollout_counted(sqlite3_stmt *st, void *out)
     store_rollout_count(out);
 }
 
+/* Are rollouts scheduled, running or paused? (db_hint, db.h): every
+ * device's online message, query and result asks. */
+static db_hint rollouts_active = DB_HINT_INIT;
+
+static void read_any(sqlite3_stmt *st, void *out) { *(bool *)out = sqlite3_column_int(st, 0) != 0; }
+
+static store_status any_active(bool *any)
+{
+    return db_one("SELECT EXISTS (SELECT 1 FROM rollouts WHERE status IN ('scheduled', 'running', 'paused'))",
+                  read_any, any, "");
+}
+
+store_status store_rollouts_refresh_active(void) { return db_hint_refresh(&rollouts_active, any_active); }
+
 store_status store_rollout_insert(const store_rollout *r)
 {
+    db_hint_set(&rollouts_active);
     return db_insert("INSERT OR IGNORE INTO rollouts(rollout_id, name, kind, product_key, firmware_id, module_name, "
                      "app_id, version, target_type, group_id, src_versions, dynamic, batches, batch_count, "
                      "success_percent, error_percent, start_at, rate_per_minute, timeout_seconds, max_retries, "
@@ -344,6 +359,8 @@ store_status store_rollouts_of_device(const char *pk, const char *dn, const char
 {
     char id[STORE_ID_SIZE];
     id_visit v = {each, ctx};
+    if (!db_hint_maybe(&rollouts_active))
+        return STORE_OK; /* no rollout is running or paused */
     return db_each("SELECT rd.rollout_id FROM rollout_devices rd JOIN rollouts r ON r.rollout_id = rd.rollout_id "
                    "WHERE rd.product_key = ?1 AND rd.device_name = ?2 AND r.kind = ?3 "
                    "AND r.status IN ('running', 'paused') "
@@ -356,6 +373,8 @@ store_status store_rollouts_dynamic_for(const char *pk, const char *dn, void (*e
 {
     char id[STORE_ID_SIZE];
     id_visit v = {each, ctx};
+    if (!db_hint_maybe(&rollouts_active))
+        return STORE_OK; /* no rollout is scheduled, running or paused */
     return db_each("SELECT r.rollout_id FROM rollouts r WHERE r.product_key = ?1 AND r.dynamic "
                    "AND r.status IN ('scheduled', 'running', 'paused') AND NOT EXISTS (SELECT 1 FROM rollout_devices rd "
                    "WHERE rd.rollout_id = r.rollout_id AND rd.product_key = ?1 AND rd.device_name = ?2) "

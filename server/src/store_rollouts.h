@@ -95,6 +95,15 @@ typedef struct {
 store_status store_rollout_insert(const store_rollout *r);
 
 /*
+ * Looks whether any rollout is scheduled, running or paused, for the hint
+ * that lets store_rollouts_of_device and store_rollouts_dynamic_for answer
+ * "none" without a query while none is (store_rollout_insert sets it
+ * again). Called by the rollout engine's tick. Returns STORE_OK or
+ * STORE_ERROR.
+ */
+store_status store_rollouts_refresh_active(void);
+
+/*
  * Adds to rollout r the devices of its product that match it now: device
  * dn (when not NULL), members of its group (target "group"), running one
  * of its src_versions of the module (firmware) or app (app), not on its
