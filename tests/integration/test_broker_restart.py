@@ -72,7 +72,8 @@ class BrokerRestartTest(EmulatorTest):
             self.assertEqual(emu.upload(APP_ID, package_name(version),
                                         make_package({"main.py": "print(%d)\n" % k}, version=version)).status, 201)
             tid = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": version, "groupId": self.gid}).json["taskId"]
-            broker = emu.get("/healthz").json["brokerPid"]
+            health = emu.get("/healthz").json
+            broker, links = health["brokerPid"], health["linkConnects"]
             self.assertEqual(emu.post("/api/v1/tasks/%s/push" % tid).json["pushed"], FLEET, "round %d" % k)
             # kill at a point where some devices have answered and some not
             target = rnd.randint(1, FLEET // 2)
@@ -86,4 +87,7 @@ class BrokerRestartTest(EmulatorTest):
                          what="round %d: all %d succeeded" % (k, FLEET))
             except AssertionError:
                 raise AssertionError("round %d: %r" % (k, self.counts(tid)))
+            # the next push needs haas-emu's own link back, not only the devices
+            wait_for(lambda: emu.get("/healthz").json.get("linkConnects", 0) > links, timeout=60,
+                     what="round %d: haas-emu's MQTT link back" % k)
             wait_for(lambda: self.online() >= FLEET, timeout=60, what="round %d: fleet back online" % k)
