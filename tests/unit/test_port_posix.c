@@ -25,6 +25,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -841,6 +842,7 @@ static void test_inflate(void **state)
 #define BODY_LEN 100000u
 #define CUT_AT 30000u
 #define SHORT_RANGE 1000u
+#define SINK_BLOCK 16384u /* what http_get gives the sink at a time */
 
 struct http_server {
     int lfd;
@@ -944,6 +946,17 @@ static void serve_one(struct http_server *s, int fd)
             send_head(fd, "206 Partial Content", extra, BODY_LEN - from);
             send_all(fd, s->body + from, BODY_LEN - from);
         }
+    } else if (strcmp(path, "/trickle") == 0) {
+        /* the body in small uneven pieces, each its own TCP segment */
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        send_head(fd, "200 OK", NULL, BODY_LEN);
+        for (size_t off = 0, piece = 1; off < BODY_LEN; off += piece, piece = piece % 997 + 331) {
+            if (piece > BODY_LEN - off)
+                piece = BODY_LEN - off;
+            send_all(fd, s->body + off, piece);
+            usleep(50); /* lets the client read each piece on its own */
+        }
     } else if (strcmp(path, "/redirect") == 0) {
         send_head(fd, "302 Found", "Location: /body\r\n", 0);
     } else if (strcmp(path, "/http10") == 0) {
@@ -1031,6 +1044,16 @@ static void test_http_full_and_ranges(void **state)
     assert_int_equal(c.len, BODY_LEN);
     assert_memory_equal(c.data, s->body, BODY_LEN);
     assert_string_equal(s->last_range, "");
+    assert_int_equal(c.calls, (BODY_LEN + SINK_BLOCK - 1) / SINK_BLOCK); /* whole 16 KiB blocks, then the rest */
+    assert_int_equal(c.max_chunk, SINK_BLOCK);
+    collect_reset(&c);
+
+    /* the same blocks when the network delivers the body in small pieces */
+    assert_int_equal(get(P, s, "/trickle", 0, &c, &total), 0);
+    assert_int_equal(c.len, BODY_LEN);
+    assert_memory_equal(c.data, s->body, BODY_LEN);
+    assert_int_equal(c.calls, (BODY_LEN + SINK_BLOCK - 1) / SINK_BLOCK);
+    assert_int_equal(c.max_chunk, SINK_BLOCK);
     collect_reset(&c);
 
     /* 206 from an offset */
@@ -1121,6 +1144,7 @@ static void test_http_cut_and_resume(void **state)
     assert_int_equal(total, BODY_LEN);
     assert_int_equal(c.len, CUT_AT);
     assert_memory_equal(c.data, s->body, CUT_AT);
+    assert_int_equal(c.calls, 2); /* one whole block, then the bytes before the cut */
     /* resuming from there completes the body */
     assert_int_equal(get(P, s, "/cut", c.len, &c, &total), 0);
     assert_int_equal(total, BODY_LEN);

@@ -70,6 +70,10 @@
  *     starts at offset. A 200 to a ranged request (the server ignored Range),
  *     a 206 starting elsewhere, and every other status give HAAS_PORT_ERR_HTTP;
  *     no byte of such a body reaches the sink.
+ *   - The sink gets the body in blocks of 16 KiB (the last one shorter),
+ *     however the network splits it, so the same file always makes the same
+ *     sink calls (and flash writes). After a cut, the bytes received so far
+ *     still reach the sink before http_get returns.
  *   - *total (may be NULL) is set to the full size of the resource when the
  *     server says it (Content-Range's total, else Content-Length + offset),
  *     and to 0 when it does not.
