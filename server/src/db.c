@@ -615,12 +615,23 @@ static int read_into_page(sqlite3_stmt *st, void *ctx)
 
 static void read_count(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
 
-store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
-                     const char *types, ...)
+/*
+ * The page of db_page and db_page_from_ends. SQLite's OFFSET walks every row
+ * it skips, so a page near the end of a long list costs a walk of the whole
+ * list. With from_end_sql (the same rows in the opposite order), a page in
+ * the list's second half is found from its end instead: the ascending rows
+ * [offset, offset + limit) are the descending rows [total - offset - limit,
+ * total - offset), and the outer ORDER BY of both statements puts them back
+ * in the list's order. So no page walks more than half the list (the last
+ * page of 100,000 devices: 15 ms -> 1 ms). The total must come from the same
+ * read and count exactly the rows the items walk.
+ */
+static store_status page_of(const char *items_sql, const char *from_end_sql, const char *count_sql, db_read_fn read,
+                            void *row, store_page *page, const char *types, va_list ap)
 {
     page_walk w = {read, row, page};
     one_row count = {read_count, &page->total, 0};
-    const int paged[2] = {page->limit, page->offset};
+    int paged[2] = {page->limit, page->offset};
     const run_how count_how = {.row = read_one, .ctx = &count}, items_how = {.paged = paged, .row = read_into_page,
                                                                               .ctx = &w};
     page->total = 0;
@@ -628,17 +639,42 @@ store_status db_page(const char *items_sql, const char *count_sql, db_read_fn re
     sqlite3 *db = acquire(&on_reader);
     if (on_reader)
         db_exec(db, "BEGIN");
-    va_list ap, again;
-    va_start(ap, types);
+    va_list again;
     va_copy(again, ap);
     store_status s = run(count_sql, types, ap, &count_how);
+    if (s == STORE_OK && from_end_sql && page->limit > 0 && (int64_t)page->offset * 2 > page->total) {
+        int64_t end = page->total - page->offset; /* rows after the page's start, counted from the end */
+        int64_t start = end - page->limit;
+        paged[1] = start > 0 ? (int)start : 0;
+        paged[0] = end > 0 ? (int)(end - paged[1]) : 0;
+        items_sql = from_end_sql;
+    }
     if (s == STORE_OK)
         s = run(items_sql, types, again, &items_how);
     va_end(again);
-    va_end(ap);
     if (on_reader)
         db_exec(db, "COMMIT");
     release(on_reader);
+    return s;
+}
+
+store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
+                     const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    store_status s = page_of(items_sql, NULL, count_sql, read, row, page, types, ap);
+    va_end(ap);
+    return s;
+}
+
+store_status db_page_from_ends(const char *items_sql, const char *from_end_sql, const char *count_sql,
+                               db_read_fn read, void *row, store_page *page, const char *types, ...)
+{
+    va_list ap;
+    va_start(ap, types);
+    store_status s = page_of(items_sql, from_end_sql, count_sql, read, row, page, types, ap);
+    va_end(ap);
     return s;
 }
 

@@ -170,6 +170,16 @@ store_status db_each(const char *sql, db_read_fn read, void *row, db_visit_fn vi
  */
 store_status db_page(const char *items_sql, const char *count_sql, db_read_fn read, void *row, store_page *page,
                      const char *types, ...);
+
+/*
+ * db_page for long lists: from_end_sql is items_sql with its inner ORDER BY
+ * reversed (the same rows, last first) and the same outer ORDER BY, so that
+ * a page in the second half of the list is found by walking from the end
+ * (OFFSET walks every row it skips). count_sql must count exactly the rows
+ * of items_sql: the page's place from the end is reckoned from it.
+ */
+store_status db_page_from_ends(const char *items_sql, const char *from_end_sql, const char *count_sql,
+                               db_read_fn read, void *row, store_page *page, const char *types, ...);
 /*
  * A hint kept in memory that a table may hold rows of some kind (firmware
  * jobs in progress, active rollouts), so that a device's every message does

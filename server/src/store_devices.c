@@ -79,7 +79,8 @@ store_status store_device_exists(const char *pk, const char *dn)
  * the list's order. Each page is found in an index alone first (the rowids
  * LIMIT/OFFSET keep), and only its rows are read whole: OFFSET skips index
  * entries, not rows with their columns (a page at offset 99,950 of 100,000
- * devices: 3 ms instead of 33). The totals come from the counts kept by
+ * devices: 3 ms instead of 33), and a page in the second half of the list
+ * from its end (db_page_from_ends). The totals come from the counts kept by
  * 0011_device_counts.sql.
  */
 #define DEVICES_OF_PRODUCT "product_key BETWEEN ifnull(?1, '') AND ifnull(?1, x'ff')"
@@ -89,27 +90,36 @@ store_status store_device_exists(const char *pk, const char *dn)
 #define DEVICE_TOTAL \
     "SELECT COALESCE(SUM(n), 0) FROM device_counts c WHERE c." DEVICES_OF_PRODUCT " AND (?2 IS NULL OR c.status = ?2)"
 
+/* A device page's keys in the list's order (ASC), or from its end (DESC). */
+#define DEVICE_KEYS_BY_STATUS(dir) \
+    "SELECT rowid FROM devices WHERE status = ?2 AND " DEVICES_OF_PRODUCT \
+    " ORDER BY product_key " dir ", device_name " dir
+#define DEVICE_KEYS(dir) \
+    "SELECT rowid FROM devices WHERE " DEVICES_OF_PRODUCT " AND ?2 IS NULL " \
+    "ORDER BY product_key " dir ", device_name " dir
+#define GROUP_DEVICE_PAGE(dir) \
+    "SELECT " DEVICE_COLUMNS " FROM (SELECT product_key, device_name FROM group_members " \
+    "WHERE group_id = ?1 ORDER BY product_key " dir ", device_name " dir " LIMIT :limit OFFSET :offset) m " \
+    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name " \
+    "ORDER BY d.product_key, d.device_name"
+
 store_status store_device_list(const char *pk, const char *status, store_page *page)
 {
     store_device row;
     if (status) /* the index devices_by_status (0012_device_pages.sql) */
-        return db_page(DEVICE_PAGE("SELECT rowid FROM devices WHERE status = ?2 AND " DEVICES_OF_PRODUCT
-                                   " ORDER BY product_key, device_name"),
-                       DEVICE_TOTAL, read_device, &row, page, "ss", pk, status);
-    return db_page(DEVICE_PAGE("SELECT rowid FROM devices WHERE " DEVICES_OF_PRODUCT " AND ?2 IS NULL "
-                               "ORDER BY product_key, device_name"),
-                   DEVICE_TOTAL, read_device, &row, page, "ss", pk, status);
+        return db_page_from_ends(DEVICE_PAGE(DEVICE_KEYS_BY_STATUS("ASC")), DEVICE_PAGE(DEVICE_KEYS_BY_STATUS("DESC")),
+                                 DEVICE_TOTAL, read_device, &row, page, "ss", pk, status);
+    return db_page_from_ends(DEVICE_PAGE(DEVICE_KEYS("ASC")), DEVICE_PAGE(DEVICE_KEYS("DESC")), DEVICE_TOTAL,
+                             read_device, &row, page, "ss", pk, status);
 }
 
 store_status store_device_list_group(const char *gid, store_page *page)
 {
     store_device row;
     /* the page of members from group_members' primary key, then their rows */
-    return db_page("SELECT " DEVICE_COLUMNS " FROM (SELECT product_key, device_name FROM group_members "
-                   "WHERE group_id = ?1 ORDER BY product_key, device_name LIMIT :limit OFFSET :offset) m "
-                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "ORDER BY d.product_key, d.device_name",
-                   "SELECT member_count FROM device_groups WHERE group_id = ?1", read_device, &row, page, "s", gid);
+    return db_page_from_ends(GROUP_DEVICE_PAGE("ASC"), GROUP_DEVICE_PAGE("DESC"),
+                             "SELECT member_count FROM device_groups WHERE group_id = ?1", read_device, &row, page,
+                             "s", gid);
 }
 
 store_status store_device_delete(const char *pk, const char *dn)

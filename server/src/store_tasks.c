@@ -189,27 +189,32 @@ store_status store_task_list(const char *app_id, store_page *page)
     "ELSE (SELECT COALESCE(SUM(n), 0) FROM task_state_counts c WHERE c.task_id = ?1 AND c.state = ?2) " \
     "END FROM tasks t JOIN device_groups g ON g.group_id = t.group_id WHERE t.task_id = ?1"
 
+/* A page of a task's members in the list's order (ASC) or from its end
+ * (DESC). Without a state the page of members is found in group_members'
+ * key alone, then joined (OFFSET skips index entries, not joined rows);
+ * with one, every member before the page is looked at. */
+#define TASK_MEMBER_COLUMNS "m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, d.status"
+#define TASK_MEMBERS_PAGE(dir) \
+    "SELECT " TASK_MEMBER_COLUMNS " FROM (SELECT g.product_key, g.device_name FROM tasks t JOIN group_members g " \
+    "ON g.group_id = t.group_id WHERE t.task_id = ?1 AND ?2 IS NULL " \
+    "ORDER BY g.product_key " dir ", g.device_name " dir " LIMIT :limit OFFSET :offset) m " \
+    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name " \
+    "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key " \
+    "AND td.device_name = m.device_name ORDER BY m.product_key, m.device_name"
+#define TASK_MEMBERS_IN_STATE_PAGE(dir) \
+    "SELECT * FROM (SELECT " TASK_MEMBER_COLUMNS " FROM tasks t JOIN group_members m ON m.group_id = t.group_id " \
+    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name " \
+    "LEFT JOIN task_devices td ON td.task_id = t.task_id AND td.product_key = m.product_key " \
+    "AND td.device_name = m.device_name " \
+    "WHERE t.task_id = ?1 AND COALESCE(td.state, 'pending') = ?2 " \
+    "ORDER BY m.product_key " dir ", m.device_name " dir " LIMIT :limit OFFSET :offset) ORDER BY 1, 2"
+
 store_status store_task_devices_page(const char *task_id, const char *state, store_page *page)
 {
     store_task_device row;
-    /* Without a state the page of members is found in group_members' key
-     * alone, then joined (OFFSET skips index entries, not joined rows); with
-     * one, every member before the page is looked at. */
     if (!state)
-        return db_page("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
-                       "d.status FROM (SELECT g.product_key, g.device_name FROM tasks t JOIN group_members g "
-                       "ON g.group_id = t.group_id WHERE t.task_id = ?1 AND ?2 IS NULL "
-                       "ORDER BY g.product_key, g.device_name LIMIT :limit OFFSET :offset) m "
-                       "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                       "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
-                       "AND td.device_name = m.device_name ORDER BY m.product_key, m.device_name",
-                       TASK_DEVICES_TOTAL, read_member, &row, page, "ss", task_id, state);
-    return db_page("SELECT m.product_key, m.device_name, COALESCE(td.state, 'pending'), td.code, td.updated_at, "
-                   "d.status FROM tasks t JOIN group_members m ON m.group_id = t.group_id "
-                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "LEFT JOIN task_devices td ON td.task_id = t.task_id AND td.product_key = m.product_key "
-                   "AND td.device_name = m.device_name "
-                   "WHERE t.task_id = ?1 AND COALESCE(td.state, 'pending') = ?2 "
-                   "ORDER BY m.product_key, m.device_name LIMIT :limit OFFSET :offset",
-                   TASK_DEVICES_TOTAL, read_member, &row, page, "ss", task_id, state);
+        return db_page_from_ends(TASK_MEMBERS_PAGE("ASC"), TASK_MEMBERS_PAGE("DESC"), TASK_DEVICES_TOTAL, read_member,
+                                 &row, page, "ss", task_id, state);
+    return db_page_from_ends(TASK_MEMBERS_IN_STATE_PAGE("ASC"), TASK_MEMBERS_IN_STATE_PAGE("DESC"),
+                             TASK_DEVICES_TOTAL, read_member, &row, page, "ss", task_id, state);
 }

@@ -641,6 +641,104 @@ static void test_device_counts_follow_every_change(void **state)
     assert_int_equal(p.device_count, walked);
 }
 
+/* ---- pages found from the list's end (db_page_from_ends) ---- */
+
+/* The "productKey/deviceName" of each row of a page, in order. */
+typedef struct {
+    char key[40][STORE_PK_SIZE + STORE_DN_SIZE];
+    int n;
+} page_keys;
+
+static void keys_add(page_keys *k, const char *pk, const char *dn)
+{
+    assert_true(k->n < 40);
+    snprintf(k->key[k->n++], sizeof k->key[0], "%s/%s", pk, dn);
+}
+
+static void key_of_device(const void *row, void *ctx)
+{
+    const store_device *d = row;
+    keys_add(ctx, d->product_key, d->device_name);
+}
+
+static void key_of_member(const void *row, void *ctx)
+{
+    const store_task_device *d = row;
+    keys_add(ctx, d->product_key, d->device_name);
+}
+
+/* One of the lists that find their deep pages from the end. */
+typedef struct {
+    const char *name;
+    int kind; /* 0 devices (of pk, in status), 1 a group's devices, 2 a task's members (in state) */
+    const char *pk, *status;
+} paged_list;
+
+static store_status list_page(const paged_list *l, int offset, int limit, page_keys *k, int64_t *total)
+{
+    k->n = 0;
+    store_page p = {offset, limit, l->kind == 2 ? key_of_member : key_of_device, k, -1};
+    store_status s = l->kind == 0   ? store_device_list(l->pk, l->status, &p)
+                     : l->kind == 1 ? store_device_list_group("g1", &p)
+                                    : store_task_devices_page("t1", l->status, &p);
+    *total = p.total;
+    return s;
+}
+
+/* Every page, from either end, is the slice of the whole list at its offset. */
+static void test_pages_from_either_end(void **state)
+{
+    (void)state;
+    fx_task_world();
+    fx_product(PK2);
+    unsigned seed = 11;
+    for (unsigned i = 0; i < 24; i++) { /* names inserted out of order */
+        char dn[24];
+        const char *pk = i % 3 ? PK : PK2;
+        snprintf(dn, sizeof dn, "paged-%02u", (i * 7) % 24);
+        fx_device(pk, dn);
+        if (next_pick(&seed, 3) == 0)
+            assert_int_equal(store_report_online(pk, dn, 5, NULL), STORE_OK);
+        if (i % 4 != 1)
+            fx_member("g1", pk, dn);
+    }
+    fx_task("t1", APP, "0.0.2", "g1");
+    for (unsigned i = 0; i < 24; i += 2) {
+        char dn[24];
+        snprintf(dn, sizeof dn, "paged-%02u", (i * 7) % 24);
+        store_push_set("t1", i % 3 ? PK : PK2, dn, i % 4 ? TASK_SUCCEEDED : TASK_PUSHED, false, 0, NULL, 9);
+    }
+    static const paged_list lists[] = {
+        {"all devices", 0, NULL, NULL},          {"devices of PK", 0, PK, NULL},
+        {"online devices", 0, NULL, "online"},   {"offline of PK2", 0, PK2, "inactive"},
+        {"group g1", 1, NULL, NULL},             {"task t1", 2, NULL, NULL},
+        {"task t1 pending", 2, NULL, "pending"}, {"task t1 succeeded", 2, NULL, "succeeded"},
+    };
+    static const int limits[] = {1, 2, 3, 7, 50};
+    static page_keys whole, part;
+    for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+        int64_t total, part_total;
+        assert_int_equal(list_page(&lists[l], 0, 40, &whole, &total), STORE_OK);
+        assert_int_equal(total, whole.n);
+        assert_true(whole.n >= 3); /* long enough to have a second half */
+        for (int i = 1; i < whole.n; i++)
+            assert_true(strcmp(whole.key[i - 1], whole.key[i]) < 0);
+        for (size_t li = 0; li < sizeof limits / sizeof limits[0]; li++) {
+            for (int offset = 0; offset <= whole.n + 2; offset++) {
+                assert_int_equal(list_page(&lists[l], offset, limits[li], &part, &part_total), STORE_OK);
+                int want = offset >= whole.n ? 0 : whole.n - offset < limits[li] ? whole.n - offset : limits[li];
+                if (part.n != want || part_total != total)
+                    fail_msg("%s, offset %d, limit %d: %d rows of %lld, not %d of %lld", lists[l].name, offset,
+                             limits[li], part.n, (long long)part_total, want, (long long)total);
+                for (int i = 0; i < want; i++)
+                    if (strcmp(part.key[i], whole.key[offset + i]) != 0)
+                        fail_msg("%s, offset %d, limit %d: row %d is %s, not %s", lists[l].name, offset, limits[li],
+                                 i, part.key[i], whole.key[offset + i]);
+            }
+        }
+    }
+}
+
 static void test_task_list(void **state)
 {
     (void)state;
@@ -882,6 +980,7 @@ int main(void)
         T(test_version_insert_get_find),    T(test_version_by_object),
         T(test_version_list_is_numeric),    T(test_version_deprecate_delete),
         T(test_task_insert_get),            T(test_task_list),
+        T(test_pages_from_either_end),
         T(test_task_counts_follow_every_change), T(test_device_counts_follow_every_change),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
