@@ -13,7 +13,7 @@
 #define MAX_LEVELS 9
 
 const char *const topic_server_subscriptions[] = {
-    "/as/mqtt/status/+/+",
+    TOPIC_LIFECYCLE_FILTER,
     TOPIC_REFUSED,
     "/sys/+/+/thing/event/+/post",
     "/sys/+/+/thing/deviceinfo/update",

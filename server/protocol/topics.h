@@ -87,7 +87,10 @@ int topic_reply(char *buf, size_t size, const char *topic);
  */
 int topic_alink_method(char *buf, size_t size, const char *topic);
 
-/* What haas-emu's service account subscribes to (NULL-terminated). */
+/* What haas-emu's service account subscribes to (NULL-terminated). The
+ * first, the devices' lifecycle (TOPIC_LIFECYCLE_FILTER), at QoS 0, the
+ * others at QoS 1: see mqtt_link.c on_connect. */
 extern const char *const topic_server_subscriptions[];
+#define TOPIC_LIFECYCLE_FILTER "/as/mqtt/status/+/+"
 
 #endif /* HAAS_TOPICS_H */

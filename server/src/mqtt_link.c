@@ -69,6 +69,9 @@ static int awaited_n;
 bool mqtt_link_connected(void) { return atomic_load(&connected); }
 long mqtt_link_connects(void) { return atomic_load(&connects); }
 
+/* The message id of on_connect's last SUBSCRIBE (link thread only). */
+static int last_subscribe_mid;
+
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
 {
     (void)obj;
@@ -81,24 +84,41 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
         handlers.on_session_lost();
     /* What haas-emu listens to (topics.h): device lifecycle and refused
      * logins (both from the broker plugin), event posts (results, queries,
-     * properties) and device info. */
+     * properties) and device info.
+     *
+     * The lifecycle at QoS 0, the rest at QoS 1. Lifecycle messages are
+     * retained, one per device, and every SUBSCRIBE (here, at each connect)
+     * has the broker send them all again: so a lifecycle message missed
+     * while the link was down (QoS 0 is not queued for an absent session)
+     * arrives anyway as the device's latest state, which is all haas-emu
+     * keeps of it. QoS 1 would add a PUBACK per login on both sides (about
+     * a fifth of haas-emu's CPU in a login storm) and buy nothing more.
+     * Results and other events are not retained: they stay QoS 1, queued in
+     * the session while the link is down. */
     int n = 0;
     while (topic_server_subscriptions[n])
         n++;
-    int src = mosquitto_subscribe_multiple(m, NULL, n, (char *const *)topic_server_subscriptions, 1, 0, NULL);
+    int src = mosquitto_subscribe(m, NULL, topic_server_subscriptions[0], 0);
+    if (src == MOSQ_ERR_SUCCESS)
+        src = mosquitto_subscribe_multiple(m, &last_subscribe_mid, n - 1, (char *const *)topic_server_subscriptions + 1,
+                                           1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS)
         log_msg(LOG_ERROR, "cannot subscribe: %s", mosquitto_strerror(src));
     log_msg(LOG_INFO, "MQTT link connected%s", session_present ? " (session resumed)" : "");
 }
 
-/* The SUBACK: only now is the link ready (/healthz says "connected"), and
- * the broker lets devices in (the plugin's wait_for_service). */
+/* The SUBACKs: after the last one the link is ready (/healthz says
+ * "connected"), and the broker lets devices in (the plugin's
+ * wait_for_service). */
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, const int *granted)
 {
-    (void)m, (void)obj, (void)mid;
+    (void)m, (void)obj;
+    int first = mid == last_subscribe_mid ? 1 : 0; /* that SUBSCRIBE began at the second filter */
     for (int i = 0; i < count; i++)
         if (granted[i] > 1)
-            log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[i]);
+            log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[first + i]);
+    if (mid != last_subscribe_mid)
+        return;
     atomic_store(&connected, true);
     atomic_fetch_add(&connects, 1);
 }

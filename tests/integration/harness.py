@@ -44,7 +44,8 @@ def emu_env():
     for the sanitizer build, libasan preloaded so that the managed
     mosquitto can load the sanitizer build of the plugin too."""
     env = dict(os.environ)
-    env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0", "UBSAN_OPTIONS": "print_stacktrace=1"})
+    env.update({"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0", "UBSAN_OPTIONS": "print_stacktrace=1",
+                "LSAN_OPTIONS": "suppressions=" + os.path.join(ROOT, "tests", "integration", "lsan-mosquitto.supp")})
     if asan_runtime(EMU):
         env["LD_PRELOAD"] = asan_runtime(EMU)
     return env

@@ -25,6 +25,7 @@ import hmac
 import json
 import os
 import queue
+import re
 import secrets
 import select
 import shutil
@@ -373,6 +374,15 @@ class BrokerPluginTest(unittest.TestCase):
                          "expected refusal of clientId=%r username=%r" % (cid, username))
 
     # -- authentication ---------------------------------------------------
+
+    def test_plugin_allocates_with_libc_only(self):
+        """lsan-mosquitto.supp hides leaks whose stack ends in mosquitto's
+        own allocator: the plugin must never allocate through it."""
+        plugin = os.path.join(ROOT, "server", "plugin")
+        for name in sorted(os.listdir(plugin)):
+            with open(os.path.join(plugin, name)) as f:
+                found = re.findall(r"\bmosquitto_(?:malloc|calloc|realloc|strdup)\b", f.read())
+            self.assertEqual(found, [], name)
 
     def test_accepts_link_sdk_c_clientid(self):
         pk, dn = DEV_A
