@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -66,11 +67,13 @@ store_status store_push_members(const char *task_id, const char *group_id, const
 {
     store_push_member row;
     member_visit v = {each, ctx};
-    return db_each("SELECT m.product_key, m.device_name, d.status = 'online', a.version, "
+    /* the app's version only of online members: the others get no push,
+     * and most of a big group is offline (a look-up less for each) */
+    return db_each("SELECT m.product_key, m.device_name, d.status = 'online', CASE WHEN d.status = 'online' THEN "
+                   "(SELECT a.version FROM device_apps a WHERE a.product_key = m.product_key "
+                   "AND a.device_name = m.device_name AND a.app_id = ?3) END, "
                    "COALESCE(td.state, 'pending'), td.code FROM group_members m "
                    "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "LEFT JOIN device_apps a ON a.product_key = m.product_key AND a.device_name = m.device_name "
-                   "AND a.app_id = ?3 "
                    "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
                    "AND td.device_name = m.device_name "
                    "WHERE m.group_id = ?2 AND (m.product_key, m.device_name) > (?4, ?5) "
@@ -90,53 +93,90 @@ store_status store_push_set(const char *task_id, const char *pk, const char *dn,
                     now);
 }
 
-/* store_push_record writes rows RECORD_CHUNK at a time with one statement:
- * ?1 the task, ?2 the time, then product key, device name, state and code
- * of each row. Built once (its address is its cache key, db_cached). */
+/*
+ * store_push_record writes rows RECORD_CHUNK at a time, one statement per
+ * chunk: ?1 the task, ?2 the time, then product key, device name, state and
+ * code of each row. A row the task has not got yet is inserted; one it has
+ * (every pushed device, at the next push) is updated in place, which costs
+ * SQLite half of an INSERT ... ON CONFLICT DO UPDATE (that tries the insert
+ * first). Built once (their addresses are their cache keys, db_cached).
+ */
 #define RECORD_CHUNK 64
-#define RECORD_ROW "(?1, ?%d, ?%d, ?%d, ?%d, NULL, ?2)"
-static char record_sql[160 + RECORD_CHUNK * 48 + 300];
+#define RECORD_VALUES "(?%d, ?%d, ?%d, ?%d)"
+static char insert_sql[200 + RECORD_CHUNK * 32 + 300], update_sql[200 + RECORD_CHUNK * 32 + 200];
 static pthread_once_t record_once = PTHREAD_ONCE_INIT;
+
+/* "VALUES (?3, ?4, ?5, ?6), ..." for RECORD_CHUNK rows at buf; its length. */
+static size_t record_values(char *buf, size_t cap)
+{
+    size_t len = (size_t)snprintf(buf, cap, "VALUES ");
+    for (int i = 0; i < RECORD_CHUNK; i++) {
+        int p = 3 + 4 * i;
+        len += (size_t)snprintf(buf + len, cap - len, RECORD_VALUES "%s", p, p + 1, p + 2, p + 3,
+                                i + 1 < RECORD_CHUNK ? ", " : "");
+    }
+    return len;
+}
 
 static void build_record_sql(void)
 {
-    size_t len = (size_t)snprintf(record_sql, sizeof record_sql, "INSERT INTO task_devices(task_id, product_key, "
-                                  "device_name, state, code, trace_id, updated_at) VALUES ");
-    for (int i = 0; i < RECORD_CHUNK; i++) {
-        int p = 3 + 4 * i;
-        len += (size_t)snprintf(record_sql + len, sizeof record_sql - len, RECORD_ROW "%s", p, p + 1, p + 2, p + 3,
-                                i + 1 < RECORD_CHUNK ? ", " : "");
-    }
-    snprintf(record_sql + len, sizeof record_sql - len,
-             " ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, "
+    size_t len = (size_t)snprintf(insert_sql, sizeof insert_sql, "INSERT INTO task_devices(task_id, product_key, "
+                                  "device_name, state, code, trace_id, updated_at) SELECT ?1, column1, column2, "
+                                  "column3, column4, NULL, ?2 FROM (");
+    len += record_values(insert_sql + len, sizeof insert_sql - len);
+    snprintf(insert_sql + len, sizeof insert_sql - len,
+             ") WHERE 1 ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, "
              "code = excluded.code, trace_id = NULL, updated_at = excluded.updated_at");
+    len = (size_t)snprintf(update_sql, sizeof update_sql, "UPDATE task_devices SET state = v.column3, "
+                           "code = v.column4, trace_id = NULL, updated_at = ?2 FROM (");
+    len += record_values(update_sql + len, sizeof update_sql - len);
+    snprintf(update_sql + len, sizeof update_sql - len,
+             ") AS v WHERE task_devices.task_id = ?1 AND task_devices.product_key = v.column1 "
+             "AND task_devices.device_name = v.column2");
 }
 
-/* Writes RECORD_CHUNK rows with one statement. */
-static store_status record_chunk(const char *task_id, const store_push_state *rows, int64_t now)
+/* Writes RECORD_CHUNK rows with one statement of sql. */
+static store_status record_chunk(const char *sql, const char *task_id, const store_push_state *const *rows,
+                                 int64_t now)
 {
     sqlite3 *db = db_lock();
-    sqlite3_stmt *st = db_cached(db, record_sql);
+    sqlite3_stmt *st = db_cached(db, sql);
     store_status s = STORE_ERROR;
     if (st) {
         sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now);
         for (int i = 0; i < RECORD_CHUNK; i++) {
             int p = 3 + 4 * i;
-            sqlite3_bind_text(st, p, rows[i].product_key, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, p + 1, rows[i].device_name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, p + 2, store_task_state_names[rows[i].state], -1, SQLITE_STATIC);
-            if (rows[i].has_code)
-                sqlite3_bind_int(st, p + 3, rows[i].code);
+            sqlite3_bind_text(st, p, rows[i]->product_key, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, p + 1, rows[i]->device_name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, p + 2, store_task_state_names[rows[i]->state], -1, SQLITE_STATIC);
+            if (rows[i]->has_code)
+                sqlite3_bind_int(st, p + 3, rows[i]->code);
         }
         int rc = sqlite3_step(st);
         int ext = sqlite3_extended_errcode(db);
         s = rc == SQLITE_DONE ? STORE_OK : ext == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_CONFLICT : STORE_ERROR;
+        if (s == STORE_OK && sql == update_sql && sqlite3_changes(db) != RECORD_CHUNK)
+            s = STORE_CONFLICT; /* a row that was not there after all */
         if (s == STORE_ERROR)
             log_msg(LOG_ERROR, "sqlite: %s (in: recording push states)", sqlite3_errmsg(db));
         db_done(st);
     }
     db_unlock();
+    return s;
+}
+
+/* Writes the n rows of rows: whole chunks with sql, the rest one by one. */
+static store_status record_rows(const char *sql, const char *task_id, const store_push_state *const *rows, size_t n,
+                                int64_t now)
+{
+    store_status s = STORE_OK;
+    size_t i = 0;
+    for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
+        s = record_chunk(sql, task_id, rows + i, now);
+    for (; s == STORE_OK && i < n; i++)
+        s = store_push_set(task_id, rows[i]->product_key, rows[i]->device_name, rows[i]->state, rows[i]->has_code,
+                           rows[i]->code, NULL, now);
     return s;
 }
 
@@ -158,19 +198,29 @@ static store_status count_moves(const char *task_id, const store_push_state *row
 store_status store_push_record(const char *task_id, const store_push_state *rows, size_t n, int64_t now)
 {
     pthread_once(&record_once, build_record_sql);
+    /* the rows the task has not got first, then those it has */
+    const store_push_state **order = n ? malloc(n * sizeof *order) : NULL;
+    if (n && !order)
+        return STORE_ERROR;
+    size_t fresh = 0, kept = n;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].was == TASK_PENDING)
+            order[fresh++] = &rows[i];
+        else
+            order[--kept] = &rows[i];
+    }
     db_lock();
     /* the triggers leave task_id's counts to count_moves (0014_task_counts_in_bulk.sql) */
     store_status s = db_write("INSERT INTO task_counts_by_writer(task_id) VALUES (?1)", NULL, "s", task_id);
-    size_t i = 0;
-    for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
-        s = record_chunk(task_id, rows + i, now);
-    for (; s == STORE_OK && i < n; i++)
-        s = store_push_set(task_id, rows[i].product_key, rows[i].device_name, rows[i].state, rows[i].has_code,
-                           rows[i].code, NULL, now);
+    if (s == STORE_OK)
+        s = record_rows(insert_sql, task_id, order, fresh, now);
+    if (s == STORE_OK)
+        s = record_rows(update_sql, task_id, order + fresh, n - fresh, now);
     if (s == STORE_OK)
         s = count_moves(task_id, rows, n);
     store_status cleared = db_write("DELETE FROM task_counts_by_writer WHERE task_id = ?1", NULL, "s", task_id);
     db_unlock();
+    free(order);
     return s == STORE_OK ? cleared : s;
 }
 

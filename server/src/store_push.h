@@ -22,7 +22,7 @@ typedef struct {
     char product_key[STORE_PK_SIZE];
     char device_name[STORE_DN_SIZE];
     bool online;                          /* its status is "online" */
-    bool has_version;                     /* it reported a version of the task's app: */
+    bool has_version;                     /* online, and it reported a version of the task's app: */
     char version[STORE_VERSION_SIZE];
     store_task_state state;               /* its state in the task so far */
     bool has_code;                        /* and the result code it gave, if any */

@@ -787,6 +787,7 @@ static void test_push_members(void **state)
     fx_task("t1", APP, "0.0.2", "g1");
     assert_int_equal(store_report_online(PK, DN2, 1, NULL), STORE_OK);
     assert_int_equal(store_report_app(PK, DN2, APP, "0.0.1"), STORE_OK);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.1"), STORE_OK); /* offline: its version is not read */
     assert_int_equal(store_push_set("t1", PK, DN2, TASK_SUCCEEDED, true, 200, "trace", 3), STORE_OK);
     static fx_rows walk = {.row_size = sizeof(store_push_member)};
     assert_int_equal(store_push_members("t1", "g1", APP, "", "", 10, collect_member, &walk), STORE_OK);
@@ -838,7 +839,7 @@ static void test_push_record(void **state)
 {
     (void)state;
     store_task t;
-    enum { N = 70 }; /* a full statement of 64 rows and 6 one by one */
+    enum { N = 70, RECORD_ROWS_PER_STATEMENT = 64 }; /* a full statement of 64 rows and 6 one by one */
     store_push_state *rows = calloc(N, sizeof *rows);
     fx_task_world();
     fx_task("t1", APP, "0.0.2", "g1");
@@ -859,6 +860,34 @@ static void test_push_record(void **state)
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
     assert_int_equal(t.counts[TASK_PUSHED], N / 2);
     assert_int_equal(t.counts[TASK_SUCCEEDED], N / 2);
+    /* pushed again: every row is there, updated in place (64, then 6 one by one) */
+    for (int i = 0; i < N; i++) {
+        rows[i].was = rows[i].state;
+        rows[i].state = TASK_PUSHED;
+        rows[i].has_code = false;
+    }
+    assert_int_equal(store_push_record("t1", rows, N, 8), STORE_OK);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], N);
+    assert_int_equal(t.counts[TASK_SUCCEEDED], 0);
+    assert_page(store_task_devices_page("t1", NULL, page_of(0, 4, sizeof(store_task_device))), 4, N);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(ROW(store_task_device, i)->state, TASK_PUSHED);
+        assert_false(ROW(store_task_device, i)->has_code);
+        assert_int_equal(ROW(store_task_device, i)->updated_at, 8);
+    }
+    /* a row said to be there that is not: STORE_CONFLICT (the caller rolls back) */
+    char kept_name[STORE_DN_SIZE];
+    snprintf(kept_name, sizeof kept_name, "%s", rows[5].device_name);
+    snprintf(rows[5].device_name, sizeof rows[5].device_name, "dev-none");
+    assert_int_equal(store_begin(), STORE_OK);
+    assert_int_equal(store_push_record("t1", rows, RECORD_ROWS_PER_STATEMENT, 9), STORE_CONFLICT);
+    store_rollback();
+    snprintf(rows[5].device_name, sizeof rows[5].device_name, "%s", kept_name);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], N);
+    for (int i = 0; i < N; i++)
+        rows[i].was = TASK_PUSHED;
     rows[0].state = TASK_OFFLINE; /* replaces */
     rows[0].has_code = false;
     assert_int_equal(store_push_record("t1", rows, 1, 8), STORE_OK);
