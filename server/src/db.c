@@ -61,7 +61,10 @@ static void init_lock(void)
 /* Prepared statements kept for reuse, keyed by the address of their SQL
  * text (callers pass string literals). Parsing a statement costs more than
  * running most of ours; every statement of the store goes through the
- * cache (db_one, db_write, db_each, db_page). Guarded by the database lock. */
+ * cache (db_one, db_write, db_each, db_page). One cache per connection:
+ * stmt_cache for the main one, guarded by the database lock, and
+ * reader_cache for the read-only one of GET requests, guarded by
+ * reader_lock. */
 #define STMT_CACHE_SIZE 128
 typedef struct {
     const char *sql;
@@ -396,6 +399,10 @@ void db_copy(char *out, size_t n, sqlite3_stmt *st, int col)
 }
 
 int db_null(sqlite3_stmt *st, int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
+
+void db_read_bool(sqlite3_stmt *st, void *out) { *(bool *)out = sqlite3_column_int(st, 0) != 0; }
+
+void db_read_int(sqlite3_stmt *st, void *out) { *(int *)out = sqlite3_column_int(st, 0); }
 
 /* Binds the parameters described by types (see db.h) from ap, from ?1 on. */
 static void bind_args(sqlite3_stmt *st, const char *types, va_list ap)

@@ -90,6 +90,10 @@ int db_null(sqlite3_stmt *st, int col);
 /* Reads the current row of a statement into a struct of the caller's. */
 typedef void (*db_read_fn)(sqlite3_stmt *st, void *out);
 
+/* db_read_fns of a row of one column: into a bool (not 0) or an int. */
+void db_read_bool(sqlite3_stmt *st, void *out);
+void db_read_int(sqlite3_stmt *st, void *out);
+
 /*
  * The helpers below run one statement each under the database lock (they
  * take it themselves). sql must be a string literal: it is prepared once and

@@ -47,11 +47,9 @@ store_status store_module_delete(const char *pk, const char *name)
     return db_delete("DELETE FROM ota_modules WHERE product_key = ?1 AND module_name = ?2", "ss", pk, name);
 }
 
-static void read_int(sqlite3_stmt *st, void *out) { *(int *)out = sqlite3_column_int(st, 0); }
-
 store_status store_module_firmware_count(const char *pk, const char *name, int *n)
 {
-    return db_one("SELECT COUNT(*) FROM firmwares WHERE product_key = ?1 AND module_name = ?2", read_int, n, "ss",
+    return db_one("SELECT COUNT(*) FROM firmwares WHERE product_key = ?1 AND module_name = ?2", db_read_int, n, "ss",
                   pk, name);
 }
 

@@ -68,11 +68,9 @@ static void read_job_counted(sqlite3_stmt *st, void *out)
     count_states(out);
 }
 
-static void read_flag(sqlite3_stmt *st, void *out) { *(bool *)out = sqlite3_column_int(st, 0) != 0; }
-
 static store_status any_in_progress(bool *any)
 {
-    return db_one("SELECT EXISTS (SELECT 1 FROM ota_jobs WHERE status = 'inProgress')", read_flag, any, "");
+    return db_one("SELECT EXISTS (SELECT 1 FROM ota_jobs WHERE status = 'inProgress')", db_read_bool, any, "");
 }
 
 store_status store_ota_refresh_active(void) { return db_hint_refresh(&jobs_in_progress, any_in_progress); }
@@ -209,11 +207,9 @@ store_status store_ota_jobs_settle(int64_t now)
                     "AND d.state IN " WAITING ")", &n, "I", now);
 }
 
-static void read_int(sqlite3_stmt *st, void *out) { *(int *)out = sqlite3_column_int(st, 0); }
-
 store_status store_ota_firmware_active_jobs(const char *id, int *n)
 {
-    return db_one("SELECT COUNT(*) FROM ota_jobs WHERE firmware_id = ?1 AND status = 'inProgress'", read_int, n, "s",
+    return db_one("SELECT COUNT(*) FROM ota_jobs WHERE firmware_id = ?1 AND status = 'inProgress'", db_read_int, n, "s",
                   id);
 }
 

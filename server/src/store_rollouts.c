@@ -85,12 +85,10 @@ static void read_rollout_counted(sqlite3_stmt *st, void *out)
  * device's online message, query and result asks. */
 static db_hint rollouts_active = DB_HINT_INIT;
 
-static void read_any(sqlite3_stmt *st, void *out) { *(bool *)out = sqlite3_column_int(st, 0) != 0; }
-
 static store_status any_active(bool *any)
 {
     return db_one("SELECT EXISTS (SELECT 1 FROM rollouts WHERE status IN ('scheduled', 'running', 'paused'))",
-                  read_any, any, "");
+                  db_read_bool, any, "");
 }
 
 store_status store_rollouts_refresh_active(void) { return db_hint_refresh(&rollouts_active, any_active); }
@@ -346,12 +344,10 @@ store_status store_rollout_timeouts(const store_rollout *r, int64_t now, int *n)
     return s;
 }
 
-static void read_int(sqlite3_stmt *st, void *out) { *(int *)out = sqlite3_column_int(st, 0); }
-
 store_status store_rollout_pushes_since(const char *id, int64_t since, int *n)
 {
     return db_one("SELECT COUNT(*) FROM rollout_history WHERE rollout_id = ?1 AND state = 'pushed' AND at > ?2",
-                  read_int, n, "sI", id, since);
+                  db_read_int, n, "sI", id, since);
 }
 
 store_status store_rollouts_of_device(const char *pk, const char *dn, const char *kind,
