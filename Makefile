@@ -216,11 +216,12 @@ $(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/pac
 fuzz: $(FUZZ_TARGETS)
 
 # Load tools of the benchmarks (not part of `make`): one C file each in
-# tests/bench/, linked with libmosquitto and libcrypto.
+# tests/bench/, with what they share (tests/bench/bench_tool.c), linked with
+# libmosquitto and libcrypto.
 BENCH_TOOLS := $(BUILD)/bench/mqtt_fleet $(BUILD)/bench/fleet_floor $(BUILD)/bench/mqtt_swarm
-$(BUILD)/bench/%: tests/bench/%.c
+$(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_tool.c tests/bench/bench_tool.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< -lmosquitto -lcrypto
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -o $@ $< tests/bench/bench_tool.c -lmosquitto -lcrypto
 
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)

@@ -1,6 +1,8 @@
 /*
  * fleet_floor.c - the server side of the fleet benchmark's floor
- * (tests/bench/bench_fleet.py). Built by `make build/bench/fleet_floor`.
+ * (tests/bench/bench_fleet.py). Built by `make build/bench/fleet_floor`,
+ * with what the tools share (tests/bench/bench_tool.h: the clock, the ERROR
+ * exit, the reader of the driver's commands and of the TRIPLES file).
  *
  * The fleet benchmark asks: how long does haas-emu take to upgrade N
  * haas-device --fleet devices (push, download, install, reboot, reconnect,
@@ -74,6 +76,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_tool.h"
+
 #define HOST "127.0.0.1"
 #define KEEPALIVE 300
 #define QUERY_FILTER "/sys/+/+/thing/event/hli_event_upgrade_query/post"
@@ -83,7 +87,7 @@
 #define SCAN_MAX 4096   /* longest event payload looked into */
 
 typedef struct device {
-    char pk[32], dn[64];
+    char pk[BENCH_PK_SIZE], dn[BENCH_DN_SIZE];
     char *push;         /* the push message, built at start */
     int push_len;
     bool queried;       /* sent a query naming OLD */
@@ -109,30 +113,6 @@ static int queried, results, acked;
 static unsigned long long dups, queries, others;
 static double first_ms, last_ms;
 static bool go_pending;
-static char stdin_buf[4096];
-static size_t stdin_len;
-
-/* Monotonic time in milliseconds (CLOCK_MONOTONIC, like time.monotonic()). */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Prints "ERROR <message>" on stdout and exits with status 1. */
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("ERROR ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    exit(1);
-}
 
 /* Prints one protocol line and flushes it. */
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -175,12 +155,12 @@ static void index_devices(void)
         size *= 2;
     table = malloc(size * sizeof *table);
     if (!table)
-        die("out of memory");
+        bench_die("out of memory");
     memset(table, -1, size * sizeof *table);
     table_mask = size - 1;
     for (int i = 0; i < ndev; i++) {
         if (find_device(devs[i].dn, strlen(devs[i].dn)) >= 0)
-            die("device %s listed twice", devs[i].dn);
+            bench_die("device %s listed twice", devs[i].dn);
         size_t slot = hash_name(devs[i].dn, strlen(devs[i].dn)) & table_mask;
         while (table[slot] >= 0)
             slot = (slot + 1) & table_mask;
@@ -188,34 +168,12 @@ static void index_devices(void)
     }
 }
 
-/* Reads the "pk dn ds" lines of path into devs/ndev. */
-static void load_triples(const char *path)
+/* Sets a device record from its TRIPLES line (ds is not used). */
+static void fill_device(void *item, const bench_triple *t)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        die("cannot open %s: %s", path, strerror(errno));
-    int cap = 0;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        device d = {.push = NULL};
-        int k = sscanf(line, "%31s %63s", d.pk, d.dn);
-        if (k <= 0)
-            continue; /* blank line */
-        if (k < 2)
-            die("bad line in %s: %s", path, line);
-        if (ndev == cap) {
-            cap = cap ? cap * 2 : 1024;
-            device *grown = realloc(devs, (size_t)cap * sizeof *devs);
-            if (!grown)
-                die("out of memory");
-            devs = grown;
-        }
-        devs[ndev++] = d;
-    }
-    fclose(f);
-    if (ndev == 0)
-        die("no devices in %s", path);
-    index_devices();
+    device *d = item;
+    memcpy(d->pk, t->pk, sizeof d->pk);
+    memcpy(d->dn, t->dn, sizeof d->dn);
 }
 
 /* haas-emu's push for device i (push_build_message() in server/src/push.c):
@@ -234,10 +192,10 @@ static void build_push(int i, unsigned long first_id, long long start_ms)
                      (first_id + (unsigned long)i) & 0xffffffffUL, opt.size, opt.app, opt.to, opt.url, opt.md5,
                      trace);
     if (n < 0 || (size_t)n >= sizeof msg)
-        die("push message longer than %d bytes", PUSH_MAX);
+        bench_die("push message longer than %d bytes", PUSH_MAX);
     devs[i].push = malloc((size_t)n + 1);
     if (!devs[i].push)
-        die("out of memory");
+        bench_die("out of memory");
     memcpy(devs[i].push, msg, (size_t)n + 1);
     devs[i].push_len = n;
 }
@@ -298,7 +256,7 @@ static void on_result(int i, const char *p, double t)
     const char *code = value_after(p, "\"argInt\"");
     long argint = code ? strtol(code, NULL, 10) : -1;
     if (argint != 200 || !value_is(value_after(p, "appNewVersion"), opt.to))
-        die("%s reported app.result %ld: %s", devs[i].dn, argint, p);
+        bench_die("%s reported app.result %ld: %s", devs[i].dn, argint, p);
     if (devs[i].result) {
         dups++;
         return;
@@ -326,7 +284,7 @@ static int event_device(const char *topic, const char **name)
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
     (void)m, (void)obj;
-    double t = now_ms();
+    double t = bench_now_ms();
     const char *name = NULL;
     int i = msg->topic ? event_device(msg->topic, &name) : -1;
     if (i < 0 || msg->payloadlen <= 0) {
@@ -351,19 +309,19 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 {
     (void)obj;
     if (rc != 0)
-        die("CONNACK refused: %s", mosquitto_connack_string(rc));
+        bench_die("CONNACK refused: %s", mosquitto_connack_string(rc));
     connected = true;
     char *filters[] = {QUERY_FILTER, RESULT_FILTER};
     int src = mosquitto_subscribe_multiple(m, NULL, 2, filters, 1, 0, NULL);
     if (src != MOSQ_ERR_SUCCESS)
-        die("subscribe: %s", mosquitto_strerror(src));
+        bench_die("subscribe: %s", mosquitto_strerror(src));
 }
 
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count, const int *granted)
 {
     (void)m, (void)obj, (void)mid;
     if (qos_count != 2 || granted[0] != 1 || granted[1] != 1)
-        die("event subscriptions not granted at QoS 1");
+        bench_die("event subscriptions not granted at QoS 1");
     subscribed = true;
 }
 
@@ -377,7 +335,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
 {
     (void)m, (void)obj;
     if (!quit)
-        die("disconnected: %s", mosquitto_strerror(rc));
+        bench_die("disconnected: %s", mosquitto_strerror(rc));
 }
 
 static void start_client(void)
@@ -386,7 +344,7 @@ static void start_client(void)
     snprintf(cid, sizeof cid, "fleet-floor-%ld", (long)getpid());
     mosq = mosquitto_new(cid, true, NULL);
     if (!mosq)
-        die("mosquitto_new: out of memory");
+        bench_die("mosquitto_new: out of memory");
     mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
     mosquitto_connect_callback_set(mosq, on_connect);
     mosquitto_subscribe_callback_set(mosq, on_subscribe);
@@ -396,7 +354,8 @@ static void start_client(void)
     mosquitto_max_inflight_messages_set(mosq, 0);
     int rc = mosquitto_connect(mosq, HOST, opt.port, KEEPALIVE);
     if (rc != MOSQ_ERR_SUCCESS)
-        die("connect to %s:%d: %s", HOST, opt.port, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        bench_die("connect to %s:%d: %s", HOST, opt.port,
+                  rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 }
 
 /* ---- driver commands ---- */
@@ -412,38 +371,11 @@ static void command(const char *line)
         exit(0);
     } else if (!strcmp(line, "GO")) {
         if (phase != PH_ARMED)
-            die("GO before QUERIED");
-        go_pending = true; /* run by the main loop, not from inside read_stdin() */
+            bench_die("GO before QUERIED");
+        go_pending = true; /* run by the main loop, not from inside bench_read_commands() */
     } else if (line[0] != '\0') {
-        die("unknown command: %s", line);
+        bench_die("unknown command: %s", line);
     }
-}
-
-/* Reads what stdin has (poll said it is readable) and runs every complete
- * line; EOF means QUIT. */
-static void read_stdin(void)
-{
-    ssize_t n = read(0, stdin_buf + stdin_len, sizeof stdin_buf - 1 - stdin_len);
-    if (n < 0 && errno == EINTR)
-        return;
-    if (n <= 0) {
-        command("QUIT");
-        return;
-    }
-    stdin_len += (size_t)n;
-    stdin_buf[stdin_len] = '\0';
-    char *start = stdin_buf, *nl;
-    while ((nl = strchr(start, '\n')) != NULL) {
-        *nl = '\0';
-        if (nl > start && nl[-1] == '\r')
-            nl[-1] = '\0';
-        command(start);
-        start = nl + 1;
-    }
-    stdin_len = strlen(start);
-    memmove(stdin_buf, start, stdin_len + 1);
-    if (stdin_len == sizeof stdin_buf - 1)
-        die("command line too long");
 }
 
 /* One poll over stdin and the MQTT socket, at most timeout_ms. */
@@ -454,7 +386,7 @@ static void poll_once(int timeout_ms)
     if (mosquitto_want_write(mosq))
         fds[1].events |= POLLOUT;
     if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR)
-        die("poll: %s", strerror(errno));
+        bench_die("poll: %s", strerror(errno));
     int rc = MOSQ_ERR_SUCCESS;
     if (fds[1].revents & (POLLIN | POLLERR | POLLHUP))
         rc = mosquitto_loop_read(mosq, 64);
@@ -463,9 +395,9 @@ static void poll_once(int timeout_ms)
     if (rc == MOSQ_ERR_SUCCESS)
         rc = mosquitto_loop_misc(mosq);
     if (rc != MOSQ_ERR_SUCCESS && !quit)
-        die("connection failed: %s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        bench_die("connection failed: %s", rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     if (fds[0].revents & (POLLIN | POLLHUP))
-        read_stdin();
+        bench_read_commands(command);
 }
 
 /* Names up to ten devices that lack a query (phase queries) or a result. */
@@ -496,12 +428,12 @@ static void timeout_exit(const char *what, int have, bool want_query)
 static double publish_all(void)
 {
     char topic[160];
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int i = 0; i < ndev; i++) {
         snprintf(topic, sizeof topic, PUSH_TOPIC_FMT, devs[i].pk, devs[i].dn);
         int rc = mosquitto_publish(mosq, NULL, topic, devs[i].push_len, devs[i].push, 1, false);
         if (rc != MOSQ_ERR_SUCCESS)
-            die("publish on %s: %s", topic, mosquitto_strerror(rc));
+            bench_die("publish on %s: %s", topic, mosquitto_strerror(rc));
     }
     return t0;
 }
@@ -511,7 +443,7 @@ static double publish_all(void)
 static bool serve_until(bool (*cond)(void), double start)
 {
     while (!cond()) {
-        if (now_ms() - start > opt.timeout_s * 1000.0)
+        if (bench_now_ms() - start > opt.timeout_s * 1000.0)
             return false;
         poll_once(20);
     }
@@ -524,22 +456,22 @@ static bool all_results(void) { return results == ndev; }
 
 static void run(void)
 {
-    double start = now_ms();
+    double start = bench_now_ms();
     if (!serve_until(is_ready, start))
-        die("no CONNACK/SUBACK within %ds", opt.timeout_s);
+        bench_die("no CONNACK/SUBACK within %ds", opt.timeout_s);
     say("READY");
     phase = PH_QUERIES;
-    start = now_ms();
+    start = bench_now_ms();
     if (!serve_until(all_queried, start))
         timeout_exit("queries", queried, true);
-    say("QUERIED n=%d ms=%.3f", ndev, now_ms() - start);
+    say("QUERIED n=%d ms=%.3f", ndev, bench_now_ms() - start);
     phase = PH_ARMED;
     while (!go_pending)
         poll_once(200);
     go_pending = false;
     phase = PH_RESULTS;
     double t0 = publish_all();
-    say("SENT n=%d t0_ms=%.3f sent_ms=%.3f", ndev, t0, now_ms());
+    say("SENT n=%d t0_ms=%.3f sent_ms=%.3f", ndev, t0, bench_now_ms());
     if (!serve_until(all_results, t0))
         timeout_exit("results", results, false);
     say("DONE n=%d first_ms=%.3f last_ms=%.3f acked=%d dup=%llu", results, first_ms, last_ms, acked, dups);
@@ -593,7 +525,10 @@ int main(int argc, char **argv)
 {
     parse_args(argc, argv);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    load_triples(opt.file);
+    devs = bench_load_triples(opt.file, 0, false, sizeof *devs, fill_device, &ndev);
+    if (ndev == 0)
+        bench_die("no devices in %s", opt.file);
+    index_devices();
     build_pushes();
     mosquitto_lib_init();
     start_client();

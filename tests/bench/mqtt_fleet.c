@@ -1,6 +1,8 @@
 /*
  * mqtt_fleet.c - the MQTT load tool of the push benchmark
- * (tests/bench/bench_push.py). Built by `make build/bench/mqtt_fleet`.
+ * (tests/bench/bench_push.py). Built by `make build/bench/mqtt_fleet`,
+ * with what the tools share (tests/bench/bench_tool.h: the clock, the ERROR
+ * exit, the reader of the driver's commands and of the TRIPLES file).
  *
  * The benchmark asks: how long does a push to a group of N connected devices
  * take until every device has it, next to the floor of N messages published
@@ -66,15 +68,15 @@
 #include <mosquitto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_tool.h"
 
 #define HOST "127.0.0.1"
 #define KEEPALIVE 300
@@ -86,7 +88,7 @@
 
 typedef struct device {
     struct mosquitto *mosq;
-    char pk[32], dn[64], ds[64];
+    char pk[BENCH_PK_SIZE], dn[BENCH_DN_SIZE], ds[BENCH_DS_SIZE];
     char topic[160];
     int fd;                 /* socket in the epoll set, -1 when none */
     bool want_out;          /* EPOLLOUT requested */
@@ -103,8 +105,6 @@ static struct {
 static device *devs;
 static int ndev;
 static int epfd = -1;
-static char stdin_buf[4096];
-static size_t stdin_len;
 static bool quit;
 
 /* devices mode */
@@ -122,55 +122,15 @@ static char **topics;
 static int acked, floor_round;
 static bool go_pending;
 
-/* Monotonic time in milliseconds (CLOCK_MONOTONIC, like time.monotonic()). */
-static double now_ms(void)
+/* Sets a device record from its TRIPLES line, with its push topic. */
+static void fill_device(void *item, const bench_triple *t)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Prints "ERROR <message>" on stdout and exits with status 1. */
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("ERROR ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    exit(1);
-}
-
-/* Reads the "pk dn ds" lines of path into devs/ndev. */
-static void load_triples(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        die("cannot open %s: %s", path, strerror(errno));
-    int cap = 0;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        device d = {.fd = -1};
-        int k = sscanf(line, "%31s %63s %63s", d.pk, d.dn, d.ds);
-        if (k <= 0)
-            continue; /* blank line */
-        if (k < 2)
-            die("bad line in %s: %s", path, line);
-        if (ndev == cap) {
-            cap = cap ? cap * 2 : 1024;
-            device *grown = realloc(devs, (size_t)cap * sizeof *devs);
-            if (!grown)
-                die("out of memory");
-            devs = grown;
-        }
-        snprintf(d.topic, sizeof d.topic, PUSH_TOPIC_FMT, d.pk, d.dn);
-        devs[ndev++] = d;
-    }
-    fclose(f);
-    if (ndev == 0)
-        die("no devices in %s", path);
+    device *d = item;
+    memcpy(d->pk, t->pk, sizeof d->pk);
+    memcpy(d->dn, t->dn, sizeof d->dn);
+    memcpy(d->ds, t->ds, sizeof d->ds);
+    d->fd = -1;
+    snprintf(d->topic, sizeof d->topic, PUSH_TOPIC_FMT, d->pk, d->dn);
 }
 
 /* clientId, username and password of a device, as Link SDK C 4.x computes
@@ -188,7 +148,7 @@ static void credentials(const device *d, char *cid, size_t cidlen, char *user, s
     unsigned int maclen = 0;
     if (n < 0 || (size_t)n >= sizeof content ||
         !HMAC(EVP_sha256(), d->ds, (int)strlen(d->ds), (const unsigned char *)content, (size_t)n, mac, &maclen))
-        die("cannot sign the login of %s", d->dn);
+        bench_die("cannot sign the login of %s", d->dn);
     for (unsigned i = 0; i < maclen && i < 32; i++)
         sprintf(pass + 2 * i, "%02x", mac[i]);
     pass[64] = '\0';
@@ -199,7 +159,7 @@ static int lowest_free_fd(void)
 {
     int fd = fcntl(epfd, F_DUPFD, 0);
     if (fd < 0)
-        die("no descriptor left: %s", strerror(errno));
+        bench_die("no descriptor left: %s", strerror(errno));
     close(fd);
     return fd;
 }
@@ -211,7 +171,7 @@ static void set_fd_limit(rlim_t soft)
     getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = soft < rl.rlim_max ? soft : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-        die("setrlimit: %s", strerror(errno));
+        bench_die("setrlimit: %s", strerror(errno));
 }
 
 /* Raises the soft descriptor limit to the hard one. */
@@ -233,10 +193,10 @@ static void set_interest(device *d)
     struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = d};
     if (d->fd != fd) {
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
-            die("epoll_ctl add: %s", strerror(errno));
+            bench_die("epoll_ctl add: %s", strerror(errno));
         d->fd = fd;
     } else if (out != d->want_out && epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) != 0) {
-        die("epoll_ctl mod: %s", strerror(errno));
+        bench_die("epoll_ctl mod: %s", strerror(errno));
     }
     d->want_out = out;
 }
@@ -247,19 +207,19 @@ static void on_connect(struct mosquitto *m, void *obj, int rc)
 {
     device *d = obj;
     if (rc != 0)
-        die("CONNACK refused for %s: %s", d->dn, mosquitto_connack_string(rc));
+        bench_die("CONNACK refused for %s: %s", d->dn, mosquitto_connack_string(rc));
     if (d == &service) {
         d->connacked = true;
         return;
     }
     d->connacked = true;
     if (++connacked == ndev) {
-        double ms = now_ms() - connect_start;
+        double ms = bench_now_ms() - connect_start;
         printf("CONNECTED n=%d ms=%.3f rate=%.1f\n", ndev, ms, ndev / (ms / 1000.0));
     }
     int src = mosquitto_subscribe(m, NULL, d->topic, 1);
     if (src != MOSQ_ERR_SUCCESS)
-        die("subscribe %s: %s", d->topic, mosquitto_strerror(src));
+        bench_die("subscribe %s: %s", d->topic, mosquitto_strerror(src));
 }
 
 /* SUBACK: the push topic must be granted with QoS 1. */
@@ -268,10 +228,10 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count,
     (void)m, (void)mid;
     device *d = obj;
     if (qos_count != 1 || granted[0] != 1)
-        die("subscription to %s refused (granted %d)", d->topic, qos_count > 0 ? granted[0] : -1);
+        bench_die("subscription to %s refused (granted %d)", d->topic, qos_count > 0 ? granted[0] : -1);
     d->subacked = true;
     if (++subacked == ndev)
-        printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, now_ms() - connect_start);
+        printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, bench_now_ms() - connect_start);
 }
 
 /* Value of the "id" string at the start of a push payload, 0 if none. */
@@ -288,7 +248,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 {
     (void)m;
     device *d = obj;
-    double t = now_ms();
+    double t = bench_now_ms();
     const char *p = msg->payload;
     if (!msg->topic || strcmp(msg->topic, d->topic) != 0 || !p || msg->payloadlen <= 0 ||
         !memmem(p, (size_t)msg->payloadlen, PUSH_METHOD, sizeof PUSH_METHOD - 1)) {
@@ -321,7 +281,7 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc)
     (void)m;
     device *d = obj;
     if (!quit)
-        die("%s disconnected: %s", d == &service ? "service account" : d->dn, mosquitto_strerror(rc));
+        bench_die("%s disconnected: %s", d == &service ? "service account" : d->dn, mosquitto_strerror(rc));
 }
 
 /* PUBACK of a floor message. */
@@ -365,7 +325,7 @@ static void start_client(device *d, const char *user_override, const char *pass_
     }
     raise_fd_limit();
     if (rc != MOSQ_ERR_SUCCESS)
-        die("connect of %s: %s", user, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        bench_die("connect of %s: %s", user, rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     set_interest(d);
 }
 
@@ -378,8 +338,8 @@ static void service_client(device *d, uint32_t events)
     if (rc == MOSQ_ERR_SUCCESS && ((events & EPOLLOUT) || mosquitto_want_write(d->mosq)))
         rc = mosquitto_loop_write(d->mosq, 64);
     if (rc != MOSQ_ERR_SUCCESS)
-        die("%s: connection failed: %s", d == &service ? "service account" : d->dn,
-            rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+        bench_die("%s: connection failed: %s", d == &service ? "service account" : d->dn,
+                  rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
     set_interest(d);
 }
 
@@ -387,7 +347,7 @@ static void service_client(device *d, uint32_t events)
 static void housekeeping(void)
 {
     static double last;
-    double t = now_ms();
+    double t = bench_now_ms();
     if (t - last < 1000)
         return;
     last = t;
@@ -404,43 +364,16 @@ static void housekeeping(void)
 /* Handles one command line from the driver. */
 static void command(const char *line);
 
-/* Reads what stdin has (epoll said it is readable, so read() does not
- * block) and runs every complete line; EOF means QUIT. */
-static void read_stdin(void)
-{
-    ssize_t n = read(0, stdin_buf + stdin_len, sizeof stdin_buf - 1 - stdin_len);
-    if (n < 0 && errno == EINTR)
-        return;
-    if (n <= 0) {
-        command("QUIT");
-        return;
-    }
-    stdin_len += (size_t)n;
-    stdin_buf[stdin_len] = '\0';
-    char *start = stdin_buf, *nl;
-    while ((nl = strchr(start, '\n')) != NULL) {
-        *nl = '\0';
-        if (nl > start && nl[-1] == '\r')
-            nl[-1] = '\0';
-        command(start);
-        start = nl + 1;
-    }
-    stdin_len = strlen(start);
-    memmove(stdin_buf, start, stdin_len + 1);
-    if (stdin_len == sizeof stdin_buf - 1)
-        die("command line too long");
-}
-
 /* One epoll round: waits at most timeout_ms and serves what is ready. */
 static void poll_once(int timeout_ms)
 {
     struct epoll_event ev[MAX_EVENTS];
     int n = epoll_wait(epfd, ev, MAX_EVENTS, timeout_ms);
     if (n < 0 && errno != EINTR)
-        die("epoll_wait: %s", strerror(errno));
+        bench_die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
         if (ev[i].data.ptr == NULL)
-            read_stdin();
+            bench_read_commands(command);
         else
             service_client(ev[i].data.ptr, ev[i].events);
     }
@@ -494,20 +427,20 @@ static void floor_go(void)
                                           (unsigned long)i);
         memcpy(payloads[i] + 7, id, 10);
     }
-    double t0 = now_ms();
+    double t0 = bench_now_ms();
     for (int i = 0; i < ndev; i++) {
         int rc = mosquitto_publish(service.mosq, NULL, topics[i], opt.size, payloads[i], 1, false);
         if (rc != MOSQ_ERR_SUCCESS)
-            die("publish on %s: %s", topics[i], mosquitto_strerror(rc));
+            bench_die("publish on %s: %s", topics[i], mosquitto_strerror(rc));
     }
-    double sent = now_ms();
+    double sent = bench_now_ms();
     set_interest(&service);
     while (acked < ndev) {
-        if (now_ms() - t0 > opt.timeout_s * 1000.0)
-            die("floor round %d: %d of %d PUBACKs after %ds", floor_round, acked, ndev, opt.timeout_s);
+        if (bench_now_ms() - t0 > opt.timeout_s * 1000.0)
+            bench_die("floor round %d: %d of %d PUBACKs after %ds", floor_round, acked, ndev, opt.timeout_s);
         poll_once(100);
     }
-    printf("SENT round=%d n=%d t0_ms=%.3f sent_ms=%.3f acked_ms=%.3f\n", floor_round, ndev, t0, sent, now_ms());
+    printf("SENT round=%d n=%d t0_ms=%.3f sent_ms=%.3f acked_ms=%.3f\n", floor_round, ndev, t0, sent, bench_now_ms());
 }
 
 static void command(const char *line)
@@ -534,30 +467,30 @@ static void command(const char *line)
         first_ms = last_ms = 0;
         round_bytes = 0;
         armed = true;
-        round_start = now_ms();
+        round_start = bench_now_ms();
         printf("ARMED round=%u\n", expected);
     } else if (!strcmp(line, "GO") && !strcmp(opt.mode, "floor")) {
-        go_pending = true; /* run by run_floor(), not from inside read_stdin() */
+        go_pending = true; /* run by run_floor(), not from inside bench_read_commands() */
     } else if (line[0] != '\0') {
-        die("unknown command: %s", line);
+        bench_die("unknown command: %s", line);
     }
 }
 
 /* Devices mode: log in every device, then serve rounds until QUIT. */
 static void run_devices(void)
 {
-    connect_start = now_ms();
+    connect_start = bench_now_ms();
     while (subacked < ndev) {
         while (started < ndev && started - subacked < opt.window)
             start_client(&devs[started++], NULL, NULL);
-        if (now_ms() - connect_start > opt.timeout_s * 1000.0)
-            die("connecting: %d CONNACKs, %d SUBACKs of %d after %ds", connacked, subacked, ndev, opt.timeout_s);
+        if (bench_now_ms() - connect_start > opt.timeout_s * 1000.0)
+            bench_die("connecting: %d CONNACKs, %d SUBACKs of %d after %ds", connacked, subacked, ndev, opt.timeout_s);
         poll_once(100);
     }
     printf("READY\n");
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        die("epoll_ctl stdin: %s", strerror(errno));
+        bench_die("epoll_ctl stdin: %s", strerror(errno));
     for (;;) {
         poll_once(armed ? 20 : 200);
         if (!armed)
@@ -566,7 +499,7 @@ static void run_devices(void)
             armed = false;
             printf("DONE round=%u count=%d first_ms=%.3f last_ms=%.3f bytes=%llu extra=%llu dup=%llu bad=%llu\n",
                    expected, complete, first_ms, last_ms, round_bytes / (unsigned long long)ndev, extra, dups, bad);
-        } else if (now_ms() - round_start > opt.timeout_s * 1000.0) {
+        } else if (bench_now_ms() - round_start > opt.timeout_s * 1000.0) {
             char names[512];
             missing_names(names, sizeof names);
             printf("TIMEOUT round=%u received=%d missing=%d missing_dn=%s\n", expected, complete, ndev - complete,
@@ -585,33 +518,33 @@ static void run_floor(void)
     static const char tail[] = "\"}}";
     size_t fixed = sizeof head - 1 + sizeof tail - 1;
     if (opt.size < (int)fixed || opt.size > 1 << 20)
-        die("--size must be %zu..%d", fixed, 1 << 20);
+        bench_die("--size must be %zu..%d", fixed, 1 << 20);
     payloads = calloc((size_t)ndev, sizeof *payloads);
     topics = calloc((size_t)ndev, sizeof *topics);
     if (!payloads || !topics)
-        die("out of memory");
+        bench_die("out of memory");
     for (int i = 0; i < ndev; i++) {
         payloads[i] = malloc((size_t)opt.size + 1);
         topics[i] = strdup(devs[i].topic);
         if (!payloads[i] || !topics[i])
-            die("out of memory");
+            bench_die("out of memory");
         char *p = payloads[i];
         memcpy(p, head, sizeof head - 1);
         memset(p + sizeof head - 1, 'x', (size_t)opt.size - fixed);
         memcpy(p + opt.size - (sizeof tail - 1), tail, sizeof tail - 1);
         p[opt.size] = '\0';
     }
-    double start = now_ms();
+    double start = bench_now_ms();
     start_client(&service, opt.username, opt.password);
     while (!service.connacked) {
-        if (now_ms() - start > opt.timeout_s * 1000.0)
-            die("no CONNACK for the service account after %ds", opt.timeout_s);
+        if (bench_now_ms() - start > opt.timeout_s * 1000.0)
+            bench_die("no CONNACK for the service account after %ds", opt.timeout_s);
         poll_once(100);
     }
     printf("READY\n");
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        die("epoll_ctl stdin: %s", strerror(errno));
+        bench_die("epoll_ctl stdin: %s", strerror(errno));
     for (;;) {
         poll_once(200);
         if (go_pending) {
@@ -628,11 +561,11 @@ static void parse_args(int argc, char **argv)
                         "       mqtt_fleet floor --port P --file TRIPLES --username U --password PW --size B "
                         "[--inflight K] [--timeout S]";
     if (argc < 2 || (strcmp(argv[1], "devices") && strcmp(argv[1], "floor")))
-        die("%s", usage);
+        bench_die("%s", usage);
     opt.mode = argv[1];
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc)
-            die("%s needs a value", argv[i]);
+            bench_die("%s needs a value", argv[i]);
         const char *k = argv[i], *v = argv[i + 1];
         if (!strcmp(k, "--port"))
             opt.port = atoi(v);
@@ -651,12 +584,12 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(k, "--password"))
             opt.password = v;
         else
-            die("unknown option %s\n%s", k, usage);
+            bench_die("unknown option %s\n%s", k, usage);
     }
     if (opt.port <= 0 || opt.port > 65535 || !opt.file || opt.window < 1 || opt.timeout_s < 1)
-        die("%s", usage);
+        bench_die("%s", usage);
     if (!strcmp(opt.mode, "floor") && (!opt.username || !opt.password))
-        die("floor needs --username and --password");
+        bench_die("floor needs --username and --password");
 }
 
 int main(int argc, char **argv)
@@ -664,11 +597,13 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
     raise_fd_limit();
-    load_triples(opt.file);
+    devs = bench_load_triples(opt.file, 0, false, sizeof *devs, fill_device, &ndev);
+    if (ndev == 0)
+        bench_die("no devices in %s", opt.file);
     mosquitto_lib_init();
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
-        die("epoll_create1: %s", strerror(errno));
+        bench_die("epoll_create1: %s", strerror(errno));
     service.fd = -1;
     snprintf(service.dn, sizeof service.dn, "service account");
     if (!strcmp(opt.mode, "devices"))

@@ -1,6 +1,8 @@
 /*
  * mqtt_swarm.c - the light MQTT client of the 100,000-device benchmark
- * (tests/bench/bench_100k.py). Built by `make build/bench/mqtt_swarm`.
+ * (tests/bench/bench_100k.py). Built by `make build/bench/mqtt_swarm`,
+ * with what the tools share (tests/bench/bench_tool.h: the clock, the ERROR
+ * exit, the reader of the driver's commands and of the TRIPLES file).
  *
  * mqtt_fleet (libmosquitto) costs three descriptors and a few KiB per
  * client; this tool costs one socket and about 200 bytes per device, so one
@@ -88,7 +90,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -97,8 +98,9 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "bench_tool.h"
 
 #define HOST "127.0.0.1"
 #define SDK_TIMESTAMP "2524608000000"
@@ -119,7 +121,8 @@ typedef struct buf {
 } buf;
 
 typedef struct client {
-    char pk[16], dn[40], ds[72];
+    char pk[16], dn[40];     /* shorter than a bench_triple's: see fill_client() */
+    char ds[BENCH_DS_SIZE];
     int fd;
     uint8_t state;
     bool want_out;
@@ -139,8 +142,6 @@ static int ndev;
 static int epfd = -1;
 static struct sockaddr_in broker;
 static uint8_t rbuf[READ_CHUNK];
-static char stdin_buf[4096];
-static size_t stdin_len;
 
 /* devices mode */
 static int started, connacked, subacked;
@@ -154,27 +155,6 @@ static bool armed;
 static client service;
 static int floor_round, floor_sent, floor_acked;
 static bool go_pending;
-
-/* Monotonic time in milliseconds (CLOCK_MONOTONIC, like time.monotonic()). */
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* Prints "ERROR <message>" on stdout and exits with status 1. */
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    printf("ERROR ");
-    vprintf(fmt, ap);
-    printf("\n");
-    va_end(ap);
-    fflush(stdout);
-    exit(1);
-}
 
 static const char *name_of(const client *c) { return c == &service ? "floor publisher" : c->dn; }
 
@@ -197,7 +177,7 @@ static void buf_put(buf *b, const void *data, size_t n)
         if (cap != b->cap) {
             uint8_t *p = realloc(b->p, cap);
             if (!p)
-                die("out of memory");
+                bench_die("out of memory");
             b->p = p;
             b->cap = cap;
         }
@@ -224,14 +204,14 @@ static void raise_fd_limit(rlim_t want)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        die("getrlimit: %s", strerror(errno));
+        bench_die("getrlimit: %s", strerror(errno));
     if (rl.rlim_cur >= want)
         return;
     struct rlimit up = {.rlim_cur = want, .rlim_max = rl.rlim_max > want ? rl.rlim_max : want};
     if (setrlimit(RLIMIT_NOFILE, &up) != 0)
-        die("need %lu descriptors, RLIMIT_NOFILE is %lu/%lu and cannot be raised (%s): raising the hard limit "
-            "needs CAP_SYS_RESOURCE and at most /proc/sys/fs/nr_open",
-            (unsigned long)want, (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max, strerror(errno));
+        bench_die("need %lu descriptors, RLIMIT_NOFILE is %lu/%lu and cannot be raised (%s): raising the hard limit "
+                  "needs CAP_SYS_RESOURCE and at most /proc/sys/fs/nr_open",
+                  (unsigned long)want, (unsigned long)rl.rlim_cur, (unsigned long)rl.rlim_max, strerror(errno));
 }
 
 /* Registers or updates c's socket: always readable, writable while output waits. */
@@ -242,7 +222,7 @@ static void set_interest(client *c, bool add)
         return;
     struct epoll_event ev = {.events = EPOLLIN | (out ? EPOLLOUT : 0u), .data.ptr = c};
     if (epoll_ctl(epfd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev) != 0)
-        die("epoll_ctl: %s", strerror(errno));
+        bench_die("epoll_ctl: %s", strerror(errno));
     c->want_out = out;
 }
 
@@ -252,7 +232,7 @@ static void open_socket(client *c, int k)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        die("socket: %s", strerror(errno));
+        bench_die("socket: %s", strerror(errno));
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (opt.sources > 0) {
@@ -260,10 +240,10 @@ static void open_socket(client *c, int k)
         src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(k % opt.sources));
         if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0 ||
             bind(fd, (struct sockaddr *)&src, sizeof src) != 0)
-            die("bind to %s: %s", inet_ntoa(src.sin_addr), strerror(errno));
+            bench_die("bind to %s: %s", inet_ntoa(src.sin_addr), strerror(errno));
     }
     if (connect(fd, (struct sockaddr *)&broker, sizeof broker) != 0 && errno != EINPROGRESS)
-        die("connect %s: %s", name_of(c), strerror(errno));
+        bench_die("connect %s: %s", name_of(c), strerror(errno));
     c->fd = fd;
     c->state = S_TCP;
     set_interest(c, true);
@@ -290,7 +270,7 @@ static void flush_out(client *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n <= 0)
-            die("%s: send: %s", name_of(c), n < 0 ? strerror(errno) : "closed");
+            bench_die("%s: send: %s", name_of(c), n < 0 ? strerror(errno) : "closed");
         c->out.off += (uint32_t)n;
     }
     if (c != &service)
@@ -302,7 +282,7 @@ static void flush_out(client *c)
 static void send_packet(client *c, const uint8_t *pkt, size_t n)
 {
     buf_put(&c->out, pkt, n);
-    c->last_tx = now_ms();
+    c->last_tx = bench_now_ms();
     if (c->state != S_TCP)
         flush_out(c);
 }
@@ -338,7 +318,7 @@ static void send_connect(client *c, const char *cid, const char *user, const cha
     size_t remaining = 10 + 2 + lc + (user ? 2 + lu : 0) + (pass ? 2 + lp : 0);
     uint8_t pkt[1024];
     if (remaining + 5 > sizeof pkt)
-        die("login of %s too long", name_of(c));
+        bench_die("login of %s too long", name_of(c));
     size_t n = fixed_header(pkt, 0x10, remaining);
     n += put_str(pkt + n, "MQTT", 4);
     pkt[n++] = 4; /* protocol level 3.1.1 */
@@ -402,7 +382,7 @@ static void credentials(const client *c, char *cid, size_t cidlen, char *user, s
     unsigned int maclen = 0;
     if (n < 0 || (size_t)n >= sizeof content ||
         !HMAC(EVP_sha256(), c->ds, (int)strlen(c->ds), (const unsigned char *)content, (size_t)n, mac, &maclen))
-        die("cannot sign the login of %s", c->dn);
+        bench_die("cannot sign the login of %s", c->dn);
     for (unsigned i = 0; i < maclen && i < 32; i++)
         sprintf(pass + 2 * i, "%02X", mac[i]);
     pass[64] = '\0';
@@ -414,7 +394,7 @@ static void on_tcp_connected(client *c)
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
-        die("%s: connect: %s", name_of(c), strerror(err ? err : errno));
+        bench_die("%s: connect: %s", name_of(c), strerror(err ? err : errno));
     c->state = S_CONNACK;
     char cid[256], user[128], pass[65];
     if (c == &service) {
@@ -432,16 +412,16 @@ static void on_tcp_connected(client *c)
 static void on_connack(client *c, const uint8_t *body, uint32_t len)
 {
     if (c->state != S_CONNACK || len != 2)
-        die("%s: unexpected CONNACK", name_of(c));
+        bench_die("%s: unexpected CONNACK", name_of(c));
     if (body[1] != 0)
-        die("CONNACK refused for %s: return code %u", name_of(c), body[1]);
+        bench_die("CONNACK refused for %s: return code %u", name_of(c), body[1]);
     if (c == &service) {
         c->state = S_READY;
         return;
     }
     c->state = S_SUBACK;
     if (++connacked == ndev) {
-        double ms = now_ms() - connect_start;
+        double ms = bench_now_ms() - connect_start;
         printf("CONNECTED n=%d ms=%.3f rate=%.1f\n", ndev, ms, ndev / (ms / 1000.0));
     }
     send_subscribe(c);
@@ -450,12 +430,12 @@ static void on_connack(client *c, const uint8_t *body, uint32_t len)
 static void on_suback(client *c, const uint8_t *body, uint32_t len)
 {
     if (c->state != S_SUBACK || len != 3 || body[0] != 0 || body[1] != 1)
-        die("%s: unexpected SUBACK", name_of(c));
+        bench_die("%s: unexpected SUBACK", name_of(c));
     if (body[2] != 1)
-        die("subscription of %s refused (granted 0x%02x)", c->dn, body[2]);
+        bench_die("subscription of %s refused (granted 0x%02x)", c->dn, body[2]);
     c->state = S_READY;
     if (++subacked == ndev)
-        printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, now_ms() - connect_start);
+        printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, bench_now_ms() - connect_start);
 }
 
 /* Value of the "id" string at the start of a push payload, 0 if none. */
@@ -485,7 +465,7 @@ static void count_push(client *c, const uint8_t *payload, uint32_t len)
         extra++;
         return;
     }
-    double t = now_ms();
+    double t = bench_now_ms();
     round_bytes += len;
     if (first_ms == 0)
         first_ms = t;
@@ -500,11 +480,11 @@ static void on_publish(client *c, uint8_t flags, const uint8_t *body, uint32_t l
 {
     unsigned qos = (flags >> 1) & 3;
     if (c == &service || c->state != S_READY || len < 2)
-        die("%s: unexpected PUBLISH", name_of(c));
+        bench_die("%s: unexpected PUBLISH", name_of(c));
     uint32_t tl = (uint32_t)body[0] << 8 | body[1];
     uint32_t head = 2 + tl + (qos ? 2 : 0);
     if (head > len || qos > 1)
-        die("%s: malformed PUBLISH", c->dn);
+        bench_die("%s: malformed PUBLISH", c->dn);
     if (qos)
         send_puback(c, (uint16_t)(body[2 + tl] << 8 | body[3 + tl]));
     char topic[160];
@@ -531,7 +511,7 @@ static void on_packet(client *c, uint8_t type, const uint8_t *body, uint32_t len
         break;
     case 4: /* PUBACK of a floor message (in order; the id is not needed) */
         if (c != &service || len != 2)
-            die("%s: unexpected PUBACK", name_of(c));
+            bench_die("%s: unexpected PUBACK", name_of(c));
         floor_acked++;
         break;
     case 9:
@@ -540,7 +520,7 @@ static void on_packet(client *c, uint8_t type, const uint8_t *body, uint32_t len
     case 13: /* PINGRESP */
         break;
     default:
-        die("%s: unexpected packet type %u", name_of(c), type >> 4);
+        bench_die("%s: unexpected packet type %u", name_of(c), type >> 4);
     }
 }
 
@@ -559,7 +539,7 @@ static uint32_t parse_packets(client *c, const uint8_t *data, uint32_t len)
                 break;
         }
         if (i > 4)
-            die("%s: bad remaining length", name_of(c));
+            bench_die("%s: bad remaining length", name_of(c));
         if (i >= avail || avail - i - 1 < remaining)
             break; /* incomplete */
         on_packet(c, p[0], p + i + 1, remaining);
@@ -579,7 +559,7 @@ static void read_client(client *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n <= 0)
-            die("%s disconnected: %s", name_of(c), n < 0 ? strerror(errno) : "closed by the broker");
+            bench_die("%s disconnected: %s", name_of(c), n < 0 ? strerror(errno) : "closed by the broker");
         if (buf_pending(&c->in) == 0) {
             uint32_t used = parse_packets(c, rbuf, (uint32_t)n);
             if (used < (uint32_t)n)
@@ -616,7 +596,7 @@ static void service_client(client *c, uint32_t events)
 static void housekeeping(void)
 {
     static double last;
-    double t = now_ms();
+    double t = bench_now_ms();
     if (t - last < 1000)
         return;
     last = t;
@@ -628,33 +608,8 @@ static void housekeeping(void)
         send_pingreq(&service);
 }
 
+/* Handles one command line from the driver. */
 static void command(const char *line);
-
-/* Reads what stdin has and runs every complete line; EOF means QUIT. */
-static void read_stdin(void)
-{
-    ssize_t n = read(0, stdin_buf + stdin_len, sizeof stdin_buf - 1 - stdin_len);
-    if (n < 0 && errno == EINTR)
-        return;
-    if (n <= 0) {
-        command("QUIT");
-        return;
-    }
-    stdin_len += (size_t)n;
-    stdin_buf[stdin_len] = '\0';
-    char *start = stdin_buf, *nl;
-    while ((nl = strchr(start, '\n')) != NULL) {
-        *nl = '\0';
-        if (nl > start && nl[-1] == '\r')
-            nl[-1] = '\0';
-        command(start);
-        start = nl + 1;
-    }
-    stdin_len = strlen(start);
-    memmove(stdin_buf, start, stdin_len + 1);
-    if (stdin_len == sizeof stdin_buf - 1)
-        die("command line too long");
-}
 
 /* One epoll round: waits at most timeout_ms and serves what is ready. */
 static void poll_once(int timeout_ms)
@@ -662,10 +617,10 @@ static void poll_once(int timeout_ms)
     struct epoll_event ev[MAX_EVENTS];
     int n = epoll_wait(epfd, ev, MAX_EVENTS, timeout_ms);
     if (n < 0 && errno != EINTR)
-        die("epoll_wait: %s", strerror(errno));
+        bench_die("epoll_wait: %s", strerror(errno));
     for (int i = 0; i < n; i++) {
         if (ev[i].data.ptr == NULL)
-            read_stdin();
+            bench_read_commands(command);
         else
             service_client(ev[i].data.ptr, ev[i].events);
     }
@@ -676,7 +631,7 @@ static void watch_stdin(void)
 {
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        die("epoll_ctl stdin: %s", strerror(errno));
+        bench_die("epoll_ctl stdin: %s", strerror(errno));
 }
 
 /* Names up to ten devices that lack the round's push, as "a,b,c". */
@@ -734,7 +689,7 @@ static void devices_round(void)
     first_ms = last_ms = 0;
     round_bytes = 0;
     armed = true;
-    round_start = now_ms();
+    round_start = bench_now_ms();
     printf("ARMED round=%u\n", expected);
 }
 
@@ -745,7 +700,7 @@ static void devices_check_round(void)
         armed = false;
         printf("DONE round=%u count=%d first_ms=%.3f last_ms=%.3f bytes=%llu extra=%llu dup=%llu bad=%llu\n",
                expected, complete, first_ms, last_ms, round_bytes / (unsigned long long)ndev, extra, dups, bad);
-    } else if (now_ms() - round_start > opt.timeout_s * 1000.0) {
+    } else if (bench_now_ms() - round_start > opt.timeout_s * 1000.0) {
         char names[512];
         missing_names(names, sizeof names);
         printf("TIMEOUT round=%u received=%d missing=%d missing_dn=%s\n", expected, complete, ndev - complete,
@@ -758,14 +713,14 @@ static void devices_check_round(void)
 /* Logs in every device, W at a time, then serves rounds until QUIT. */
 static void run_devices(void)
 {
-    connect_start = now_ms();
+    connect_start = bench_now_ms();
     while (subacked < ndev) {
         while (started < ndev && started - subacked < opt.window) {
             open_socket(&devs[started], started);
             started++;
         }
-        if (now_ms() - connect_start > opt.timeout_s * 1000.0)
-            die("connecting: %d CONNACKs, %d SUBACKs of %d after %ds", connacked, subacked, ndev, opt.timeout_s);
+        if (bench_now_ms() - connect_start > opt.timeout_s * 1000.0)
+            bench_die("connecting: %d CONNACKs, %d SUBACKs of %d after %ds", connacked, subacked, ndev, opt.timeout_s);
         poll_once(100);
     }
     printf("READY\n");
@@ -792,7 +747,7 @@ static void floor_put(int i)
     size_t lt = (size_t)push_topic(&devs[i], topic, sizeof topic);
     size_t remaining = 2 + lt + 2 + (size_t)opt.size;
     if (cap < remaining + 5 && !(pkt = realloc(pkt, cap = remaining + 5)))
-        die("out of memory");
+        bench_die("out of memory");
     size_t n = fixed_header(pkt, 0x32, remaining);
     n += put_str(pkt + n, topic, lt);
     uint16_t id = (uint16_t)(floor_sent % FLOOR_INFLIGHT + 1);
@@ -812,7 +767,7 @@ static void floor_fill(void)
     while (floor_sent < ndev && floor_sent - floor_acked < FLOOR_INFLIGHT &&
            buf_pending(&service.out) < FLOOR_OUT_HIGH)
         floor_put(floor_sent++);
-    service.last_tx = now_ms();
+    service.last_tx = bench_now_ms();
     flush_out(&service);
 }
 
@@ -821,17 +776,17 @@ static void floor_go(void)
 {
     floor_round++;
     floor_sent = floor_acked = 0;
-    double t0 = now_ms(), sent = 0;
+    double t0 = bench_now_ms(), sent = 0;
     while (floor_acked < ndev) {
         floor_fill();
         if (floor_sent == ndev && buf_pending(&service.out) == 0 && sent == 0)
-            sent = now_ms();
-        if (now_ms() - t0 > opt.timeout_s * 1000.0)
-            die("floor round %d: %d of %d PUBACKs after %ds", floor_round, floor_acked, ndev, opt.timeout_s);
+            sent = bench_now_ms();
+        if (bench_now_ms() - t0 > opt.timeout_s * 1000.0)
+            bench_die("floor round %d: %d of %d PUBACKs after %ds", floor_round, floor_acked, ndev, opt.timeout_s);
         poll_once(10);
     }
     printf("SENT round=%d n=%d t0_ms=%.3f sent_ms=%.3f acked_ms=%.3f\n", floor_round, ndev, t0,
-           sent ? sent : now_ms(), now_ms());
+           sent ? sent : bench_now_ms(), bench_now_ms());
 }
 
 /* Connects the publisher, then serves GOs until QUIT. */
@@ -839,12 +794,12 @@ static void run_floor(void)
 {
     size_t fixed = strlen("{\"id\":\"0000000000\",\"version\":\"1.0\"," PUSH_METHOD ",\"params\":{\"pad\":\"\"}}");
     if (opt.size < (int)fixed || opt.size > 1 << 20)
-        die("--size must be %zu..%d", fixed, 1 << 20);
-    double start = now_ms();
+        bench_die("--size must be %zu..%d", fixed, 1 << 20);
+    double start = bench_now_ms();
     open_socket(&service, 0);
     while (service.state != S_READY) {
-        if (now_ms() - start > opt.timeout_s * 1000.0)
-            die("no CONNACK for the floor publisher after %ds", opt.timeout_s);
+        if (bench_now_ms() - start > opt.timeout_s * 1000.0)
+            bench_die("no CONNACK for the floor publisher after %ds", opt.timeout_s);
         poll_once(100);
     }
     printf("READY\n");
@@ -872,39 +827,25 @@ static void command(const char *line)
     } else if (!strcmp(line, "ROUND") && devices) {
         devices_round();
     } else if (!strcmp(line, "GO") && !devices) {
-        go_pending = true; /* run by run_floor(), not from inside read_stdin() */
+        go_pending = true; /* run by run_floor(), not from inside bench_read_commands() */
     } else if (line[0] != '\0') {
-        die("unknown command: %s", line);
+        bench_die("unknown command: %s", line);
     }
 }
 
-/* Reads up to opt.count (all when 0) "pk dn ds" lines of path into devs. */
-static void load_triples(const char *path)
+/* Sets a client from its TRIPLES line. A client keeps pk and dn in fewer
+ * bytes than a bench_triple (about 200 bytes a device in all), so a longer
+ * one ends the run. */
+static void fill_client(void *item, const bench_triple *t)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        die("cannot open %s: %s", path, strerror(errno));
-    int cap = 0;
-    char line[512];
-    while ((opt.count == 0 || ndev < opt.count) && fgets(line, sizeof line, f)) {
-        client d = {.fd = -1};
-        int k = sscanf(line, "%15s %39s %71s", d.pk, d.dn, d.ds);
-        if (k <= 0)
-            continue; /* blank line */
-        if (k < 3)
-            die("bad line in %s: %s", path, line);
-        if (ndev == cap) {
-            cap = cap ? cap * 2 : 1024;
-            client *grown = realloc(devs, (size_t)cap * sizeof *devs);
-            if (!grown)
-                die("out of memory");
-            devs = grown;
-        }
-        devs[ndev++] = d;
-    }
-    fclose(f);
-    if (ndev == 0 || (opt.count && ndev < opt.count))
-        die("%s has %d devices, %d wanted", path, ndev, opt.count);
+    client *c = item;
+    if (strlen(t->pk) >= sizeof c->pk || strlen(t->dn) >= sizeof c->dn)
+        bench_die("bad line in %s: %s %s (ProductKey at most %zu bytes, DeviceName at most %zu)", opt.file, t->pk,
+                  t->dn, sizeof c->pk - 1, sizeof c->dn - 1);
+    memcpy(c->pk, t->pk, sizeof c->pk);
+    memcpy(c->dn, t->dn, sizeof c->dn);
+    memcpy(c->ds, t->ds, sizeof c->ds);
+    c->fd = -1;
 }
 
 static void parse_args(int argc, char **argv)
@@ -915,12 +856,12 @@ static void parse_args(int argc, char **argv)
         "       mqtt_swarm floor --port P --file TRIPLES --size B [--count N] [--username U --password PW] "
         "[--timeout S]";
     if (argc < 2 || (strcmp(argv[1], "devices") && strcmp(argv[1], "floor")))
-        die("%s", usage);
+        bench_die("%s", usage);
     opt.mode = argv[1];
     opt.sources = -1;
     for (int i = 2; i < argc; i += 2) {
         if (i + 1 >= argc)
-            die("%s needs a value", argv[i]);
+            bench_die("%s needs a value", argv[i]);
         const char *k = argv[i], *v = argv[i + 1];
         int *num = !strcmp(k, "--port")        ? &opt.port
                    : !strcmp(k, "--window")    ? &opt.window
@@ -939,20 +880,22 @@ static void parse_args(int argc, char **argv)
         else if (!strcmp(k, "--password"))
             opt.password = v;
         else
-            die("unknown option %s\n%s", k, usage);
+            bench_die("unknown option %s\n%s", k, usage);
     }
     if (opt.port <= 0 || opt.port > 65535 || !opt.file || opt.window < 1 || opt.timeout_s < 1 || opt.count < 0 ||
         opt.keepalive < 10 || opt.keepalive > 65535 || opt.sources > 250)
-        die("%s", usage);
+        bench_die("%s", usage);
     if (!opt.username != !opt.password)
-        die("--username and --password go together");
+        bench_die("--username and --password go together");
 }
 
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
-    load_triples(opt.file);
+    devs = bench_load_triples(opt.file, opt.count, true, sizeof *devs, fill_client, &ndev);
+    if (ndev == 0 || (opt.count && ndev < opt.count))
+        bench_die("%s has %d devices, %d wanted", opt.file, ndev, opt.count);
     bool devices = !strcmp(opt.mode, "devices");
     if (opt.sources < 0)
         opt.sources = devices ? ndev / 16384 + 1 : 0;
@@ -962,7 +905,7 @@ int main(int argc, char **argv)
     inet_pton(AF_INET, HOST, &broker.sin_addr);
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)
-        die("epoll_create1: %s", strerror(errno));
+        bench_die("epoll_create1: %s", strerror(errno));
     service.fd = -1;
     if (devices)
         run_devices();
