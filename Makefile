@@ -171,7 +171,7 @@ test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/p
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
-test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c
+test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c server/src/timeline.c server/src/clock.c
 test_aliyun_sign_SRC := server/src/aliyun_sign.c
 test_aliyun_service_SRC := $(test_service_SRC)
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c

@@ -452,5 +452,6 @@ int main(int argc, char **argv)
     broker_stop();
     db_close();
     live_free();
+    timeline_free();
     return sig < 0 ? 1 : 0;
 }

@@ -9,12 +9,16 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-/* An event; a message's (timeline_add_message) keeps its topic and payload
- * as they came in detail ("topic\0payload"), made JSON only when read: the
- * MQTT link adds one per message and must not spend its time encoding
- * JSON nobody may ask for. */
+/* An event. Its detail is allocated to its size (most are a few hundred
+ * bytes, against the 1 KiB the largest may take: a ring of fixed slots
+ * held 19 MB at 10,000 devices); NULL when that allocation failed. A
+ * message's (timeline_add_message) keeps its topic and payload as they
+ * came, "topic\0payload", made JSON only when read: the MQTT link adds one
+ * per message and must not spend its time encoding JSON nobody may ask
+ * for. */
 typedef struct {
     uint64_t seq;
     int64_t at_ms;
@@ -22,8 +26,11 @@ typedef struct {
     bool message;
     char direction[4], message_kind[16];
     size_t payload_len;
-    char detail[1024];
+    char *detail;
 } event;
+
+/* The most a timeline_add detail keeps (the rest is cut). */
+#define DETAIL_MAX 1023
 
 static event ring[TIMELINE_CAPACITY];
 static uint64_t last_seq;
@@ -34,6 +41,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static event *next_event(const char *kind, const char *task, const char *pk, const char *dn, int64_t at)
 {
     event *e = &ring[++last_seq % TIMELINE_CAPACITY];
+    free(e->detail); /* the event this one replaces */
+    e->detail = NULL;
     e->seq = last_seq;
     e->at_ms = at;
     e->message = false;
@@ -44,12 +53,29 @@ static event *next_event(const char *kind, const char *task, const char *pk, con
     return e;
 }
 
+/* a ... a + alen, a NUL, then b ... b + blen and a NUL, in new memory (or
+ * NULL) */
+static char *joined(const char *a, size_t alen, const void *b, size_t blen)
+{
+    char *mem = malloc(alen + 1 + blen + 1);
+    if (!mem)
+        return NULL;
+    memcpy(mem, a, alen);
+    mem[alen] = '\0';
+    if (blen)
+        memcpy(mem + alen + 1, b, blen);
+    mem[alen + 1 + blen] = '\0';
+    return mem;
+}
+
 void timeline_add(const char *kind, const char *task, const char *pk, const char *dn, const char *detail)
 {
     int64_t at = clock_now_ms();
+    detail = detail ? detail : "{}";
+    char *copy = joined(detail, strnlen(detail, DETAIL_MAX), NULL, 0);
     pthread_mutex_lock(&lock);
     event *e = next_event(kind, task, pk, dn, at);
-    snprintf(e->detail, sizeof e->detail, "%s", detail ? detail : "{}");
+    e->detail = copy;
     pthread_mutex_unlock(&lock);
 }
 
@@ -57,19 +83,25 @@ void timeline_add_message(const char *direction, const char *kind, const char *t
                           const char *topic, const void *payload, size_t len)
 {
     int64_t at = clock_now_ms();
-    size_t tlen = strnlen(topic, TIMELINE_TOPIC_MAX);
     size_t keep = payload && len > TIMELINE_PAYLOAD_MAX ? TIMELINE_PAYLOAD_MAX : payload ? len : 0;
+    char *copy = joined(topic, strnlen(topic, TIMELINE_TOPIC_MAX), payload, keep);
     pthread_mutex_lock(&lock);
     event *e = next_event(!strcmp(kind, "fault") ? "fault" : "mqtt", task, pk, dn, at);
     e->message = true;
     snprintf(e->direction, sizeof e->direction, "%s", direction);
     snprintf(e->message_kind, sizeof e->message_kind, "%s", kind);
-    memcpy(e->detail, topic, tlen);
-    e->detail[tlen] = '\0';
-    if (keep)
-        memcpy(e->detail + tlen + 1, payload, keep);
-    e->detail[tlen + 1 + keep] = '\0';
-    e->payload_len = keep;
+    e->detail = copy;
+    e->payload_len = copy ? keep : 0;
+    pthread_mutex_unlock(&lock);
+}
+
+void timeline_free(void)
+{
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < TIMELINE_CAPACITY; i++) {
+        free(ring[i].detail);
+        ring[i].detail = NULL;
+    }
     pthread_mutex_unlock(&lock);
 }
 
@@ -79,13 +111,14 @@ static cJSON *message_detail(const event *e)
 {
     cJSON *o = cJSON_CreateObject();
     char text[TIMELINE_PAYLOAD_MAX + 1];
-    const char *payload = e->detail + strlen(e->detail) + 1;
+    const char *topic = e->detail ? e->detail : "";
+    const char *payload = e->detail ? e->detail + strlen(e->detail) + 1 : "";
     memcpy(text, payload, e->payload_len);
     text[e->payload_len] = '\0';
     text[utf8_valid_prefix(text, strlen(text))] = '\0';
     cJSON_AddStringToObject(o, "direction", e->direction);
     cJSON_AddStringToObject(o, "kind", e->message_kind);
-    cJSON_AddStringToObject(o, "topic", e->detail);
+    cJSON_AddStringToObject(o, "topic", topic);
     cJSON_AddStringToObject(o, "payload", text);
     return o;
 }
@@ -118,8 +151,9 @@ cJSON *timeline_json(const char *task, const char *pk, const char *dn)
         cJSON_AddStringToObject(o, "taskId", e->task);
         cJSON_AddStringToObject(o, "productKey", e->pk);
         cJSON_AddStringToObject(o, "deviceName", e->dn);
-        cJSON *detail = e->message ? message_detail(e) : cJSON_Parse(e->detail);
-        cJSON_AddItemToObject(o, "detail", detail ? detail : cJSON_CreateString(e->detail));
+        const char *text = e->detail ? e->detail : "{}";
+        cJSON *detail = e->message ? message_detail(e) : cJSON_Parse(text);
+        cJSON_AddItemToObject(o, "detail", detail ? detail : cJSON_CreateString(text));
         cJSON_AddItemToArray(list, o);
     }
     pthread_mutex_unlock(&lock);

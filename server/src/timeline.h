@@ -32,6 +32,9 @@ void timeline_add(const char *kind, const char *task, const char *pk, const char
 void timeline_add_message(const char *direction, const char *kind, const char *task, const char *pk, const char *dn,
                           const char *topic, const void *payload, size_t len);
 
+/* Frees what the events hold (at exit, after the last writer stopped). */
+void timeline_free(void);
+
 /* The events of task (when not NULL) and/or device pk/dn (when pk is not
  * NULL), oldest first, as a JSON array. */
 cJSON *timeline_json(const char *task, const char *pk, const char *dn);

@@ -1,7 +1,8 @@
 /*
  * test_server_units.c - unit tests of haas-emu's pure functions: identifier
  * formats and version order (identifiers.c), OSS V1 URL signing and checking
- * (oss_url.c). The HTTP-level behaviour is covered by tests/integration.
+ * (oss_url.c), the ring of timeline events (timeline.c). The HTTP-level
+ * behaviour is covered by tests/integration.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,10 @@
 
 #include "oss_url.h"
 #include "identifiers.h"
+#include "timeline.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #define RESOURCE "/haas-emu/8800100099990000/python9000-8800100099990000-0.0.2.tar.gz"
 /* Computed independently (Python hmac/base64) for secret "test-secret". */
@@ -148,6 +153,66 @@ static void test_oss_check(void **state)
     assert_string_equal(oss_check_message(OSS_EXPIRED), "Request has expired.");
 }
 
+/* The one event of the timeline that is for device dn, as JSON text (the
+ * caller frees it), or NULL. */
+static char *event_of(const char *dn)
+{
+    cJSON *list = timeline_json(NULL, "a14Xib5kdYd", dn);
+    char *text = cJSON_GetArraySize(list) == 1 ? cJSON_PrintUnformatted(cJSON_GetArrayItem(list, 0)) : NULL;
+    cJSON_Delete(list);
+    return text;
+}
+
+static void test_timeline_ring(void **state)
+{
+    (void)state;
+    char big[2000], topic[600], dn[40], *text;
+    /* a detail longer than 1 KiB is cut (and kept as text: no longer JSON) */
+    memset(big, 'x', sizeof big);
+    big[0] = '"';
+    big[sizeof big - 1] = '\0';
+    timeline_add("download", "T1", "a14Xib5kdYd", "cut", big);
+    assert_non_null(text = event_of("cut"));
+    cJSON *e = cJSON_Parse(text);
+    assert_int_equal(strlen(cJSON_GetObjectItem(e, "detail")->valuestring), 1023);
+    cJSON_Delete(e);
+    free(text);
+    /* a message keeps its topic up to 400 bytes and its payload up to 600 */
+    memset(topic, 't', sizeof topic);
+    topic[sizeof topic - 1] = '\0';
+    memset(big, 'p', sizeof big);
+    timeline_add_message("in", "result", "T1", "a14Xib5kdYd", "long", topic, big, sizeof big);
+    assert_non_null(text = event_of("long"));
+    e = cJSON_Parse(text);
+    cJSON *detail = cJSON_GetObjectItem(e, "detail");
+    assert_int_equal(strlen(cJSON_GetObjectItem(detail, "topic")->valuestring), TIMELINE_TOPIC_MAX);
+    assert_int_equal(strlen(cJSON_GetObjectItem(detail, "payload")->valuestring), TIMELINE_PAYLOAD_MAX);
+    assert_string_equal(cJSON_GetObjectItem(detail, "direction")->valuestring, "in");
+    assert_string_equal(cJSON_GetObjectItem(e, "kind")->valuestring, "mqtt");
+    cJSON_Delete(e);
+    free(text);
+    timeline_add_message("out", "push", "", "a14Xib5kdYd", "short", "/a/b", "{\"id\":1}", 8);
+    assert_non_null(text = event_of("short"));
+    assert_non_null(strstr(text, "\"topic\":\"/a/b\",\"payload\":\"{\\\"id\\\":1}\""));
+    free(text);
+    /* the ring keeps the newest TIMELINE_CAPACITY events, oldest first */
+    for (int i = 0; i < TIMELINE_CAPACITY + 10; i++) {
+        snprintf(dn, sizeof dn, "dev-%d", i);
+        timeline_add_message("in", "status", "", "a14Xib5kdYd", dn, "/as/mqtt/status", "{}", 2);
+    }
+    assert_null(event_of("short")); /* replaced */
+    assert_null(event_of("dev-9"));
+    assert_non_null(text = event_of("dev-10"));
+    free(text);
+    cJSON *all = timeline_json(NULL, NULL, NULL);
+    assert_int_equal(cJSON_GetArraySize(all), TIMELINE_CAPACITY);
+    double first = cJSON_GetObjectItem(cJSON_GetArrayItem(all, 0), "seq")->valuedouble;
+    double last = cJSON_GetObjectItem(cJSON_GetArrayItem(all, TIMELINE_CAPACITY - 1), "seq")->valuedouble;
+    assert_true(last - first == TIMELINE_CAPACITY - 1);
+    cJSON_Delete(all);
+    timeline_free();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_package_file_names),
         cmocka_unit_test(test_oss_signature_vector),
         cmocka_unit_test(test_oss_check),
+        cmocka_unit_test(test_timeline_ring),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
