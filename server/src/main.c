@@ -29,6 +29,7 @@
 #include "tls_certs.h"
 
 #include <ftw.h>
+#include <malloc.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
@@ -397,8 +398,26 @@ static int wait_for_stop(const sigset_t *stop)
     }
 }
 
+/*
+ * glibc gives each thread that allocates its own heap ("arena"), up to 8
+ * per core, and memory freed in one is kept there for that arena's next
+ * allocations. haas-emu's threads (HTTP workers, the MQTT link, pushes)
+ * each allocate in bursts, so each arena kept its own high-water mark: at
+ * 10,000 fleet devices, 72.9 MiB at the peak against 48.0 MiB with two
+ * arenas, and no slower (glibc's per-thread caches serve most small
+ * allocations without the arena lock). MALLOC_ARENA_MAX, when set, wins.
+ */
+static void limit_malloc_arenas(void)
+{
+#ifdef M_ARENA_MAX
+    if (!getenv("MALLOC_ARENA_MAX"))
+        mallopt(M_ARENA_MAX, 2);
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    limit_malloc_arenas();
     int rc = config_load(&server.cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
