@@ -69,8 +69,9 @@ static int awaited_n;
 bool mqtt_link_connected(void) { return atomic_load(&connected); }
 long mqtt_link_connects(void) { return atomic_load(&connects); }
 
-/* The message id of on_connect's last SUBSCRIBE (link thread only). */
-static int last_subscribe_mid;
+/* The message id of on_connect's SUBSCRIBE of the QoS 1 filters (link
+ * thread only). */
+static int ready_subscribe_mid;
 
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
 {
@@ -94,30 +95,36 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
      * keeps of it. QoS 1 would add a PUBACK per login on both sides (about
      * a fifth of haas-emu's CPU in a login storm) and buy nothing more.
      * Results and other events are not retained: they stay QoS 1, queued in
-     * the session while the link is down. */
+     * the session while the link is down.
+     *
+     * The QoS 1 filters go first, and the link counts as connected at their
+     * SUBACK: the broker sends a SUBSCRIBE's retained messages after its
+     * SUBACK, so the lifecycle's come once the link may publish again, and
+     * what their handlers send (a firmware notice for a device that came
+     * online meanwhile, a kick) goes out. */
     int n = 0;
     while (topic_server_subscriptions[n])
         n++;
-    int src = mosquitto_subscribe(m, NULL, topic_server_subscriptions[0], 0);
+    int src = mosquitto_subscribe_multiple(m, &ready_subscribe_mid, n - 1,
+                                           (char *const *)topic_server_subscriptions + 1, 1, 0, NULL);
     if (src == MOSQ_ERR_SUCCESS)
-        src = mosquitto_subscribe_multiple(m, &last_subscribe_mid, n - 1, (char *const *)topic_server_subscriptions + 1,
-                                           1, 0, NULL);
+        src = mosquitto_subscribe(m, NULL, topic_server_subscriptions[0], 0);
     if (src != MOSQ_ERR_SUCCESS)
         log_msg(LOG_ERROR, "cannot subscribe: %s", mosquitto_strerror(src));
     log_msg(LOG_INFO, "MQTT link connected%s", session_present ? " (session resumed)" : "");
 }
 
-/* The SUBACKs: after the last one the link is ready (/healthz says
- * "connected"), and the broker lets devices in (the plugin's
- * wait_for_service). */
+/* The SUBACKs. After the QoS 1 filters' the link is ready (/healthz says
+ * "connected", publishing is allowed); after the lifecycle's too, the
+ * broker lets devices in (the plugin's wait_for_service). */
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, const int *granted)
 {
     (void)m, (void)obj;
-    int first = mid == last_subscribe_mid ? 1 : 0; /* that SUBSCRIBE began at the second filter */
+    int first = mid == ready_subscribe_mid ? 1 : 0; /* that SUBSCRIBE began at the second filter */
     for (int i = 0; i < count; i++)
         if (granted[i] > 1)
             log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[first + i]);
-    if (mid != last_subscribe_mid)
+    if (mid != ready_subscribe_mid)
         return;
     atomic_store(&connected, true);
     atomic_fetch_add(&connects, 1);

@@ -10,14 +10,19 @@ import http.client
 import io
 import json
 import os
+import queue
+import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tarfile
 import tempfile
 import time
 import unittest
+
+import paho.mqtt.client as mqtt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(ROOT, "tests", "out")
@@ -66,6 +71,46 @@ def free_ports(n):
     finally:
         for s in socks:
             s.close()
+
+
+class LinkTakenOver:
+    """Another client holding haas-emu's MQTT session, as a cut link would
+    leave it: with `with LinkTakenOver(emu) as messages:` the broker sends
+    what is meant for haas-emu to this client (its messages, a queue of
+    (topic, payload)) until haas-emu's link logs in again, about a second
+    later, and takes the session back."""
+
+    def __init__(self, emu):
+        self.emu, self.messages, self.took_over = emu, queue.Queue(), queue.Queue()
+        with open(os.path.join(emu.data_dir, "broker", "mosquitto.conf")) as f:
+            conf = f.read()
+        user = re.search(r"plugin_opt_service_username (\S+)", conf).group(1)
+        password = re.search(r"plugin_opt_service_password (\S+)", conf).group(1)
+        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(emu.data_dir, "haas.db"), uri=True)
+        instance = db.execute("SELECT value FROM settings WHERE key = 'instance_id'").fetchone()[0]
+        db.close()
+        self.client = mqtt.Client(client_id="haas-emu-" + instance, clean_session=False,
+                                  protocol=mqtt.MQTTv311, reconnect_on_failure=False)
+        self.client.username_pw_set(user, password)
+        self.client.on_connect = lambda c, u, flags, rc: self.took_over.put((rc, flags.get("session present")))
+        self.client.on_message = lambda c, u, m: self.messages.put((m.topic, m.payload))
+
+    def __enter__(self):
+        self.link_connects = self.emu.get("/healthz").json["linkConnects"]
+        self.client.connect("127.0.0.1", self.emu.mqtt_port)
+        self.client.loop_start()
+        rc, session = self.took_over.get(timeout=10)
+        assert (rc, session) == (0, 1), "did not take haas-emu's session over: rc %s, session %s" % (rc, session)
+        return self.messages
+
+    def __exit__(self, *exc):
+        self.client.loop_stop()
+        self.client.disconnect()
+
+    def wait_link_back(self):
+        """Returns once haas-emu's link has logged in again."""
+        wait_for(lambda: self.emu.get("/healthz").json["linkConnects"] > self.link_connects,
+                 what="haas-emu's link back")
 
 
 def wait_for(predicate, timeout=10.0, interval=0.02, what="condition"):

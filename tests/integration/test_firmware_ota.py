@@ -15,7 +15,7 @@ import tempfile
 import unittest
 import urllib.parse
 
-from harness import EMU, Emulator, EmulatorTest, emu_env, free_port, wait_for
+from harness import EMU, Emulator, EmulatorTest, LinkTakenOver, emu_env, free_port, wait_for
 from linksdk_device import (TIMEOUT, LinkSdkDevice, check_ota_data, linksdk_download, linksdk_url_parts)
 
 FIRMWARE = bytes(range(256)) * 1024 + b"core2-fw-1.1.0"  # 256 KiB and a tail
@@ -179,6 +179,23 @@ class FirmwareOtaTest(EmulatorTest):
         late.connect()  # no SUBSCRIBE, no inform yet: the connect alone brings it
         self.assertEqual(late.wait_ota_upgrade()["data"]["version"], "1.3.0")
         self.assertEqual(self.wait_state(job["jobId"], "core2-late", "pushed")["pushCount"], 1)
+
+    def test_a_device_that_came_online_while_the_link_was_away_gets_it_when_the_link_returns(self):
+        """Its "online" went to whoever held haas-emu's session; the retained
+        copy the broker sends again when haas-emu's link subscribes brings
+        the notice (the link publishes by then: mqtt_link.c on_connect)."""
+        fw = self.upload("1.3.1")
+        late = self.linksdk("core2-away", connect=False)
+        job = self.job({"firmwareId": fw["firmwareId"], "targetType": "devices", "devices": ["core2-away"]})
+        taken = LinkTakenOver(self.emu)
+        with taken as messages:
+            late.connect()
+            topic, payload = messages.get(timeout=TIMEOUT)
+            self.assertEqual((topic, json.loads(payload)["status"]),
+                             ("/as/mqtt/status/%s/core2-away" % self.pk, "online"))
+            taken.wait_link_back()
+            self.assertEqual(late.wait_ota_upgrade()["data"]["version"], "1.3.1")
+        self.assertEqual(self.wait_state(job["jobId"], "core2-away", "pushed")["pushCount"], 1)
 
     def test_failure_steps_end_failed_with_their_reason(self):
         fw = self.upload("1.4.0")

@@ -5,18 +5,14 @@ sections 5-7, docs/architecture.md section 4)."""
 import hashlib
 import json
 import os
-import queue
 import re
 import signal
-import sqlite3
 import subprocess
 import tempfile
 import time
 from urllib.parse import urlparse
 
-import paho.mqtt.client as mqtt
-
-from harness import APP_ID, Emulator, EmulatorTest, make_package, package_name, wait_for
+from harness import APP_ID, Emulator, EmulatorTest, LinkTakenOver, make_package, package_name, wait_for
 from mqtt_device import TIMEOUT, Device, credentials
 
 PUSH_APP_KEYS = ["size", "appId", "rollingBack", "version", "url", "md5", "needRestart"]
@@ -303,33 +299,15 @@ class LinkAwayTest(EmulatorTest):
         d = Device(emu.mqtt_port, pk, "away-1", ds).connect()
         device = "/api/v1/products/%s/devices/away-1" % pk
         wait_for(lambda: emu.get(device).json["status"] == "online", what="online")
-        with open(os.path.join(emu.data_dir, "broker", "mosquitto.conf")) as f:
-            conf = f.read()
-        user = re.search(r"plugin_opt_service_username (\S+)", conf).group(1)
-        password = re.search(r"plugin_opt_service_password (\S+)", conf).group(1)
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(emu.data_dir, "haas.db"), uri=True)
-        instance = db.execute("SELECT value FROM settings WHERE key = 'instance_id'").fetchone()[0]
-        db.close()
-        before = emu.get("/healthz").json["linkConnects"]
-
-        got = queue.Queue()
-        thief = mqtt.Client(client_id="haas-emu-" + instance, clean_session=False, protocol=mqtt.MQTTv311,
-                            reconnect_on_failure=False)
-        thief.username_pw_set(user, password)
-        thief.on_message = lambda c, u, m: got.put((m.topic, m.payload))
-        thief.connect("127.0.0.1", emu.mqtt_port)
-        thief.loop_start()
-        try:
+        taken = LinkTakenOver(emu)
+        with taken as messages:
             d.close()  # haas-emu's link waits a second before it logs in again
-            topic, payload = got.get(timeout=TIMEOUT)
+            topic, payload = messages.get(timeout=TIMEOUT)
             self.assertEqual(topic, "/as/mqtt/status/%s/away-1" % pk)
             self.assertEqual(json.loads(payload)["status"], "offline")
             self.assertEqual(emu.get(device).json["status"], "online")  # haas-emu missed it
-            wait_for(lambda: emu.get("/healthz").json["linkConnects"] > before, what="haas-emu's link back")
+            taken.wait_link_back()
             wait_for(lambda: emu.get(device).json["status"] == "offline", what="offline from the retained message")
-        finally:
-            thief.loop_stop()
-            thief.disconnect()
 
 
 class BrokerRecoveryTest(EmulatorTest):
