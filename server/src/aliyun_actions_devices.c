@@ -14,6 +14,7 @@
 #include "service_devices.h"
 #include "store_products.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,7 +141,8 @@ static bool page_params(aliyun_call *c, long max, long *current, long *size, sto
                             max);
         return false;
     }
-    pg->offset = (int)((*current - 1) * *size);
+    long long offset = (long long)(*current - 1) * *size; /* up to 10^8 pages of max rows */
+    pg->offset = offset > INT_MAX ? INT_MAX : (int)offset; /* past any list: an empty page */
     pg->limit = (int)*size;
     return true;
 }

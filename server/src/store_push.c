@@ -166,7 +166,18 @@ static store_status record_chunk(const char *sql, const char *task_id, const sto
     return s;
 }
 
-/* Writes the n rows of rows: whole chunks with sql, the rest one by one. */
+/* Updates the row of one device the task has; STORE_CONFLICT when it has
+ * none after all. */
+static store_status update_one(const char *task_id, const store_push_state *row, int64_t now)
+{
+    return db_write_one("UPDATE task_devices SET state = ?4, code = CASE WHEN ?5 THEN ?6 END, trace_id = NULL, "
+                        "updated_at = ?7 WHERE task_id = ?1 AND product_key = ?2 AND device_name = ?3",
+                        STORE_CONFLICT, "ssssiiI", task_id, row->product_key, row->device_name,
+                        store_task_state_names[row->state], (int)row->has_code, row->code, now);
+}
+
+/* Writes the n rows of rows: whole chunks with sql, the rest one by one
+ * (inserted, or with sql == update_sql updated). */
 static store_status record_rows(const char *sql, const char *task_id, const store_push_state *const *rows, size_t n,
                                 int64_t now)
 {
@@ -175,8 +186,9 @@ static store_status record_rows(const char *sql, const char *task_id, const stor
     for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
         s = record_chunk(sql, task_id, rows + i, now);
     for (; s == STORE_OK && i < n; i++)
-        s = store_push_set(task_id, rows[i]->product_key, rows[i]->device_name, rows[i]->state, rows[i]->has_code,
-                           rows[i]->code, NULL, now);
+        s = sql == update_sql ? update_one(task_id, rows[i], now)
+                              : store_push_set(task_id, rows[i]->product_key, rows[i]->device_name, rows[i]->state,
+                                               rows[i]->has_code, rows[i]->code, NULL, now);
     return s;
 }
 

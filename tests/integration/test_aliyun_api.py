@@ -224,6 +224,9 @@ class ActionsTest(EmulatorTest):
 
         page = self.ok("QueryDevice", {"ProductKey": pk, "PageSize": 1, "CurrentPage": 2})
         self.assertEqual((page["Total"], page["PageCount"], len(page["Data"]["DeviceInfo"])), (2, 2, 1))
+        # a page far past the end is empty ((page - 1) x size wrapped around a 32-bit int once)
+        page = self.ok("QueryDevice", {"ProductKey": pk, "PageSize": 48, "CurrentPage": 89478487})
+        self.assertEqual((page["Total"], page["Data"]["DeviceInfo"]), (2, []))
         self.fails("QueryDevice", {"ProductKey": pk, "PageSize": 51}, "iot.common.InvalidPageParams")
         self.fails("QueryDevice", {"ProductKey": "a1NoSuchPk0"}, "iot.prod.NotExistedProduct")
 

@@ -378,11 +378,11 @@ class BrokerPluginTest(unittest.TestCase):
     def test_plugin_allocates_with_libc_only(self):
         """lsan-mosquitto.supp hides leaks whose stack ends in mosquitto's
         own allocator: the plugin must never allocate through it."""
-        plugin = os.path.join(ROOT, "server", "plugin")
-        for name in sorted(os.listdir(plugin)):
-            with open(os.path.join(plugin, name)) as f:
+        folders = [os.path.join(ROOT, "server", d) for d in ("plugin", "protocol")]  # both are in the plugin
+        for path in sorted(os.path.join(d, n) for d in folders for n in os.listdir(d)):
+            with open(path) as f:
                 found = re.findall(r"\bmosquitto_(?:malloc|calloc|realloc|strdup)\b", f.read())
-            self.assertEqual(found, [], name)
+            self.assertEqual(found, [], path)
 
     def test_accepts_link_sdk_c_clientid(self):
         pk, dn = DEV_A

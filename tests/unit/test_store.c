@@ -883,6 +883,9 @@ static void test_push_record(void **state)
     assert_int_equal(store_begin(), STORE_OK);
     assert_int_equal(store_push_record("t1", rows, RECORD_ROWS_PER_STATEMENT, 9), STORE_CONFLICT);
     store_rollback();
+    assert_int_equal(store_begin(), STORE_OK); /* the same, as one of the rows written one by one */
+    assert_int_equal(store_push_record("t1", rows + 5, 1, 9), STORE_CONFLICT);
+    store_rollback();
     snprintf(rows[5].device_name, sizeof rows[5].device_name, "%s", kept_name);
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
     assert_int_equal(t.counts[TASK_PUSHED], N);
