@@ -226,7 +226,7 @@ $(BUILD)/bench/%: tests/bench/%.c tests/bench/bench_tool.c tests/bench/bench_too
 run: deps all
 	$(BUILD)/haas-emu $(RUN_ARGS)
 
-test: test-deps all asan unit-tests sdk-cross fuzz mcu-build
+test: test-deps all asan unit-tests sdk-cross fuzz mcu-build $(BENCH_TOOLS)
 	@$(PYTHON) tests/run.py
 
 bench: test-deps all $(BENCH_TOOLS)

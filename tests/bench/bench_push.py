@@ -268,10 +268,12 @@ def main():
                   % (r["n"], none, len(rules.ids), idle, idle / none, none / floor, idle / floor,
                      idle_faults.round_ratios(r["emu"], r["rules"]),
                      min(r["emu"]), max(r["emu"]), min(r["rules"]), max(r["rules"])))
-            print("  N=%d: haas-emu CPU per push round: none %.0f ms, with the rules %.0f ms (Y/X = %.2fx; "
+            base = sum(r["cpu"])  # 0 when the rounds took less than one clock tick in all
+            print("  N=%d: haas-emu CPU per push round: none %.0f ms, with the rules %.0f ms (Y/X = %s; "
                   "totals of %d rounds, in %d ms ticks)"
-                  % (r["n"], sum(r["cpu"]) / ROUNDS, sum(r["cpu_rules"]) / ROUNDS,
-                     sum(r["cpu_rules"]) / max(sum(r["cpu"]), 1e-9), ROUNDS, 1000 // os.sysconf("SC_CLK_TCK")))
+                  % (r["n"], base / ROUNDS, sum(r["cpu_rules"]) / ROUNDS,
+                     "%.2fx" % (sum(r["cpu_rules"]) / base) if base > 0 else "n/a, none under one tick",
+                     ROUNDS, 1000 // os.sysconf("SC_CLK_TCK")))
         for r in results:
             if r["n"] == max(sizes):
                 print("  CONNECT rate, %d devices (plugin auth, %d logins in flight): %.0f devices/s "

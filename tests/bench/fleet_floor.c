@@ -482,11 +482,11 @@ static void run(void)
 
 /* ---- command line ---- */
 
+/* An "ERROR usage: ..." line and exit status 1, as the other tools do. */
 static void usage(void)
 {
-    fprintf(stderr, "usage: fleet_floor --port P --file TRIPLES --app APPID --from OLD --to NEW --url URL "
-                    "--md5 MD5 --size BYTES [--timeout S]\n");
-    exit(2);
+    bench_die("usage: fleet_floor --port P --file TRIPLES --app APPID --from OLD --to NEW --url URL "
+              "--md5 MD5 --size BYTES [--timeout S]");
 }
 
 static void parse_args(int argc, char **argv)
