@@ -66,8 +66,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mosquitto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,11 +78,9 @@
 
 #define HOST "127.0.0.1"
 #define KEEPALIVE 300
-#define SDK_TIMESTAMP "2524608000000"
 #define PUSH_TOPIC_FMT "/sys/%s/%s/thing/service/hli_service_upgrade_push"
 #define PUSH_METHOD "\"method\":\"thing.service.hli_service_upgrade_push\""
 #define FLOOR_ID_BASE 4000000000UL /* floor message ids: above the emulator's */
-#define MAX_EVENTS 512
 
 typedef struct device {
     struct mosquitto *mosq;
@@ -93,8 +89,7 @@ typedef struct device {
     int fd;                 /* socket in the epoll set, -1 when none */
     bool want_out;          /* EPOLLOUT requested */
     bool connacked, subacked;
-    unsigned got;           /* push messages counted (all rounds) */
-    unsigned long last_id;  /* "id" of the last push, to spot duplicates */
+    bench_inbox inbox;      /* the pushes it got (bench_rounds) */
 } device;
 
 static struct {
@@ -109,11 +104,8 @@ static bool quit;
 
 /* devices mode */
 static int started, connacked, subacked;
-static unsigned expected;           /* pushes per device after this round */
-static int complete;                /* devices with got == expected */
-static double round_start, first_ms, last_ms, connect_start;
-static unsigned long long received, round_bytes, extra, dups, bad;
-static bool armed;
+static double connect_start;
+static bench_rounds rounds; /* the pushes the devices got, round by round */
 
 /* floor mode */
 static device service;
@@ -121,6 +113,10 @@ static char **payloads;
 static char **topics;
 static int acked, floor_round;
 static bool go_pending;
+
+/* bench_rounds' view of the devices. */
+static bench_inbox *inbox_of(int i) { return &devs[i].inbox; }
+static const char *name_of(int i) { return devs[i].dn; }
 
 /* Sets a device record from its TRIPLES line, with its push topic. */
 static void fill_device(void *item, const bench_triple *t)
@@ -131,27 +127,6 @@ static void fill_device(void *item, const bench_triple *t)
     memcpy(d->ds, t->ds, sizeof d->ds);
     d->fd = -1;
     snprintf(d->topic, sizeof d->topic, PUSH_TOPIC_FMT, d->pk, d->dn);
-}
-
-/* clientId, username and password of a device, as Link SDK C 4.x computes
- * them: password = hex HMAC-SHA256(ds, "clientId"pk.dn"deviceName"dn
- * "productKey"pk"timestamp"ts). */
-static void credentials(const device *d, char *cid, size_t cidlen, char *user, size_t userlen, char pass[65])
-{
-    char content[256];
-    snprintf(cid, cidlen, "%s.%s|timestamp=" SDK_TIMESTAMP ",_ss=1,_v=sdk-c-4.0.0,securemode=3,"
-                          "signmethod=hmacsha256,ext=3,|", d->pk, d->dn);
-    snprintf(user, userlen, "%s&%s", d->dn, d->pk);
-    int n = snprintf(content, sizeof content, "clientId%s.%sdeviceName%sproductKey%stimestamp" SDK_TIMESTAMP,
-                     d->pk, d->dn, d->dn, d->pk);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    if (n < 0 || (size_t)n >= sizeof content ||
-        !HMAC(EVP_sha256(), d->ds, (int)strlen(d->ds), (const unsigned char *)content, (size_t)n, mac, &maclen))
-        bench_die("cannot sign the login of %s", d->dn);
-    for (unsigned i = 0; i < maclen && i < 32; i++)
-        sprintf(pass + 2 * i, "%02x", mac[i]);
-    pass[64] = '\0';
 }
 
 /* Lowest free descriptor number. */
@@ -234,45 +209,18 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int qos_count,
         printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, bench_now_ms() - connect_start);
 }
 
-/* Value of the "id" string at the start of a push payload, 0 if none. */
-static unsigned long message_id(const char *payload, int len)
-{
-    static const char prefix[] = "{\"id\":\"";
-    if (len < (int)sizeof prefix || memcmp(payload, prefix, sizeof prefix - 1) != 0)
-        return 0;
-    return strtoul(payload + sizeof prefix - 1, NULL, 10);
-}
-
 /* A message for a device: counts it against the round's expectation. */
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
 {
     (void)m;
     device *d = obj;
-    double t = bench_now_ms();
     const char *p = msg->payload;
     if (!msg->topic || strcmp(msg->topic, d->topic) != 0 || !p || msg->payloadlen <= 0 ||
         !memmem(p, (size_t)msg->payloadlen, PUSH_METHOD, sizeof PUSH_METHOD - 1)) {
-        bad++;
+        rounds.bad++;
         return;
     }
-    unsigned long id = message_id(p, msg->payloadlen);
-    if (id != 0 && id == d->last_id) {
-        dups++;
-        return;
-    }
-    d->last_id = id;
-    received++;
-    d->got++;
-    if (!armed || d->got > expected) {
-        extra++;
-        return;
-    }
-    round_bytes += (unsigned long long)msg->payloadlen;
-    if (first_ms == 0)
-        first_ms = t;
-    last_ms = t;
-    if (d->got == expected)
-        complete++;
+    bench_rounds_count(&rounds, &d->inbox, p, (size_t)msg->payloadlen);
 }
 
 /* Any disconnect during a benchmark is a failure. */
@@ -301,14 +249,15 @@ static void on_publish(struct mosquitto *m, void *obj, int mid)
  * the pair, it checks for that), the client's TCP socket takes the one. */
 static void start_client(device *d, const char *user_override, const char *pass_override)
 {
-    char cid[256], user[128], pass[65];
+    bench_login login;
     if (user_override) {
-        snprintf(cid, sizeof cid, "bench-floor-%ld", (long)getpid());
-        snprintf(user, sizeof user, "%s", user_override);
-        snprintf(pass, sizeof pass, "%s", pass_override);
+        snprintf(login.client_id, sizeof login.client_id, "bench-floor-%ld", (long)getpid());
+        snprintf(login.username, sizeof login.username, "%s", user_override);
+        snprintf(login.password, sizeof login.password, "%s", pass_override);
     } else {
-        credentials(d, cid, sizeof cid, user, sizeof user, pass);
+        bench_linksdk_login(&login, d->pk, d->dn, d->ds, "4.0.0", "", false);
     }
+    const char *cid = login.client_id, *user = login.username, *pass = login.password;
     set_fd_limit((rlim_t)lowest_free_fd() + 1);
     d->mosq = mosquitto_new(cid, true, d);
     int rc = d->mosq ? MOSQ_ERR_SUCCESS : MOSQ_ERR_NOMEM;
@@ -364,36 +313,14 @@ static void housekeeping(void)
 /* Handles one command line from the driver. */
 static void command(const char *line);
 
+/* service_client for bench_epoll_once. */
+static void serve(void *ptr, uint32_t events) { service_client(ptr, events); }
+
 /* One epoll round: waits at most timeout_ms and serves what is ready. */
 static void poll_once(int timeout_ms)
 {
-    struct epoll_event ev[MAX_EVENTS];
-    int n = epoll_wait(epfd, ev, MAX_EVENTS, timeout_ms);
-    if (n < 0 && errno != EINTR)
-        bench_die("epoll_wait: %s", strerror(errno));
-    for (int i = 0; i < n; i++) {
-        if (ev[i].data.ptr == NULL)
-            bench_read_commands(command);
-        else
-            service_client(ev[i].data.ptr, ev[i].events);
-    }
+    bench_epoll_once(epfd, timeout_ms, command, serve);
     housekeeping();
-}
-
-/* Names up to ten devices that lack the round's push, as "a,b,c". */
-static void missing_names(char *out, size_t outlen)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0, shown = 0; i < ndev && shown < 10; i++) {
-        if (devs[i].got >= expected)
-            continue;
-        int k = snprintf(out + used, outlen - used, "%s%s", shown ? "," : "", devs[i].dn);
-        if (k < 0 || (size_t)k >= outlen - used)
-            break;
-        used += (size_t)k;
-        shown++;
-    }
 }
 
 /* Frees every client and buffer (so valgrind sees a clean exit). */
@@ -451,24 +378,11 @@ static void command(const char *line)
             cleanup();
             exit(0);
         }
-        int short_of = 0;
-        for (int i = 0; i < ndev; i++)
-            short_of += devs[i].got != expected;
-        printf("BYE rounds=%u received=%llu extra=%llu dup=%llu bad=%llu wrong_count=%d\n", expected, received,
-               extra, dups, bad, short_of);
-        int ok = short_of == 0 && extra == 0 && dups == 0 && bad == 0;
+        int status = bench_rounds_bye(&rounds, "");
         cleanup();
-        exit(ok ? 0 : 2);
+        exit(status);
     } else if (!strcmp(line, "ROUND") && !strcmp(opt.mode, "devices")) {
-        expected++;
-        complete = 0;
-        for (int i = 0; i < ndev; i++)
-            complete += devs[i].got == expected;
-        first_ms = last_ms = 0;
-        round_bytes = 0;
-        armed = true;
-        round_start = bench_now_ms();
-        printf("ARMED round=%u\n", expected);
+        bench_rounds_arm(&rounds);
     } else if (!strcmp(line, "GO") && !strcmp(opt.mode, "floor")) {
         go_pending = true; /* run by run_floor(), not from inside bench_read_commands() */
     } else if (line[0] != '\0') {
@@ -488,22 +402,10 @@ static void run_devices(void)
         poll_once(100);
     }
     printf("READY\n");
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        bench_die("epoll_ctl stdin: %s", strerror(errno));
+    bench_watch_stdin(epfd);
     for (;;) {
-        poll_once(armed ? 20 : 200);
-        if (!armed)
-            continue;
-        if (complete == ndev) {
-            armed = false;
-            printf("DONE round=%u count=%d first_ms=%.3f last_ms=%.3f bytes=%llu extra=%llu dup=%llu bad=%llu\n",
-                   expected, complete, first_ms, last_ms, round_bytes / (unsigned long long)ndev, extra, dups, bad);
-        } else if (bench_now_ms() - round_start > opt.timeout_s * 1000.0) {
-            char names[512];
-            missing_names(names, sizeof names);
-            printf("TIMEOUT round=%u received=%d missing=%d missing_dn=%s\n", expected, complete, ndev - complete,
-                   names);
+        poll_once(rounds.armed ? 20 : 200);
+        if (bench_rounds_check(&rounds, opt.timeout_s) < 0) {
             quit = true;
             cleanup();
             exit(3);
@@ -542,9 +444,7 @@ static void run_floor(void)
         poll_once(100);
     }
     printf("READY\n");
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        bench_die("epoll_ctl stdin: %s", strerror(errno));
+    bench_watch_stdin(epfd);
     for (;;) {
         poll_once(200);
         if (go_pending) {
@@ -600,6 +500,7 @@ int main(int argc, char **argv)
     devs = bench_load_triples(opt.file, 0, false, sizeof *devs, fill_device, &ndev);
     if (ndev == 0)
         bench_die("no devices in %s", opt.file);
+    rounds = (bench_rounds){.n = ndev, .inbox = inbox_of, .name = name_of};
     mosquitto_lib_init();
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0)

@@ -87,8 +87,6 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -103,11 +101,9 @@
 #include "bench_tool.h"
 
 #define HOST "127.0.0.1"
-#define SDK_TIMESTAMP "2524608000000"
 #define PUSH_TOPIC_FMT "/sys/%s/%s/thing/service/hli_service_upgrade_push"
 #define PUSH_METHOD "\"method\":\"thing.service.hli_service_upgrade_push\""
 #define FLOOR_ID_BASE 4000000000UL /* floor message ids: above the emulator's */
-#define MAX_EVENTS 1024
 #define READ_CHUNK 65536
 #define FLOOR_INFLIGHT 60000       /* unacknowledged floor messages (16-bit ids) */
 #define FLOOR_OUT_HIGH (4u << 20)  /* floor bytes queued before waiting for the socket */
@@ -127,8 +123,7 @@ typedef struct client {
     uint8_t state;
     bool want_out;
     buf in, out;             /* unparsed input; unsent output */
-    uint32_t got;            /* push messages counted (all rounds) */
-    uint32_t last_id;        /* "id" of the last push, to spot duplicates */
+    bench_inbox inbox;       /* the pushes it got (bench_rounds) */
     double last_tx;          /* time of the last packet sent (for PINGREQ) */
 } client;
 
@@ -145,11 +140,9 @@ static uint8_t rbuf[READ_CHUNK];
 
 /* devices mode */
 static int started, connacked, subacked;
-static unsigned expected;              /* pushes per device after this round */
-static int complete;                   /* devices with got == expected */
-static double round_start, first_ms, last_ms, connect_start;
-static unsigned long long received, round_bytes, extra, dups, bad, pings;
-static bool armed;
+static double connect_start;
+static bench_rounds rounds;            /* the pushes the devices got, round by round */
+static unsigned long long pings;
 
 /* floor mode */
 static client service;
@@ -157,6 +150,10 @@ static int floor_round, floor_sent, floor_acked;
 static bool go_pending;
 
 static const char *name_of(const client *c) { return c == &service ? "floor publisher" : c->dn; }
+
+/* bench_rounds' view of the devices. */
+static bench_inbox *inbox_of(int i) { return &devs[i].inbox; }
+static const char *device_name(int i) { return devs[i].dn; }
 
 /* ---- buffers ---- */
 
@@ -368,26 +365,6 @@ static void send_pingreq(client *c)
 
 /* ---- logins ---- */
 
-/* clientId, username and password of a device, as Link SDK C 4.x computes
- * them over TCP (docs/protocol.md section 2); the password in upper case. */
-static void credentials(const client *c, char *cid, size_t cidlen, char *user, size_t userlen, char pass[65])
-{
-    char content[256];
-    snprintf(cid, cidlen, "%s.%s|timestamp=" SDK_TIMESTAMP ",_ss=1,_v=sdk-c-4.1.0,securemode=3,"
-                          "signmethod=hmacsha256,ext=3,_conn=tcp_0|", c->pk, c->dn);
-    snprintf(user, userlen, "%s&%s", c->dn, c->pk);
-    int n = snprintf(content, sizeof content, "clientId%s.%sdeviceName%sproductKey%stimestamp" SDK_TIMESTAMP,
-                     c->pk, c->dn, c->dn, c->pk);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    if (n < 0 || (size_t)n >= sizeof content ||
-        !HMAC(EVP_sha256(), c->ds, (int)strlen(c->ds), (const unsigned char *)content, (size_t)n, mac, &maclen))
-        bench_die("cannot sign the login of %s", c->dn);
-    for (unsigned i = 0; i < maclen && i < 32; i++)
-        sprintf(pass + 2 * i, "%02X", mac[i]);
-    pass[64] = '\0';
-}
-
 /* The TCP connection of c is up (or failed): send its CONNECT. */
 static void on_tcp_connected(client *c)
 {
@@ -396,13 +373,14 @@ static void on_tcp_connected(client *c)
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
         bench_die("%s: connect: %s", name_of(c), strerror(err ? err : errno));
     c->state = S_CONNACK;
-    char cid[256], user[128], pass[65];
     if (c == &service) {
+        char cid[64];
         snprintf(cid, sizeof cid, "bench-floor-%ld", (long)getpid());
         send_connect(c, cid, opt.username, opt.password);
     } else {
-        credentials(c, cid, sizeof cid, user, sizeof user, pass);
-        send_connect(c, cid, user, pass);
+        bench_login login;
+        bench_linksdk_login(&login, c->pk, c->dn, c->ds, "4.1.0", "_conn=tcp_0", true);
+        send_connect(c, login.client_id, login.username, login.password);
     }
     flush_out(c);
 }
@@ -438,42 +416,6 @@ static void on_suback(client *c, const uint8_t *body, uint32_t len)
         printf("SUBSCRIBED n=%d ms=%.3f\n", ndev, bench_now_ms() - connect_start);
 }
 
-/* Value of the "id" string at the start of a push payload, 0 if none. */
-static uint32_t message_id(const uint8_t *payload, uint32_t len)
-{
-    static const char prefix[] = "{\"id\":\"";
-    if (len < sizeof prefix + 1 || memcmp(payload, prefix, sizeof prefix - 1) != 0)
-        return 0;
-    uint32_t v = 0;
-    for (uint32_t i = sizeof prefix - 1; i < len && payload[i] >= '0' && payload[i] <= '9'; i++)
-        v = v * 10 + (uint32_t)(payload[i] - '0');
-    return v;
-}
-
-/* Counts one push payload for c against the round's expectation. */
-static void count_push(client *c, const uint8_t *payload, uint32_t len)
-{
-    uint32_t id = message_id(payload, len);
-    if (id != 0 && id == c->last_id) {
-        dups++;
-        return;
-    }
-    c->last_id = id;
-    received++;
-    c->got++;
-    if (!armed || c->got > expected) {
-        extra++;
-        return;
-    }
-    double t = bench_now_ms();
-    round_bytes += len;
-    if (first_ms == 0)
-        first_ms = t;
-    last_ms = t;
-    if (c->got == expected)
-        complete++;
-}
-
 /* PUBLISH to a device: acknowledged (QoS 1), then counted if it is a push
  * on the device's own topic. */
 static void on_publish(client *c, uint8_t flags, const uint8_t *body, uint32_t len)
@@ -493,10 +435,10 @@ static void on_publish(client *c, uint8_t flags, const uint8_t *body, uint32_t l
     uint32_t plen = len - head;
     if ((uint32_t)lt != tl || memcmp(body + 2, topic, tl) != 0 ||
         !memmem(payload, plen, PUSH_METHOD, sizeof PUSH_METHOD - 1)) {
-        bad++;
+        rounds.bad++;
         return;
     }
-    count_push(c, payload, plen);
+    bench_rounds_count(&rounds, &c->inbox, payload, plen);
 }
 
 /* One complete packet: type byte, body (after the remaining length). */
@@ -611,43 +553,14 @@ static void housekeeping(void)
 /* Handles one command line from the driver. */
 static void command(const char *line);
 
+/* service_client for bench_epoll_once. */
+static void serve(void *ptr, uint32_t events) { service_client(ptr, events); }
+
 /* One epoll round: waits at most timeout_ms and serves what is ready. */
 static void poll_once(int timeout_ms)
 {
-    struct epoll_event ev[MAX_EVENTS];
-    int n = epoll_wait(epfd, ev, MAX_EVENTS, timeout_ms);
-    if (n < 0 && errno != EINTR)
-        bench_die("epoll_wait: %s", strerror(errno));
-    for (int i = 0; i < n; i++) {
-        if (ev[i].data.ptr == NULL)
-            bench_read_commands(command);
-        else
-            service_client(ev[i].data.ptr, ev[i].events);
-    }
+    bench_epoll_once(epfd, timeout_ms, command, serve);
     housekeeping();
-}
-
-static void watch_stdin(void)
-{
-    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, 0, &ev) != 0)
-        bench_die("epoll_ctl stdin: %s", strerror(errno));
-}
-
-/* Names up to ten devices that lack the round's push, as "a,b,c". */
-static void missing_names(char *out, size_t outlen)
-{
-    size_t used = 0;
-    out[0] = '\0';
-    for (int i = 0, shown = 0; i < ndev && shown < 10; i++) {
-        if (devs[i].got >= expected)
-            continue;
-        int k = snprintf(out + used, outlen - used, "%s%s", shown ? "," : "", devs[i].dn);
-        if (k < 0 || (size_t)k >= outlen - used)
-            break;
-        used += (size_t)k;
-        shown++;
-    }
 }
 
 /* Resets every connection and frees everything. */
@@ -670,41 +583,17 @@ static void cleanup(void)
 
 static void devices_quit(void)
 {
-    int wrong = 0;
-    for (int i = 0; i < ndev; i++)
-        wrong += devs[i].got != expected;
-    printf("BYE rounds=%u received=%llu extra=%llu dup=%llu bad=%llu wrong_count=%d pings=%llu\n", expected,
-           received, extra, dups, bad, wrong, pings);
-    int ok = wrong == 0 && extra == 0 && dups == 0 && bad == 0;
+    char more[48];
+    snprintf(more, sizeof more, " pings=%llu", pings);
+    int status = bench_rounds_bye(&rounds, more);
     cleanup();
-    exit(ok ? 0 : 2);
+    exit(status);
 }
 
-static void devices_round(void)
-{
-    expected++;
-    complete = 0;
-    for (int i = 0; i < ndev; i++)
-        complete += devs[i].got == expected;
-    first_ms = last_ms = 0;
-    round_bytes = 0;
-    armed = true;
-    round_start = bench_now_ms();
-    printf("ARMED round=%u\n", expected);
-}
-
-/* DONE when every device has the round's push, TIMEOUT (exit 3) when late. */
+/* TIMEOUT (exit 3) when the round is late; DONE is printed by bench_rounds_check. */
 static void devices_check_round(void)
 {
-    if (complete == ndev) {
-        armed = false;
-        printf("DONE round=%u count=%d first_ms=%.3f last_ms=%.3f bytes=%llu extra=%llu dup=%llu bad=%llu\n",
-               expected, complete, first_ms, last_ms, round_bytes / (unsigned long long)ndev, extra, dups, bad);
-    } else if (bench_now_ms() - round_start > opt.timeout_s * 1000.0) {
-        char names[512];
-        missing_names(names, sizeof names);
-        printf("TIMEOUT round=%u received=%d missing=%d missing_dn=%s\n", expected, complete, ndev - complete,
-               names);
+    if (bench_rounds_check(&rounds, opt.timeout_s) < 0) {
         cleanup();
         exit(3);
     }
@@ -724,11 +613,10 @@ static void run_devices(void)
         poll_once(100);
     }
     printf("READY\n");
-    watch_stdin();
+    bench_watch_stdin(epfd);
     for (;;) {
-        poll_once(armed ? 10 : 200);
-        if (armed)
-            devices_check_round();
+        poll_once(rounds.armed ? 10 : 200);
+        devices_check_round();
     }
 }
 
@@ -803,7 +691,7 @@ static void run_floor(void)
         poll_once(100);
     }
     printf("READY\n");
-    watch_stdin();
+    bench_watch_stdin(epfd);
     for (;;) {
         poll_once(200);
         if (go_pending) {
@@ -825,7 +713,7 @@ static void command(const char *line)
         cleanup();
         exit(0);
     } else if (!strcmp(line, "ROUND") && devices) {
-        devices_round();
+        bench_rounds_arm(&rounds);
     } else if (!strcmp(line, "GO") && !devices) {
         go_pending = true; /* run by run_floor(), not from inside bench_read_commands() */
     } else if (line[0] != '\0') {
@@ -896,6 +784,7 @@ int main(int argc, char **argv)
     devs = bench_load_triples(opt.file, opt.count, true, sizeof *devs, fill_client, &ndev);
     if (ndev == 0 || (opt.count && ndev < opt.count))
         bench_die("%s has %d devices, %d wanted", opt.file, ndev, opt.count);
+    rounds = (bench_rounds){.n = ndev, .inbox = inbox_of, .name = device_name};
     bool devices = !strcmp(opt.mode, "devices");
     if (opt.sources < 0)
         opt.sources = devices ? ndev / 16384 + 1 : 0;
