@@ -341,6 +341,7 @@ static atomic_int asides_running;
 static void *run_aside(void *arg)
 {
     aside_run *a = arg;
+    pthread_setname_np(pthread_self(), "http-aside"); /* not the MHD-worker it was started from */
     a->work(a->r);
     MHD_resume_connection(a->r->conn); /* the handler is called again to answer */
     free(a);

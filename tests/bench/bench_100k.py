@@ -76,7 +76,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
-from procs import child_pid, cpu_seconds, status_kib, stop_procs, thread_cpu_seconds  # noqa: E402
+from procs import ENDED, child_pid, cpu_seconds, status_kib, stop_procs, thread_cpu_seconds  # noqa: E402
 from bench_push import Tool, check_round  # noqa: E402
 
 SWARM = os.path.join(ROOT, "build", "bench", "mqtt_swarm")
@@ -367,21 +367,29 @@ def floor_round(publisher, swarm, n):
 
 
 class CpuWatch:
-    """CPU seconds of haas-emu's threads and of a few processes over the rounds of one kind."""
+    """CPU seconds of haas-emu's threads and of a few processes over the rounds of one kind; the
+    threads that ended within a round (each push runs on a thread of its own, http-aside) are
+    summed as procs.ENDED."""
 
     def __init__(self, emu_pid, pids):
         self.emu_pid, self.pids = emu_pid, pids
         self.threads, self.procs = {}, {p: 0.0 for p in pids}
 
     def __enter__(self):
+        self.e0 = cpu_seconds(self.emu_pid)
         self.t0 = thread_cpu_seconds(self.emu_pid)
         self.p0 = {p: cpu_seconds(p) for p in self.pids}
         return self
 
     def __exit__(self, *exc):
+        live = 0.0
         for tid, (name, cpu) in thread_cpu_seconds(self.emu_pid).items():
             key = "%s/%s" % (name, tid)
-            self.threads[key] = self.threads.get(key, 0.0) + cpu - self.t0.get(tid, ("", 0.0))[1]
+            spent = cpu - self.t0.get(tid, ("", 0.0))[1]
+            self.threads[key] = self.threads.get(key, 0.0) + spent
+            live += spent
+        # threads that ended within the round (each push runs on its own)
+        self.threads[ENDED] = self.threads.get(ENDED, 0.0) + max(cpu_seconds(self.emu_pid) - self.e0 - live, 0.0)
         for p in self.pids:
             self.procs[p] += cpu_seconds(p) - self.p0[p]
 

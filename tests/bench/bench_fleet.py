@@ -57,7 +57,9 @@ for the round's version), and every device's flash holds the new version
 afterwards.
 
 CPU (utime + stime from /proc) over each round's measured window:
-  haas-emu side: haas-emu + its managed mosquitto (+ busiest threads);
+  haas-emu side: haas-emu + its managed mosquitto (+ busiest threads, by
+                 name; those that ended within the round, such as the
+                 push's own http-aside thread, as "(threads that ended)");
   floor side:    mosquitto + nginx (master and workers) + fleet_floor;
   per device upgrade: that CPU / N. The fleet's own CPU is shown apart.
 Peak: haas-emu's VmHWM (and its mosquitto's) after the last round.
@@ -451,7 +453,7 @@ def emu_round(ctx, k, old, new):
         seconds, http_s, poller = push_and_poll(emu, task_id, n, procs,
                                                 "haas-emu round %d, %d devices %s -> %s" % (k + 1, n, old, new))
         cpu1 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq), sum(cpu_seconds(p.pid) for p in procs))
-        threads = thread_cpu_by_name(threads0, thread_cpu_seconds(emu.proc.pid))
+        threads = thread_cpu_by_name(threads0, thread_cpu_seconds(emu.proc.pid), cpu1[0] - cpu0[0])
     finally:
         stop_perf(perf)
         stop_procs(procs)

@@ -39,11 +39,20 @@ def thread_cpu_seconds(pid):
     return out
 
 
-def thread_cpu_by_name(before, after):
-    """CPU seconds per thread name between two thread_cpu_seconds() looks."""
+ENDED = "(threads that ended)"
+
+
+def thread_cpu_by_name(before, after, process_seconds=None):
+    """CPU seconds per thread name between two thread_cpu_seconds() looks.
+    /proc lists live threads only, so a thread that ended in between (one
+    that ran a push, say) is missing from both; given process_seconds, the
+    process's CPU over the same time, what no live thread accounts for is
+    given as ENDED (when it is at least one clock tick)."""
     out = {}
     for tid, (name, cpu) in after.items():
         out[name] = out.get(name, 0.0) + cpu - before.get(tid, (name, 0.0))[1]
+    if process_seconds is not None and process_seconds - sum(out.values()) >= 1.0 / TICK:
+        out[ENDED] = process_seconds - sum(out.values())
     return out
 
 
