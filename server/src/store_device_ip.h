@@ -16,8 +16,11 @@
 store_status store_device_at_ip(const char *pk, const char *dn, const char *ip, bool *match);
 
 /* The task (or firmware job) and device a download of object from ip most
- * likely belongs to: the newest task pushing that package to a device
- * last seen at ip (task, pk, dn; "" when none). STORE_OK or STORE_ERROR. */
+ * likely belongs to: of the rows of the object's tasks whose device last
+ * connected from ip and which the task moved on (not 'offline'), the one
+ * moved last; failing that, of the object's firmware jobs (task, pk, dn;
+ * "" when none). Cheap whether one device or thousands share ip (see
+ * store_device_ip.c). STORE_OK or STORE_ERROR. */
 store_status store_download_owner(const char *object, const char *ip, char task[STORE_ID_SIZE],
                                    char pk[STORE_PK_SIZE], char dn[STORE_DN_SIZE]);
 

@@ -40,6 +40,13 @@ of ephemeral ports.
      POST is answered, in ROUNDS more pushes after those of 2.; p50/p99 per
      page over these rounds, next to IDLE_CYCLES cycles with no push
      running. Goal: p99 < 50 ms for every page.
+  5. Package downloads after a second task's first push (to the same
+     group, with the same package): DOWNLOADS requests for the first 100
+     bytes of the package from a device's address (DEVICE_SOURCE, which
+     thousands of the connected devices share) and from one with no device;
+     p50/p99 of each. Every download looks up the device it is for
+     (store_download_owner) among the rows the tasks moved on, while 80% of
+     the new task's rows, as new as the rest, are offline. No goal.
 
 Descriptors: mosquitto needs one per connected device, the swarm too. The
 driver raises RLIMIT_NOFILE (soft and hard, inherited by haas-emu, its
@@ -73,6 +80,7 @@ import sys
 import tempfile
 import threading
 import time
+from urllib.parse import urlparse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from harness import APP_ID, ROOT, Emulator, free_port, make_package, package_name, wait_for  # noqa: E402
@@ -160,10 +168,12 @@ def start_floor_broker(emu, work, procs):
 
 def make_fleet(emu, total):
     """The app and version 0.0.2, a product with total devices, a group of
-    them all and a task; returns (pk, task id, device items)."""
+    them all and a task; returns (pk, task id, device items, the package's
+    download path and query)."""
     emu.app()
     r = emu.upload(APP_ID, package_name("0.0.2"), make_package({}, version="0.0.2"))
     assert r.status == 201, r
+    url = urlparse(r.json["url"])
     pk = emu.product("bench-100k")
     items = []
     for i in range(0, total, BATCH):
@@ -180,7 +190,7 @@ def make_fleet(emu, total):
     r = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "0.0.2", "groupId": gid})
     assert r.status == 201, r
     assert r.json["counts"]["total"] == total, r.json["counts"]
-    return pk, r.json["taskId"], items
+    return pk, r.json["taskId"], items, "%s?%s" % (url.path, url.query)
 
 
 def write_triples(path, items):
@@ -394,6 +404,37 @@ class CpuWatch:
             self.procs[p] += cpu_seconds(p) - self.p0[p]
 
 
+DEVICE_SOURCE = "127.0.0.2"  # mqtt_swarm's first source address: every K-th device logs in from it
+DOWNLOADS = 200              # package downloads timed from each address
+
+
+def group_of(emu, task_id):
+    r = emu.get("/api/v1/tasks/%s?devices=false" % task_id)
+    assert r.status == 200, r
+    return r.json["groupId"]
+
+
+def download_times(port, path, source):
+    """Milliseconds of DOWNLOADS requests for the first 100 bytes of the package
+    (Range, keep-alive, one at a time) from the local address source. A
+    download is noted in the task's timeline under the device that most
+    likely made it: the newest row at that address among the package's
+    tasks (store_download_owner), looked up on every request."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT, source_address=(source, 0))
+    times = []
+    try:
+        for _ in range(DOWNLOADS):
+            t = time.monotonic()
+            conn.request("GET", path, headers={"Range": "bytes=0-99"})
+            resp = conn.getresponse()
+            body = resp.read()
+            times.append((time.monotonic() - t) * 1000)
+            assert resp.status == 206 and len(body) == 100, (resp.status, len(body))
+    finally:
+        conn.close()
+    return times
+
+
 # ---- the run ----
 
 def memory_step(what, emu_pid, mosq_pid):
@@ -428,7 +469,7 @@ def run(n, total, work, procs, tools, perf=False):
     try:
         emu.start()
         t = time.monotonic()
-        pk, task_id, items = make_fleet(emu, total)
+        pk, task_id, items, package = make_fleet(emu, total)
         r["setup_s"] = time.monotonic() - t
         emu_mosq = child_pid(emu.proc.pid, "mosquitto")
         assert emu_mosq, "no mosquitto child of haas-emu"
@@ -492,11 +533,17 @@ def run(n, total, work, procs, tools, perf=False):
             r["emu_api"].append(emu_round(emu, emu_swarm, task_id, n, total, sampler)[0])
             merge_samples(r["busy"], sampler)
         r["hwm_steps"].append(memory_step("pushes with API pages done", emu.proc.pid, emu_mosq))
+        # a new task's first push records the offline members after the online ones, in the same second
+        second = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "0.0.2", "groupId": group_of(emu, task_id)})
+        assert second.status == 201, second
+        emu_round(emu, emu_swarm, second.json["taskId"], n, total)
+        r["downloads"] = {where: download_times(emu.port, package, source)
+                          for where, source in (("a device's address", DEVICE_SOURCE), ("no device's", "127.0.0.1"))}
         r["pids"] = {"haas-emu": emu.proc.pid, "its mosquitto": emu_mosq, "plain mosquitto": floor_mosq.pid,
                      "swarm (haas-emu)": emu_swarm.proc.pid, "swarm (floor)": floor_swarm.proc.pid}
         r["hwm"] = {name: status_kib(pid, "VmHWM") for name, pid in r["pids"].items()}
         r["fds"] = {name: len(os.listdir("/proc/%d/fd" % pid)) for name, pid in r["pids"].items()}
-        r["emu_bye"] = quit_swarm(emu_swarm, 2 * ROUNDS, n)
+        r["emu_bye"] = quit_swarm(emu_swarm, 2 * ROUNDS + 1, n)
         quit_swarm(floor_swarm, ROUNDS, n)
         bye, rc = publisher.quit()
         assert rc == 0 and int(bye["rounds"]) == ROUNDS, (bye, rc)
@@ -571,6 +618,12 @@ def report(r, limit_note):
               % (name, len(ms), percentile(ms, 50), p99, len(idle), percentile(idle, 50), percentile(idle, 99),
                  p99 / max(percentile(idle, 99), 1e-9), max(b for _, b in busy), GOAL_P99_MS,
                  mark(p99 < GOAL_P99_MS)))
+    print("\n5. Package downloads after a second task's first push to the group (the first 100 bytes, Range, keep-alive, "
+          "%d one at a time from each address; each is noted under the device at that address a task moved last):"
+          % DOWNLOADS)
+    print("  %-28s %8s %8s" % ("from", "p50", "p99"))
+    for where, ms in r["downloads"].items():
+        print("  %-28s %5.2f ms %5.2f ms" % (where, percentile(ms, 50), percentile(ms, 99)))
     for what, lines in r.get("perf_top", []):
         print("\nperf record -F 999 of haas-emu and its mosquitto during %s (share of samples; thread, object, "
               "symbol):" % what)

@@ -75,6 +75,7 @@ class BenchDriversTest(unittest.TestCase):
         self.assertIn("200 Link SDK C logins", out)
         self.assertIn("100000 devices in haas-emu", out)
         self.assertIn("200 of them connected at once to each broker", out)
+        self.assertRegex(out, r"a device's address +[0-9.]+ ms +[0-9.]+ ms")  # 5., the downloads
         after = set(glob.glob(os.path.join(tempfile.gettempdir(), "haas-bench-100k-*")))
         self.assertEqual(after - before, set(), "bench_100k left its work directory behind")
         self.assertEqual(processes_running(swarm), [], "an mqtt_swarm outlived bench_100k")

@@ -23,6 +23,8 @@
 #include "db.h"
 #include "service_firmwares.h"
 #include "service_ota_jobs.h"
+#include "store_device_ip.h"
+#include "store_firmwares.h"
 #include "store_fixture.h"
 #include "store_groups.h"
 #include "store_ota_jobs.h"
@@ -338,6 +340,52 @@ static void count_due(const void *row, void *ctx)
 
 /* The in-memory hint that no job is in progress (store_ota_refresh_active)
  * never hides a job made after it was taken. */
+/* A download of firmware is owned by the job's device at the download's
+ * address that the job moved last, when no task of an app package owns it
+ * (store_download_owner; the task side is in test_store.c). */
+static void test_download_owner_of_firmware(void **state)
+{
+    (void)state;
+    fx_task_world();
+    char fw[STORE_ID_SIZE], id[STORE_ID_SIZE], task[STORE_ID_SIZE], pk[STORE_PK_SIZE], dn[STORE_DN_SIZE];
+    int devices = 0;
+    add_firmware(NULL, "2.0", NULL, NULL, fw);
+    store_firmware f;
+    assert_int_equal(store_firmware_get(fw, &f), STORE_OK);
+    const char *names[] = {DN, DN2};
+    make_job(fw, names, 2, id, &devices);
+    assert_int_equal(store_report_online(PK, DN, 5, "10.0.0.1"), STORE_OK);
+    assert_int_equal(store_report_online(PK, DN2, 5, "10.0.0.2"), STORE_OK);
+    assert_int_equal(store_ota_mark_pushed(id, PK, DN, 2000), STORE_OK);
+    assert_int_equal(store_download_owner(f.object_key, "10.0.0.1", task, pk, dn), STORE_OK);
+    assert_string_equal(task, id);
+    assert_string_equal(pk, PK);
+    assert_string_equal(dn, DN);
+    assert_int_equal(store_download_owner(f.object_key, "10.0.0.2", task, pk, dn), STORE_OK);
+    assert_string_equal(dn, DN2); /* in the job, though not pushed yet: a job's rows all count */
+    assert_int_equal(store_download_owner(f.object_key, "10.0.0.3", task, pk, dn), STORE_OK);
+    assert_string_equal(task, "");
+    assert_string_equal(dn, "");
+    assert_int_equal(store_download_owner("fw/none.bin", "10.0.0.1", task, pk, dn), STORE_OK);
+    assert_string_equal(task, "");
+
+    /* a fleet on one host (more devices at 127.0.0.1 than are looked up one by one) */
+    char fleet[24][24], job2[STORE_ID_SIZE];
+    const char *fleet_names[24];
+    for (int i = 0; i < 24; i++) {
+        snprintf(fleet[i], sizeof fleet[i], "fleet-%02d", i);
+        fleet_names[i] = fleet[i];
+        fx_device(PK, fleet[i]);
+        assert_int_equal(store_report_online(PK, fleet[i], 5, "127.0.0.1"), STORE_OK);
+    }
+    make_job(fw, fleet_names, 24, job2, &devices);
+    for (int i = 23; i >= 0; i--) /* fleet-00 moved last */
+        assert_int_equal(store_ota_mark_pushed(job2, PK, fleet[i], 3000 + (23 - i)), STORE_OK);
+    assert_int_equal(store_download_owner(f.object_key, "127.0.0.1", task, pk, dn), STORE_OK);
+    assert_string_equal(task, job2);
+    assert_string_equal(dn, "fleet-00");
+}
+
 static void test_no_job_hint(void **state)
 {
     (void)state;
@@ -379,7 +427,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_version_lists),         T(test_modules),          T(test_firmware_add),
         T(test_job_targets),           T(test_progress_failure_and_success),
-        T(test_cancel_timeout_supersede),   T(test_no_job_hint),
+        T(test_cancel_timeout_supersede),   T(test_no_job_hint), T(test_download_owner_of_firmware),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     nftw(tmp_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "store_apps.h"
+#include "store_device_ip.h"
 #include "store_devices.h"
 #include "store_fixture.h"
 #include "store_groups.h"
@@ -739,6 +740,67 @@ static void test_pages_from_either_end(void **state)
     }
 }
 
+/* Whose download is it: owner(object, ip) as "task pk dn", or "" for none. */
+static const char *owner(const char *object, const char *ip)
+{
+    static char out[STORE_ID_SIZE + STORE_PK_SIZE + STORE_DN_SIZE + 2];
+    char task[STORE_ID_SIZE], pk[STORE_PK_SIZE], dn[STORE_DN_SIZE];
+    assert_int_equal(store_download_owner(object, ip, task, pk, dn), STORE_OK);
+    snprintf(out, sizeof out, "%s%s%s%s%s", task, task[0] ? " " : "", pk, pk[0] ? " " : "", dn);
+    return out;
+}
+
+/* A download is owned by the row, among those of the object's tasks whose
+ * device is at the download's address and which the task moved on (not
+ * 'offline'), that moved last. Both ways of finding it are covered: from
+ * the devices at the address (a few) and from the tasks' newest rows (many
+ * devices at one address, a fleet simulated on one host). */
+static void test_download_owner(void **state)
+{
+    (void)state;
+    fx_task_world(); /* PK: DN, DN2 in g1; APP 0.0.2 (object APP/v0.0.2) */
+    fx_version(APP, "0.0.3");
+    fx_task("t1", APP, "0.0.2", "g1");
+    fx_task("t2", APP, "0.0.2", "g1");
+    fx_task("t3", APP, "0.0.3", "g1");
+    const char *obj2 = APP "/v0.0.2", *obj3 = APP "/v0.0.3";
+    assert_string_equal(owner(obj2, "10.0.0.1"), ""); /* no device at the address */
+
+    /* one device at its own address */
+    assert_int_equal(store_report_online(PK, DN, 5, "10.0.0.1"), STORE_OK);
+    assert_string_equal(owner(obj2, "10.0.0.1"), "");  /* in no task yet */
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, NULL, 10), STORE_OK);
+    assert_int_equal(store_push_set("t2", PK, DN, TASK_PUSHED, false, 0, NULL, 20), STORE_OK);
+    assert_string_equal(owner(obj2, "10.0.0.1"), "t2 " PK " " DN); /* the newest */
+    assert_string_equal(owner(obj3, "10.0.0.1"), "");                /* t3 has not moved it */
+    assert_int_equal(store_push_set("t3", PK, DN, TASK_PUSHED, false, 0, NULL, 40), STORE_OK);
+    assert_string_equal(owner(obj3, "10.0.0.1"), "t3 " PK " " DN);
+    assert_string_equal(owner(obj2, "10.0.0.1"), "t2 " PK " " DN);   /* another object's task is not it */
+    assert_int_equal(store_push_set("t2", PK, DN, TASK_OFFLINE, false, 0, NULL, 50), STORE_OK);
+    assert_string_equal(owner(obj2, "10.0.0.1"), "t1 " PK " " DN);   /* an offline row owns nothing */
+    assert_int_equal(store_push_set("t2", PK, DN, TASK_FAILED, true, 404, NULL, 60), STORE_OK);
+    assert_string_equal(owner(obj2, "10.0.0.1"), "t2 " PK " " DN);   /* a failed one does (a retry) */
+    assert_string_equal(owner("nope/v1", "10.0.0.1"), "");
+    assert_string_equal(owner(obj2, "10.0.0.9"), "");
+
+    /* a fleet on one host: 40 devices at 127.0.0.1 */
+    char names[40][24];
+    for (int i = 0; i < 40; i++) {
+        snprintf(names[i], sizeof names[i], "fleet-%02d", i);
+        fx_device(PK, names[i]);
+        assert_int_equal(store_report_online(PK, names[i], 5, "127.0.0.1"), STORE_OK);
+    }
+    assert_string_equal(owner(obj2, "127.0.0.1"), "");
+    for (int i = 0; i < 40; i++) /* t1 moves them on at 100 + i, the newest offline */
+        assert_int_equal(store_push_set("t1", PK, names[i], i >= 37 ? TASK_OFFLINE : TASK_PUSHED, false, 0, NULL,
+                                        100 + i), STORE_OK);
+    assert_string_equal(owner(obj2, "127.0.0.1"), "t1 " PK " fleet-36");
+    assert_int_equal(store_push_set("t2", PK, names[3], TASK_SUCCEEDED, true, 200, NULL, 150), STORE_OK);
+    assert_string_equal(owner(obj2, "127.0.0.1"), "t2 " PK " fleet-03");
+    assert_string_equal(owner(obj3, "127.0.0.1"), "");
+    assert_string_equal(owner(obj2, "10.0.0.1"), "t2 " PK " " DN);  /* the lone device is still its own */
+}
+
 static void test_task_list(void **state)
 {
     (void)state;
@@ -1012,7 +1074,7 @@ int main(void)
         T(test_version_insert_get_find),    T(test_version_by_object),
         T(test_version_list_is_numeric),    T(test_version_deprecate_delete),
         T(test_task_insert_get),            T(test_task_list),
-        T(test_pages_from_either_end),
+        T(test_pages_from_either_end), T(test_download_owner),
         T(test_task_counts_follow_every_change), T(test_device_counts_follow_every_change),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
