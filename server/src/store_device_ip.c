@@ -43,7 +43,10 @@ static void read_owner(sqlite3_stmt *st, void *out)
 /* How many devices (up to OWNER_FEW_AT_IP + 1) last connected from ip. */
 static void read_count(sqlite3_stmt *st, void *out) { *(int *)out = sqlite3_column_int(st, 0); }
 
-/* ?1 the object, ?2 the address. CROSS JOIN keeps SQLite to the order given. */
+/* ?1 the object, ?2 the address. CROSS JOIN keeps SQLite to the order
+ * given: without statistics it takes `ip = ?` for a rare value and would
+ * start from the devices at the address, the very case the _BY_TIME
+ * queries are for. */
 static const char TASK_BY_DEVICES[] =
     "SELECT x.task_id, x.product_key, x.device_name, max(x.updated_at) FROM devices d "
     "CROSS JOIN task_devices x CROSS JOIN tasks t CROSS JOIN versions v "
@@ -53,7 +56,7 @@ static const char TASK_BY_DEVICES[] =
 static const char TASK_BY_TIME[] =
     "SELECT x.task_id, x.product_key, x.device_name, max(x.updated_at) FROM versions v "
     "JOIN tasks t ON t.app_id = v.app_id AND t.version = v.version "
-    "JOIN task_devices x ON x.rowid = (SELECT y.rowid FROM task_devices y JOIN devices d "
+    "JOIN task_devices x ON x.rowid = (SELECT y.rowid FROM task_devices y CROSS JOIN devices d "
     "ON d.product_key = y.product_key AND d.device_name = y.device_name "
     "WHERE y.task_id = t.task_id AND y.state <> 'offline' AND d.ip = ?2 ORDER BY y.updated_at DESC LIMIT 1) "
     "WHERE v.object_key = ?1";
@@ -65,7 +68,7 @@ static const char JOB_BY_DEVICES[] =
 static const char JOB_BY_TIME[] =
     "SELECT x.job_id, x.product_key, x.device_name, max(x.updated_at) FROM firmwares f "
     "JOIN ota_jobs j ON j.firmware_id = f.firmware_id "
-    "JOIN ota_job_devices x ON x.rowid = (SELECT y.rowid FROM ota_job_devices y JOIN devices d "
+    "JOIN ota_job_devices x ON x.rowid = (SELECT y.rowid FROM ota_job_devices y CROSS JOIN devices d "
     "ON d.product_key = y.product_key AND d.device_name = y.device_name "
     "WHERE y.job_id = j.job_id AND d.ip = ?2 ORDER BY y.updated_at DESC LIMIT 1) "
     "WHERE f.object_key = ?1";
