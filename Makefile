@@ -16,7 +16,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS_SERVER := -std=c11 -D_GNU_SOURCE $(WARN) -g
 OPT     := -O2
 SAN     := -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lz -lmosquitto -lcrypto -lpthread
+SERVER_LIBS := -lmicrohttpd -lsqlite3 -lcjson -larchive -lz -lcrypto -lpthread
 PLUGIN_LIBS := -lsqlite3 -lcrypto
 
 SERVER_SRC := $(wildcard server/src/*.c)
@@ -159,6 +159,7 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
 UNIT_TESTS += $(BUILD)/tests/test_port_tiny
 UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign $(BUILD)/tests/test_aliyun_service
+UNIT_TESTS += $(BUILD)/tests/test_mqtt_packet $(BUILD)/tests/test_mqtt_link
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/log.c server/src/clock.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
@@ -173,6 +174,8 @@ test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c server/src/timeline.c server/src/clock.c
 test_aliyun_sign_SRC := server/src/aliyun_sign.c
+test_mqtt_packet_SRC := server/src/mqtt_packet.c
+test_mqtt_link_SRC := server/src/mqtt_link.c server/src/mqtt_packet.c server/src/log.c $(PLUGIN_PROTO_SRC)
 test_aliyun_service_SRC := $(test_service_SRC)
 test_sdk_core_SRC := sdk/src/json_scan.c sdk/src/alink.c sdk/src/manifest.c sdk/src/haas_util.c
 test_tar_reader_SRC := sdk/src/tar_reader.c sdk/src/haas_util.c

@@ -1,20 +1,36 @@
 /*
  * mqtt_link.c - the service account's MQTT connection (see mqtt_link.h).
  *
- * One thread owns the libmosquitto client and is the only one that calls
- * into it: it polls the socket and an eventfd, reads and writes packets,
- * sends keepalives and reconnects. Other threads hand messages to publish
- * over through a queue and wake it through the eventfd once per batch. A
- * push to thousands of devices is thus written by one thread in one go,
- * instead of one cross-thread wake-up per message (libmosquitto's own
- * threaded mode), which costs more than the publishing itself.
+ * One thread owns the socket: it connects, reads, writes, sends keepalives
+ * and reconnects. Other threads hand it messages to publish through a queue
+ * and wake it through an eventfd once per batch. A push to thousands of
+ * devices is thus written by one thread in one go, instead of one
+ * cross-thread wake-up per message.
+ *
+ * The MQTT itself is mqtt_packet.c's, over plain buffers: the thread reads
+ * whatever has arrived in one recv() and handles every whole packet in it,
+ * and writes everything it has to send (replies, PUBACKs, pushes) in one
+ * send(). That is the reason this is not libmosquitto, which reads each
+ * packet in three or four system calls and writes each with one more, plus
+ * a wake-up byte of its own: at 1,000 devices upgrading, 52 reads and 24
+ * writes per device, about half of them failing with EAGAIN, and most of
+ * this thread's CPU.
+ *
+ * Delivery, as libmosquitto's was: QoS 1 messages stay in a table by packet
+ * id until their PUBACK and are sent again (DUP) after a reconnect; QoS 1
+ * messages received are acknowledged as soon as their handler returned.
+ * Packet ids 1 and 2 are the two SUBSCRIBEs'; publishing uses the rest.
  */
 #include "mqtt_link.h"
+#include "mqtt_packet.h"
 #include "topics.h"
 #include "log.h"
 
 #include <errno.h>
-#include <mosquitto.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,11 +39,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
+#define KEEPALIVE_S 30
+#define CONNECT_TIMEOUT_MS 5000
+/* Read this much at a time; a packet that does not fit grows the buffer,
+ * up to IN_MAX (the broker's limit for a message is 256 KiB). */
+#define IN_CHUNK 65536
+#define IN_MAX (16u << 20)
+/* Queued messages are written into the send buffer while it holds less
+ * than this: a push to 100,000 devices waits in the queue, not as 30 MB
+ * of encoded packets. */
+#define OUT_HIGH (256u << 10)
+/* The SUBSCRIBEs' packet ids (publishing never uses them). */
+#define SUBSCRIBE_ID_QOS1 1
+#define SUBSCRIBE_ID_LIFECYCLE 2
+#define FIRST_PUBLISH_ID 3
 
-/* A message waiting for the link thread. */
+/* A message waiting for the link thread, or for its PUBACK. */
 typedef struct outgoing {
     struct outgoing *next;
     int qos;
@@ -37,11 +68,13 @@ typedef struct outgoing {
     char payload[]; /* topic follows the payload */
 } outgoing;
 
-static struct mosquitto *mosq;
+/* ---- shared with the other threads ---- */
+
 static mqtt_link_handlers handlers;
 static char host[256];
 static int port;
-static atomic_bool connected, stopping;
+static char client_id[128], username[128], password[128];
+static atomic_bool started, connected, stopping;
 static atomic_long connects;
 static pthread_t thread;
 static int wake_fd = -1;
@@ -57,30 +90,221 @@ static pthread_mutex_t ack_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ack_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t acked;
 
-/* The message ids of ticketed messages awaiting their PUBACK (link thread
- * only); when full, the oldest is forgotten (its waiter times out). */
-#define AWAITED_MAX 64
-static struct {
-    int mid;
-    uint64_t ticket;
-} awaited[AWAITED_MAX];
-static int awaited_n;
-
 bool mqtt_link_connected(void) { return atomic_load(&connected); }
 long mqtt_link_connects(void) { return atomic_load(&connects); }
 
-/* The message id of on_connect's SUBSCRIBE of the QoS 1 filters (link
- * thread only). */
-static int ready_subscribe_mid;
+/* ---- the link thread's own ---- */
 
-static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
+static int sock = -1;
+static bool session_up; /* CONNACK accepted on this socket */
+static unsigned char *in_buf, *out_buf;
+static size_t in_len, in_cap;
+static size_t out_len, out_sent, out_cap;
+static int64_t last_out_ms, ping_sent_ms; /* ping_sent_ms 0: no PINGREQ awaits its answer */
+static int64_t connect_sent_ms;
+/* Messages taken off the queue and not yet written (in queue order). */
+static outgoing *pending_head, **pending_tail = &pending_head;
+/* QoS 1 messages written and not yet acknowledged, by packet id. */
+static outgoing *unacked[65536];
+static int unacked_n;
+static uint16_t next_id = FIRST_PUBLISH_ID;
+/* Is a batch open? It opens with the first message of a read, not with the
+ * read itself: acknowledgements of our own pushes must not wait for the
+ * database lock a push in progress holds. */
+static int in_batch;
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+static int64_t now_ms(void)
 {
-    (void)obj;
-    if (rc != 0) {
-        log_msg(LOG_ERROR, "broker refused haas-emu's service account: %s", mosquitto_connack_string(rc));
-        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the send buffer ---- */
+
+/* Takes n more bytes just written at out_buf + out_len, when they fitted
+ * (n is what a mqtt_write_* returned). */
+static bool out_took(size_t n)
+{
+    if (n == 0 || n > out_cap - out_len)
+        return false;
+    out_len += n;
+    return true;
+}
+
+/* Makes room for n more bytes (after out_took refused them); false when it
+ * cannot (n is 0: the packet cannot be written at all, or no memory). */
+static bool out_grow(size_t n)
+{
+    if (n == 0)
+        return false;
+    if (out_sent > 0) { /* drop what was sent first */
+        memmove(out_buf, out_buf + out_sent, out_len - out_sent);
+        out_len -= out_sent;
+        out_sent = 0;
+        if (n <= out_cap - out_len)
+            return true;
     }
-    int session_present = flags & 1;
+    size_t cap = out_cap;
+    while (cap - out_len < n)
+        cap *= 2;
+    unsigned char *b = realloc(out_buf, cap);
+    if (!b)
+        return false;
+    out_buf = b;
+    out_cap = cap;
+    return true;
+}
+
+/* Appends one packet: WRITER(out, cap, ARGS...) from mqtt_packet.h. */
+#define OUT_APPEND(ok, writer, ...)                                                                                    \
+    do {                                                                                                               \
+        size_t need_;                                                                                                  \
+        while (!((ok) = out_took(need_ = writer(out_buf + out_len, out_cap - out_len, ##__VA_ARGS__))))                  \
+            if (!out_grow(need_))                                                                                      \
+                break;                                                                                                 \
+    } while (0)
+
+static size_t out_waiting(void) { return out_len - out_sent; }
+
+/* Writes what the buffer holds, as far as the socket takes it. Returns 0,
+ * or -1 when the connection is gone. */
+static int flush_out(void)
+{
+    while (out_sent < out_len) {
+        ssize_t n = send(sock, out_buf + out_sent, out_len - out_sent, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        out_sent += (size_t)n;
+        last_out_ms = now_ms();
+    }
+    out_len = out_sent = 0;
+    return 0;
+}
+
+/* ---- publishing ---- */
+
+/* Moves what other threads queued to the pending list. */
+static void take_queue(void)
+{
+    pthread_mutex_lock(&queue_lock);
+    outgoing *list = queue_head;
+    queue_head = NULL;
+    queue_tail = &queue_head;
+    pthread_mutex_unlock(&queue_lock);
+    if (list) {
+        *pending_tail = list;
+        while (*pending_tail)
+            pending_tail = &(*pending_tail)->next;
+    }
+}
+
+/* A free packet id for a QoS 1 message, or 0 when all are in flight. */
+static uint16_t take_packet_id(void)
+{
+    if (unacked_n >= 65536 - FIRST_PUBLISH_ID)
+        return 0;
+    while (unacked[next_id])
+        next_id = next_id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(next_id + 1);
+    uint16_t id = next_id;
+    next_id = next_id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(next_id + 1);
+    return id;
+}
+
+static void free_list(outgoing *o)
+{
+    while (o) {
+        outgoing *next = o->next;
+        free(o);
+        o = next;
+    }
+}
+
+/* Writes pending messages into the send buffer while it has room (and,
+ * for QoS 1, while packet ids are free); only on an accepted session. */
+static void write_pending(void)
+{
+    while (session_up && pending_head && out_waiting() < OUT_HIGH) {
+        outgoing *o = pending_head;
+        uint16_t id = o->qos > 0 ? take_packet_id() : 0;
+        if (o->qos > 0 && id == 0)
+            return; /* 65,533 in flight: wait for PUBACKs */
+        pending_head = o->next;
+        if (!pending_head)
+            pending_tail = &pending_head;
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_publish, o->topic, o->payload, o->len, o->qos, id, false);
+        if (!ok) {
+            log_msg(LOG_WARN, "cannot publish on %.80s (%zu bytes)", o->topic, o->len);
+            free(o);
+        } else if (o->qos > 0) {
+            o->next = NULL;
+            unacked[id] = o;
+            unacked_n++;
+        } else {
+            free(o);
+        }
+    }
+}
+
+/* After a reconnect: every QoS 1 message not acknowledged goes again, the
+ * oldest first (ids are taken in a circle from next_id). */
+static void resend_unacked(void)
+{
+    uint16_t id = next_id;
+    for (int i = 0; i < 65536 - FIRST_PUBLISH_ID && unacked_n > 0; i++) {
+        outgoing *o = unacked[id];
+        if (o) {
+            bool ok;
+            OUT_APPEND(ok, mqtt_write_publish, o->topic, o->payload, o->len, 1, id, true);
+            if (!ok) {
+                log_msg(LOG_WARN, "cannot publish again on %.80s", o->topic);
+                unacked[id] = NULL;
+                unacked_n--;
+                free(o);
+            }
+        }
+        id = id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(id + 1);
+    }
+}
+
+/* A PUBACK: the message is done; if it carried a ticket, its waiters (and
+ * those of every earlier ticket) may go on. */
+static void on_puback(uint16_t id)
+{
+    outgoing *o = unacked[id];
+    if (!o)
+        return; /* a duplicate answer to a message sent twice */
+    unacked[id] = NULL;
+    unacked_n--;
+    if (o->ticket) {
+        pthread_mutex_lock(&ack_lock);
+        if (o->ticket > acked)
+            acked = o->ticket;
+        pthread_cond_broadcast(&ack_cond);
+        pthread_mutex_unlock(&ack_lock);
+    }
+    free(o);
+}
+
+/* ---- receiving ---- */
+
+/* The CONNACK: on success, subscribe (again) and send what is unanswered.
+ * Returns 0, or -1 to drop the connection. */
+static int on_connack(const mqtt_packet *p)
+{
+    int session_present, rc;
+    if (session_up || mqtt_packet_parse_connack(p, &session_present, &rc) < 0)
+        return -1;
+    if (rc != 0) {
+        log_msg(LOG_ERROR, "broker refused haas-emu's service account: %s", mqtt_connack_text(rc));
+        return -1;
+    }
+    session_up = true;
     if (!session_present && handlers.on_session_lost)
         handlers.on_session_lost();
     /* What haas-emu listens to (topics.h): device lifecycle and refused
@@ -105,139 +329,139 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags)
     int n = 0;
     while (topic_server_subscriptions[n])
         n++;
-    int src = mosquitto_subscribe_multiple(m, &ready_subscribe_mid, n - 1,
-                                           (char *const *)topic_server_subscriptions + 1, 1, 0, NULL);
-    if (src == MOSQ_ERR_SUCCESS)
-        src = mosquitto_subscribe(m, NULL, topic_server_subscriptions[0], 0);
-    if (src != MOSQ_ERR_SUCCESS)
-        log_msg(LOG_ERROR, "cannot subscribe: %s", mosquitto_strerror(src));
+    bool ok1, ok2;
+    OUT_APPEND(ok1, mqtt_write_subscribe, SUBSCRIBE_ID_QOS1, topic_server_subscriptions + 1, n - 1, 1);
+    OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, topic_server_subscriptions, 1, 0);
+    if (!ok1 || !ok2) {
+        log_msg(LOG_ERROR, "cannot subscribe: out of memory");
+        return -1;
+    }
+    resend_unacked();
     log_msg(LOG_INFO, "MQTT link connected%s", session_present ? " (session resumed)" : "");
+    return 0;
 }
 
 /* The SUBACKs. After the QoS 1 filters' the link is ready (/healthz says
  * "connected", publishing is allowed); after the lifecycle's too, the
  * broker lets devices in (the plugin's wait_for_service). */
-static void on_subscribe(struct mosquitto *m, void *obj, int mid, int count, const int *granted)
+static int on_suback(const mqtt_packet *p)
 {
-    (void)m, (void)obj;
-    int first = mid == ready_subscribe_mid ? 1 : 0; /* that SUBSCRIBE began at the second filter */
-    for (int i = 0; i < count; i++)
+    uint16_t id;
+    unsigned char granted[16];
+    int n;
+    if (mqtt_packet_parse_suback(p, &id, granted, (int)sizeof granted, &n) < 0 ||
+        (id != SUBSCRIBE_ID_QOS1 && id != SUBSCRIBE_ID_LIFECYCLE))
+        return -1;
+    int first = id == SUBSCRIBE_ID_QOS1 ? 1 : 0; /* that SUBSCRIBE began at the second filter */
+    for (int i = 0; i < n; i++)
         if (granted[i] > 1)
             log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[first + i]);
-    if (mid != ready_subscribe_mid)
-        return;
-    atomic_store(&connected, true);
-    atomic_fetch_add(&connects, 1);
+    if (id == SUBSCRIBE_ID_QOS1) {
+        atomic_store(&connected, true);
+        atomic_fetch_add(&connects, 1);
+    }
+    return 0;
 }
 
-static void on_disconnect(struct mosquitto *m, void *obj, int rc)
+/* A message for us. Its topic is made a C string where it lies: moved two
+ * bytes back over its length, which leaves the payload after it as it is. */
+static int on_publish(const mqtt_packet *p)
 {
-    (void)m, (void)obj;
-    if (atomic_exchange(&connected, false))
-        log_msg(rc ? LOG_WARN : LOG_INFO, "MQTT link disconnected%s", rc ? "; reconnecting" : "");
-}
-
-/* Is a batch open? It opens with the first message of a read, not with the
- * read itself: acknowledgements of our own pushes must not wait for the
- * database lock a push in progress holds. */
-static int in_batch;
-
-static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg)
-{
-    (void)m, (void)obj;
+    mqtt_publish m;
+    if (!session_up || mqtt_packet_parse_publish(p, &m) < 0 || m.qos > 1)
+        return -1; /* we subscribe at QoS 1 at most: 2 is the broker's error */
+    char *topic = (char *)in_buf + ((const unsigned char *)m.topic - in_buf) - 2;
+    memmove(topic, topic + 2, m.topic_len);
+    topic[m.topic_len] = '\0';
     if (!in_batch && handlers.on_batch_begin) {
         handlers.on_batch_begin();
         in_batch = 1;
     }
-    if (handlers.on_message && msg->topic)
-        handlers.on_message(msg->topic, msg->payload, msg->payloadlen);
-}
-
-/* Remembers that ticket went out as message mid (link thread only). */
-static void await_ack(int mid, uint64_t ticket)
-{
-    if (awaited_n == AWAITED_MAX) {
-        memmove(&awaited[0], &awaited[1], (AWAITED_MAX - 1) * sizeof awaited[0]);
-        awaited_n--;
+    if (handlers.on_message)
+        handlers.on_message(topic, m.payload, (int)m.payload_len);
+    if (m.qos == 1) {
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_puback, m.packet_id);
+        if (!ok)
+            return -1;
     }
-    awaited[awaited_n].mid = mid;
-    awaited[awaited_n].ticket = ticket;
-    awaited_n++;
+    return 0;
 }
 
-/* A QoS 1 message was acknowledged: if it carried a ticket, its waiters
- * (and those of every earlier ticket) may go on. */
-static void on_publish(struct mosquitto *m, void *obj, int mid)
+/* One packet from the broker. Returns 0, or -1 to drop the connection. */
+static int handle_packet(const mqtt_packet *p)
 {
-    (void)m, (void)obj;
-    for (int i = 0; i < awaited_n; i++) {
-        if (awaited[i].mid != mid)
-            continue;
-        pthread_mutex_lock(&ack_lock);
-        if (awaited[i].ticket > acked)
-            acked = awaited[i].ticket;
-        pthread_cond_broadcast(&ack_cond);
-        pthread_mutex_unlock(&ack_lock);
-        awaited[i] = awaited[--awaited_n];
-        return;
-    }
-}
-
-/* Publishes everything queued (link thread only). */
-static void drain_queue(void)
-{
-    pthread_mutex_lock(&queue_lock);
-    outgoing *list = queue_head;
-    queue_head = NULL;
-    queue_tail = &queue_head;
-    pthread_mutex_unlock(&queue_lock);
-    while (list) {
-        outgoing *o = list;
-        list = o->next;
-        int mid = 0;
-        int rc = mosquitto_publish(mosq, &mid, o->topic, (int)o->len, o->payload, o->qos, false);
-        if (rc != MOSQ_ERR_SUCCESS)
-            log_msg(LOG_WARN, "publish on %s failed: %s", o->topic, mosquitto_strerror(rc));
-        else if (o->ticket)
-            await_ack(mid, o->ticket);
-        free(o);
+    uint16_t id;
+    switch (p->type) {
+    case MQTT_CONNACK:
+        return on_connack(p);
+    case MQTT_SUBACK:
+        return on_suback(p);
+    case MQTT_PUBLISH:
+        return on_publish(p);
+    case MQTT_PUBACK:
+        if (mqtt_packet_parse_id(p, &id) < 0)
+            return -1;
+        on_puback(id);
+        return 0;
+    case MQTT_PINGRESP:
+        ping_sent_ms = 0;
+        return 0;
+    default:
+        log_msg(LOG_WARN, "MQTT link: unexpected packet of type %d from the broker", (int)p->type);
+        return -1;
     }
 }
 
-/* Waits up to ms for the wake-up descriptor (or until we stop). */
-static void pause_ms(int ms)
-{
-    struct pollfd p = {wake_fd, POLLIN, 0};
-    poll(&p, 1, ms);
-}
-
-/* Milliseconds on CLOCK_MONOTONIC. */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Reads what waits on the socket, up to 512 packets (libmosquitto reads a
- * packet or so per call); returns libmosquitto's code. */
+/* Reads what waits on the socket (up to 64 reads) and handles every whole
+ * packet. Returns 0, or -1 when the connection is gone or broken. */
 static int read_ready(void)
 {
-    int rc = MOSQ_ERR_SUCCESS;
-    for (int i = 0; i < 512 && rc == MOSQ_ERR_SUCCESS; i++) {
-        rc = mosquitto_loop_read(mosq, 1);
-        struct pollfd more = {mosquitto_socket(mosq), POLLIN, 0};
-        if (rc != MOSQ_ERR_SUCCESS || more.fd < 0 || poll(&more, 1, 0) <= 0)
-            break;
+    for (int reads = 0; reads < 64; reads++) {
+        if (in_cap - in_len < IN_CHUNK / 4) { /* a packet bigger than the buffer: grow it */
+            if (in_cap >= IN_MAX) {
+                log_msg(LOG_WARN, "MQTT link: a packet from the broker is over %u bytes", IN_MAX);
+                return -1;
+            }
+            unsigned char *b = realloc(in_buf, in_cap * 2);
+            if (!b)
+                return -1;
+            in_buf = b;
+            in_cap *= 2;
+        }
+        ssize_t n = recv(sock, in_buf + in_len, in_cap - in_len, 0);
+        if (n == 0)
+            return -1; /* the broker closed it */
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+        }
+        size_t asked = in_cap - in_len;
+        in_len += (size_t)n;
+        size_t at = 0;
+        mqtt_packet p;
+        int found;
+        while ((found = mqtt_packet_next(in_buf + at, in_len - at, &p)) == 1) {
+            if (handle_packet(&p) < 0)
+                return -1;
+            at += p.total;
+        }
+        if (found < 0)
+            return -1;
+        memmove(in_buf, in_buf + at, in_len - at);
+        in_len -= at;
+        if ((size_t)n < asked)
+            return 0; /* all there was */
     }
-    return rc;
+    return 0;
 }
 
 /* Does the socket become readable within ms? */
 static bool readable_within(int ms)
 {
-    struct pollfd next = {mosquitto_socket(mosq), POLLIN, 0};
-    return next.fd >= 0 && poll(&next, 1, ms) > 0;
+    struct pollfd next = {sock, POLLIN, 0};
+    return poll(&next, 1, ms) > 0;
 }
 
 /*
@@ -255,40 +479,146 @@ static int read_batch(void)
 {
     int64_t start = now_ms();
     int rc = read_ready();
-    while (rc == MOSQ_ERR_SUCCESS && in_batch && now_ms() - start < BATCH_MAX_MS) {
-        drain_queue();
-        if (mosquitto_want_write(mosq))
-            rc = mosquitto_loop_write(mosq, 1);
-        if (rc != MOSQ_ERR_SUCCESS || !readable_within(BATCH_QUIET_MS))
+    while (rc == 0 && in_batch && now_ms() - start < BATCH_MAX_MS) {
+        take_queue();
+        write_pending();
+        rc = flush_out();
+        if (rc < 0 || !readable_within(BATCH_QUIET_MS))
             break;
         rc = read_ready();
     }
+    if (in_batch) {
+        handlers.on_batch_end();
+        in_batch = 0;
+    }
     return rc;
+}
+
+/* ---- connecting ---- */
+
+/* Waits up to ms for the wake-up descriptor (or until we stop). */
+static void pause_ms(int ms)
+{
+    struct pollfd p = {wake_fd, POLLIN, 0};
+    poll(&p, 1, ms);
+}
+
+/* Opens a TCP connection to host:port (non-blocking, TCP_NODELAY: we write
+ * whole batches ourselves). Returns the socket, or -1 with errno's text in
+ * why. */
+static int open_socket(char *why, size_t whylen)
+{
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int gai = getaddrinfo(host, service, &hints, &res);
+    if (gai != 0) {
+        snprintf(why, whylen, "%s", gai_strerror(gai));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *a = res; a && fd < 0; a = a->ai_next) {
+        fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0)
+            continue;
+        int err = 0;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+            err = errno;
+            if (err == EINPROGRESS) {
+                struct pollfd w = {fd, POLLOUT, 0};
+                socklen_t elen = sizeof err;
+                if (poll(&w, 1, CONNECT_TIMEOUT_MS) <= 0)
+                    err = ETIMEDOUT;
+                else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen) < 0)
+                    err = errno;
+            }
+        }
+        if (err) {
+            snprintf(why, whylen, "%s", strerror(err));
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd >= 0) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd;
+}
+
+/* Connects and sends CONNECT. Returns 0, or -1 (logged). */
+static int connect_broker(void)
+{
+    char why[128] = "";
+    sock = open_socket(why, sizeof why);
+    if (sock < 0) {
+        log_msg(LOG_DEBUG, "MQTT link: connect to %s:%d failed (%s)", host, port, why);
+        return -1;
+    }
+    in_len = out_len = out_sent = 0;
+    session_up = false;
+    ping_sent_ms = 0;
+    bool ok;
+    OUT_APPEND(ok, mqtt_write_connect, client_id, false, KEEPALIVE_S, username, password);
+    connect_sent_ms = last_out_ms = now_ms();
+    if (!ok || flush_out() < 0) {
+        close(sock);
+        sock = -1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Closes the connection: lost (the next turn reconnects) or at the stop. */
+static void drop_connection(bool lost)
+{
+    if (atomic_exchange(&connected, false))
+        log_msg(lost ? LOG_WARN : LOG_INFO, "MQTT link disconnected%s", lost ? "; reconnecting" : "");
+    close(sock);
+    sock = -1;
+    session_up = false;
+}
+
+/* Keepalive: a PINGREQ when we have sent nothing for KEEPALIVE_S, and the
+ * connection counts as lost when its answer (or the CONNACK) takes as long.
+ * Returns 0, or -1 when lost. */
+static int keep_alive(void)
+{
+    int64_t now = now_ms();
+    if (!session_up)
+        return now - connect_sent_ms >= KEEPALIVE_S * 1000 ? -1 : 0;
+    if (ping_sent_ms)
+        return now - ping_sent_ms >= KEEPALIVE_S * 1000 ? -1 : 0;
+    if (now - last_out_ms >= KEEPALIVE_S * 1000) {
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_pingreq);
+        if (!ok)
+            return -1;
+        ping_sent_ms = now;
+    }
+    return 0;
 }
 
 static void *run(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "mqtt-link"); /* as top, perf and the benchmarks show it */
-    int have_socket = 0, backoff_ms = 1000;
+    int backoff_ms = 1000;
     while (!atomic_load(&stopping)) {
-        if (!have_socket) {
-            int rc = mosquitto_connect(mosq, host, port, 30);
-            if (rc == MOSQ_ERR_SUCCESS) {
-                have_socket = 1;
+        if (sock < 0) {
+            if (connect_broker() == 0) {
                 backoff_ms = 1000;
             } else {
-                log_msg(LOG_DEBUG, "MQTT link: connect to %s:%d failed (%s)", host, port,
-                        rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
                 pause_ms(backoff_ms);
                 backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
-                /* Messages queued while disconnected are dropped: the API
-                 * refuses to queue then, so this holds only stragglers. */
                 continue;
             }
         }
         struct pollfd fds[2] = {
-            {mosquitto_socket(mosq), (short)(POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0)), 0},
+            {sock, (short)(POLLIN | (out_waiting() ? POLLOUT : 0)), 0},
             {wake_fd, POLLIN, 0},
         };
         if (poll(fds, 2, 1000) < 0 && errno != EINTR)
@@ -296,79 +626,107 @@ static void *run(void *arg)
         if (fds[1].revents & POLLIN) {
             uint64_t count;
             (void)!read(wake_fd, &count, sizeof count);
-            drain_queue();
         }
-        int rc = MOSQ_ERR_SUCCESS;
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        int rc = 0;
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR))
             rc = read_batch();
-            if (in_batch) {
-                handlers.on_batch_end();
-                in_batch = 0;
-            }
+        if (rc == 0) {
+            take_queue();
+            write_pending();
+            rc = flush_out();
         }
-        if (rc == MOSQ_ERR_SUCCESS && mosquitto_want_write(mosq))
-            rc = mosquitto_loop_write(mosq, 1);
-        if (rc == MOSQ_ERR_SUCCESS)
-            rc = mosquitto_loop_misc(mosq);
-        if (rc != MOSQ_ERR_SUCCESS) {
-            /* Lost: libmosquitto has called on_disconnect; start over. */
-            atomic_store(&connected, false);
-            mosquitto_disconnect(mosq);
-            have_socket = 0;
+        if (rc == 0 && !out_waiting()) { /* the socket took it all: room for more */
+            write_pending();
+            rc = flush_out();
+        }
+        if (rc == 0)
+            rc = keep_alive();
+        if (rc < 0) {
+            drop_connection(true);
             pause_ms(backoff_ms);
         }
     }
-    if (have_socket) {
-        drain_queue();
-        mosquitto_disconnect(mosq);
-        mosquitto_loop_write(mosq, 1);
+    if (sock >= 0) {
+        /* Stopping: what is queued goes out, then a DISCONNECT (for at most
+         * a second; the broker keeps our session). */
+        take_queue();
+        write_pending();
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_disconnect);
+        int64_t deadline = now_ms() + 1000;
+        while (ok && out_waiting() && now_ms() < deadline && flush_out() == 0) {
+            struct pollfd w = {sock, POLLOUT, 0};
+            poll(&w, 1, 100);
+        }
+        drop_connection(false);
     }
     return NULL;
 }
 
-int mqtt_link_start(const char *h, int p, const char *client_id, const char *username, const char *password,
+int mqtt_link_start(const char *h, int p, const char *id, const char *user, const char *pass,
                     const mqtt_link_handlers *hs, char *err, size_t errlen)
 {
     handlers = *hs;
     snprintf(host, sizeof host, "%s", h);
     port = p;
-    mosquitto_lib_init();
-    mosq = mosquitto_new(client_id, false, NULL);
+    if (snprintf(client_id, sizeof client_id, "%s", id) >= (int)sizeof client_id ||
+        snprintf(username, sizeof username, "%s", user) >= (int)sizeof username ||
+        snprintf(password, sizeof password, "%s", pass) >= (int)sizeof password) {
+        snprintf(err, errlen, "the MQTT client id, user name or password is too long");
+        return -1;
+    }
+    in_cap = out_cap = IN_CHUNK;
+    in_buf = malloc(in_cap);
+    out_buf = malloc(out_cap);
     wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!mosq || wake_fd < 0) {
+    if (!in_buf || !out_buf || wake_fd < 0) {
         snprintf(err, errlen, "cannot create the MQTT client");
         return -1;
     }
-    mosquitto_int_option(mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-    mosquitto_username_pw_set(mosq, username, password);
-    mosquitto_connect_with_flags_callback_set(mosq, on_connect);
-    mosquitto_disconnect_callback_set(mosq, on_disconnect);
-    mosquitto_message_callback_set(mosq, on_message);
-    mosquitto_subscribe_callback_set(mosq, on_subscribe);
-    mosquitto_publish_callback_set(mosq, on_publish);
-    /* A bounded window: libmosquitto 2.0 walks its in-flight list on every
-     * publish and acknowledgement, so "unlimited" turns a push to 10,000
-     * devices quadratic; beyond the window messages wait in its queue. */
-    mosquitto_max_inflight_messages_set(mosq, 1000);
     if (pthread_create(&thread, NULL, run, NULL) != 0) {
         snprintf(err, errlen, "cannot start the MQTT thread");
         return -1;
     }
+    atomic_store(&started, true);
     return 0;
 }
 
+/* This thread's holds (mqtt_link_hold), and whether it queued a message
+ * into an empty queue meanwhile: then the link thread is owed a wake-up. */
+static _Thread_local int holds;
+static _Thread_local bool wake_owed;
+
+static void wake_link(void)
+{
+    uint64_t one = 1;
+    (void)!write(wake_fd, &one, sizeof one);
+}
+
+void mqtt_link_hold(void) { holds++; }
+
+void mqtt_link_release(void)
+{
+    if (holds > 0 && --holds == 0 && wake_owed) {
+        wake_owed = false;
+        wake_link();
+    }
+}
+
 /* Queues a message for the link thread; with ticketed, gives it the next
- * ticket. Returns the ticket (0 when not ticketed), or -1. */
+ * ticket. Returns the ticket (0 when not ticketed), or -1. The link thread
+ * is woken when the message is the first in the queue (the others found
+ * it woken), unless this thread holds (mqtt_link_hold) or is the link
+ * thread itself, which looks at the queue before it waits again. */
 static int64_t enqueue(const char *topic, const void *payload, size_t len, int qos, bool ticketed)
 {
-    if (!mosq || !atomic_load(&connected))
+    if (!atomic_load(&started) || !atomic_load(&connected))
         return -1;
     size_t tlen = strlen(topic) + 1;
     outgoing *o = malloc(sizeof *o + len + tlen);
     if (!o)
         return -1;
     o->next = NULL;
-    o->qos = qos;
+    o->qos = qos > 0 ? 1 : 0;
     o->ticket = 0;
     o->len = len;
     memcpy(o->payload, payload, len);
@@ -382,10 +740,12 @@ static int64_t enqueue(const char *topic, const void *payload, size_t len, int q
     *queue_tail = o;
     queue_tail = &o->next;
     pthread_mutex_unlock(&queue_lock);
-    if (was_empty) {
-        uint64_t one = 1;
-        (void)!write(wake_fd, &one, sizeof one);
-    }
+    if (!was_empty || pthread_equal(pthread_self(), thread))
+        return ticket;
+    if (holds > 0)
+        wake_owed = true;
+    else
+        wake_link();
     return ticket;
 }
 
@@ -399,6 +759,10 @@ int mqtt_link_publish_acked(const char *topic, const void *payload, size_t len, 
     int64_t ticket = enqueue(topic, payload, len, 1, true);
     if (ticket < 0)
         return -1;
+    if (wake_owed) { /* held: the link must see it now, we wait for it */
+        wake_owed = false;
+        wake_link();
+    }
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += timeout_ms / 1000;
@@ -418,21 +782,26 @@ int mqtt_link_publish_acked(const char *topic, const void *payload, size_t len, 
 
 void mqtt_link_stop(void)
 {
-    if (!mosq)
+    if (!atomic_load(&started))
         return;
     atomic_store(&stopping, true);
-    uint64_t one = 1;
-    (void)!write(wake_fd, &one, sizeof one);
+    wake_link();
     pthread_join(thread, NULL);
-    mosquitto_destroy(mosq);
-    mosq = NULL;
+    atomic_store(&started, false);
     close(wake_fd);
     wake_fd = -1;
-    while (queue_head) {
-        outgoing *o = queue_head;
-        queue_head = o->next;
-        free(o);
-    }
+    free_list(queue_head);
+    queue_head = NULL;
     queue_tail = &queue_head;
-    mosquitto_lib_cleanup();
+    free_list(pending_head);
+    pending_head = NULL;
+    pending_tail = &pending_head;
+    for (int id = 0; id < 65536; id++) {
+        free(unacked[id]);
+        unacked[id] = NULL;
+    }
+    unacked_n = 0;
+    free(in_buf);
+    free(out_buf);
+    in_buf = out_buf = NULL;
 }
