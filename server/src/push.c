@@ -112,11 +112,16 @@ static void make_target(push_target *t, const char *pk, const char *dn)
     t->id = push_message_id();
 }
 
-/* The package URL of a task's push, signed once for all its devices. */
+/* A task's push: the package URL, signed once for all its devices, and
+ * how many messages are held for the link (mqtt_link_hold). */
 typedef struct {
     char url[1400];
     int signed_ok; /* 1 signed, -1 signing failed, 0 not yet */
+    int held;
 } push_url;
+
+/* The link thread is woken once per this many pushes, not for each. */
+#define PUSH_HANDOVER 64
 
 /* service_push_fn: publishes the push to one device. */
 static int publish(const store_version *pkg, const char *pk, const char *dn, const char *task_id, void *ctx)
@@ -126,7 +131,14 @@ static int publish(const store_version *pkg, const char *pk, const char *dn, con
         u->signed_ok = sign_url(pkg, u->url, sizeof u->url) == 0 ? 1 : -1;
     push_target t;
     make_target(&t, pk, dn);
-    return u->signed_ok > 0 ? send_one(pkg, u->url, &t, task_id) : -1;
+    if (u->held++ == 0)
+        mqtt_link_hold();
+    int rc = u->signed_ok > 0 ? send_one(pkg, u->url, &t, task_id) : -1;
+    if (u->held == PUSH_HANDOVER) {
+        mqtt_link_release();
+        u->held = 0;
+    }
+    return rc;
 }
 
 int push_app_to(const char *pk, const char *dn, const store_version *v, const char *ref_id)
@@ -145,8 +157,11 @@ service_status push_task(const char *task_id, service_push_counts *counts, servi
     if (!mqtt_link_connected())
         return service_fail(res, SERVICE_UNAVAILABLE, "BrokerUnavailable",
                             "the MQTT link to the broker is down; try again");
-    push_url url = {"", 0};
-    if (service_task_push(task_id, publish, &url, counts, res) != SERVICE_OK)
+    push_url url = {"", 0, 0};
+    service_status st = service_task_push(task_id, publish, &url, counts, res);
+    if (url.held)
+        mqtt_link_release();
+    if (st != SERVICE_OK)
         return res->status;
     if (counts->failed_to_send)
         log_msg(LOG_WARN, "task %s: %d of %d pushes could not be sent", task_id, counts->failed_to_send,
