@@ -82,6 +82,72 @@ store_status store_push_members(const char *task_id, const char *group_id, const
                    limit);
 }
 
+store_status store_push_online_members(const char *task_id, const char *group_id, const char *app_id,
+                                       const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
+                                       void *ctx)
+{
+    store_push_member row;
+    member_visit v = {each, ctx};
+    /* CROSS JOIN: from the online devices in order, never from the group */
+    return db_each("SELECT d.product_key, d.device_name, 1, (SELECT a.version FROM device_apps a "
+                   "WHERE a.product_key = d.product_key AND a.device_name = d.device_name AND a.app_id = ?3), "
+                   "COALESCE(td.state, 'pending'), td.code FROM devices d INDEXED BY devices_by_status "
+                   "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = d.product_key "
+                   "AND m.device_name = d.device_name "
+                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = d.product_key "
+                   "AND td.device_name = d.device_name "
+                   "WHERE d.status = 'online' AND (d.product_key, d.device_name) > (?4, ?5) "
+                   "ORDER BY d.product_key, d.device_name LIMIT ?6",
+                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
+                   limit);
+}
+
+store_status store_push_moved_members(const char *task_id, const char *group_id, const char *app_id,
+                                      const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
+                                      void *ctx)
+{
+    store_push_member row;
+    member_visit v = {each, ctx};
+    /* CROSS JOIN: from the task's moved rows in order, never from the group */
+    return db_each("SELECT td.product_key, td.device_name, d.status = 'online', CASE WHEN d.status = 'online' THEN "
+                   "(SELECT a.version FROM device_apps a WHERE a.product_key = td.product_key "
+                   "AND a.device_name = td.device_name AND a.app_id = ?3) END, td.state, td.code "
+                   "FROM task_devices td INDEXED BY task_devices_moved "
+                   "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = td.product_key "
+                   "AND m.device_name = td.device_name "
+                   "JOIN devices d ON d.product_key = td.product_key AND d.device_name = td.device_name "
+                   "WHERE td.task_id = ?1 AND td.state <> 'offline' AND (td.product_key, td.device_name) > (?4, ?5) "
+                   "ORDER BY td.product_key, td.device_name LIMIT ?6",
+                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
+                   limit);
+}
+
+static void read_walks(sqlite3_stmt *st, void *out)
+{
+    store_push_walks *w = out;
+    w->fewer_online = sqlite3_column_int(st, 0) != 0;
+    w->every_member_has_row = sqlite3_column_int(st, 1) != 0;
+}
+
+store_status store_push_plan_walks(const char *task_id, const char *group_id, store_push_walks *w)
+{
+    w->fewer_online = w->every_member_has_row = false;
+    store_status s = db_one("SELECT (SELECT COALESCE(SUM(n), 0) FROM device_counts WHERE status = 'online') "
+                            "< g.member_count, "
+                            "(SELECT COALESCE(SUM(n), 0) FROM task_state_counts WHERE task_id = ?1) >= g.member_count "
+                            "FROM device_groups g WHERE g.group_id = ?2",
+                            read_walks, w, "ss", task_id, group_id);
+    return s == STORE_NOT_FOUND ? STORE_OK : s;
+}
+
+store_status store_push_offline_rows(const char *task_id, int *n)
+{
+    *n = 0;
+    store_status s = db_one("SELECT n FROM task_state_counts WHERE task_id = ?1 AND state = 'offline'",
+                            db_read_int, n, "s", task_id);
+    return s == STORE_NOT_FOUND ? STORE_OK : s;
+}
+
 store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,
                             bool has_code, int code, const char *trace, int64_t now)
 {

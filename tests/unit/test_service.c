@@ -586,6 +586,91 @@ static void test_task_push_in_chunks(void **state)
     assert_int_equal(t.push_count, 3);
 }
 
+static void read_state(sqlite3_stmt *st, void *out) { *(store_task_state *)out = store_task_state_named(db_text(st, 0)); }
+
+/* The state of dn in task t1 (pending without a row). */
+static store_task_state state_in_t1(const char *dn)
+{
+    store_task_state st = TASK_PENDING;
+    assert_true(db_one("SELECT state FROM task_devices WHERE task_id = 't1' AND product_key = ?1 AND device_name = ?2",
+                       read_state, &st, "ss", PK, dn) != STORE_ERROR);
+    return st;
+}
+
+/* A big group, mostly offline: the push walks the online members first,
+ * then the rest (or, once every member has a row, only the rows that are
+ * not 'offline'), and ends where one walk of the group would. */
+static void test_task_push_online_first(void **state)
+{
+    (void)state;
+    enum { WALKED = 500 }; /* and DN, DN2 of the fixture, offline */
+    fx_task_world();
+    for (int i = 0; i < WALKED; i++) {
+        char dn[STORE_DN_SIZE];
+        snprintf(dn, sizeof dn, "walk-%04d", i);
+        fx_device(PK, dn);
+        fx_member("g1", PK, dn);
+        if (i % 10 == 0)
+            assert_int_equal(store_report_online(PK, dn, 1, NULL), STORE_OK);
+    }
+    fx_task("t1", APP, "0.0.2", "g1");
+    big_sends s = {0};
+    service_push_counts c;
+    service_result res;
+    store_task t;
+    /* 1. no rows yet: the online 50 (in order, once each), then the group */
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 50);
+    assert_false(s.out_of_order);
+    assert_int_equal(c.pushed, 50);
+    assert_int_equal(c.offline, WALKED + 2 - 50);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], 50);
+    assert_int_equal(t.counts[TASK_OFFLINE], WALKED + 2 - 50);
+    assert_int_equal(t.counts[TASK_PENDING], 0);
+    /* 2. walk-0000 (pushed) goes offline, walk-0001 (offline) comes
+     * online: the moved rows' walk records the first offline, the online
+     * walk pushes the second, the other 49 are pushed again */
+    assert_int_equal(store_report_offline(PK, "walk-0000"), STORE_OK);
+    assert_int_equal(store_report_online(PK, "walk-0001", 1, NULL), STORE_OK);
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 50);
+    assert_false(s.out_of_order);
+    assert_int_equal(c.pushed, 50);
+    assert_int_equal(c.offline, WALKED + 2 - 50);
+    assert_int_equal(state_in_t1("walk-0000"), TASK_OFFLINE);
+    assert_int_equal(state_in_t1("walk-0001"), TASK_PUSHED);
+    assert_int_equal(state_in_t1("walk-0010"), TASK_PUSHED);
+    assert_int_equal(state_in_t1("walk-0002"), TASK_OFFLINE);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PUSHED], 50);
+    assert_int_equal(t.counts[TASK_OFFLINE], WALKED + 2 - 50);
+    /* 3. walk-0010 succeeded, then went offline: recorded offline, as one
+     * walk of the group did */
+    char task[STORE_ID_SIZE];
+    assert_int_equal(service_task_result(PK, "walk-0010", APP, "0.0.2", 200, task, &res), SERVICE_OK);
+    assert_int_equal(store_report_offline(PK, "walk-0010"), STORE_OK);
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 49);
+    assert_int_equal(c.offline, WALKED + 2 - 49);
+    assert_int_equal(state_in_t1("walk-0010"), TASK_OFFLINE);
+    /* 4. a new member, offline, without a row: the whole group is walked
+     * again, and it is recorded offline */
+    fx_device(PK, "walk-new");
+    fx_member("g1", PK, "walk-new");
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 49);
+    assert_int_equal(c.offline, WALKED + 3 - 49);
+    assert_int_equal(state_in_t1("walk-new"), TASK_OFFLINE);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_PENDING], 0);
+    assert_int_equal(t.counts[TASK_OFFLINE], WALKED + 3 - 49);
+    assert_int_equal(t.push_count, 4);
+}
+
 static void test_task_due_and_pushed(void **state)
 {
     (void)state;
@@ -683,6 +768,7 @@ int main(void)
         T(test_version_add_stores),    T(test_version_get_deprecate), T(test_version_delete),
         T(test_task_create),           T(test_task_push),           T(test_task_push_keeps_success),
         T(test_task_push_in_chunks),
+        T(test_task_push_online_first),
         T(test_task_due_and_pushed),   T(test_task_result), T(test_task_reached),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
