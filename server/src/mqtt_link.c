@@ -607,6 +607,73 @@ static int keep_alive(void)
     return 0;
 }
 
+/* Publishes what is queued: into the send buffer and out, and once more
+ * when the socket took it all (write_pending stops at OUT_HIGH). Returns
+ * 0, or -1 when the connection is gone. */
+static int publish_queued(void)
+{
+    take_queue();
+    write_pending();
+    int rc = flush_out();
+    if (rc == 0 && !out_waiting()) {
+        write_pending();
+        rc = flush_out();
+    }
+    return rc;
+}
+
+/* One turn on a connection: waits (at most 1 s) for the broker or the
+ * queue, reads, publishes, keeps alive. Returns 0, or -1 when the
+ * connection is lost. */
+static int serve_turn(void)
+{
+    struct pollfd fds[2] = {
+        {sock, (short)(POLLIN | (out_waiting() ? POLLOUT : 0)), 0},
+        {wake_fd, POLLIN, 0},
+    };
+    if (poll(fds, 2, 1000) < 0 && errno != EINTR)
+        return -1;
+    if (fds[1].revents & POLLIN) {
+        uint64_t count;
+        (void)!read(wake_fd, &count, sizeof count);
+    }
+    int rc = 0;
+    bool acks_only = false;
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+        long before = messages_read;
+        rc = read_batch();
+        acks_only = messages_read == before;
+    }
+    if (rc == 0)
+        rc = publish_queued();
+    if (rc == 0)
+        rc = keep_alive();
+    if (rc == 0 && acks_only && !pending_head) {
+        /* Only PUBACKs of our pushes came: let more gather before the next
+         * read (a push's 19,800 PUBACKs woke this thread thousands of
+         * times, a context switch each). Anything to publish ends the
+         * pause at once. */
+        pause_ms(ACK_GATHER_MS);
+    }
+    return rc;
+}
+
+/* Stopping: what is queued goes out, then a DISCONNECT (for at most a
+ * second; the broker keeps our session). */
+static void say_goodbye(void)
+{
+    take_queue();
+    write_pending();
+    bool ok;
+    OUT_APPEND(ok, mqtt_write_disconnect);
+    int64_t deadline = now_ms() + 1000;
+    while (ok && out_waiting() && now_ms() < deadline && flush_out() == 0) {
+        struct pollfd w = {sock, POLLOUT, 0};
+        poll(&w, 1, 100);
+    }
+    drop_connection(false);
+}
+
 static void *run(void *arg)
 {
     (void)arg;
@@ -622,59 +689,13 @@ static void *run(void *arg)
                 continue;
             }
         }
-        struct pollfd fds[2] = {
-            {sock, (short)(POLLIN | (out_waiting() ? POLLOUT : 0)), 0},
-            {wake_fd, POLLIN, 0},
-        };
-        if (poll(fds, 2, 1000) < 0 && errno != EINTR)
-            break;
-        if (fds[1].revents & POLLIN) {
-            uint64_t count;
-            (void)!read(wake_fd, &count, sizeof count);
-        }
-        int rc = 0;
-        bool acks_only = false;
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            long before = messages_read;
-            rc = read_batch();
-            acks_only = messages_read == before;
-        }
-        if (rc == 0) {
-            take_queue();
-            write_pending();
-            rc = flush_out();
-        }
-        if (rc == 0 && !out_waiting()) { /* the socket took it all: room for more */
-            write_pending();
-            rc = flush_out();
-        }
-        if (rc == 0)
-            rc = keep_alive();
-        if (rc < 0) {
+        if (serve_turn() < 0) {
             drop_connection(true);
             pause_ms(backoff_ms);
-        } else if (acks_only && !pending_head) {
-            /* Only PUBACKs of our pushes came: let more gather before the
-             * next read (a push's 19,800 PUBACKs woke this thread
-             * thousands of times, a context switch each). Anything to
-             * publish ends the pause at once. */
-            pause_ms(ACK_GATHER_MS);
         }
     }
-    if (sock >= 0) {
-        /* Stopping: what is queued goes out, then a DISCONNECT (for at most
-         * a second; the broker keeps our session). */
-        take_queue();
-        write_pending();
-        bool ok;
-        OUT_APPEND(ok, mqtt_write_disconnect);
-        int64_t deadline = now_ms() + 1000;
-        while (ok && out_waiting() && now_ms() < deadline && flush_out() == 0) {
-            struct pollfd w = {sock, POLLOUT, 0};
-            poll(&w, 1, 100);
-        }
-        drop_connection(false);
-    }
+    if (sock >= 0)
+        say_goodbye();
     return NULL;
 }
 

@@ -62,64 +62,71 @@ static int visit_member(const void *row, void *ctx)
     return v->each(row, v->ctx);
 }
 
-store_status store_push_members(const char *task_id, const char *group_id, const char *app_id, const char *after_pk,
-                                const char *after_dn, int limit, store_push_member_fn each, void *ctx)
+/* The walks of a push: the same parameters (?1 task, ?2 group, ?3 app, ?4
+ * and ?5 the member after which to start, ?6 the limit) and the same
+ * columns (read_member) from three statements; sql is one of their
+ * literals. */
+static store_status walk_members(const char *sql, const char *task_id, const char *group_id, const char *app_id,
+                                 const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
+                                 void *ctx)
 {
     store_push_member row;
     member_visit v = {each, ctx};
+    return db_each(sql, read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
+                   limit);
+}
+
+store_status store_push_members(const char *task_id, const char *group_id, const char *app_id, const char *after_pk,
+                                const char *after_dn, int limit, store_push_member_fn each, void *ctx)
+{
     /* the app's version only of online members: the others get no push,
      * and most of a big group is offline (a look-up less for each) */
-    return db_each("SELECT m.product_key, m.device_name, d.status = 'online', CASE WHEN d.status = 'online' THEN "
-                   "(SELECT a.version FROM device_apps a WHERE a.product_key = m.product_key "
-                   "AND a.device_name = m.device_name AND a.app_id = ?3) END, "
-                   "COALESCE(td.state, 'pending'), td.code FROM group_members m "
-                   "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
-                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
-                   "AND td.device_name = m.device_name "
-                   "WHERE m.group_id = ?2 AND (m.product_key, m.device_name) > (?4, ?5) "
-                   "ORDER BY m.product_key, m.device_name LIMIT ?6",
-                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
-                   limit);
+    return walk_members("SELECT m.product_key, m.device_name, d.status = 'online', CASE WHEN d.status = 'online' THEN "
+                        "(SELECT a.version FROM device_apps a WHERE a.product_key = m.product_key "
+                        "AND a.device_name = m.device_name AND a.app_id = ?3) END, "
+                        "COALESCE(td.state, 'pending'), td.code FROM group_members m "
+                        "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name "
+                        "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
+                        "AND td.device_name = m.device_name "
+                        "WHERE m.group_id = ?2 AND (m.product_key, m.device_name) > (?4, ?5) "
+                        "ORDER BY m.product_key, m.device_name LIMIT ?6",
+                        task_id, group_id, app_id, after_pk, after_dn, limit, each, ctx);
 }
 
 store_status store_push_online_members(const char *task_id, const char *group_id, const char *app_id,
                                        const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
                                        void *ctx)
 {
-    store_push_member row;
-    member_visit v = {each, ctx};
     /* CROSS JOIN: from the online devices in order, never from the group */
-    return db_each("SELECT d.product_key, d.device_name, 1, (SELECT a.version FROM device_apps a "
-                   "WHERE a.product_key = d.product_key AND a.device_name = d.device_name AND a.app_id = ?3), "
-                   "COALESCE(td.state, 'pending'), td.code FROM devices d INDEXED BY devices_by_status "
-                   "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = d.product_key "
-                   "AND m.device_name = d.device_name "
-                   "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = d.product_key "
-                   "AND td.device_name = d.device_name "
-                   "WHERE d.status = 'online' AND (d.product_key, d.device_name) > (?4, ?5) "
-                   "ORDER BY d.product_key, d.device_name LIMIT ?6",
-                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
-                   limit);
+    return walk_members("SELECT d.product_key, d.device_name, 1, (SELECT a.version FROM device_apps a "
+                        "WHERE a.product_key = d.product_key AND a.device_name = d.device_name AND a.app_id = ?3), "
+                        "COALESCE(td.state, 'pending'), td.code FROM devices d INDEXED BY devices_by_status "
+                        "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = d.product_key "
+                        "AND m.device_name = d.device_name "
+                        "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = d.product_key "
+                        "AND td.device_name = d.device_name "
+                        "WHERE d.status = 'online' AND (d.product_key, d.device_name) > (?4, ?5) "
+                        "ORDER BY d.product_key, d.device_name LIMIT ?6",
+                        task_id, group_id, app_id, after_pk, after_dn, limit, each, ctx);
 }
 
 store_status store_push_moved_members(const char *task_id, const char *group_id, const char *app_id,
                                       const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
                                       void *ctx)
 {
-    store_push_member row;
-    member_visit v = {each, ctx};
     /* CROSS JOIN: from the task's moved rows in order, never from the group */
-    return db_each("SELECT td.product_key, td.device_name, d.status = 'online', CASE WHEN d.status = 'online' THEN "
-                   "(SELECT a.version FROM device_apps a WHERE a.product_key = td.product_key "
-                   "AND a.device_name = td.device_name AND a.app_id = ?3) END, td.state, td.code "
-                   "FROM task_devices td INDEXED BY task_devices_moved "
-                   "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = td.product_key "
-                   "AND m.device_name = td.device_name "
-                   "JOIN devices d ON d.product_key = td.product_key AND d.device_name = td.device_name "
-                   "WHERE td.task_id = ?1 AND td.state <> 'offline' AND (td.product_key, td.device_name) > (?4, ?5) "
-                   "ORDER BY td.product_key, td.device_name LIMIT ?6",
-                   read_member, &row, visit_member, &v, "sssssi", task_id, group_id, app_id, after_pk, after_dn,
-                   limit);
+    return walk_members("SELECT td.product_key, td.device_name, d.status = 'online', "
+                        "CASE WHEN d.status = 'online' THEN (SELECT a.version FROM device_apps a "
+                        "WHERE a.product_key = td.product_key AND a.device_name = td.device_name "
+                        "AND a.app_id = ?3) END, td.state, td.code "
+                        "FROM task_devices td INDEXED BY task_devices_moved "
+                        "CROSS JOIN group_members m ON m.group_id = ?2 AND m.product_key = td.product_key "
+                        "AND m.device_name = td.device_name "
+                        "JOIN devices d ON d.product_key = td.product_key AND d.device_name = td.device_name "
+                        "WHERE td.task_id = ?1 AND td.state <> 'offline' "
+                        "AND (td.product_key, td.device_name) > (?4, ?5) "
+                        "ORDER BY td.product_key, td.device_name LIMIT ?6",
+                        task_id, group_id, app_id, after_pk, after_dn, limit, each, ctx);
 }
 
 static void read_walks(sqlite3_stmt *st, void *out)

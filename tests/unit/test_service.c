@@ -618,7 +618,7 @@ static void test_task_push_online_first(void **state)
     service_push_counts c;
     service_result res;
     store_task t;
-    /* 1. no rows yet: the online 50 (in order, once each), then the group */
+    /* 1. no rows yet: one walk of the group */
     assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
     assert_int_equal(s.n, 50);
     assert_false(s.out_of_order);
@@ -657,7 +657,7 @@ static void test_task_push_online_first(void **state)
     assert_int_equal(c.offline, WALKED + 2 - 49);
     assert_int_equal(state_in_t1("walk-0010"), TASK_OFFLINE);
     /* 4. a new member, offline, without a row: the whole group is walked
-     * again, and it is recorded offline */
+     * once again, and it is recorded offline */
     fx_device(PK, "walk-new");
     fx_member("g1", PK, "walk-new");
     s = (big_sends){0};
