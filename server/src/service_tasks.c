@@ -226,10 +226,7 @@ static int plan_member(const store_push_member *m, void *ctx)
  * with 19,800 online that is 2 x 19,800 look-ups instead of 100,000, and
  * the devices that can get the push get it first. The list of planned
  * members is 19,800 keys, about 1 MB, for the push's time. A first push
- * walks the whole group once: taken in two walks (the online members,
- * then the group) it raised haas-emu's peak memory at 100,000 members
- * from 140 to 212 MiB (make bench-100k, section 5), for reasons not
- * found.
+ * writes a row for every member anyway, so it walks the whole group once.
  * A device's answer waits for the lock held until that commit, so it always
  * finds its "pushed" row; publishing first lets the broker deliver
  * meanwhile. Between chunks the lock is handed to whoever waits for it
