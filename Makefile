@@ -204,7 +204,8 @@ unit-tests: $(UNIT_TESTS)
 # Fuzz targets (libFuzzer, clang), run for a bounded time by tests/run.py.
 FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -Isdk/include -Isdk/src -Iserver/plugin -Iserver/src \
                -Iserver/protocol
-FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input $(BUILD)/fuzz/fuzz_package_check
+FUZZ_TARGETS := $(BUILD)/fuzz/fuzz_device_input $(BUILD)/fuzz/fuzz_broker_input $(BUILD)/fuzz/fuzz_package_check \
+                $(BUILD)/fuzz/fuzz_link_input
 $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK_HDR)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< sdk/src/json_scan.c sdk/src/alink.c sdk/src/tar_reader.c sdk/src/manifest.c \
@@ -212,6 +213,9 @@ $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK
 $(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PLUGIN_PROTO_SRC)
+$(BUILD)/fuzz/fuzz_link_input: tests/fuzz/fuzz_link_input.c server/src/mqtt_packet.c server/src/mqtt_packet.h
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< server/src/mqtt_packet.c
 $(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c $(PKG_RULES_SRC) \
                                    $(SERVER_HDR) $(SDK_HDR)
 	@mkdir -p $(dir $@)
