@@ -462,22 +462,26 @@ static int read_ready(void)
     return 0;
 }
 
-/* Does the socket become readable within ms? */
-static bool readable_within(int ms)
+/* Has something come to the socket after GATHER_US of sleep? The link
+ * sleeps rather than waits for the socket: woken by each packet that came,
+ * it took a context switch a few packets. */
+#define GATHER_US 500
+static bool more_after_gathering(void)
 {
+    struct timespec ts = {0, GATHER_US * 1000L};
+    nanosleep(&ts, NULL);
     struct pollfd next = {sock, POLLIN, 0};
-    return poll(&next, 1, ms) > 0;
+    return poll(&next, 1, 0) > 0;
 }
 
 /*
  * One batch (one transaction, db_batch_begin) for the messages that wait
- * and for those that follow within BATCH_QUIET_MS of each other, for at
- * most BATCH_MAX_MS: a fleet's messages arrive a few at a time, and a
- * commit for each few cost as much as handling them. The replies the
- * handlers queued go out meanwhile. Without messages (PUBACKs of our
+ * and for those that come in the GATHER_US after them, again and again,
+ * for at most BATCH_MAX_MS: a fleet's messages arrive a few at a time,
+ * and a commit for each few cost as much as handling them. The replies
+ * the handlers queued go out meanwhile. Without messages (PUBACKs of our
  * pushes only) no batch opens and nothing waits.
  */
-#define BATCH_QUIET_MS 1
 #define BATCH_MAX_MS 10
 
 static int read_batch(void)
@@ -488,7 +492,7 @@ static int read_batch(void)
         take_queue();
         write_pending();
         rc = flush_out();
-        if (rc < 0 || !readable_within(BATCH_QUIET_MS))
+        if (rc < 0 || !more_after_gathering())
             break;
         rc = read_ready();
     }
