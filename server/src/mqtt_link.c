@@ -13,8 +13,13 @@
  * send(). That is the reason this is not libmosquitto, which reads each
  * packet in three or four system calls and writes each with one more, plus
  * a wake-up byte of its own: at 1,000 devices upgrading, 52 reads and 24
- * writes per device, about half of them failing with EAGAIN, and most of
- * this thread's CPU.
+ * writes per device, 11 of those writes failing with EAGAIN; and in a push
+ * to 19,800 devices the link used about twice the CPU it uses now.
+ *
+ * Wake-ups cost as much as the I/O: the thread sleeps 0.5 ms between the
+ * reads of a batch rather than being woken by each packet, lets PUBACKs
+ * gather for 1 ms, and is woken once per batch of publishes
+ * (mqtt_link_hold).
  *
  * Delivery, as libmosquitto's was: QoS 1 messages stay in a table by packet
  * id until their PUBACK and are sent again (DUP) after a reconnect; QoS 1
@@ -27,7 +32,6 @@
 #include "log.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
