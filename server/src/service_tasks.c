@@ -6,6 +6,7 @@
 #include "identifiers.h"
 #include "ids.h"
 #include "service_apps.h"
+#include "store_devices.h"
 #include "store_groups.h"
 #include "store_push.h"
 #include "store_reports.h"
@@ -120,10 +121,6 @@ static store_task_state push_state(const store_push_member *m, const long parts[
     return TASK_PUSHED;
 }
 
-/* Decides one member's state, sends its push when due, keeps the record:
- * not for a member that stays offline or up to date (pushing again to a
- * group of 100,000 mostly offline devices would rewrite every row for
- * nothing; such a row's time is when it came to that state). */
 /* Orders two members as the walks do (SQLite's BINARY: byte order). */
 static int compare_keys(const char *pk1, const char *dn1, const char *pk2, const char *dn2)
 {
@@ -163,6 +160,10 @@ static bool planned_before(push_plan *p, const store_push_member *m)
     return false;
 }
 
+/* Decides one member's state, sends its push when due, keeps the record:
+ * not for a member that stays offline or up to date (pushing again to a
+ * group of 100,000 mostly offline devices would rewrite every row for
+ * nothing; such a row's time is when it came to that state). */
 static int plan_member(const store_push_member *m, void *ctx)
 {
     push_plan *p = ctx;
@@ -267,6 +268,26 @@ static store_status push_chunk(push_plan *plan, const char *group, store_push_me
     return store_commit();
 }
 
+/* Sets *two to whether the push of task_id takes the two walks: fewer
+ * devices are online (in every product) than its group has members, and
+ * none of them is pending (every member has a row). From kept counts. */
+static store_status choose_walks(const char *task_id, bool *two)
+{
+    store_task t;
+    int online = 0;
+    *two = false;
+    store_status s = store_task_get(task_id, &t, NULL, NULL);
+    if (s == STORE_OK)
+        s = store_device_count(NULL, "online", &online);
+    if (s != STORE_OK)
+        return s == STORE_NOT_FOUND ? STORE_OK : s; /* deleted meanwhile: the one walk finds it so */
+    long members = 0;
+    for (int i = 0; i < TASK_STATES; i++)
+        members += t.counts[i];
+    *two = online < members && t.counts[TASK_PENDING] == 0;
+    return STORE_OK;
+}
+
 service_status service_task_push(const char *task_id, service_push_fn send, void *ctx, service_push_counts *counts,
                                  service_result *res)
 {
@@ -280,18 +301,13 @@ service_status service_task_push(const char *task_id, service_push_fn send, void
     if (s != STORE_OK)
         return service_storage_error(res, "record the push");
     push_plan plan = {.task_id = task_id, .pkg = &pkg, .send = send, .ctx = ctx, .counts = counts};
-    store_push_walks w;
-    s = store_push_plan_walks(task_id, group, &w);
-    push_walk order[2] = {WALK_ALL, WALK_ALL};
-    int walks = 1;
-    if (w.fewer_online && w.every_member_has_row) {
-        order[0] = WALK_ONLINE;
-        order[1] = WALK_MOVED;
-        walks = 2;
-    }
+    bool two_walks = false;
+    s = choose_walks(task_id, &two_walks);
+    static const push_walk one_walk[] = {WALK_ALL}, online_then_moved[] = {WALK_ONLINE, WALK_MOVED};
+    const push_walk *walks = two_walks ? online_then_moved : one_walk;
     bool first = true;
-    for (int i = 0; s == STORE_OK && i < walks; i++) {
-        plan.walk = order[i];
+    for (int i = 0; s == STORE_OK && i < (two_walks ? 2 : 1); i++) {
+        plan.walk = walks[i];
         store_push_member after = {.product_key = "", .device_name = ""};
         for (bool more = true; s == STORE_OK && more; first = false) {
             if (!first)
@@ -300,9 +316,10 @@ service_status service_task_push(const char *task_id, service_push_fn send, void
         }
     }
     /* The moved rows' walk did not see the members that stayed offline:
-     * the kept count has them (with those it recorded offline itself). */
-    if (s == STORE_OK && order[1] == WALK_MOVED)
-        s = store_push_offline_rows(task_id, &counts->offline);
+     * the task's kept count has them (with those it recorded offline). */
+    store_task t;
+    if (s == STORE_OK && two_walks && (s = store_task_get(task_id, &t, NULL, NULL)) == STORE_OK)
+        counts->offline = (int)t.counts[TASK_OFFLINE];
     free(plan.records);
     free(plan.planned);
     return s == STORE_OK ? service_ok(res) : service_storage_error(res, "record the push");

@@ -103,6 +103,12 @@ store_status store_device_exists(const char *pk, const char *dn)
     "JOIN devices d ON d.product_key = m.product_key AND d.device_name = m.device_name " \
     "ORDER BY d.product_key, d.device_name"
 
+store_status store_device_count(const char *pk, const char *status, int *n)
+{
+    *n = 0;
+    return db_one(DEVICE_TOTAL, db_read_int, n, "ss", pk, status);
+}
+
 store_status store_device_list(const char *pk, const char *status, store_page *page)
 {
     store_device row;

@@ -76,6 +76,11 @@ store_status store_device_exists(const char *pk, const char *dn);
  */
 store_status store_device_list(const char *pk, const char *status, store_page *page);
 
+/* How many devices of product pk (NULL: of every product) are in status
+ * (NULL: any), from the kept counts, into *n. Returns STORE_OK or
+ * STORE_ERROR. */
+store_status store_device_count(const char *pk, const char *status, int *n);
+
 /*
  * One page of the devices in group gid (store_device rows), by product key
  * and name. Returns STORE_OK or STORE_ERROR.

@@ -129,32 +129,6 @@ store_status store_push_moved_members(const char *task_id, const char *group_id,
                         task_id, group_id, app_id, after_pk, after_dn, limit, each, ctx);
 }
 
-static void read_walks(sqlite3_stmt *st, void *out)
-{
-    store_push_walks *w = out;
-    w->fewer_online = sqlite3_column_int(st, 0) != 0;
-    w->every_member_has_row = sqlite3_column_int(st, 1) != 0;
-}
-
-store_status store_push_plan_walks(const char *task_id, const char *group_id, store_push_walks *w)
-{
-    w->fewer_online = w->every_member_has_row = false;
-    store_status s = db_one("SELECT (SELECT COALESCE(SUM(n), 0) FROM device_counts WHERE status = 'online') "
-                            "< g.member_count, "
-                            "(SELECT COALESCE(SUM(n), 0) FROM task_state_counts WHERE task_id = ?1) >= g.member_count "
-                            "FROM device_groups g WHERE g.group_id = ?2",
-                            read_walks, w, "ss", task_id, group_id);
-    return s == STORE_NOT_FOUND ? STORE_OK : s;
-}
-
-store_status store_push_offline_rows(const char *task_id, int *n)
-{
-    *n = 0;
-    store_status s = db_one("SELECT n FROM task_state_counts WHERE task_id = ?1 AND state = 'offline'",
-                            db_read_int, n, "s", task_id);
-    return s == STORE_NOT_FOUND ? STORE_OK : s;
-}
-
 store_status store_push_set(const char *task_id, const char *pk, const char *dn, store_task_state state,
                             bool has_code, int code, const char *trace, int64_t now)
 {

@@ -63,22 +63,6 @@ store_status store_push_moved_members(const char *task_id, const char *group_id,
                                       const char *after_pk, const char *after_dn, int limit, store_push_member_fn each,
                                       void *ctx);
 
-/* Which walks a push of task task_id to group group_id can take, from kept
- * counts: fewer devices are online (in all products) than the group has
- * members, and every member has a row in the task. */
-typedef struct {
-    bool fewer_online;
-    bool every_member_has_row;
-} store_push_walks;
-
-/* Fills *w (all false when the group is gone). Returns STORE_OK or
- * STORE_ERROR. */
-store_status store_push_plan_walks(const char *task_id, const char *group_id, store_push_walks *w);
-
-/* The number of the task's rows of members in state 'offline' (kept
- * count) into *n. Returns STORE_OK or STORE_ERROR. */
-store_status store_push_offline_rows(const char *task_id, int *n);
-
 /*
  * Sets device dn of product pk to state in task task_id, with its result
  * code (has_code false = none), the trace id of the push it was sent (NULL
