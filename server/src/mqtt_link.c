@@ -169,7 +169,7 @@ static bool out_grow(size_t n)
 #define OUT_APPEND(ok, writer, ...)                                                                                    \
     do {                                                                                                               \
         size_t need_;                                                                                                  \
-        while (!((ok) = out_took(need_ = writer(out_buf + out_len, out_cap - out_len, ##__VA_ARGS__))))                  \
+        while (!((ok) = out_took(need_ = writer(out_buf + out_len, out_cap - out_len, ##__VA_ARGS__))))              \
             if (!out_grow(need_))                                                                                      \
                 break;                                                                                                 \
     } while (0)
@@ -211,15 +211,18 @@ static void take_queue(void)
     }
 }
 
+/* The packet id after id, in the circle publishing takes them from. */
+static uint16_t id_after(uint16_t id) { return id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(id + 1); }
+
 /* A free packet id for a QoS 1 message, or 0 when all are in flight. */
 static uint16_t take_packet_id(void)
 {
     if (unacked_n >= 65536 - FIRST_PUBLISH_ID)
         return 0;
     while (unacked[next_id])
-        next_id = next_id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(next_id + 1);
+        next_id = id_after(next_id);
     uint16_t id = next_id;
-    next_id = next_id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(next_id + 1);
+    next_id = id_after(next_id);
     return id;
 }
 
@@ -276,7 +279,7 @@ static void resend_unacked(void)
                 free(o);
             }
         }
-        id = id == 65535 ? FIRST_PUBLISH_ID : (uint16_t)(id + 1);
+        id = id_after(id);
     }
 }
 
