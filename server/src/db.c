@@ -3,6 +3,7 @@
  * store's statements (see db.h); transactions of store.h.
  */
 #include "db.h"
+#include "db_checkpoint.h"
 #include "log.h"
 #include "store_reserve.h"
 
@@ -204,6 +205,7 @@ int db_open(const char *path, char *err, size_t errlen)
     snprintf(reserve, sizeof reserve, "%s-reserve", path);
     store_reserve_init(path[0] == ':' ? NULL : reserve); /* ":memory:" has no disk */
     open_reader(path);
+    db_checkpoint_start(handle, path);
     return 0;
 }
 
@@ -219,6 +221,7 @@ void db_close(void)
         reader = NULL;
     }
     if (handle) {
+        db_checkpoint_stop(handle);
         sqlite3_close_v2(handle);
         handle = NULL;
     }

@@ -1,6 +1,6 @@
 """The server's layers stay apart (docs/architecture.md section 2,
 "Layers"): SQL is written only in the store (server/src/store_*.c, with db.c
-as its base), and neither the store nor the services (service_*.c) know
+and db_checkpoint.c as its base), and neither the store nor the services (service_*.c) know
 HTTP or JSON output.
 
 The files are read as C: comments are dropped and string literals looked
@@ -59,7 +59,7 @@ def sources(pattern="*"):
 
 def is_store(path):
     name = os.path.basename(path)
-    return name.startswith("store_") or name in ("store.h", "db.c", "db.h")
+    return name.startswith(("store_", "db_")) or name in ("store.h", "db.c", "db.h")
 
 
 def read(path):
