@@ -227,6 +227,13 @@ browserTest('firmware ota', { locale: 'zh-CN', timeout: 120000 }, async ({ emu, 
       (await emu.api('GET', `/api/v1/products/${pk}/ota/modules`)).json.items.map((m) => m.moduleName),
       ['default', 'MCU'],
     );
+    // the refusal outlives the refreshes that follow (any API write moves /rev):
+    // a list refresh used to clear it, at times before it could be read
+    await emu.api('POST', `/api/v1/products/${pk}/ota/modules`, { moduleName: 'WIFI' });
+    await page.locator('tr[data-row="WIFI"]').waitFor();
+    assert.equal(await page.getByText('该模块还有固件，请先删除这些固件。').isVisible(), true);
+    await emu.api('DELETE', `/api/v1/products/${pk}/ota/modules/WIFI`);
+    await page.locator('tr[data-row="WIFI"]').waitFor({ state: 'detached' });
 
     // a job for a test device group: its offline member is queued
     const gid = (await emu.api('POST', '/api/v1/groups', { name: '测试分组' })).json.groupId;

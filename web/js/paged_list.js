@@ -12,9 +12,13 @@ import { pageHeader, section } from './layout.js';
 import { go } from './router.js';
 
 // Deletes path once the user said yes to question; then toasts done and runs
-// then(). A failure is shown in area.
+// then(). A failure is shown in area, which must be the action's own: an
+// area that a list or page refresh clears (loaded(), a refresh's
+// showError(area, null)) would drop the refusal at the next live update,
+// before it was read. The area is cleared when the user tries again.
 export async function confirmDelete(question, path, area, then, done = t('common.deleted')) {
   if (!confirmAction(question)) return;
+  showError(area, null);
   try {
     await api.del(path);
     toast(done);
@@ -36,11 +40,12 @@ export async function confirmDelete(question, path, area, then, done = t('common
 // the page's items, undefined when it failed), href(item)}
 export function pagedList({ path, id, columns, empty, del = null, filter = null }) {
   const href = (item) => `#${path}/${enc(id(item))}`;
-  const err = alertArea();
+  const err = alertArea(); // the list's loading; each refresh clears it
+  const delErr = alertArea(); // a refused delete, until the next delete
   const list = h('div', { class: 'list' });
   const pager = createPager(() => refresh());
 
-  const remove = (item) => confirmDelete(t(del.confirm, { name: del.name(item) }), `${path}/${enc(id(item))}`, err, () => refresh());
+  const remove = (item) => confirmDelete(t(del.confirm, { name: del.name(item) }), `${path}/${enc(id(item))}`, delErr, () => refresh());
 
   const actions = () => ({
     label: t('common.actions'),
@@ -74,7 +79,7 @@ export function pagedList({ path, id, columns, empty, del = null, filter = null 
     }
   }
 
-  return { section: (title, ...before) => section(title, ...before, err, list, pager.el), refresh, href };
+  return { section: (title, ...before) => section(title, ...before, err, delErr, list, pager.el), refresh, href };
 }
 
 // The create form: the fields' elements in a row, then extra elements, the

@@ -87,6 +87,7 @@ export function mount(main, [pk, dn]) {
   const path = `/products/${enc(pk)}/devices/${enc(dn)}`;
   const head = h('div');
   const loadErr = alertArea();
+  const delErr = alertArea(); // loaded() clears loadErr at every refresh
   const refusal = h('div', { class: 'alert alert-warn refusal', role: 'alert', hidden: true });
   const triple = h('div');
   const info = h('div');
@@ -100,6 +101,7 @@ export function mount(main, [pk, dn]) {
   main.append(
     head,
     loadErr,
+    delErr,
     refusal,
     section(t('device.certificate'), h('p', { class: 'hint' }, t('devices.tripleNote')), triple),
     section(t('device.info'), info),
@@ -108,7 +110,7 @@ export function mount(main, [pk, dn]) {
     section(t('msg.title'), log.el),
   );
 
-  const remove = () => confirmDelete(t('devices.confirmDelete', { name: dn }), path, loadErr, () => go(`#/products/${enc(pk)}`));
+  const remove = () => confirmDelete(t('devices.confirmDelete', { name: dn }), path, delErr, () => go(`#/products/${enc(pk)}`));
 
   async function refresh() {
     const both = await loaded(

@@ -74,17 +74,20 @@ export function mount(main, [gid]) {
   });
 
   const listErr = alertArea();
+  const delErr = alertArea(); // refreshes clear loadErr and listErr
+  const listDelErr = alertArea();
   const list = h('div', { class: 'list' });
   const pager = createPager(() => refresh(), 100);
 
-  main.append(head, loadErr, info, section(t('groups.addDevices'), addForm), section(t('groups.members'), listErr, list, pager.el));
+  main.append(head, loadErr, delErr, info, section(t('groups.addDevices'), addForm),
+    section(t('groups.members'), listErr, listDelErr, list, pager.el));
 
-  const removeGroup = (g) => confirmDelete(t('groups.confirmDelete', { name: g.name }), base, loadErr, () => go('#/groups'));
+  const removeGroup = (g) => confirmDelete(t('groups.confirmDelete', { name: g.name }), base, delErr, () => go('#/groups'));
   const removeMember = (d) =>
     confirmDelete(
       t('groups.confirmRemove', { name: d.deviceName }),
       `${base}/devices/${enc(d.productKey)}/${enc(d.deviceName)}`,
-      listErr,
+      listDelErr,
       async () => {
         await refresh();
         loadChoices();

@@ -98,20 +98,23 @@ export function mount(main, [pk]) {
     }
   });
   const listErr = alertArea();
+  const delErr = alertArea(); // refreshes clear loadErr and listErr
+  const listDelErr = alertArea();
   const list = h('div', { class: 'list' });
   const pager = createPager(() => refresh());
 
   main.append(
     head,
     loadErr,
+    delErr,
     info,
     section(t('devices.add'), addForm),
     section(t('devices.batchAdd'), batchForm),
-    section(t('devices.list'), h('div', { class: 'toolbar' }, filter.el, csvBtn), listErr, list, pager.el),
+    section(t('devices.list'), h('div', { class: 'toolbar' }, filter.el, csvBtn), listErr, listDelErr, list, pager.el),
   );
 
-  const removeProduct = (p) => confirmDelete(t('products.confirmDelete', { name: p.name }), base, loadErr, () => go('#/products'));
-  const removeDevice = (d) => confirmDelete(t('devices.confirmDelete', { name: d.deviceName }), `${base}/devices/${enc(d.deviceName)}`, listErr, () => refresh());
+  const removeProduct = (p) => confirmDelete(t('products.confirmDelete', { name: p.name }), base, delErr, () => go('#/products'));
+  const removeDevice = (d) => confirmDelete(t('devices.confirmDelete', { name: d.deviceName }), `${base}/devices/${enc(d.deviceName)}`, listDelErr, () => refresh());
 
   const devHref = (d) => `#/products/${enc(pk)}/devices/${enc(d.deviceName)}`;
 
