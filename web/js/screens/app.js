@@ -221,6 +221,7 @@ export function mount(main, [appId]) {
   }
 
   const listErr = alertArea();
+  const actErr = alertArea(); // a refused 废弃 or 删除: refreshes clear listErr
   const list = h('div', { class: 'list' });
   const tasks = h('div', { class: 'list' });
 
@@ -229,7 +230,7 @@ export function mount(main, [appId]) {
     loadErr,
     info,
     section(t('versions.create'), createHint, h('div', { class: 'form-actions' }, createBtn), upDone),
-    section(t('versions.list'), h('p', { class: 'hint' }, t('versions.deleteHint')), listErr, list),
+    section(t('versions.list'), h('p', { class: 'hint' }, t('versions.deleteHint')), listErr, actErr, list),
     section(t('tasks.ofApp'), tasks),
     dialog,
     upDialog,
@@ -239,13 +240,14 @@ export function mount(main, [appId]) {
     const path = `${base}/versions/${enc(v.version)}`;
     const ask = what === 'deprecate' ? 'versions.confirmDeprecate' : 'versions.confirmDelete';
     if (!confirmAction(t(ask, { version: v.version }))) return;
+    showError(actErr, null);
     try {
       if (what === 'deprecate') await api.post(`${path}/deprecate`);
       else await api.del(path);
       toast(t(what === 'deprecate' ? 'versions.deprecated' : 'versions.deleted', { version: v.version }));
       refresh();
     } catch (e) {
-      showError(listErr, e);
+      showError(actErr, e);
     }
   }
 

@@ -60,14 +60,16 @@ export function mount(main, _params, query) {
   const summary = h('p', { class: 'hint', role: 'status', 'aria-live': 'polite' });
 
   const csvBtn = h('button', { type: 'button', class: 'btn' }, t('devices.exportCsv'));
+  const csvErr = alertArea(); // a failed export: refreshes clear listErr
   csvBtn.addEventListener('click', async () => {
     csvBtn.disabled = true;
+    showError(csvErr, null);
     try {
       const q = filterQuery();
       const all = await getAll(`/devices${q ? `?${q}` : ''}`);
       downloadFile(`devices-${product.input.value || 'all'}.csv`, devicesCsv(all));
     } catch (e) {
-      showError(listErr, e);
+      showError(csvErr, e);
     } finally {
       csvBtn.disabled = false;
     }
@@ -76,7 +78,7 @@ export function mount(main, _params, query) {
   main.append(
     pageHeader(t('devices.title')),
     h('p', { class: 'intro' }, t('devices.intro'), ' ', h('a', { href: '#/products' }, t('devices.toProducts'))),
-    section(t('devices.list'), h('div', { class: 'toolbar' }, product.el, status.el, csvBtn), summary, listErr, list, pager.el),
+    section(t('devices.list'), h('div', { class: 'toolbar' }, product.el, status.el, csvBtn), summary, listErr, csvErr, list, pager.el),
   );
 
   const devHref = (d) => `#/products/${enc(d.productKey)}/devices/${enc(d.deviceName)}`;

@@ -86,13 +86,15 @@ export function mount(main, [pk]) {
     refresh();
   });
   const csvBtn = h('button', { type: 'button', class: 'btn' }, t('devices.exportCsv'));
+  const csvErr = alertArea(); // a failed export: refreshes clear listErr
   csvBtn.addEventListener('click', async () => {
     csvBtn.disabled = true;
+    showError(csvErr, null);
     try {
       const all = await getAll(`${base}/devices`);
       downloadFile(`devices-${pk}.csv`, devicesCsv(all));
     } catch (e) {
-      showError(listErr, e);
+      showError(csvErr, e);
     } finally {
       csvBtn.disabled = false;
     }
@@ -110,7 +112,7 @@ export function mount(main, [pk]) {
     info,
     section(t('devices.add'), addForm),
     section(t('devices.batchAdd'), batchForm),
-    section(t('devices.list'), h('div', { class: 'toolbar' }, filter.el, csvBtn), listErr, listDelErr, list, pager.el),
+    section(t('devices.list'), h('div', { class: 'toolbar' }, filter.el, csvBtn), listErr, csvErr, listDelErr, list, pager.el),
   );
 
   const removeProduct = (p) => confirmDelete(t('products.confirmDelete', { name: p.name }), base, delErr, () => go('#/products'));
