@@ -169,10 +169,11 @@ static void make_etag(const char *md5, char *etag, size_t len)
 
 /* The body: the file from first as it is (sendfile), or broken as a fault
  * plan says. Takes fd; NULL when out of memory. */
-static struct MHD_Response *body_response(int fd, int64_t first, uint64_t length, const fault_download *plan)
+static struct MHD_Response *body_response(http_request *r, int fd, int64_t first, uint64_t length,
+                                          const fault_download *plan)
 {
     if (plan->any)
-        return download_faulty_response(fd, first, (int64_t)length, plan);
+        return download_faulty_response(r->conn, fd, first, (int64_t)length, plan);
     struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(length, fd, (uint64_t)first);
     if (!resp)
         close(fd);
@@ -196,19 +197,42 @@ static void note_download(http_request *r, const char *object, unsigned status, 
     r->started_ms = clock_now_ms();
 }
 
-/* The download faults that fire for this request (faults.h); a delay is
- * waited out here. */
+/* The download faults that fire for this request (faults.h). Called again
+ * after a delay (http_answer_later), the request has its plan already:
+ * the rules fired once. */
 static bool faults_planned(http_request *r, const char *object, fault_download *plan)
 {
-    char ip[64];
-    if (!faults_on_download(object, download_client_ip(r, ip, sizeof ip), plan))
-        return false;
-    if (plan->delay_ms > 0) {
-        struct timespec ts = {(time_t)(plan->delay_ms / 1000), (long)(plan->delay_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
+    if (r->later) {
+        *plan = *(const fault_download *)r->later;
+        plan->delay_ms = 0; /* waited out */
+        return true;
     }
-    return true;
+    char ip[64];
+    return faults_active() && faults_on_download(object, download_client_ip(r, ip, sizeof ip), plan);
+}
+
+/* A planned fault that answers the request itself, taking fd: a delay
+ * (the handler is called again after it, and the connection waits, not the
+ * server's thread) or an error status. False when the plan leaves the
+ * answer to the body. */
+static bool fault_answers(http_request *r, int fd, const fault_download *plan, enum MHD_Result *ret)
+{
+    if (plan->delay_ms > 0) {
+        fault_download *kept = malloc(sizeof *kept);
+        if (kept) {
+            *kept = *plan;
+            close(fd);
+            *ret = http_answer_later(r, plan->delay_ms, kept);
+            return true;
+        }
+    }
+    if (plan->status) {
+        close(fd);
+        *ret = oss_error(r, (unsigned)plan->status, plan->status == 404 ? "NoSuchKey" : "InternalError",
+                         "Injected fault.");
+        return true;
+    }
+    return false;
 }
 
 enum MHD_Result download_package(http_request *r)
@@ -247,11 +271,9 @@ enum MHD_Result download_package(http_request *r)
     if (ranged != 0 && !if_range_matches(http_header(r, MHD_HTTP_HEADER_IF_RANGE), etag, last_modified))
         ranged = 0, first = 0, last = size - 1;
     fault_download plan = {.any = false};
-    if (faults_active() && faults_planned(r, object, &plan) && plan.status) {
-        close(fd);
-        return oss_error(r, (unsigned)plan.status, plan.status == 404 ? "NoSuchKey" : "InternalError",
-                         "Injected fault.");
-    }
+    enum MHD_Result faulted;
+    if (faults_planned(r, object, &plan) && fault_answers(r, fd, &plan, &faulted))
+        return faulted;
     if (plan.refuse_range)
         ranged = 0, first = 0, last = size - 1;
 
@@ -265,7 +287,7 @@ enum MHD_Result download_package(http_request *r)
         snprintf(content_range, sizeof content_range, "bytes */%" PRId64, size);
     } else {
         uint64_t length = size == 0 ? 0 : (uint64_t)(last - first + 1);
-        resp = body_response(fd, first, length, &plan);
+        resp = body_response(r, fd, first, length, &plan);
         status = ranged ? 206 : 200;
         snprintf(content_range, sizeof content_range, "bytes %" PRId64 "-%" PRId64 "/%" PRId64, first, last, size);
     }

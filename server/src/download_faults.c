@@ -3,12 +3,17 @@
  * download_faults.h).
  *
  * The reader is called by libmicrohttpd's worker with the position in the
- * body; it sleeps for delays, stalls and the bandwidth cap in that worker
- * (the others keep serving), stops exactly at the cut, flips the corrupted
+ * body. For a stall, and for the bandwidth cap, it does not sleep (that
+ * would stop every other connection of the worker): it suspends its
+ * connection until the time has come (http_wait.h) and returns 0, and
+ * libmicrohttpd calls it again at the same position once resumed. The cap
+ * releases each chunk when its last byte is due at bytes_per_s from the
+ * first call. The reader stops exactly at the cut, flips the corrupted
  * bytes after reading them, and ends with an error (libmicrohttpd then
  * closes the connection) where the body is cut or shorter than announced.
  */
 #include "download_faults.h"
+#include "http_wait.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -18,17 +23,19 @@
 #include <unistd.h>
 
 typedef struct {
+    struct MHD_Connection *conn;
     int fd;
     int64_t first, length; /* the bytes of the file to send */
     fault_download plan;
     int stalled;
+    int64_t started_ms; /* the first call (the bandwidth cap's clock); 0 before */
 } faulty;
 
-static void sleep_ms(int64_t ms)
+static int64_t now_ms(void)
 {
-    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The most bytes to send from pos before the next fault point. */
@@ -52,9 +59,18 @@ static ssize_t read_faulty(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_WITH_ERROR; /* cut, or shorter than announced: the connection closes */
     if (f->plan.stall_at >= 0 && !f->stalled && (int64_t)pos >= f->plan.stall_at) {
         f->stalled = 1;
-        sleep_ms(f->plan.stall_ms);
+        if (http_wait_suspend(f->conn, f->plan.stall_ms))
+            return 0; /* called again at pos when resumed */
     }
     size_t n = chunk_at(f, pos, max);
+    if (f->plan.bytes_per_s > 0) {
+        int64_t now = now_ms();
+        if (!f->started_ms)
+            f->started_ms = now;
+        int64_t due = f->started_ms + ((int64_t)pos + (int64_t)n) * 1000 / f->plan.bytes_per_s;
+        if (due > now && http_wait_suspend(f->conn, due - now))
+            return 0;
+    }
     ssize_t got = n ? pread(f->fd, buf, n, (off_t)(f->first + (int64_t)pos)) : 0;
     if (got <= 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -63,8 +79,6 @@ static ssize_t read_faulty(void *cls, uint64_t pos, char *buf, size_t max)
         if (at >= f->plan.corrupt_at && at < f->plan.corrupt_at + f->plan.corrupt_count)
             buf[i] = (char)(buf[i] ^ 0x5A);
     }
-    if (f->plan.bytes_per_s > 0)
-        sleep_ms((int64_t)got * 1000 / f->plan.bytes_per_s);
     return got;
 }
 
@@ -75,14 +89,15 @@ static void free_faulty(void *cls)
     free(f);
 }
 
-struct MHD_Response *download_faulty_response(int fd, int64_t first, int64_t length, const fault_download *plan)
+struct MHD_Response *download_faulty_response(struct MHD_Connection *conn, int fd, int64_t first, int64_t length,
+                                              const fault_download *plan)
 {
     faulty *f = malloc(sizeof *f);
     if (!f) {
         close(fd);
         return NULL;
     }
-    *f = (faulty){fd, first, length, *plan, 0};
+    *f = (faulty){conn, fd, first, length, *plan, 0, 0};
     uint64_t announced = (uint64_t)(length + (plan->extra_length > 0 ? plan->extra_length : 0));
     struct MHD_Response *resp = MHD_create_response_from_callback(announced, 16 * 1024, read_faulty, f, free_faulty);
     if (!resp)

@@ -13,9 +13,11 @@
 #include <stdint.h>
 
 /* The answer of length bytes of file fd from offset first, broken as plan
- * says; takes fd (closed with the answer). NULL when out of memory (fd
- * closed). */
-struct MHD_Response *download_faulty_response(int fd, int64_t first, int64_t length, const fault_download *plan);
+ * says, for connection conn (a stall or the bandwidth cap suspends it
+ * meanwhile: http_wait.h); takes fd (closed with the answer). NULL when
+ * out of memory (fd closed). */
+struct MHD_Response *download_faulty_response(struct MHD_Connection *conn, int fd, int64_t first, int64_t length,
+                                              const fault_download *plan);
 
 /* The client's address as text into buf ("" when unknown); returns buf. */
 const char *download_client_ip(http_request *r, char *buf, size_t len);

@@ -43,6 +43,10 @@ typedef struct http_request {
      * while it runs, and when the handler is called again to answer. */
     void *aside;
 
+    /* What a handler keeps for when it is called again after a wait
+     * (http_answer_later): NULL until then; freed with the request. */
+    void *later;
+
     /* An error decided while the body was still arriving; sent at the end. */
     unsigned early_status;
     const char *early_code;
@@ -58,6 +62,15 @@ typedef struct http_request {
  * runs work at once (r->aside set as well) when no thread can be started.
  */
 enum MHD_Result http_run_aside(http_request *r, void *aside, void (*work)(http_request *r));
+
+/*
+ * Answers later: the connection waits ms milliseconds (real time) without
+ * holding up its server thread (http_wait.h), then the route's handler is
+ * called again with r->later set to later (malloc'ed, freed with the
+ * request). Returns MHD_YES; when no wait can be had (out of memory, the
+ * server stopping), calls the handler again at once, r->later set.
+ */
+enum MHD_Result http_answer_later(http_request *r, int64_t ms, void *later);
 
 /* Value of query parameter key (decoded), or NULL. */
 const char *http_query(http_request *r, const char *key);

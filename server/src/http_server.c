@@ -13,6 +13,7 @@
 #include "http_server.h"
 #include "http.h"
 #include "http_guard.h"
+#include "http_wait.h"
 #include "identifiers.h"
 #include "json_text.h"
 #include "live.h"
@@ -328,6 +329,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     return ret;
 }
 
+enum MHD_Result http_answer_later(http_request *r, int64_t ms, void *later)
+{
+    r->later = later;
+    if (http_wait_suspend(r->conn, ms))
+        return MHD_YES;
+    return r->route->handler(r);
+}
+
 /* A request's work running aside (http_run_aside). */
 typedef struct {
     http_request *r;
@@ -389,6 +398,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     }
     upload_free(r->upload);
     free(r->body);
+    free(r->later);
     free(r);
     *con_cls = NULL;
 }
@@ -460,6 +470,7 @@ void http_server_stop(void)
      * store and the MQTT link are still up */
     for (int i = 0; i < 600 && atomic_load(&asides_running) > 0; i++)
         usleep(50 * 1000);
+    http_wait_flush(); /* downloads waiting out a fault go on at once */
     for (size_t i = 0; i < sizeof daemons / sizeof daemons[0]; i++) {
         if (daemons[i]) {
             MHD_stop_daemon(daemons[i]);

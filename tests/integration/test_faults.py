@@ -9,15 +9,21 @@ of it.
 - a dropped push ends as timed out (virtual clock, no waiting), and pushing
   again succeeds; a disconnect mid-download recovers; refused logins are
   retried, backing off, until the device is let in;
-- the rules: listed, counted, disabled, deleted; bad rules refused.
+- the rules: listed, counted, disabled, deleted; bad rules refused;
+- downloads waiting out a delay, a stall or the bandwidth cap hold up
+  neither the API nor each other.
 """
 import hashlib
+import http.client
+import os
 import re
+import threading
 import time
+from urllib.parse import urlparse
 
-from harness import wait_for
+from harness import APP_ID, wait_for
 from test_device_e2e import NEW_MAIN, DeviceTest
-from sim_device import read_app
+from sim_device import read_app, tutorial_package
 
 
 def noise(n):
@@ -272,3 +278,61 @@ class MoreFaultKindsTest(FaultBench):
         wait_for(lambda: self.device_json("restart-01")["status"] == "online", timeout=30, what="device back")
         self.push(tid)
         self.wait_task_state(tid, "restart-01", "succeeded", 200)
+
+
+class WaitingDownloadsTest(FaultBench):
+    """Downloads that wait out a fault (a delay, a stall, the bandwidth cap)
+    hold up nobody else. libmicrohttpd's 4 worker threads each serve many
+    connections; a fault that slept in one stopped all of them: with a 3 s
+    delay and 8 downloads a console page took 14.7 s. Now the connection
+    is suspended while it waits (server/src/http_wait.c). Checked by order,
+    not by the clock: the API answers while all N downloads still wait, and
+    each download still takes at least its fault's wait and arrives whole."""
+
+    N = 8  # more than the server's worker threads
+
+    def check_waiting(self, version, rule, wait_s):
+        path, data = tutorial_package(self.work, version, {"main.py": NEW_MAIN, "a.bin": noise(3000)})
+        r = self.emu.upload(APP_ID, os.path.basename(path), data)
+        self.assertEqual(r.status, 201, r)
+        url = urlparse(r.json["url"])
+        fid = self.fault(dict(rule, scope={}))
+        done = []
+
+        def download():
+            started = time.monotonic()
+            conn = http.client.HTTPConnection("127.0.0.1", self.emu.port, timeout=60)
+            conn.request("GET", "%s?%s" % (url.path, url.query))
+            body = conn.getresponse().read()
+            done.append((time.monotonic(), time.monotonic() - started, body))
+            conn.close()
+
+        threads = [threading.Thread(target=download) for _ in range(self.N)]
+        for t in threads:
+            t.start()
+        wait_for(lambda: self.fired(fid) == self.N, timeout=30, what="every download under the fault")
+        self.assertEqual(self.emu.get("/api/v1/products").status, 200)
+        answered = time.monotonic()
+        for t in threads:
+            t.join(timeout=60)
+        self.assertEqual(len(done), self.N)
+        self.assertLess(answered, min(end for end, _, _ in done), "the API waited for the downloads")
+        for _, took, body in done:
+            self.assertEqual(body, data)
+            self.assertGreaterEqual(took, wait_s)
+        return len(data), [took for _, took, _ in done]
+
+    def test_delayed_downloads_hold_up_nobody(self):
+        self.check_waiting("0.2.0", {"action": "delay", "ms": 2000}, 2.0)
+
+    def test_stalled_downloads_hold_up_nobody(self):
+        self.check_waiting("0.2.1", {"action": "stall", "at": 1000, "ms": 2000}, 2.0)
+
+    def test_capped_downloads_hold_up_nobody(self):
+        # 1,000 bytes a second: the package (a few KiB) takes seconds. The
+        # cap is each download's: all N at once must not take much longer
+        # than one (sleeping in the worker, two downloads shared a thread
+        # and each went at half the cap).
+        size, took = self.check_waiting("0.2.2", {"action": "bandwidth", "bytesPerSecond": 1000}, 2.0)
+        for t in took:
+            self.assertLess(t, 1.6 * size / 1000.0)
