@@ -159,11 +159,12 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
 UNIT_TESTS += $(BUILD)/tests/test_port_tiny
 UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign $(BUILD)/tests/test_aliyun_service
-UNIT_TESTS += $(BUILD)/tests/test_mqtt_packet $(BUILD)/tests/test_mqtt_link $(BUILD)/tests/test_db_checkpoint
+UNIT_TESTS += $(BUILD)/tests/test_mqtt_packet $(BUILD)/tests/test_mqtt_link $(BUILD)/tests/test_db_checkpoint $(BUILD)/tests/test_db_reader
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/db_checkpoint.c server/src/log.c server/src/clock.c $(GEN_MIGRATIONS) \
              tests/unit/store_fixture.c $(PROTO_SRC)
 test_store_SRC := $(STORE_SRC)
 test_db_checkpoint_SRC := $(STORE_SRC)
+test_db_reader_SRC := $(STORE_SRC)
 test_service_SRC := $(STORE_SRC) $(wildcard server/src/service_*.c) server/src/ids.c server/src/package_check.c \
                     server/src/package_file.c $(PKG_RULES_SRC)
 test_ota_service_SRC := $(test_service_SRC)

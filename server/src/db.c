@@ -269,6 +269,22 @@ static void release(bool on_reader)
         db_unlock();
 }
 
+bool db_snapshot_begin(void)
+{
+    bool on_reader;
+    sqlite3 *db = acquire(&on_reader);
+    if (on_reader)
+        db_exec(db, "BEGIN");
+    return on_reader;
+}
+
+void db_snapshot_end(bool on_reader)
+{
+    if (on_reader)
+        db_exec(reader, "COMMIT");
+    release(on_reader);
+}
+
 /* How long the long work waits for the waiters at most before it goes on
  * anyway: a waiter on a busy core may need a time slice to run. It first
  * yields (the waiter may be on this core), then sleeps in short steps
@@ -645,10 +661,7 @@ static store_status page_of(const char *items_sql, const char *from_end_sql, con
     const run_how count_how = {.row = read_one, .ctx = &count}, items_how = {.paged = paged, .row = read_into_page,
                                                                               .ctx = &w};
     page->total = 0;
-    bool on_reader; /* both statements on one connection, in one read */
-    sqlite3 *db = acquire(&on_reader);
-    if (on_reader)
-        db_exec(db, "BEGIN");
+    bool on_reader = db_snapshot_begin(); /* both statements in one read */
     va_list again;
     va_copy(again, ap);
     store_status s = run(count_sql, types, ap, &count_how);
@@ -662,9 +675,7 @@ static store_status page_of(const char *items_sql, const char *from_end_sql, con
     if (s == STORE_OK)
         s = run(items_sql, types, again, &items_how);
     va_end(again);
-    if (on_reader)
-        db_exec(db, "COMMIT");
-    release(on_reader);
+    db_snapshot_end(on_reader);
     return s;
 }
 

@@ -81,6 +81,17 @@ void db_done(sqlite3_stmt *st);
 void db_batch_begin(void);
 void db_batch_end(void);
 
+/*
+ * Several reads that must agree (a row and its counts, a page and its
+ * total) as one snapshot: for API reads (store_reads_begin) a read
+ * transaction on the reader, so that they do not wait for the database
+ * lock, which the MQTT link's batches and the writes hold; otherwise under
+ * that lock. The store's calls in between run there. Returns what to hand
+ * to db_snapshot_end (whether it is the reader).
+ */
+bool db_snapshot_begin(void);
+void db_snapshot_end(bool on_reader);
+
 /* Copies column col of st (its text, "" when NULL) into out of size n. */
 void db_copy(char *out, size_t n, sqlite3_stmt *st, int col);
 

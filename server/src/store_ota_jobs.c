@@ -154,7 +154,7 @@ static int count_device(const void *row, void *ctx)
 
 store_status store_ota_job_get(const char *id, store_ota_job *out, store_row_fn each, void *ctx)
 {
-    db_lock();
+    bool on_reader = db_snapshot_begin(); /* the row and its counts agree */
     store_status s = db_one("SELECT " JOB_COLUMNS JOB_FROM "WHERE j.job_id = ?1", read_job, out, "s", id);
     store_ota_job_device row;
     device_walk w = {out, each, ctx};
@@ -165,7 +165,7 @@ store_status store_ota_job_get(const char *id, store_ota_job *out, store_row_fn 
                     "ON d.product_key = jd.product_key AND d.device_name = jd.device_name "
                     "WHERE jd.job_id = ?1 ORDER BY jd.product_key, jd.device_name",
                     read_job_device, &row, count_device, &w, "s", id);
-    db_unlock();
+    db_snapshot_end(on_reader);
     return s;
 }
 

@@ -172,7 +172,7 @@ static void read_device(sqlite3_stmt *st, void *out)
 
 store_status store_rollout_get(const char *id, store_rollout *out, store_row_fn each, void *ctx)
 {
-    db_lock();
+    bool on_reader = db_snapshot_begin(); /* the row and its counts agree */
     store_status s = db_one("SELECT " ROLLOUT_COLUMNS " FROM rollouts WHERE rollout_id = ?1", read_rollout, out, "s",
                             id);
     if (s == STORE_OK)
@@ -183,7 +183,7 @@ store_status store_rollout_get(const char *id, store_rollout *out, store_row_fn 
         s = db_each("SELECT " DEVICE_COLUMNS DEVICE_FROM "WHERE rd.rollout_id = ?1 "
                     "ORDER BY rd.batch, rd.product_key, rd.device_name",
                     read_device, &row, db_visit_rows, &v, "s", id);
-    db_unlock();
+    db_snapshot_end(on_reader);
     return s;
 }
 

@@ -155,7 +155,7 @@ store_status store_task_timeouts(int64_t now, int default_seconds, int *n)
 
 store_status store_task_get(const char *task_id, store_task *out, store_task_device_fn each, void *ctx)
 {
-    db_lock();
+    bool on_reader = db_snapshot_begin(); /* the row and its counts agree */
     store_status s = db_one("SELECT " TASK_COLUMNS " FROM tasks t WHERE t.task_id = ?1", read_task, out, "s", task_id);
     store_task_device row;
     member_walk w = {out, each, ctx};
@@ -168,7 +168,7 @@ store_status store_task_get(const char *task_id, store_task *out, store_task_dev
                     "LEFT JOIN task_devices td ON td.task_id = ?1 AND td.product_key = m.product_key "
                     "AND td.device_name = m.device_name WHERE m.group_id = ?2 ORDER BY m.product_key, m.device_name",
                     read_member, &row, count_member, &w, "ss", out->task_id, out->group_id);
-    db_unlock();
+    db_snapshot_end(on_reader);
     return s;
 }
 

@@ -1,0 +1,160 @@
+/*
+ * test_db_reader.c - API reads that must agree (a task and its counts, a
+ * page and its total) run as one snapshot on the read-only connection
+ * (db_snapshot_begin), so they do not wait for the database lock that the
+ * MQTT link's batches hold; reads outside a GET still run under the lock.
+ * On a real database file in a temporary directory (an in-memory database
+ * has no second connection).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "db.h"
+#include "log.h"
+#include "store_fixture.h"
+#include "store_tasks.h"
+
+#define HOLD_MS 3000 /* how long the holder keeps the lock at most */
+
+static char dir[64], path[128];
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int open_file_db(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/haas-reader-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/haas.db", dir);
+    char err[300];
+    log_set_level(LOG_WARN);
+    if (db_open(path, err, sizeof err) < 0) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    fx_task_world();
+    fx_task("t1", APP_A, "0.0.2", "g1");
+    return 0;
+}
+
+static int close_file_db(void **state)
+{
+    (void)state;
+    db_close();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Another thread holding the database lock (as the link's batch does)
+ * until the reads are done or HOLD_MS passed. */
+typedef struct {
+    atomic_int locked, reads_done;
+    int done_while_held; /* the reads finished before the lock was let go */
+} holder;
+
+static void *hold_lock(void *arg)
+{
+    holder *h = arg;
+    db_lock();
+    atomic_store(&h->locked, 1);
+    int64_t deadline = now_ms() + HOLD_MS;
+    while (!atomic_load(&h->reads_done) && now_ms() < deadline)
+        usleep(1000);
+    h->done_while_held = atomic_load(&h->reads_done);
+    db_unlock();
+    return NULL;
+}
+
+/* Runs reads() while another thread holds the database lock; returns
+ * whether they finished before it let go. */
+static int reads_while_locked(void (*reads)(void))
+{
+    holder h = {0};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_lock, &h), 0);
+    while (!atomic_load(&h.locked))
+        usleep(100);
+    reads();
+    atomic_store(&h.reads_done, 1);
+    pthread_join(t, NULL);
+    return h.done_while_held;
+}
+
+static void task_with_counts(void)
+{
+    store_task t;
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_string_equal(t.group_id, "g1");
+}
+
+static void api_task_with_counts(void)
+{
+    store_reads_begin(); /* as a GET request does */
+    task_with_counts();
+    store_reads_end();
+}
+
+static void count_row(const void *row, void *ctx)
+{
+    (void)row;
+    (*(int *)ctx)++;
+}
+
+static void api_task_page(void)
+{
+    int rows = 0;
+    store_page page = {.offset = 0, .limit = 10, .each = count_row, .ctx = &rows};
+    store_reads_begin();
+    assert_int_equal(store_task_list(NULL, &page), STORE_OK);
+    store_reads_end();
+    assert_int_equal(page.total, 1);
+    assert_int_equal(rows, 1);
+}
+
+static void test_a_get_reads_a_task_while_the_lock_is_held(void **state)
+{
+    (void)state;
+    assert_true(reads_while_locked(api_task_with_counts));
+}
+
+static void test_a_get_reads_a_page_while_the_lock_is_held(void **state)
+{
+    (void)state;
+    assert_true(reads_while_locked(api_task_page));
+}
+
+/* Outside a GET (a service, the link) the reads wait for the lock. */
+static void test_other_reads_wait_for_the_lock(void **state)
+{
+    (void)state;
+    assert_false(reads_while_locked(task_with_counts));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, close_file_db)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_a_get_reads_a_task_while_the_lock_is_held),
+        T(test_a_get_reads_a_page_while_the_lock_is_held),
+        T(test_other_reads_wait_for_the_lock),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
