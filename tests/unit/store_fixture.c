@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -21,16 +23,22 @@
 #include "store_devices.h"
 #include "store_tasks.h"
 
-int fixture_open(void **state)
+/* Opens the database at path for a test; 0 or -1 (said why). */
+static int open_at(const char *path)
 {
-    (void)state;
     char err[300];
     log_set_level(LOG_WARN); /* not the migrations of every test */
-    if (db_open(":memory:", err, sizeof err) < 0) {
+    if (db_open(path, err, sizeof err) < 0) {
         fprintf(stderr, "%s\n", err);
         return -1;
     }
     return 0;
+}
+
+int fixture_open(void **state)
+{
+    (void)state;
+    return open_at(":memory:");
 }
 
 int fixture_close(void **state)
@@ -38,6 +46,36 @@ int fixture_close(void **state)
     (void)state;
     db_close();
     return 0;
+}
+
+static char file_dir[64], file_path[128];
+
+int fixture_open_file(void **state)
+{
+    (void)state;
+    snprintf(file_dir, sizeof file_dir, "/tmp/haas-unit-XXXXXX");
+    if (!mkdtemp(file_dir))
+        return -1;
+    snprintf(file_path, sizeof file_path, "%s/haas.db", file_dir);
+    return open_at(file_path);
+}
+
+int fixture_close_file(void **state)
+{
+    (void)state;
+    db_close();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", file_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+const char *fx_db_path(void) { return file_path; }
+
+long long fx_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void fx_product(const char *pk) { assert_int_equal(store_product_insert(pk, "product", 1000), STORE_OK); }

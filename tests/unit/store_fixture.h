@@ -15,6 +15,16 @@
 int fixture_open(void **state);
 int fixture_close(void **state);
 
+/* The same on a database file in a fresh temporary folder, for what an
+ * in-memory database lacks (the WAL, the read-only connection); the
+ * folder goes at the close. fx_db_path() is the file's path. */
+int fixture_open_file(void **state);
+int fixture_close_file(void **state);
+const char *fx_db_path(void);
+
+/* CLOCK_MONOTONIC in milliseconds (tests' deadlines). */
+long long fx_now_ms(void);
+
 /* Rows for a test, each asserted STORE_OK. */
 void fx_product(const char *pk);
 void fx_device(const char *pk, const char *dn);

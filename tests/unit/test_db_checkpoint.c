@@ -22,47 +22,24 @@
 #include "db.h"
 #include "db_checkpoint.h"
 #include "log.h"
+#include "store_fixture.h"
 
 #define ROW_BYTES 3000      /* one row a page or so */
 #define DEADLINE_MS 10000   /* for a checkpoint to be seen */
 #define PAGE_BYTES 4096
 
-static char dir[64], path[128], wal[140];
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static char path[128], wal[140];
 
 static int open_file_db(void **state)
 {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/haas-ckpt-XXXXXX");
-    if (!mkdtemp(dir))
+    if (fixture_open_file(state) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/haas.db", dir);
+    snprintf(path, sizeof path, "%s", fx_db_path());
     snprintf(wal, sizeof wal, "%s-wal", path);
-    char err[300];
-    log_set_level(LOG_WARN);
-    if (db_open(path, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
     sqlite3 *db = db_lock();
     int rc = db_exec(db, "CREATE TABLE filler (b BLOB)");
     db_unlock();
     return rc;
-}
-
-static int close_file_db(void **state)
-{
-    (void)state;
-    db_close();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Commits n rows of ROW_BYTES, one transaction each (as the link's batches
@@ -80,9 +57,9 @@ static void commit_rows(int n)
  * whether that happened before the deadline. */
 static bool checkpoint_after(unsigned long before)
 {
-    int64_t deadline = now_ms() + DEADLINE_MS;
+    long long deadline = fx_now_ms() + DEADLINE_MS;
     while (db_checkpoint_count() <= before) {
-        if (now_ms() > deadline)
+        if (fx_now_ms() > deadline)
             return false;
         usleep(1000);
     }
@@ -158,7 +135,7 @@ static void test_close_and_reopen(void **state)
     assert_true(checkpoint_after(before)); /* the thread runs again */
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, close_file_db)
+#define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, fixture_close_file)
 
 int main(void)
 {

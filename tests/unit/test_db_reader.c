@@ -26,40 +26,13 @@
 
 #define HOLD_MS 3000 /* how long the holder keeps the lock at most */
 
-static char dir[64], path[128];
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int open_file_db(void **state)
 {
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/haas-reader-XXXXXX");
-    if (!mkdtemp(dir))
+    if (fixture_open_file(state) < 0)
         return -1;
-    snprintf(path, sizeof path, "%s/haas.db", dir);
-    char err[300];
-    log_set_level(LOG_WARN);
-    if (db_open(path, err, sizeof err) < 0) {
-        fprintf(stderr, "%s\n", err);
-        return -1;
-    }
     fx_task_world();
     fx_task("t1", APP_A, "0.0.2", "g1");
     return 0;
-}
-
-static int close_file_db(void **state)
-{
-    (void)state;
-    db_close();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Another thread holding the database lock (as the link's batch does)
@@ -74,8 +47,8 @@ static void *hold_lock(void *arg)
     holder *h = arg;
     db_lock();
     atomic_store(&h->locked, 1);
-    int64_t deadline = now_ms() + HOLD_MS;
-    while (!atomic_load(&h->reads_done) && now_ms() < deadline)
+    long long deadline = fx_now_ms() + HOLD_MS;
+    while (!atomic_load(&h->reads_done) && fx_now_ms() < deadline)
         usleep(1000);
     h->done_while_held = atomic_load(&h->reads_done);
     db_unlock();
@@ -147,7 +120,7 @@ static void test_other_reads_wait_for_the_lock(void **state)
     assert_false(reads_while_locked(task_with_counts));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, close_file_db)
+#define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, fixture_close_file)
 
 int main(void)
 {
