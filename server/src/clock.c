@@ -24,6 +24,26 @@ int64_t clock_now_ms(void) { return atomic_load(&virtual_mode) ? (int64_t)atomic
 
 int64_t clock_now(void) { return clock_now_ms() / 1000; }
 
+int64_t clock_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct timespec clock_monotonic_after(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 void clock_use_virtual(int64_t start_ms)
 {
     atomic_store(&virtual_ms, start_ms);

@@ -13,12 +13,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Now, in Unix seconds. Thread-safe. */
 int64_t clock_now(void);
 
 /* Now, in Unix milliseconds. Thread-safe. */
 int64_t clock_now_ms(void);
+
+/* Real elapsed time, for waits that must last what they say whatever the
+ * emulator's clock does (a download fault's delay, an RRpc's timeout, the
+ * MQTT link's pauses): milliseconds on CLOCK_MONOTONIC, and the
+ * CLOCK_MONOTONIC time ms from now (for pthread_cond_timedwait on a
+ * condition variable set to that clock). */
+int64_t clock_monotonic_ms(void);
+struct timespec clock_monotonic_after(int64_t ms);
 
 /* From now on the clock is virtual, standing at start_ms. */
 void clock_use_virtual(int64_t start_ms);

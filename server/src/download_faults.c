@@ -13,6 +13,7 @@
  * closes the connection) where the body is cut or shorter than announced.
  */
 #include "download_faults.h"
+#include "clock.h"
 #include "http_wait.h"
 
 #include <arpa/inet.h>
@@ -30,13 +31,6 @@ typedef struct {
     int stalled;
     int64_t started_ms; /* the first call (the bandwidth cap's clock); 0 before */
 } faulty;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The most bytes to send from pos before the next fault point. */
 static size_t chunk_at(const faulty *f, uint64_t pos, size_t max)
@@ -64,7 +58,7 @@ static ssize_t read_faulty(void *cls, uint64_t pos, char *buf, size_t max)
     }
     size_t n = chunk_at(f, pos, max);
     if (f->plan.bytes_per_s > 0) {
-        int64_t now = now_ms();
+        int64_t now = clock_monotonic_ms();
         if (!f->started_ms)
             f->started_ms = now;
         int64_t due = f->started_ms + ((int64_t)pos + (int64_t)n) * 1000 / f->plan.bytes_per_s;

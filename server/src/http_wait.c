@@ -4,17 +4,17 @@
  *
  * A binary heap of (due time, connection), earliest first, under one
  * mutex, and one thread, started at the first wait, that sleeps on a
- * condition variable (CLOCK_MONOTONIC) until the earliest is due, takes
- * every due entry off and resumes those connections outside the mutex.
+ * condition variable (CLOCK_MONOTONIC) until the earliest is due, then
+ * takes it off and resumes its connection outside the mutex.
  * A suspended connection is not processed by libmicrohttpd at all, so it
  * cannot end (and be freed) before it is resumed: the pointers stay valid.
  */
 #include "http_wait.h"
+#include "clock.h"
 #include "log.h"
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 typedef struct {
     int64_t due_ms;
@@ -28,13 +28,6 @@ static bool started; /* the thread runs (false: it could not be started) */
 static bool flushed; /* http_wait_flush was called */
 static waiter *heap;
 static int count, capacity;
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void swap(int a, int b)
 {
@@ -75,57 +68,23 @@ static struct MHD_Connection *pop(void)
     return c;
 }
 
-/* Takes off every waiter due by `by` into out (room for count); returns how many. */
-static int take_due(int64_t by, struct MHD_Connection **out)
-{
-    int n = 0;
-    while (count > 0 && heap[0].due_ms <= by)
-        out[n++] = pop();
-    return n;
-}
-
 static void *run(void *arg)
 {
     (void)arg;
     pthread_setname_np(pthread_self(), "http-wait");
-    struct MHD_Connection **due = NULL;
-    int due_cap = 0;
     pthread_mutex_lock(&mutex);
     for (;;) {
         if (count == 0) {
             pthread_cond_wait(&changed, &mutex);
-            continue;
+        } else if (heap[0].due_ms > clock_monotonic_ms()) {
+            struct timespec until = clock_monotonic_after(heap[0].due_ms - clock_monotonic_ms());
+            pthread_cond_timedwait(&changed, &mutex, &until); /* a new earliest, or its time came */
+        } else {
+            struct MHD_Connection *c = pop();
+            pthread_mutex_unlock(&mutex);
+            MHD_resume_connection(c);
+            pthread_mutex_lock(&mutex);
         }
-        int64_t wait = heap[0].due_ms - now_ms();
-        if (wait > 0) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += (time_t)(wait / 1000);
-            until.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&changed, &mutex, &until);
-            continue; /* a new earliest, or the time has come: look again */
-        }
-        if (due_cap < count) {
-            struct MHD_Connection **more = realloc(due, (size_t)count * sizeof *more);
-            if (!more) { /* resume one at a time then */
-                struct MHD_Connection *c = pop();
-                pthread_mutex_unlock(&mutex);
-                MHD_resume_connection(c);
-                pthread_mutex_lock(&mutex);
-                continue;
-            }
-            due = more;
-            due_cap = count;
-        }
-        int n = take_due(now_ms(), due);
-        pthread_mutex_unlock(&mutex);
-        for (int i = 0; i < n; i++)
-            MHD_resume_connection(due[i]);
-        pthread_mutex_lock(&mutex);
     }
     return NULL;
 }
@@ -168,7 +127,7 @@ bool http_wait_suspend(struct MHD_Connection *conn, int64_t ms)
         /* Suspended before the thread can see it: a resume never comes
          * first. */
         MHD_suspend_connection(conn);
-        heap[count] = (waiter){now_ms() + ms, conn};
+        heap[count] = (waiter){clock_monotonic_ms() + ms, conn};
         sift_up(count++);
         if (heap[0].conn == conn)
             pthread_cond_signal(&changed);
@@ -180,26 +139,12 @@ bool http_wait_suspend(struct MHD_Connection *conn, int64_t ms)
 void http_wait_flush(void)
 {
     pthread_mutex_lock(&mutex);
-    flushed = true;
-    struct MHD_Connection **all = count ? malloc((size_t)count * sizeof *all) : NULL;
-    int n = 0;
+    flushed = true; /* no more waits */
     while (count > 0) {
         struct MHD_Connection *c = pop();
-        if (all)
-            all[n++] = c;
-        else
-            MHD_resume_connection(c); /* out of memory: under the mutex, as it must */
+        pthread_mutex_unlock(&mutex);
+        MHD_resume_connection(c);
+        pthread_mutex_lock(&mutex);
     }
     pthread_mutex_unlock(&mutex);
-    for (int i = 0; i < n; i++)
-        MHD_resume_connection(all[i]);
-    free(all);
-}
-
-int http_wait_count(void)
-{
-    pthread_mutex_lock(&mutex);
-    int n = count;
-    pthread_mutex_unlock(&mutex);
-    return n;
 }

@@ -33,7 +33,4 @@ bool http_wait_suspend(struct MHD_Connection *conn, int64_t ms);
  * daemons (libmicrohttpd must not be stopped with connections suspended). */
 void http_wait_flush(void);
 
-/* Connections waiting now (for tests and the log). */
-int http_wait_count(void);
-
 #endif

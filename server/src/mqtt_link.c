@@ -27,6 +27,7 @@
  * Packet ids 1 and 2 are the two SUBSCRIBEs'; publishing uses the rest.
  */
 #include "mqtt_link.h"
+#include "clock.h"
 #include "mqtt_packet.h"
 #include "topics.h"
 #include "log.h"
@@ -121,14 +122,6 @@ static uint16_t next_id = FIRST_PUBLISH_ID;
 static int in_batch;
 static long messages_read; /* PUBLISH packets received, for the pause after acks */
 
-/* Milliseconds on CLOCK_MONOTONIC. */
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- the send buffer ---- */
 
 /* Takes n more bytes just written at out_buf + out_len, when they fitted
@@ -188,7 +181,7 @@ static int flush_out(void)
             return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
         }
         out_sent += (size_t)n;
-        last_out_ms = now_ms();
+        last_out_ms = clock_monotonic_ms();
     }
     out_len = out_sent = 0;
     return 0;
@@ -481,6 +474,21 @@ static bool more_after_gathering(void)
     return poll(&next, 1, 0) > 0;
 }
 
+/* Publishes what is queued: into the send buffer and out, and once more
+ * when the socket took it all (write_pending stops at OUT_HIGH). Returns
+ * 0, or -1 when the connection is gone. */
+static int publish_queued(void)
+{
+    take_queue();
+    write_pending();
+    int rc = flush_out();
+    if (rc == 0 && !out_waiting()) {
+        write_pending();
+        rc = flush_out();
+    }
+    return rc;
+}
+
 /*
  * One batch (one transaction, db_batch_begin) for the messages that wait
  * and for those that come in the GATHER_US after them, again and again,
@@ -493,12 +501,10 @@ static bool more_after_gathering(void)
 
 static int read_batch(void)
 {
-    int64_t start = now_ms();
+    int64_t start = clock_monotonic_ms();
     int rc = read_ready();
-    while (rc == 0 && in_batch && now_ms() - start < BATCH_MAX_MS) {
-        take_queue();
-        write_pending();
-        rc = flush_out();
+    while (rc == 0 && in_batch && clock_monotonic_ms() - start < BATCH_MAX_MS) {
+        rc = publish_queued(); /* the replies the handlers queued */
         if (rc < 0 || !more_after_gathering())
             break;
         rc = read_ready();
@@ -579,7 +585,7 @@ static int connect_broker(void)
     ping_sent_ms = 0;
     bool ok;
     OUT_APPEND(ok, mqtt_write_connect, client_id, false, KEEPALIVE_S, username, password);
-    connect_sent_ms = last_out_ms = now_ms();
+    connect_sent_ms = last_out_ms = clock_monotonic_ms();
     if (!ok || flush_out() < 0) {
         close(sock);
         sock = -1;
@@ -603,7 +609,7 @@ static void drop_connection(bool lost)
  * Returns 0, or -1 when lost. */
 static int keep_alive(void)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_monotonic_ms();
     if (!session_up)
         return now - connect_sent_ms >= KEEPALIVE_S * 1000 ? -1 : 0;
     if (ping_sent_ms)
@@ -616,21 +622,6 @@ static int keep_alive(void)
         ping_sent_ms = now;
     }
     return 0;
-}
-
-/* Publishes what is queued: into the send buffer and out, and once more
- * when the socket took it all (write_pending stops at OUT_HIGH). Returns
- * 0, or -1 when the connection is gone. */
-static int publish_queued(void)
-{
-    take_queue();
-    write_pending();
-    int rc = flush_out();
-    if (rc == 0 && !out_waiting()) {
-        write_pending();
-        rc = flush_out();
-    }
-    return rc;
 }
 
 /* One turn on a connection: waits (at most 1 s) for the broker or the
@@ -677,8 +668,8 @@ static void say_goodbye(void)
     write_pending();
     bool ok;
     OUT_APPEND(ok, mqtt_write_disconnect);
-    int64_t deadline = now_ms() + 1000;
-    while (ok && out_waiting() && now_ms() < deadline && flush_out() == 0) {
+    int64_t deadline = clock_monotonic_ms() + 1000;
+    while (ok && out_waiting() && clock_monotonic_ms() < deadline && flush_out() == 0) {
         struct pollfd w = {sock, POLLOUT, 0};
         poll(&w, 1, 100);
     }

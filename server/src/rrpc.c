@@ -2,6 +2,7 @@
  * rrpc.c - RRpc calls waiting for the device's answer (see rrpc.h).
  */
 #include "rrpc.h"
+#include "clock.h"
 #include "live.h"
 #include "log.h"
 #include "mqtt_link.h"
@@ -26,21 +27,6 @@ typedef struct waiting {
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static waiting *calls;
-
-/* The deadline timeout_ms from now on the monotonic clock (an RRpc waits
- * real time, whatever the emulator's clock says). */
-static struct timespec deadline(int timeout_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
 
 static void unlink_call(waiting *w)
 {
@@ -73,7 +59,8 @@ rrpc_outcome rrpc_call(const char *pk, const char *dn, long long id, const void 
     rrpc_outcome out = RRPC_NOT_SENT;
     if (mqtt_link_publish(topic, request, len, 0) == 0) {
         live_log("out", "rrpc", pk, dn, NULL, topic, request, len);
-        struct timespec until = deadline(timeout_ms);
+        /* real time, whatever the emulator's clock says */
+        struct timespec until = clock_monotonic_after(timeout_ms);
         pthread_mutex_lock(&lock);
         while (!w->done && pthread_cond_timedwait(&w->cond, &lock, &until) != ETIMEDOUT)
             ;

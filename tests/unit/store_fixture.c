@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -70,13 +69,6 @@ int fixture_close_file(void **state)
 }
 
 const char *fx_db_path(void) { return file_path; }
-
-long long fx_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void fx_product(const char *pk) { assert_int_equal(store_product_insert(pk, "product", 1000), STORE_OK); }
 

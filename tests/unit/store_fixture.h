@@ -22,9 +22,6 @@ int fixture_open_file(void **state);
 int fixture_close_file(void **state);
 const char *fx_db_path(void);
 
-/* CLOCK_MONOTONIC in milliseconds (tests' deadlines). */
-long long fx_now_ms(void);
-
 /* Rows for a test, each asserted STORE_OK. */
 void fx_product(const char *pk);
 void fx_device(const char *pk, const char *dn);

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "db.h"
 #include "db_checkpoint.h"
 #include "log.h"
@@ -57,9 +57,9 @@ static void commit_rows(int n)
  * whether that happened before the deadline. */
 static bool checkpoint_after(unsigned long before)
 {
-    long long deadline = fx_now_ms() + DEADLINE_MS;
+    int64_t deadline = clock_monotonic_ms() + DEADLINE_MS;
     while (db_checkpoint_count() <= before) {
-        if (fx_now_ms() > deadline)
+        if (clock_monotonic_ms() > deadline)
             return false;
         usleep(1000);
     }

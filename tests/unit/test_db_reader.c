@@ -14,11 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "store_fixture.h"
@@ -47,8 +47,8 @@ static void *hold_lock(void *arg)
     holder *h = arg;
     db_lock();
     atomic_store(&h->locked, 1);
-    long long deadline = fx_now_ms() + HOLD_MS;
-    while (!atomic_load(&h->reads_done) && fx_now_ms() < deadline)
+    int64_t deadline = clock_monotonic_ms() + HOLD_MS;
+    while (!atomic_load(&h->reads_done) && clock_monotonic_ms() < deadline)
         usleep(1000);
     h->done_while_held = atomic_load(&h->reads_done);
     db_unlock();
