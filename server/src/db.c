@@ -128,6 +128,27 @@ int db_schema_version(void)
     return v;
 }
 
+/* Rows PRAGMA foreign_key_check finds (0: every key holds), or -1. */
+static int broken_keys(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        n++;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+/*
+ * Applies the migrations after the database's user_version, each in its own
+ * transaction. They run with foreign keys off, as SQLite's procedure for
+ * making a table again asks (https://sqlite.org/lang_altertable.html, the
+ * 12 steps): dropping a parent table with them on deletes the rows of its
+ * children. So before each commit every key is checked, and a migration
+ * that left one broken is rolled back. The caller turns them on after.
+ */
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
     int current = user_version(db);
@@ -148,11 +169,16 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
         char *msg = NULL;
         char pragma[64];
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
+        int broken = 0;
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
             sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
-            sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, pragma, NULL, NULL, &msg) != SQLITE_OK || (broken = broken_keys(db)) != 0 ||
             sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-            snprintf(err, errlen, "migration %s failed: %s", m->name, msg ? msg : "?");
+            if (broken > 0)
+                snprintf(err, errlen, "migration %s failed: it leaves %d rows with a broken foreign key", m->name,
+                         broken);
+            else
+                snprintf(err, errlen, "migration %s failed: %s", m->name, msg ? msg : sqlite3_errmsg(db));
             sqlite3_free(msg);
             sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
             return -1;
@@ -191,13 +217,18 @@ int db_open(const char *path, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(handle, 5000);
     if (db_exec(handle, "PRAGMA journal_mode = WAL") < 0 ||
-        db_exec(handle, "PRAGMA foreign_keys = ON") < 0 ||
+        db_exec(handle, "PRAGMA foreign_keys = OFF") < 0 ||
         db_exec(handle, "PRAGMA synchronous = NORMAL") < 0) {
         snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(handle));
         db_close();
         return -1;
     }
     if (migrate(handle, err, errlen) < 0) {
+        db_close();
+        return -1;
+    }
+    if (db_exec(handle, "PRAGMA foreign_keys = ON") < 0) {
+        snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(handle));
         db_close();
         return -1;
     }
