@@ -17,6 +17,8 @@
  *   conn_track.c   live authenticated connections per device
  *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the
  *                  refusal notices on `/as/mqtt/refused`
+ *   status_batch.c the lifecycle of one pass of the broker's loop gathered
+ *                  into one message for haas-emu on `/as/mqtt/statuses`
  *   auto_sub.c     automatic subscription of `_ss=1` (Link SDK C) devices
  *
  * MOSQ_EVT_BASIC_AUTH: the service account (exact username, constant-time
@@ -32,7 +34,9 @@
  * subscription table is handed to each `_ss=1` connection of the addressed
  * device that does not get it through a subscription of its own.
  * MOSQ_EVT_DISCONNECT and successful device auth: lifecycle messages (QoS 1,
- * retained), "offline" only when a device's last live connection ends.
+ * retained), "offline" only when a device's last live connection ends; the
+ * same objects gathered for haas-emu, sent at MOSQ_EVT_TICK (after each
+ * pass of the broker's loop) as one message (QoS 0, not retained).
  *
  * State is one struct handed to mosquitto as the plugin's user data; the
  * broker calls every callback from its single main thread.
@@ -52,6 +56,7 @@
 #include "conn_track.h"
 #include "store_device_auth.h"
 #include "device_sign.h"
+#include "status_batch.h"
 #include "status_msg.h"
 #include "topic_acl.h"
 #include "topics.h"
@@ -69,6 +74,7 @@ struct haas_auth_state {
     unsigned service_filters_seen; /* bit i: topic_server_subscriptions[i] granted */
     bool service_ready;            /* every one of them granted in this broker's life */
     long long last_time_ms;        /* last lastTime published */
+    struct haas_status_batch statuses; /* lifecycle objects not yet sent on TOPIC_STATUSES */
 };
 
 /* Logs one line at notice level (used by store_device_auth.c). */
@@ -87,7 +93,40 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
 }
 
-/* Publishes the lifecycle message of `dev`; failures are logged only. */
+/* Sends the gathered lifecycle objects, if any, as one message on
+ * TOPIC_STATUSES (QoS 0: the link reads the retained ones when it comes
+ * back, docs/protocol.md section 5). Failures are logged only. */
+static void send_statuses(struct haas_auth_state *st)
+{
+    size_t len;
+    const char *text = haas_status_batch_take(&st->statuses, &len);
+    if (text == NULL) {
+        return;
+    }
+    int rc = mosquitto_broker_publish_copy(NULL, TOPIC_STATUSES, (int)len, text, 0, false, NULL);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish on %s: %s", TOPIC_STATUSES,
+                             mosquitto_strerror(rc));
+    }
+}
+
+/* Adds one lifecycle object to those sent at the end of this pass of the
+ * broker's loop (sending them first when they fill a message). */
+static void gather_status(struct haas_auth_state *st, const char *json, int len)
+{
+    int rc = haas_status_batch_add(&st->statuses, json, (size_t)len);
+    if (rc == 1) {
+        send_statuses(st);
+        rc = haas_status_batch_add(&st->statuses, json, (size_t)len);
+    }
+    if (rc != 0) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory: a lifecycle message reaches "
+                             "the emulator when its link next connects");
+    }
+}
+
+/* Publishes the lifecycle message of `dev` and gathers it for haas-emu;
+ * failures are logged only. */
 static void publish_status(struct haas_auth_state *st, bool online,
                            const struct haas_device_id *dev, const char *client_ip)
 {
@@ -111,6 +150,7 @@ static void publish_status(struct haas_auth_state *st, bool online,
         mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish status on %s: %s",
                              topic, mosquitto_strerror(rc));
     }
+    gather_status(st, json, jlen);
 }
 
 /* True when `username` names the configured service account. */
@@ -426,12 +466,26 @@ static int on_disconnect(int event, void *event_data, void *userdata)
     return MOSQ_ERR_SUCCESS;
 }
 
+/* MOSQ_EVT_TICK: the broker's loop handled what one epoll_wait() gave it;
+ * the lifecycle of that pass goes to haas-emu as one message. */
+static int on_tick(int event, void *event_data, void *userdata)
+{
+    (void)event;
+    (void)event_data;
+    struct haas_auth_state *st = userdata;
+    if (st != NULL) {
+        send_statuses(st);
+    }
+    return MOSQ_ERR_SUCCESS;
+}
+
 /* Frees the state (NULL is fine). */
 static void state_free(struct haas_auth_state *st)
 {
     if (st == NULL) {
         return;
     }
+    haas_status_batch_free(&st->statuses);
     haas_device_db_free(st->db);
     haas_conn_table_free(st->conns);
     haas_signer_free(st->signer);
@@ -502,6 +556,7 @@ static void unregister_all(mosquitto_plugin_id_t *identifier)
     mosquitto_callback_unregister(identifier, MOSQ_EVT_ACL_CHECK, on_acl_check, NULL);
     mosquitto_callback_unregister(identifier, MOSQ_EVT_DISCONNECT, on_disconnect, NULL);
     mosquitto_callback_unregister(identifier, MOSQ_EVT_MESSAGE, on_message, NULL);
+    mosquitto_callback_unregister(identifier, MOSQ_EVT_TICK, on_tick, NULL);
 }
 
 int mosquitto_plugin_version(int supported_version_count, const int *supported_versions)
@@ -543,6 +598,9 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     }
     if (rc == MOSQ_ERR_SUCCESS) {
         rc = mosquitto_callback_register(identifier, MOSQ_EVT_MESSAGE, on_message, NULL, st);
+    }
+    if (rc == MOSQ_ERR_SUCCESS) {
+        rc = mosquitto_callback_register(identifier, MOSQ_EVT_TICK, on_tick, NULL, st);
     }
     if (rc != MOSQ_ERR_SUCCESS) {
         unregister_all(identifier);

@@ -13,7 +13,7 @@
 #define MAX_LEVELS 9
 
 const char *const topic_server_subscriptions[] = {
-    TOPIC_LIFECYCLE_FILTER,
+    TOPIC_STATUSES,
     TOPIC_REFUSED,
     "/sys/+/+/thing/event/+/post",
     "/sys/+/+/thing/deviceinfo/update",
@@ -130,6 +130,8 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
         kind = TOPIC_UNKNOWN;
     else if (strcmp(topic, TOPIC_REFUSED) == 0)
         kind = TOPIC_REFUSED_LOGIN;
+    else if (strcmp(topic, TOPIC_STATUSES) == 0)
+        kind = TOPIC_STATUS_BATCH;
     else if (n == 6 && is(&lv[1], "as") && is(&lv[2], "mqtt"))
         kind = as_kind(lv, &got);
     else if (n == 6 && is(&lv[1], "ota") && is(&lv[2], "device"))
@@ -137,7 +139,7 @@ enum topic_kind topic_parse(const char *topic, struct topic_parts *out)
     else if (n >= 7 && is(&lv[1], "sys"))
         kind = sys_topic(lv, n, &got);
     /* a branch that failed half-way may have filled parts of `got` */
-    if (kind == TOPIC_UNKNOWN || kind == TOPIC_REFUSED_LOGIN)
+    if (kind == TOPIC_UNKNOWN || kind == TOPIC_REFUSED_LOGIN || kind == TOPIC_STATUS_BATCH)
         memset(&got, 0, sizeof got);
     got.kind = kind;
     *out = got;

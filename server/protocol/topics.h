@@ -27,6 +27,11 @@
 /* Where the broker plugin announces refused logins (status_msg.h). */
 #define TOPIC_REFUSED "/as/mqtt/refused"
 
+/* The plugin's lifecycle messages gathered for haas-emu: a JSON array of
+ * the objects of /as/mqtt/status/{pk}/{dn}, one per login or logout, in
+ * their order (docs/protocol.md section 5). */
+#define TOPIC_STATUSES "/as/mqtt/statuses"
+
 /* The emulator asks the plugin to disconnect a device: {prefix}{pk}/{dn}. */
 #define TOPIC_KICK_PREFIX "/as/mqtt/kick/"
 
@@ -38,6 +43,7 @@ enum topic_kind {
     TOPIC_UNKNOWN = 0,
     TOPIC_STATUS,            /* /as/mqtt/status/{pk}/{dn}          lifecycle, from the plugin */
     TOPIC_REFUSED_LOGIN,     /* /as/mqtt/refused                    refused logins, from the plugin */
+    TOPIC_STATUS_BATCH,      /* /as/mqtt/statuses                   lifecycle gathered, from the plugin */
     TOPIC_EVENT_POST,        /* /sys/{pk}/{dn}/thing/event/{name}/post */
     TOPIC_DEVICEINFO_UPDATE, /* /sys/{pk}/{dn}/thing/deviceinfo/update */
     TOPIC_SERVICE,           /* /sys/{pk}/{dn}/thing/service/{name} (cloud to device) */
@@ -88,9 +94,11 @@ int topic_reply(char *buf, size_t size, const char *topic);
 int topic_alink_method(char *buf, size_t size, const char *topic);
 
 /* What haas-emu's service account subscribes to (NULL-terminated). The
- * first, the devices' lifecycle (TOPIC_LIFECYCLE_FILTER), at QoS 0, the
+ * first, the devices' lifecycle gathered (TOPIC_STATUSES), at QoS 0, the
  * others at QoS 1: see mqtt_link.c on_connect. */
 extern const char *const topic_server_subscriptions[];
+/* Each device's last lifecycle message (retained): the link subscribes to
+ * it at connect for them and unsubscribes at once (mqtt_link.c). */
 #define TOPIC_LIFECYCLE_FILTER "/as/mqtt/status/+/+"
 
 #endif /* HAAS_TOPICS_H */

@@ -5,7 +5,9 @@
  * HANDLERS table below, event posts further through POSTS by identifier
  * (the broker's ACL guarantees a device only publishes under its own
  * /sys/{pk}/{dn}/, so the identity in the topic can be trusted):
- *   /as/mqtt/status/{pk}/{dn}                  lifecycle, from the plugin
+ *   /as/mqtt/statuses                          lifecycle gathered, from the plugin
+ *   /as/mqtt/status/{pk}/{dn}                  lifecycle (the retained ones,
+ *                                              at each connect of the link)
  *   /as/mqtt/refused                           refused logins, from the plugin
  *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; a reply unless
  *                                              "sys":{"ack":0} asks for none
@@ -40,7 +42,7 @@
 #include <time.h>
 
 #define MAX_PAYLOAD (256 * 1024)
-static void on_status(const char *pk, const char *dn, cJSON *msg)
+static void on_status(const char *pk, const char *dn, const cJSON *msg)
 {
     cJSON *status = cJSON_GetObjectItemCaseSensitive(msg, "status");
     cJSON *ip = cJSON_GetObjectItemCaseSensitive(msg, "clientIp");
@@ -215,6 +217,37 @@ static void handle_status(const struct topic_parts *t, const char *topic, const 
     cJSON_Delete(msg);
 }
 
+/* The plugin's lifecycle messages of one pass of the broker's loop: an
+ * array of the objects of handle_status's messages, in their order. An
+ * object without a valid device is skipped, and the others are still
+ * handled. */
+static void handle_status_batch(const struct topic_parts *t, const char *topic, const void *payload, int len)
+{
+    (void)t, (void)topic;
+    cJSON *parsed = cJSON_ParseWithLength(payload, (size_t)len);
+    const cJSON *batch = cJSON_IsArray(parsed) ? parsed : NULL, *item;
+    if (!batch)
+        log_msg(LOG_WARN, "lifecycle message on %s is not a JSON array; ignored", TOPIC_STATUSES);
+    cJSON_ArrayForEach(item, batch)
+    {
+        const cJSON *pk = cJSON_GetObjectItemCaseSensitive(item, "productKey");
+        const cJSON *dn = cJSON_GetObjectItemCaseSensitive(item, "deviceName");
+        char device_topic[TOPIC_MAX];
+        if (!cJSON_IsString(pk) || !cJSON_IsString(dn) ||
+            topic_status(device_topic, sizeof device_topic, pk->valuestring, dn->valuestring) < 0) {
+            log_msg(LOG_WARN, "lifecycle message on %s without a valid productKey and deviceName; skipped",
+                    TOPIC_STATUSES);
+            continue;
+        }
+        on_status(pk->valuestring, dn->valuestring, item);
+        char *text = cJSON_PrintUnformatted(item);
+        if (text)
+            live_log("in", "status", pk->valuestring, dn->valuestring, NULL, device_topic, text, strlen(text));
+        free(text);
+    }
+    cJSON_Delete(parsed);
+}
+
 static void handle_refused(const struct topic_parts *t, const char *topic, const void *payload, int len)
 {
     (void)t, (void)topic;
@@ -272,6 +305,7 @@ static const struct {
     enum topic_kind kind;
     void (*handle)(const struct topic_parts *t, const char *topic, const void *payload, int len);
 } HANDLERS[] = {
+    {TOPIC_STATUS_BATCH, handle_status_batch},
     {TOPIC_STATUS, handle_status},
     {TOPIC_REFUSED_LOGIN, handle_refused},
     {TOPIC_DEVICEINFO_UPDATE, handle_device_info},
@@ -286,7 +320,8 @@ static const struct {
 /* A device's own message: a disconnect fault may wait for it (faults.h). */
 static void uplink_faults(const struct topic_parts *t)
 {
-    bool from_device = t->kind != TOPIC_STATUS && t->kind != TOPIC_REFUSED_LOGIN && t->kind != TOPIC_KICK;
+    bool from_device = t->kind != TOPIC_STATUS && t->kind != TOPIC_STATUS_BATCH && t->kind != TOPIC_REFUSED_LOGIN &&
+                       t->kind != TOPIC_KICK;
     if (from_device && faults_active() && faults_on_uplink(t->product_key, t->device_name))
         kick_device(t->product_key, t->device_name);
 }

@@ -58,10 +58,12 @@
  * than this: a push to 100,000 devices waits in the queue, not as 30 MB
  * of encoded packets. */
 #define OUT_HIGH (256u << 10)
-/* The SUBSCRIBEs' packet ids (publishing never uses them). */
+/* The SUBSCRIBEs' and the UNSUBSCRIBE's packet ids (publishing never uses
+ * them). */
 #define SUBSCRIBE_ID_QOS1 1
 #define SUBSCRIBE_ID_LIFECYCLE 2
-#define FIRST_PUBLISH_ID 3
+#define UNSUBSCRIBE_ID_RETAINED 3
+#define FIRST_PUBLISH_ID 4
 /* After a read of acknowledgements only, the link waits this long for more
  * (unless it has something to publish). */
 #define ACK_GATHER_MS 1
@@ -315,15 +317,21 @@ static int on_connack(const mqtt_packet *p)
      * logins (both from the broker plugin), event posts (results, queries,
      * properties) and device info.
      *
-     * The lifecycle at QoS 0, the rest at QoS 1. Lifecycle messages are
-     * retained, one per device, and every SUBSCRIBE (here, at each connect)
-     * has the broker send them all again: so a lifecycle message missed
-     * while the link was down (QoS 0 is not queued for an absent session)
-     * arrives anyway as the device's latest state, which is all haas-emu
-     * keeps of it. QoS 1 would add a PUBACK per login on both sides (about
-     * a fifth of haas-emu's CPU in a login storm) and buy nothing more.
-     * Results and other events are not retained: they stay QoS 1, queued in
-     * the session while the link is down.
+     * The lifecycle at QoS 0, the rest at QoS 1. The plugin sends the
+     * lifecycle gathered, one message per pass of the broker's loop
+     * (TOPIC_STATUSES), and keeps each device's last lifecycle message
+     * retained on its own topic (TOPIC_LIFECYCLE_FILTER). So the link
+     * subscribes to both in one SUBSCRIBE and unsubscribes from the second
+     * right after it: the broker handles the two packets in order, and
+     * sends the SUBSCRIBE's retained messages, every device's latest state,
+     * between its SUBACK and the UNSUBACK. What happened before that
+     * SUBSCRIBE arrives as those; what happens after, in the gathered
+     * messages. A lifecycle message missed while the link was down (QoS 0
+     * is not queued for an absent session) is thus made up at the next
+     * connect, and a login costs no message of its own to haas-emu. QoS 1
+     * would add a PUBACK each way and buy nothing more. Results and other
+     * events are not retained: they stay QoS 1, queued in the session while
+     * the link is down.
      *
      * The QoS 1 filters go first, and the link counts as connected at their
      * SUBACK: the broker sends a SUBSCRIBE's retained messages after its
@@ -333,10 +341,12 @@ static int on_connack(const mqtt_packet *p)
     int n = 0;
     while (topic_server_subscriptions[n])
         n++;
-    bool ok1, ok2;
+    const char *const lifecycle[] = {topic_server_subscriptions[0], TOPIC_LIFECYCLE_FILTER};
+    bool ok1, ok2, ok3;
     OUT_APPEND(ok1, mqtt_write_subscribe, SUBSCRIBE_ID_QOS1, topic_server_subscriptions + 1, n - 1, 1);
-    OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, topic_server_subscriptions, 1, 0);
-    if (!ok1 || !ok2) {
+    OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, lifecycle, 2, 0);
+    OUT_APPEND(ok3, mqtt_write_unsubscribe, UNSUBSCRIBE_ID_RETAINED, lifecycle + 1, 1);
+    if (!ok1 || !ok2 || !ok3) {
         log_msg(LOG_ERROR, "cannot subscribe: out of memory");
         return -1;
     }
@@ -356,10 +366,12 @@ static int on_suback(const mqtt_packet *p)
     if (mqtt_packet_parse_suback(p, &id, granted, (int)sizeof granted, &n) < 0 ||
         (id != SUBSCRIBE_ID_QOS1 && id != SUBSCRIBE_ID_LIFECYCLE))
         return -1;
-    int first = id == SUBSCRIBE_ID_QOS1 ? 1 : 0; /* that SUBSCRIBE began at the second filter */
     for (int i = 0; i < n; i++)
-        if (granted[i] > 1)
-            log_msg(LOG_ERROR, "the broker refused the subscription to %s", topic_server_subscriptions[first + i]);
+        if (granted[i] > 1) /* the QoS 1 SUBSCRIBE began at the second filter; the lifecycle's has the first */
+            log_msg(LOG_ERROR, "the broker refused the subscription to %s",
+                    id == SUBSCRIBE_ID_QOS1 ? topic_server_subscriptions[1 + i]
+                    : i == 0                ? topic_server_subscriptions[0]
+                                            : TOPIC_LIFECYCLE_FILTER);
     if (id == SUBSCRIBE_ID_QOS1) {
         atomic_store(&connected, true);
         atomic_fetch_add(&connects, 1);
@@ -409,6 +421,8 @@ static int handle_packet(const mqtt_packet *p)
             return -1;
         on_puback(id);
         return 0;
+    case MQTT_UNSUBACK: /* the retained lifecycle's: they all came before it */
+        return mqtt_packet_parse_id(p, &id) < 0 || id != UNSUBSCRIBE_ID_RETAINED ? -1 : 0;
     case MQTT_PINGRESP:
         ping_sent_ms = 0;
         return 0;

@@ -203,27 +203,42 @@ size_t mqtt_write_publish(unsigned char *out, size_t cap, const char *topic, con
     return size;
 }
 
-size_t mqtt_write_subscribe(unsigned char *out, size_t cap, uint16_t packet_id, const char *const *filters, int count,
-                            int qos)
+/* SUBSCRIBE (each filter followed by qos) or UNSUBSCRIBE (qos < 0: the
+ * filters alone) of count filters. */
+static size_t write_filters(unsigned char *out, size_t cap, enum mqtt_packet_type type, uint16_t packet_id,
+                            const char *const *filters, int count, int qos)
 {
     size_t body = 2;
     for (int i = 0; i < count; i++) {
         size_t n = strlen(filters[i]);
         if (n > MQTT_STRING_MAX)
             return 0;
-        body += 2 + n + 1;
+        body += 2 + n + (qos >= 0);
     }
     size_t size = packet_size(body);
     if (size == 0 || size > cap)
         return size;
     cursor c = {out};
-    put_fixed_header(&c, MQTT_SUBSCRIBE << 4 | 2u, body); /* flags 0010, as 3.1.1 requires */
+    put_fixed_header(&c, (unsigned)type << 4 | 2u, body); /* flags 0010, as 3.1.1 requires of both */
     put_u16(&c, packet_id);
     for (int i = 0; i < count; i++) {
         put_string(&c, filters[i], strlen(filters[i]));
-        put_byte(&c, (unsigned)qos);
+        if (qos >= 0)
+            put_byte(&c, (unsigned)qos);
     }
     return size;
+}
+
+size_t mqtt_write_subscribe(unsigned char *out, size_t cap, uint16_t packet_id, const char *const *filters, int count,
+                            int qos)
+{
+    return write_filters(out, cap, MQTT_SUBSCRIBE, packet_id, filters, count, qos);
+}
+
+size_t mqtt_write_unsubscribe(unsigned char *out, size_t cap, uint16_t packet_id, const char *const *filters,
+                              int count)
+{
+    return write_filters(out, cap, MQTT_UNSUBSCRIBE, packet_id, filters, count, -1);
 }
 
 size_t mqtt_write_puback(unsigned char *out, size_t cap, uint16_t packet_id)

@@ -13,8 +13,9 @@
  * one.
  *
  * Only what a client of a 3.1.1 broker needs: CONNECT (user name and
- * password, no will), SUBSCRIBE, PUBLISH at QoS 0 or 1, PUBACK, PINGREQ and
- * DISCONNECT out; CONNACK, SUBACK, PUBLISH, PUBACK and PINGRESP in.
+ * password, no will), SUBSCRIBE, UNSUBSCRIBE, PUBLISH at QoS 0 or 1, PUBACK,
+ * PINGREQ and DISCONNECT out; CONNACK, SUBACK, UNSUBACK, PUBLISH, PUBACK and
+ * PINGRESP in.
  */
 #ifndef HAAS_MQTT_PACKET_H
 #define HAAS_MQTT_PACKET_H
@@ -109,6 +110,10 @@ size_t mqtt_write_publish(unsigned char *out, size_t cap, const char *topic, con
 /* SUBSCRIBE of count filters, all at the same requested qos. */
 size_t mqtt_write_subscribe(unsigned char *out, size_t cap, uint16_t packet_id, const char *const *filters, int count,
                             int qos);
+
+/* UNSUBSCRIBE of count filters. */
+size_t mqtt_write_unsubscribe(unsigned char *out, size_t cap, uint16_t packet_id, const char *const *filters,
+                              int count);
 
 /* PUBACK of a QoS 1 message received. */
 size_t mqtt_write_puback(unsigned char *out, size_t cap, uint16_t packet_id);

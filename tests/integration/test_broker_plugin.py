@@ -5,7 +5,7 @@ clientId form seen in the wild and every sign method, the rejection cases,
 the service account, the per-device ACL (publish and subscribe, wildcards
 included) and the lifecycle messages on /as/mqtt/status/{pk}/{dn} (clean
 disconnect, SIGKILLed device, keepalive timeout of a frozen device, clientId
-takeover).
+takeover) and gathered on /as/mqtt/statuses.
 
 Each test starts its own /usr/sbin/mosquitto on a free 127.0.0.1 port with a
 generated config in a temporary directory, against a SQLite database the test
@@ -33,6 +33,7 @@ import signal
 import socket
 import sqlite3
 import string
+import struct
 import subprocess
 import tempfile
 import threading
@@ -153,6 +154,21 @@ def make_db(path, devices=None):
 
 
 Msg = namedtuple("Msg", "topic payload qos retain")
+
+
+def connect_packet(cid, username, password, keepalive=30):
+    """An MQTT 3.1.1 CONNECT (clean session) with username and password."""
+    def string_field(text):
+        data = text.encode()
+        return struct.pack("!H", len(data)) + data
+    body = string_field("MQTT") + bytes([4, 0xC2]) + struct.pack("!H", keepalive)
+    body += string_field(cid) + string_field(username) + string_field(password)
+    length, n = b"", len(body)
+    while True:
+        n, digit = n // 128, n % 128
+        length += bytes([digit | (0x80 if n else 0)])
+        if not n:
+            return b"\x10" + length + body
 
 
 class Broker:
@@ -575,7 +591,7 @@ class BrokerPluginTest(unittest.TestCase):
             "/ota/device/+/%s/%s" % DEV_A, "/ota/device/inform/%s/%s" % DEV_A,
             "/shadow/update/%s/%s" % DEV_A, "/ext/+/%s/%s/#" % DEV_A,
             "/ext/rrpc/+/sys/%s/+/#" % pk, "/+/+/user/#", "/%s/%s/user/#" % DEV_B,
-            "/as/mqtt/status/#", "$SYS/#",
+            "/as/mqtt/status/#", "/as/mqtt/statuses", "/as/mqtt/+", "$SYS/#",
         ]
         self.assertEqual(a.subscribe(denied), [SUB_FAILURE] * len(denied))
 
@@ -622,7 +638,7 @@ class BrokerPluginTest(unittest.TestCase):
                   "/shadow/get/%s/%s" % DEV_A, "/shadow/get/%s/%s" % DEV_B,
                   "/ota/device/inform/%s/%s" % DEV_B, "/ext/rrpc/1/sys/%s/%s/x" % DEV_B,
                   "/%s/%s/user/get" % DEV_B, "/as/mqtt/status/%s/%s" % DEV_A,
-                  "/as/mqtt/status/%s/%s" % DEV_B, "other/topic", "/sys/%s" % pk]
+                  "/as/mqtt/status/%s/%s" % DEV_B, "/as/mqtt/statuses", "other/topic", "/sys/%s" % pk]
         for topic in denied + allowed:
             a.publish(topic, b"from-A")
         for topic in allowed:
@@ -793,6 +809,43 @@ class BrokerPluginTest(unittest.TestCase):
         self.assertGreater(off["lastTime"], on["lastTime"])
         self.assertEqual(self.statuses_seen(), [("/as/mqtt/status/%s/%s" % DEV_A, "online"),
                                                 ("/as/mqtt/status/%s/%s" % DEV_A, "offline")])
+
+    def test_lifecycle_gathered_for_the_emulator(self):
+        """What haas-emu reads: the lifecycle messages of one pass of the
+        broker's loop as one JSON array on /as/mqtt/statuses (QoS 0, not
+        retained), the same objects as the per-device messages, each once,
+        in their order. 20 devices send their CONNECT at once and then
+        drop their connections at once, so passes hold several."""
+        gathered = self.client(SERVICE_USER, SERVICE_PASS, cid="gathered")
+        self.assertEqual(gathered.connect(), 0)
+        self.assertEqual(gathered.subscribe(["/as/mqtt/statuses"], qos=0), [0])
+        devices = [(PK, "burst%03d" % i) for i in range(20)]
+        for dev in devices:
+            DEVICES[dev] = (random_secret(), 1)
+            self.addCleanup(DEVICES.pop, dev)
+            self.db.execute("INSERT INTO devices(product_key, device_name, device_secret, created_at) "
+                            "VALUES (?, ?, ?, 1)", (dev[0], dev[1], secret_of(dev)))
+        socks = [socket.create_connection(("127.0.0.1", self.broker.port), timeout=TIMEOUT) for _ in devices]
+        for sock, dev in zip(socks, devices):
+            sock.sendall(connect_packet(*creds(dev)))
+        for sock in socks:
+            self.assertEqual(sock.recv(4), b"\x20\x02\x00\x00")
+        for dev in devices:
+            self.wait_status(dev, "online")
+        for sock in socks:
+            sock.close()
+        for dev in devices:
+            self.wait_status(dev, "offline")
+        per_device = [status_of(m) for m in self.watch.seen if m.topic.startswith("/as/mqtt/status/%s/burst" % PK)]
+        self.assertEqual(len(per_device), 2 * len(devices))
+        objects, messages = [], []
+        while len(objects) < len(per_device):
+            m = gathered.wait_for(lambda m: True, "the gathered lifecycle")
+            self.assertEqual((m.topic, m.qos, m.retain), ("/as/mqtt/statuses", 0, False))
+            messages.append(m)
+            objects += json.loads(m.payload)
+        self.assertEqual(objects, per_device)
+        self.assertLess(len(messages), len(objects), "every login and logout came in a message of its own")
 
     def start_child_device(self, dev, keepalive=2):
         """A separate process holding one device connection; returns it once connected."""

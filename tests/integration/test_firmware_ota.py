@@ -181,9 +181,10 @@ class FirmwareOtaTest(EmulatorTest):
         self.assertEqual(self.wait_state(job["jobId"], "core2-late", "pushed")["pushCount"], 1)
 
     def test_a_device_that_came_online_while_the_link_was_away_gets_it_when_the_link_returns(self):
-        """Its "online" went to whoever held haas-emu's session; the retained
-        copy the broker sends again when haas-emu's link subscribes brings
-        the notice (the link publishes by then: mqtt_link.c on_connect)."""
+        """Its "online" went, gathered, to whoever held haas-emu's session;
+        the retained copy the broker sends again when haas-emu's link
+        subscribes brings the notice (the link publishes by then:
+        mqtt_link.c on_connect)."""
         fw = self.upload("1.3.1")
         late = self.linksdk("core2-away", connect=False)
         job = self.job({"firmwareId": fw["firmwareId"], "targetType": "devices", "devices": ["core2-away"]})
@@ -191,8 +192,8 @@ class FirmwareOtaTest(EmulatorTest):
         with taken as messages:
             late.connect()
             topic, payload = messages.get(timeout=TIMEOUT)
-            self.assertEqual((topic, json.loads(payload)["status"]),
-                             ("/as/mqtt/status/%s/core2-away" % self.pk, "online"))
+            self.assertEqual((topic, [(s["deviceName"], s["status"]) for s in json.loads(payload)]),
+                             ("/as/mqtt/statuses", [("core2-away", "online")]))
             taken.wait_link_back()
             self.assertEqual(late.wait_ota_upgrade()["data"]["version"], "1.3.1")
         self.assertEqual(self.wait_state(job["jobId"], "core2-away", "pushed")["pushCount"], 1)

@@ -12,6 +12,8 @@ import tempfile
 import time
 from urllib.parse import urlparse
 
+import paho.mqtt.client as mqtt
+
 from harness import APP_ID, Emulator, EmulatorTest, LinkTakenOver, make_package, package_name, wait_for
 from mqtt_device import TIMEOUT, Device, credentials
 
@@ -287,12 +289,16 @@ class MqttFlowTest(EmulatorTest):
 
 class LinkAwayTest(EmulatorTest):
     def test_lifecycle_missed_while_the_link_is_away_arrives_when_it_returns(self):
-        """haas-emu listens to the lifecycle at QoS 0 (mqtt_link.c): what it
-        misses while its link is away is not queued for it. Here another
-        client takes its session over (as a cut link would leave it) and a
-        device logs out meanwhile; its "offline" goes to that client. When
-        haas-emu's link comes back, its SUBSCRIBE has the broker send every
-        retained lifecycle message again: the device ends offline."""
+        """haas-emu listens to the lifecycle gathered by the plugin, at QoS
+        0 (mqtt_link.c): what it misses while its link is away is not
+        queued for it. Here another client takes its session over (as a cut
+        link would leave it) and a device logs out meanwhile; its "offline"
+        goes to that client, gathered, and only so: the session holds no
+        subscription to the per-device topics (the link unsubscribed from
+        them at connect), whose message the broker would have sent first.
+        When haas-emu's link comes back, it subscribes to those for a moment
+        and the broker sends every retained lifecycle message again: the
+        device ends offline."""
         emu = self.emu
         pk = emu.product("away")
         ds = emu.device(pk, "away-1")["deviceSecret"]
@@ -303,11 +309,50 @@ class LinkAwayTest(EmulatorTest):
         with taken as messages:
             d.close()  # haas-emu's link waits a second before it logs in again
             topic, payload = messages.get(timeout=TIMEOUT)
-            self.assertEqual(topic, "/as/mqtt/status/%s/away-1" % pk)
-            self.assertEqual(json.loads(payload)["status"], "offline")
+            self.assertEqual(topic, "/as/mqtt/statuses")
+            self.assertEqual([(s["deviceName"], s["status"]) for s in json.loads(payload)], [("away-1", "offline")])
             self.assertEqual(emu.get(device).json["status"], "online")  # haas-emu missed it
             taken.wait_link_back()
             wait_for(lambda: emu.get(device).json["status"] == "offline", what="offline from the retained message")
+
+
+    def test_malformed_gathered_lifecycle_changes_nothing(self):
+        """Only the service account may publish on /as/mqtt/statuses (the
+        broker's ACL); what haas-emu cannot read there it skips, object by
+        object, and the rest of a message still counts."""
+        emu = self.emu
+        pk = emu.product("garbled")
+        devices = {}
+        for dn in ("garbled-1", "garbled-2"):
+            devices[dn] = Device(emu.mqtt_port, pk, dn, emu.device(pk, dn)["deviceSecret"]).connect()
+        status = lambda dn: emu.get("/api/v1/products/%s/devices/%s" % (pk, dn)).json["status"]
+        wait_for(lambda: status("garbled-1") == status("garbled-2") == "online", what="online")
+        with open(os.path.join(emu.data_dir, "broker", "mosquitto.conf")) as f:
+            conf = f.read()
+        svc = mqtt.Client(client_id="garbler", protocol=mqtt.MQTTv311)
+        svc.username_pw_set(re.search(r"plugin_opt_service_username (\S+)", conf).group(1),
+                            re.search(r"plugin_opt_service_password (\S+)", conf).group(1))
+        svc.connect("127.0.0.1", emu.mqtt_port)
+        svc.loop_start()
+        try:
+            offline = {"status": "offline", "productKey": pk, "deviceName": "garbled-2", "time": 1,
+                       "clientIp": "127.0.0.1", "lastTime": 1}
+            garbage = [b"", b"{", b"[1, null, \"x\", []]", json.dumps(offline).encode(),  # not an array
+                       json.dumps([{k: v for k, v in offline.items() if k != "productKey"}]).encode(),
+                       json.dumps([dict(offline, productKey="a1NoSuchPk0")]).encode(),
+                       json.dumps([dict(offline, deviceName="garbled/2")]).encode(),
+                       json.dumps([dict(offline, status="gone")]).encode(), b"[" * 5000 + b"]" * 5000]
+            for payload in garbage + [json.dumps([{"deviceName": 5}, dict(offline, deviceName="garbled-1")]).encode()]:
+                svc.publish("/as/mqtt/statuses", payload, qos=1).wait_for_publish(timeout=10)
+            # the last message's readable object counts; everything before it (in order) changed nothing
+            wait_for(lambda: status("garbled-1") == "offline", what="the readable object applied")
+            self.assertEqual(status("garbled-2"), "online")
+            self.assertEqual(emu.get("/healthz").status, 200)
+        finally:
+            svc.loop_stop()
+            svc.disconnect()
+            for d in devices.values():
+                d.close()
 
 
 class BrokerRecoveryTest(EmulatorTest):

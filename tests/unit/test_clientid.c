@@ -2,7 +2,7 @@
  * test_clientid.c - cmocka unit tests of the haas_auth plugin's identity
  * modules: clientid.c (username and clientId parsing, incl. malformed
  * input), device_sign.c (the test vector of docs/protocol.md section 2 and
- * every sign method) and conn_track.c / status_msg.c (lifecycle bookkeeping
+ * every sign method) and conn_track.c / status_msg.c / status_batch.c (lifecycle bookkeeping
  * keyed by identity).
  *
  * Built by `make unit-tests` (the sources: test_clientid_SRC in the
@@ -18,11 +18,13 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clientid.h"
 #include "conn_track.h"
 #include "device_sign.h"
+#include "status_batch.h"
 #include "status_msg.h"
 
 #define VEC_PK "a14Xib5kdYd"
@@ -669,6 +671,56 @@ static void test_refusal_json(void **state)
     assert_int_equal(haas_refusal_json(NULL, 10, "X", "y", &d, NULL, NULL, 1), -1);
 }
 
+/* The lifecycle gathered for haas-emu: a JSON array of the objects in
+ * their order, never past HAAS_STATUS_BATCH_MAX, empty again once taken. */
+static void test_status_batch(void **state)
+{
+    (void)state;
+    struct haas_status_batch b = HAAS_STATUS_BATCH_INIT;
+    size_t len = 99;
+    assert_null(haas_status_batch_take(&b, &len));
+    assert_int_equal(len, 0);
+    assert_int_equal(haas_status_batch_add(&b, "{\"a\":1}", 7), 0);
+    assert_int_equal(haas_status_batch_add(&b, "{\"b\":2}", 7), 0);
+    const char *text = haas_status_batch_take(&b, &len);
+    assert_int_equal(len, 17);
+    assert_memory_equal(text, "[{\"a\":1},{\"b\":2}]", 17);
+    assert_null(haas_status_batch_take(&b, &len)); /* taken: empty */
+    assert_int_equal(haas_status_batch_add(&b, "{}", 2), 0);
+    text = haas_status_batch_take(&b, &len);
+    assert_int_equal(len, 4);
+    assert_memory_equal(text, "[{}]", 4);
+
+    /* full: the object that would pass the limit is refused, the others kept */
+    static char obj[1000];
+    memset(obj, 'x', sizeof obj);
+    int added = 0;
+    while (haas_status_batch_add(&b, obj, sizeof obj) == 0)
+        added++;
+    assert_int_equal(added, (HAAS_STATUS_BATCH_MAX - 1) / (sizeof obj + 1));
+    text = haas_status_batch_take(&b, &len);
+    assert_int_equal(len, 1 + (size_t)added * (sizeof obj + 1));
+    assert_true(len <= HAAS_STATUS_BATCH_MAX);
+    assert_int_equal(text[0], '[');
+    assert_int_equal(text[len - 1], ']');
+    assert_int_equal(text[1 + sizeof obj], ',');
+    assert_int_equal(haas_status_batch_add(&b, obj, sizeof obj), 0); /* room again */
+
+    /* an object that fits no message is refused even alone */
+    haas_status_batch_free(&b);
+    char *huge = malloc(HAAS_STATUS_BATCH_MAX);
+    assert_non_null(huge);
+    memset(huge, 'y', HAAS_STATUS_BATCH_MAX);
+    assert_int_equal(haas_status_batch_add(&b, huge, HAAS_STATUS_BATCH_MAX - 1), -1);
+    assert_null(haas_status_batch_take(&b, &len));
+    assert_int_equal(haas_status_batch_add(&b, huge, HAAS_STATUS_BATCH_MAX - 2), 0); /* '[', it and ']' fit */
+    assert_non_null(haas_status_batch_take(&b, &len));
+    assert_int_equal(len, HAAS_STATUS_BATCH_MAX);
+    free(huge);
+    haas_status_batch_free(&b);
+    haas_status_batch_free(&b); /* twice is fine */
+}
+
 static void test_status_msg(void **state)
 {
     (void)state;
@@ -716,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_conn_track_grow),
         cmocka_unit_test(test_refusal_json),
         cmocka_unit_test(test_status_msg),
+        cmocka_unit_test(test_status_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,7 @@
 
 #include "mqtt_link.h"
 #include "mqtt_packet.h"
+#include "topics.h"
 
 /* ---- the played broker ---- */
 
@@ -114,6 +115,18 @@ static void handshake(int fd, int session_present)
         unsigned char ack[] = {0x90, 0x03, p.body[0], p.body[1], 0x01};
         send_bytes(fd, ack, sizeof ack);
     }
+    /* the second: the gathered lifecycle and the retained one, at QoS 0 */
+    static const char lifecycle[] = "\x00\x11" TOPIC_STATUSES "\x00\x00\x13" TOPIC_LIFECYCLE_FILTER "\x00";
+    assert_int_equal(p.body_len, 2 + sizeof lifecycle - 1);
+    assert_memory_equal(p.body + 2, lifecycle, sizeof lifecycle - 1);
+    /* then the retained one's UNSUBSCRIBE, at once */
+    next_packet(fd, &p);
+    assert_int_equal(p.type, MQTT_UNSUBSCRIBE);
+    assert_int_equal(p.flags, 2);
+    assert_int_equal(p.body_len, 2 + 2 + strlen(TOPIC_LIFECYCLE_FILTER));
+    assert_memory_equal(p.body + 4, TOPIC_LIFECYCLE_FILTER, strlen(TOPIC_LIFECYCLE_FILTER));
+    unsigned char unsuback[] = {0xB0, 0x02, p.body[0], p.body[1]};
+    send_bytes(fd, unsuback, sizeof unsuback);
 }
 
 /* ---- what the link hands to haas-emu ---- */
@@ -206,7 +219,7 @@ static void test_link_against_a_played_broker(void **state)
     assert_int_equal(m.qos, 1);
     assert_false(m.dup);
     uint16_t first_id = m.packet_id;
-    assert_true(first_id >= 3); /* 1 and 2 are the SUBSCRIBEs' */
+    assert_true(first_id >= 4); /* 1 and 2 are the SUBSCRIBEs', 3 the UNSUBSCRIBE's */
     next_packet(fd, &p);
     assert_int_equal(mqtt_packet_parse_publish(&p, &m), 0);
     assert_memory_equal(m.topic, "a/2", 3);

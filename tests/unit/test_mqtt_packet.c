@@ -61,6 +61,8 @@ static void test_subscribe_and_small_packets(void **state)
     const char *const filters[] = {"x", "yz"};
     static const unsigned char sub[] = {0x82, 0x0B, 0x00, 0x01, 0x00, 0x01, 'x', 0x01, 0x00, 0x02, 'y', 'z', 0x01};
     assert_bytes(out, mqtt_write_subscribe(out, sizeof out, 1, filters, 2, 1), sub, sizeof sub);
+    static const unsigned char unsub[] = {0xA2, 0x09, 0x00, 0x03, 0x00, 0x01, 'x', 0x00, 0x02, 'y', 'z'};
+    assert_bytes(out, mqtt_write_unsubscribe(out, sizeof out, 3, filters, 2), unsub, sizeof unsub);
     static const unsigned char puback[] = {0x40, 0x02, 0x12, 0x34};
     assert_bytes(out, mqtt_write_puback(out, sizeof out, 0x1234), puback, sizeof puback);
     static const unsigned char ping[] = {0xC0, 0x00}, disconnect[] = {0xE0, 0x00};
@@ -77,7 +79,7 @@ static void test_writers_never_overrun(void **state)
     char payload[300];
     memset(payload, 'p', sizeof payload);
     const char *const filters[] = {"/sys/+/+/thing/event/+/post"};
-    for (int which = 0; which < 6; which++) {
+    for (int which = 0; which < 7; which++) {
         size_t need = 0;
         for (int pass = 0; pass < 2; pass++) {
             memset(out, FILL, sizeof out);
@@ -89,6 +91,7 @@ static void test_writers_never_overrun(void **state)
             case 2: got = mqtt_write_subscribe(out, cap, 2, filters, 1, 0); break;
             case 3: got = mqtt_write_puback(out, cap, 9); break;
             case 4: got = mqtt_write_pingreq(out, cap); break;
+            case 5: got = mqtt_write_unsubscribe(out, cap, 3, filters, 1); break;
             default: got = mqtt_write_disconnect(out, cap); break;
             }
             if (pass == 0) {
@@ -129,6 +132,7 @@ static void test_what_cannot_be_written(void **state)
     assert_int_equal(mqtt_write_connect(out, sizeof out, "c", false, 30, NULL, big), 0);
     const char *const filters[] = {big};
     assert_int_equal(mqtt_write_subscribe(out, sizeof out, 1, filters, 1, 0), 0);
+    assert_int_equal(mqtt_write_unsubscribe(out, sizeof out, 1, filters, 1), 0);
     big[65535] = '\0'; /* 65,535 bytes is still a string */
     assert_int_equal(mqtt_write_publish(NULL, 0, big, "x", 1, 0, 0, false), 1 + 3 + 2 + 65535 + 1);
     /* a payload over the 268,435,455 bytes a length can say (not read) */

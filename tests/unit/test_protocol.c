@@ -112,7 +112,7 @@ static void test_subscriptions_parse(void **state)
     (void)state;
     /* each filter the server subscribes to, with its wildcards filled in,
      * is a topic the dispatcher knows */
-    static const enum topic_kind want[] = {TOPIC_STATUS,       TOPIC_REFUSED_LOGIN, TOPIC_EVENT_POST,
+    static const enum topic_kind want[] = {TOPIC_STATUS_BATCH, TOPIC_REFUSED_LOGIN, TOPIC_EVENT_POST,
                                            TOPIC_DEVICEINFO_UPDATE, TOPIC_OTA_INFORM, TOPIC_OTA_PROGRESS,
                                            TOPIC_OTA_REQUEST,  TOPIC_OTA_FIRMWARE_GET, TOPIC_RRPC_RESPONSE};
     size_t n = 0;
@@ -135,6 +135,12 @@ static void test_subscriptions_parse(void **state)
     }
     assert_int_equal(n, sizeof want / sizeof want[0]);
     assert_null(topic_server_subscriptions[n]);
+    /* the gathered lifecycle is that one topic; nothing of a device in it */
+    struct topic_parts t;
+    assert_int_equal(topic_parse(TOPIC_STATUSES, &t), TOPIC_STATUS_BATCH);
+    assert_string_equal(t.product_key, "");
+    assert_int_equal(topic_parse(TOPIC_STATUSES "/x", &t), TOPIC_UNKNOWN);
+    assert_int_equal(topic_parse("/as/mqtt/status/" PK "/" DN, &t), TOPIC_STATUS);
 }
 
 /* Replies: the id echoed as it came, the method named, none for ack 0. */
