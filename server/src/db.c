@@ -3,6 +3,7 @@
  * store's statements (see db.h); transactions of store.h.
  */
 #include "db.h"
+#include "copy_text.h"
 #include "db_checkpoint.h"
 #include "log.h"
 #include "store_reserve.h"
@@ -443,10 +444,7 @@ void store_rollback(void)
     db_unlock();
 }
 
-void db_copy(char *out, size_t n, sqlite3_stmt *st, int col)
-{
-    snprintf(out, n, "%s", db_text(st, col));
-}
+void db_copy(char *out, size_t n, sqlite3_stmt *st, int col) { copy_text(out, n, db_text(st, col)); }
 
 int db_null(sqlite3_stmt *st, int col) { return sqlite3_column_type(st, col) == SQLITE_NULL; }
 

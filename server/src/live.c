@@ -3,6 +3,7 @@
  */
 #include "live.h"
 #include "clock.h"
+#include "copy_text.h"
 #include "identifiers.h"
 #include "timeline.h"
 
@@ -33,10 +34,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 void live_changed(void) { atomic_fetch_add(&rev, 1); }
 uint64_t live_rev(void) { return atomic_load(&rev); }
 
-static void copy(char *dst, size_t cap, const char *src)
-{
-    snprintf(dst, cap, "%s", src ? src : "");
-}
 
 void live_log(const char *direction, const char *kind, const char *pk, const char *dn, const char *task_id,
               const char *topic, const void *payload, size_t len)
@@ -59,11 +56,11 @@ void live_log(const char *direction, const char *kind, const char *pk, const cha
     free(e->topic);
     e->seq = last_seq;
     e->at_ms = at_ms;
-    copy(e->direction, sizeof e->direction, direction);
-    copy(e->kind, sizeof e->kind, kind);
-    copy(e->pk, sizeof e->pk, pk);
-    copy(e->dn, sizeof e->dn, dn);
-    copy(e->task, sizeof e->task, task_id);
+    copy_text(e->direction, sizeof e->direction, direction);
+    copy_text(e->kind, sizeof e->kind, kind);
+    copy_text(e->pk, sizeof e->pk, pk);
+    copy_text(e->dn, sizeof e->dn, dn);
+    copy_text(e->task, sizeof e->task, task_id);
     e->topic = mem;
     e->payload = mem + tlen + 1;
     e->payload_len = keep;

@@ -5,6 +5,7 @@
  * back here for each device due a push; the URL is signed once per push.
  */
 #include "clock.h"
+#include "copy_text.h"
 #include "push.h"
 #include "push_faults.h"
 #include "timeline.h"
@@ -106,8 +107,8 @@ static int send_one(const store_version *p, const char *url, const push_target *
 /* A new target: the device, a fresh trace id and message id. */
 static void make_target(push_target *t, const char *pk, const char *dn)
 {
-    snprintf(t->pk, sizeof t->pk, "%s", pk);
-    snprintf(t->dn, sizeof t->dn, "%s", dn);
+    copy_text(t->pk, sizeof t->pk, pk);
+    copy_text(t->dn, sizeof t->dn, dn);
     push_trace_id(t->trace);
     t->id = push_message_id();
 }

@@ -2,6 +2,7 @@
  * service_tasks.c - the rules for test tasks (see service_tasks.h).
  */
 #include "clock.h"
+#include "copy_text.h"
 #include "service_tasks.h"
 #include "identifiers.h"
 #include "ids.h"
@@ -139,8 +140,8 @@ static int note_planned(push_plan *p, const store_push_member *m)
         p->planned = more, p->planned_cap = cap;
     }
     push_key *k = &p->planned[p->planned_n++];
-    snprintf(k->product_key, sizeof k->product_key, "%s", m->product_key);
-    snprintf(k->device_name, sizeof k->device_name, "%s", m->device_name);
+    copy_text(k->product_key, sizeof k->product_key, m->product_key);
+    copy_text(k->device_name, sizeof k->device_name, m->device_name);
     return 0;
 }
 
@@ -168,8 +169,8 @@ static int plan_member(const store_push_member *m, void *ctx)
 {
     push_plan *p = ctx;
     p->seen++;
-    snprintf(p->last.product_key, sizeof p->last.product_key, "%s", m->product_key);
-    snprintf(p->last.device_name, sizeof p->last.device_name, "%s", m->device_name);
+    copy_text(p->last.product_key, sizeof p->last.product_key, m->product_key);
+    copy_text(p->last.device_name, sizeof p->last.device_name, m->device_name);
     if (p->walk == WALK_ONLINE && note_planned(p, m) < 0) {
         p->out_of_memory = true;
         return 1;
@@ -194,8 +195,8 @@ static int plan_member(const store_push_member *m, void *ctx)
         p->records = more, p->cap = cap;
     }
     store_push_state *r = &p->records[p->n++];
-    snprintf(r->product_key, sizeof r->product_key, "%s", m->product_key);
-    snprintf(r->device_name, sizeof r->device_name, "%s", m->device_name);
+    copy_text(r->product_key, sizeof r->product_key, m->product_key);
+    copy_text(r->device_name, sizeof r->device_name, m->device_name);
     r->state = state;
     r->was = m->state;
     r->has_code = false;
