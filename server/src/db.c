@@ -144,11 +144,9 @@ static int broken_keys(sqlite3 *db)
 
 /*
  * Applies the migrations after the database's user_version, each in its own
- * transaction. They run with foreign keys off, as SQLite's procedure for
- * making a table again asks (https://sqlite.org/lang_altertable.html, the
- * 12 steps): dropping a parent table with them on deletes the rows of its
- * children. So before each commit every key is checked, and a migration
- * that left one broken is rolled back. The caller turns them on after.
+ * transaction, with every foreign key checked before its commit: a
+ * migration that left one broken is rolled back (run_migrations has the
+ * keys off).
  */
 static int migrate(sqlite3 *db, char *err, size_t errlen)
 {
@@ -189,6 +187,26 @@ static int migrate(sqlite3 *db, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * Runs migrate() with foreign keys off, as SQLite's procedure for making a
+ * table again asks (https://sqlite.org/lang_altertable.html, the 12 steps):
+ * dropping a parent table with them on deletes the rows of its children.
+ * They are on again after, whatever happened.
+ */
+static int run_migrations(sqlite3 *db, char *err, size_t errlen)
+{
+    if (db_exec(db, "PRAGMA foreign_keys = OFF") < 0) {
+        snprintf(err, errlen, "cannot turn foreign keys off for the migrations: %s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int rc = migrate(db, err, errlen);
+    if (db_exec(db, "PRAGMA foreign_keys = ON") < 0 && rc == 0) {
+        snprintf(err, errlen, "cannot turn foreign keys on after the migrations: %s", sqlite3_errmsg(db));
+        rc = -1;
+    }
+    return rc;
+}
+
 /* Opens the reader on path (after the migrations); without it every
  * statement runs on the main connection, which is only slower. */
 static void open_reader(const char *path)
@@ -218,18 +236,13 @@ int db_open(const char *path, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(handle, 5000);
     if (db_exec(handle, "PRAGMA journal_mode = WAL") < 0 ||
-        db_exec(handle, "PRAGMA foreign_keys = OFF") < 0 ||
+        db_exec(handle, "PRAGMA foreign_keys = ON") < 0 ||
         db_exec(handle, "PRAGMA synchronous = NORMAL") < 0) {
         snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(handle));
         db_close();
         return -1;
     }
-    if (migrate(handle, err, errlen) < 0) {
-        db_close();
-        return -1;
-    }
-    if (db_exec(handle, "PRAGMA foreign_keys = ON") < 0) {
-        snprintf(err, errlen, "cannot configure %s: %s", path, sqlite3_errmsg(handle));
+    if (run_migrations(handle, err, errlen) < 0) {
         db_close();
         return -1;
     }

@@ -34,7 +34,6 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 void live_changed(void) { atomic_fetch_add(&rev, 1); }
 uint64_t live_rev(void) { return atomic_load(&rev); }
 
-
 void live_log(const char *direction, const char *kind, const char *pk, const char *dn, const char *task_id,
               const char *topic, const void *payload, size_t len)
 {

@@ -299,6 +299,24 @@ static void on_puback(uint16_t id)
 
 /* ---- receiving ---- */
 
+/* The lifecycle's SUBSCRIBE: the gathered topic (topic_server_subscriptions'
+ * first) and each device's retained one, unsubscribed right after. */
+static const char *const lifecycle_filters[] = {TOPIC_STATUSES, TOPIC_LIFECYCLE_FILTER};
+
+/* The filters of the link's SUBSCRIBE with packet id `id`, and how many. */
+static const char *const *subscribe_filters(uint16_t id, int *count)
+{
+    if (id == SUBSCRIBE_ID_LIFECYCLE) {
+        *count = 2;
+        return lifecycle_filters;
+    }
+    int n = 0;
+    while (topic_server_subscriptions[n])
+        n++;
+    *count = n - 1; /* the QoS 1 ones: all but the first */
+    return topic_server_subscriptions + 1;
+}
+
 /* The CONNACK: on success, subscribe (again) and send what is unanswered.
  * Returns 0, or -1 to drop the connection. */
 static int on_connack(const mqtt_packet *p)
@@ -338,13 +356,12 @@ static int on_connack(const mqtt_packet *p)
      * SUBACK, so the lifecycle's come once the link may publish again, and
      * what their handlers send (a firmware notice for a device that came
      * online meanwhile, a kick) goes out. */
-    int n = 0;
-    while (topic_server_subscriptions[n])
-        n++;
-    const char *const lifecycle[] = {topic_server_subscriptions[0], TOPIC_LIFECYCLE_FILTER};
+    int n1, n2;
+    const char *const *qos1 = subscribe_filters(SUBSCRIBE_ID_QOS1, &n1);
+    const char *const *lifecycle = subscribe_filters(SUBSCRIBE_ID_LIFECYCLE, &n2);
     bool ok1, ok2, ok3;
-    OUT_APPEND(ok1, mqtt_write_subscribe, SUBSCRIBE_ID_QOS1, topic_server_subscriptions + 1, n - 1, 1);
-    OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, lifecycle, 2, 0);
+    OUT_APPEND(ok1, mqtt_write_subscribe, SUBSCRIBE_ID_QOS1, qos1, n1, 1);
+    OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, lifecycle, n2, 0);
     OUT_APPEND(ok3, mqtt_write_unsubscribe, UNSUBSCRIBE_ID_RETAINED, lifecycle + 1, 1);
     if (!ok1 || !ok2 || !ok3) {
         log_msg(LOG_ERROR, "cannot subscribe: out of memory");
@@ -366,12 +383,11 @@ static int on_suback(const mqtt_packet *p)
     if (mqtt_packet_parse_suback(p, &id, granted, (int)sizeof granted, &n) < 0 ||
         (id != SUBSCRIBE_ID_QOS1 && id != SUBSCRIBE_ID_LIFECYCLE))
         return -1;
-    for (int i = 0; i < n; i++)
-        if (granted[i] > 1) /* the QoS 1 SUBSCRIBE began at the second filter; the lifecycle's has the first */
-            log_msg(LOG_ERROR, "the broker refused the subscription to %s",
-                    id == SUBSCRIBE_ID_QOS1 ? topic_server_subscriptions[1 + i]
-                    : i == 0                ? topic_server_subscriptions[0]
-                                            : TOPIC_LIFECYCLE_FILTER);
+    int count;
+    const char *const *filters = subscribe_filters(id, &count);
+    for (int i = 0; i < n && i < count; i++)
+        if (granted[i] > 1)
+            log_msg(LOG_ERROR, "the broker refused the subscription to %s", filters[i]);
     if (id == SUBSCRIBE_ID_QOS1) {
         atomic_store(&connected, true);
         atomic_fetch_add(&connects, 1);

@@ -73,12 +73,7 @@ class PersistenceTest(unittest.TestCase):
         """A database made by an older build (schema version 1, with data)
         opens with this one and keeps its rows."""
         emu = Emulator("persist-migrate")
-        shutil.rmtree(emu.data_dir, ignore_errors=True)
-        os.makedirs(emu.data_dir)
-        db = sqlite3.connect(os.path.join(emu.data_dir, "haas.db"))
-        with open(os.path.join(MIGRATIONS, "0001_init.sql")) as f:
-            db.executescript(f.read())
-        db.execute("PRAGMA user_version = 1")
+        db = sqlite3.connect(self._database_at(emu, 1))
         db.execute("INSERT INTO products VALUES ('a1OldProd01', 'from v1', 1700000000)")
         db.commit()
         db.close()
@@ -213,12 +208,12 @@ class PersistenceTest(unittest.TestCase):
     @staticmethod
     def _database_at(emu, version):
         """A database in emu's data directory made by the migrations up to
-        version, as a build of that time left it; its path."""
+        version (its rows, not its journal mode: haas-emu sets that); its
+        path."""
         shutil.rmtree(emu.data_dir, ignore_errors=True)
         os.makedirs(emu.data_dir)
         path = os.path.join(emu.data_dir, "haas.db")
         db = sqlite3.connect(path)
-        db.execute("PRAGMA journal_mode = WAL")
         db.execute("PRAGMA foreign_keys = ON")
         for name in sorted(f for f in os.listdir(MIGRATIONS) if f.endswith(".sql")):
             if int(name.split("_")[0]) <= version:
