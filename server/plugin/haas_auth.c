@@ -467,7 +467,8 @@ static int on_disconnect(int event, void *event_data, void *userdata)
 }
 
 /* MOSQ_EVT_TICK: the broker's loop handled what one epoll_wait() gave it;
- * the lifecycle of that pass goes to haas-emu as one message. */
+ * the lifecycle of that pass goes to haas-emu as one message, and the
+ * pass's read transaction on the database ends (store_device_auth.h). */
 static int on_tick(int event, void *event_data, void *userdata)
 {
     (void)event;
@@ -475,6 +476,7 @@ static int on_tick(int event, void *event_data, void *userdata)
     struct haas_auth_state *st = userdata;
     if (st != NULL) {
         send_statuses(st);
+        haas_device_db_end_pass(st->db);
     }
     return MOSQ_ERR_SUCCESS;
 }

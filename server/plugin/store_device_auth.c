@@ -19,6 +19,9 @@ struct haas_device_db {
     char *path;
     sqlite3 *conn;        /* NULL until opened */
     sqlite3_stmt *lookup; /* prepared LOOKUP_SQL */
+    sqlite3_stmt *begin;  /* BEGIN: the pass's read transaction */
+    sqlite3_stmt *end;    /* COMMIT: its end (haas_device_db_end_pass) */
+    bool in_pass;         /* a read transaction is open */
 };
 
 /* Formats and forwards one log line. */
@@ -34,10 +37,12 @@ static void logf_(void (*log_fn)(const char *), const char *what, const char *de
 
 static void close_db(struct haas_device_db *db)
 {
-    if (db->lookup != NULL) {
-        sqlite3_finalize(db->lookup);
-        db->lookup = NULL;
+    sqlite3_stmt **stmts[] = {&db->lookup, &db->begin, &db->end};
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        sqlite3_finalize(*stmts[i]); /* NULL is a no-op */
+        *stmts[i] = NULL;
     }
+    db->in_pass = false; /* closing ends the read transaction */
     if (db->conn != NULL) {
         sqlite3_close_v2(db->conn);
         db->conn = NULL;
@@ -47,7 +52,7 @@ static void close_db(struct haas_device_db *db)
 /* Opens the database if needed. Returns false (and logs) on failure. */
 static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
 {
-    if (db->conn != NULL && db->lookup != NULL) {
+    if (db->conn != NULL && db->lookup != NULL && db->begin != NULL && db->end != NULL) {
         return true;
     }
     close_db(db);
@@ -82,6 +87,12 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
     sqlite3_exec(db->conn, "PRAGMA mmap_size=" HAAS_DB_MMAP_BYTES_STR, NULL, NULL, NULL);
 
     rc = sqlite3_prepare_v3(db->conn, LOOKUP_SQL, -1, SQLITE_PREPARE_PERSISTENT, &db->lookup, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v3(db->conn, "BEGIN", -1, SQLITE_PREPARE_PERSISTENT, &db->begin, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v3(db->conn, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &db->end, NULL);
+    }
     if (rc != SQLITE_OK) {
         logf_(log_fn, "cannot prepare look-up", sqlite3_errmsg(db->conn));
         close_db(db);
@@ -131,6 +142,17 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
     if (!ensure_open(db, log_fn)) {
         return HAAS_DB_ERROR;
     }
+    if (!db->in_pass) {
+        /* Deferred: the read transaction starts at the look-up's first read. */
+        int brc = sqlite3_step(db->begin);
+        sqlite3_reset(db->begin);
+        if (brc != SQLITE_DONE) {
+            logf_(log_fn, "cannot begin a read transaction", sqlite3_errmsg(db->conn));
+            close_db(db);
+            return HAAS_DB_ERROR;
+        }
+        db->in_pass = true;
+    }
     sqlite3_stmt *st = db->lookup;
     /* SQLITE_STATIC: pk and dn outlive the statement's use (reset and
      * cleared below before returning), so SQLite need not copy them. */
@@ -162,11 +184,24 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
         logf_(log_fn, "look-up failed", sqlite3_errmsg(db->conn));
         result = HAAS_DB_ERROR;
     }
-    /* End the read transaction now: never pin a WAL snapshot between look-ups. */
+    /* The read transaction stays open until the pass ends. */
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (result == HAAS_DB_ERROR && rc != SQLITE_ROW) {
         close_db(db); /* reopen next time (file replaced, schema changed, ...) */
     }
     return result;
+}
+
+void haas_device_db_end_pass(struct haas_device_db *db)
+{
+    if (db == NULL || !db->in_pass) {
+        return;
+    }
+    int rc = sqlite3_step(db->end);
+    sqlite3_reset(db->end);
+    db->in_pass = false;
+    if (rc != SQLITE_DONE) {
+        close_db(db); /* closing ends it; reopened at the next look-up */
+    }
 }
