@@ -88,4 +88,12 @@ bool haas_auto_sub_unsubscribed(struct haas_auto_sub *state, const char *filter)
  */
 bool haas_auto_sub_delivers(const struct haas_auto_sub *state, const char *topic);
 
+/*
+ * haas_auto_sub_delivers() for a topic whose device is known: `dev` is what
+ * haas_auto_sub_topic_device() found for `topic` (the plugin finds it once
+ * per message, then asks each connection of that device). False on NULL.
+ */
+bool haas_auto_sub_delivers_to(const struct haas_auto_sub *state, const struct haas_device_id *dev,
+                               const char *topic);
+
 #endif /* HAAS_AUTO_SUB_H */

@@ -376,6 +376,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
 /* What deliver_auto() needs to know about the message being routed. */
 struct auto_delivery {
     const struct mosquitto_evt_message *msg;
+    const struct haas_device_id *dev; /* the device its topic addresses */
 };
 
 /* haas_conn_each() visitor: hands the message to one `_ss=1` connection. */
@@ -383,7 +384,7 @@ static void deliver_auto(const void *client, void *data, void *arg)
 {
     const struct auto_delivery *d = arg;
     const struct mosquitto_evt_message *msg = d->msg;
-    if (data == NULL || client == msg->client || !haas_auto_sub_delivers(data, msg->topic)) {
+    if (data == NULL || client == msg->client || !haas_auto_sub_delivers_to(data, d->dev, msg->topic)) {
         return;
     }
     const char *id = mosquitto_client_id(client);
@@ -448,7 +449,7 @@ static int on_message(int event, void *event_data, void *userdata)
     if (!haas_auto_sub_topic_device(ed->topic, &dev)) {
         return MOSQ_ERR_SUCCESS;
     }
-    struct auto_delivery d = {ed};
+    struct auto_delivery d = {ed, &dev};
     haas_conn_each(st->conns, &dev, deliver_auto, &d);
     return MOSQ_ERR_SUCCESS;
 }

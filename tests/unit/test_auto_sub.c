@@ -70,6 +70,9 @@ static void test_table_rejects(void **state)
         "/sys/p-k/" DN "/thing/config/push",       /* bad product key */
         "/sys/" PK "/" DN "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx/thing/config/push",
         "sys/" PK "/" DN "/thing/config/push",
+        "/sys/" PK "/" DN "/thing/proxy/provisioning/product_register_reply/a/b/c/d/e/f/g", /* deeper than any */
+        "/sys/" PK "//thing/config/push",          /* empty device name */
+        "//" PK "/" DN "/thing/config/push",
         "",
     };
     for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
@@ -100,6 +103,35 @@ static void test_delivers_own_only(void **state)
     haas_auto_sub_free(st);
     haas_auto_sub_free(NULL);
     assert_null(haas_auto_sub_new(NULL));
+}
+
+/* The deepest template and a '+' level that is empty still match. */
+static void test_table_depths(void **state)
+{
+    (void)state;
+    struct haas_device_id dev;
+    assert_true(haas_auto_sub_topic_device("/sys/" PK "/" DN "/thing/proxy/provisioning/product_register_reply", &dev));
+    assert_string_equal(dev.device_name, DN);
+    assert_true(haas_auto_sub_topic_device("/sys/" PK "/" DN "/thing/service/", &dev));
+    assert_true(haas_auto_sub_topic_device("/ext/rrpc//sys/" PK "/" DN "/thing/model/down_raw", &dev));
+    assert_string_equal(dev.product_key, PK);
+}
+
+/* delivers_to: the device found once for the topic, asked of each connection. */
+static void test_delivers_to(void **state)
+{
+    (void)state;
+    struct haas_device_id me = {PK, DN}, other = {PK, "other1"};
+    struct haas_auto_sub *st = haas_auto_sub_new(&me);
+    const char *push = "/sys/" PK "/" DN "/thing/service/hli_service_upgrade_push";
+    assert_true(haas_auto_sub_delivers_to(st, &me, push));
+    assert_false(haas_auto_sub_delivers_to(st, &other, push)); /* another device's connection */
+    assert_false(haas_auto_sub_delivers_to(NULL, &me, push));
+    assert_false(haas_auto_sub_delivers_to(st, NULL, push));
+    assert_false(haas_auto_sub_delivers_to(st, &me, NULL));
+    assert_true(haas_auto_sub_subscribed(st, push));
+    assert_false(haas_auto_sub_delivers_to(st, &me, push)); /* its own subscription delivers it */
+    haas_auto_sub_free(st);
 }
 
 /* A subscription of its own covers a topic (the broker delivers it then). */
@@ -211,6 +243,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_topics),
         cmocka_unit_test(test_table_rejects),
+        cmocka_unit_test(test_table_depths),
+        cmocka_unit_test(test_delivers_to),
         cmocka_unit_test(test_delivers_own_only),
         cmocka_unit_test(test_subscribed_not_doubled),
         cmocka_unit_test(test_unsubscribe_stops),
