@@ -16,6 +16,7 @@
 #include "topics.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -36,28 +37,55 @@ unsigned long push_message_id(void)
     return (atomic_fetch_add(&next_message_id, 1) + 1) % 4294967296UL;
 }
 
-/* haasTraceId: 8 hex digits of an IPv4 address, 13-digit millisecond time,
- * 4-digit sequence, a flag digit and 4 more digits: 30 characters. */
-void push_trace_id(char out[31])
+/* The IPv4 address of --public-url's host as a number (127.0.0.1 when the
+ * host is a name): found once, as every push asks for it. The host part
+ * never changes once the emulator has started (only a port 0 is filled in). */
+static unsigned public_ip(void)
 {
+    static atomic_uint cached; /* the address + 1, 0 until found */
+    unsigned found = atomic_load(&cached);
+    if (found)
+        return found - 1;
     unsigned ip = 0x7f000001u;
     const char *host = strstr(server.cfg.public_url, "://");
     if (host) {
         char buf[64];
-        snprintf(buf, sizeof buf, "%s", host + 3);
+        copy_text(buf, sizeof buf, host + 3);
         buf[strcspn(buf, ":/")] = '\0';
         struct in_addr a;
         if (inet_pton(AF_INET, buf, &a) == 1)
             ip = ntohl(a.s_addr);
     }
-    long long ms = (long long)clock_now_ms();
+    if (ip != UINT_MAX) /* 255.255.255.255 is simply found each time */
+        atomic_store(&cached, ip + 1);
+    return ip;
+}
+
+/* Writes v as n digits of base 10 or 16 (leading zeros, the low digits
+ * when it has more). */
+static void put_digits(char *out, unsigned long long v, int n, unsigned base)
+{
+    for (int i = n - 1; i >= 0; i--, v /= base)
+        out[i] = "0123456789abcdef"[v % base];
+}
+
+/* haasTraceId: 8 hex digits of an IPv4 address, 13-digit millisecond time,
+ * 4-digit sequence, a flag digit and 4 more digits: 30 characters. */
+void push_trace_id(char out[31])
+{
+    unsigned long long ms = (unsigned long long)clock_now_ms();
     unsigned seq = atomic_fetch_add(&trace_sequence, 1) % 10000;
-    char buf[64];
     /* the last 4 digits: the process id, or 0 when the run must repeat
      * byte for byte (a virtual clock) */
-    unsigned tail = clock_is_virtual() ? 0 : (unsigned)getpid() % 10000;
-    snprintf(buf, sizeof buf, "%08x%013lld%04u1%04u", ip, ms % 10000000000000LL, seq, tail);
-    memcpy(out, buf, 30);
+    static atomic_uint pid; /* getpid() is a system call; it never changes */
+    if (!atomic_load(&pid))
+        atomic_store(&pid, (unsigned)getpid());
+    unsigned tail = clock_is_virtual() ? 0 : atomic_load(&pid) % 10000;
+    put_digits(out, public_ip(), 8, 16);
+    put_digits(out + 8, ms % 10000000000000ULL, 13, 10);
+    put_digits(out + 21, seq, 4, 10);
+    out[25] = '1';
+    put_digits(out + 26, tail, 4, 10);
     out[30] = '\0';
 }
 

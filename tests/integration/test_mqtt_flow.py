@@ -169,6 +169,10 @@ class MqttFlowTest(EmulatorTest):
         self.assertIn('"errorCode":"200"', body)  # a STRING, or the stock code crashes
         self.assertEqual((p["appUpdateCount"], p["needUpdateFirmware"]), (1, 0))
         self.assertRegex(p["haasTraceId"], r"^[0-9a-f]{8}\d{13}\d{4}1\d{4}$")
+        trace = p["haasTraceId"]
+        self.assertEqual(trace[:8], "7f000001")  # the host of --public-url (http://127.0.0.1:port)
+        self.assertLess(abs(int(trace[8:21]) - time.time() * 1000), 60000)  # the push's millisecond time
+        self.assertEqual(int(trace[26:]), self.emu.proc.pid % 10000)
         app = p["app"][0]
         self.assertEqual(list(app), PUSH_APP_KEYS)
         data = self.packages["0.0.2"]
