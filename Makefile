@@ -175,7 +175,7 @@ test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server
                      server/plugin/status_batch.c \
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
-test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c server/src/timeline.c server/src/clock.c
+test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c server/src/timeline.c server/src/clock.c server/src/json_text.c
 test_aliyun_sign_SRC := server/src/aliyun_sign.c
 test_mqtt_packet_SRC := server/src/mqtt_packet.c
 test_mqtt_link_SRC := server/src/mqtt_link.c server/src/mqtt_packet.c server/src/log.c server/src/clock.c $(PLUGIN_PROTO_SRC)
@@ -216,9 +216,10 @@ $(BUILD)/fuzz/fuzz_device_input: tests/fuzz/fuzz_device_input.c $(SDK_SRC) $(SDK
 $(BUILD)/fuzz/fuzz_broker_input: tests/fuzz/fuzz_broker_input.c $(PLUGIN_SRC) $(PLUGIN_HDR) $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(dir $@)
 	clang $(FUZZ_CFLAGS) -o $@ $< server/plugin/clientid.c server/plugin/topic_acl.c server/plugin/auto_sub.c $(PLUGIN_PROTO_SRC)
-$(BUILD)/fuzz/fuzz_link_input: tests/fuzz/fuzz_link_input.c server/src/mqtt_packet.c server/src/mqtt_packet.h
+$(BUILD)/fuzz/fuzz_link_input: tests/fuzz/fuzz_link_input.c server/src/mqtt_packet.c server/src/mqtt_packet.h \
+                                server/src/json_text.c server/src/json_text.h $(PLUGIN_PROTO_SRC)
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) -o $@ $< server/src/mqtt_packet.c
+	clang $(FUZZ_CFLAGS) -o $@ $< server/src/mqtt_packet.c server/src/json_text.c $(PLUGIN_PROTO_SRC)
 $(BUILD)/fuzz/fuzz_package_check: tests/fuzz/fuzz_package_check.c server/src/package_check.c $(PKG_RULES_SRC) \
                                    $(SERVER_HDR) $(SDK_HDR)
 	@mkdir -p $(dir $@)

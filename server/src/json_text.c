@@ -1,6 +1,6 @@
 /*
- * json_text.c - JSON text refused on the way in, repaired on the way out
- * (see json_text.h).
+ * json_text.c - JSON text refused on the way in, repaired on the way out,
+ * and an array's elements found without parsing them (see json_text.h).
  */
 #include "json_text.h"
 #include "identifiers.h"
@@ -92,4 +92,67 @@ char *json_text_repair(const char *in, size_t n, size_t *outlen)
     out[o] = '\0';
     *outlen = o;
     return out;
+}
+
+static int blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+/* The index of the closing quote of the string whose opening quote is at
+ * text[i], or len when it does not close. */
+static size_t string_end(const char *text, size_t len, size_t i)
+{
+    for (i++; i < len && text[i] != '"'; i++)
+        if (text[i] == '\\')
+            i++; /* the escaped character, a quote included */
+    return i < len ? i : len;
+}
+
+/* The index of the first byte at or after i that is not blank (len: none). */
+static size_t skip_blanks(const char *text, size_t len, size_t i)
+{
+    while (i < len && blank(text[i]))
+        i++;
+    return i;
+}
+
+/* From an element's first byte at text[i]: the index of the ',' or ']'
+ * that ends it (len: cut short), its last byte into *last. */
+static size_t item_end(const char *text, size_t len, size_t i, size_t *last)
+{
+    size_t depth = 0;
+    *last = i;
+    for (; i < len; i++) {
+        char c = text[i];
+        if (depth == 0 && (c == ',' || c == ']'))
+            return i;
+        if (blank(c))
+            continue;
+        if (c == '"' && (i = string_end(text, len, i)) == len)
+            return len;
+        *last = i;
+        if (c == '[' || c == '{')
+            depth++;
+        else if ((c == ']' || c == '}') && depth > 0)
+            depth--;
+    }
+    return len;
+}
+
+int json_text_array_items(const char *text, size_t len, void (*each)(const char *item, size_t item_len, void *ctx),
+                          void *ctx)
+{
+    size_t i = skip_blanks(text, len, 0);
+    if (i == len || text[i] != '[')
+        return -1;
+    i = skip_blanks(text, len, i + 1);
+    if (i < len && text[i] == ']')
+        return skip_blanks(text, len, i + 1) == len ? 0 : -1;
+    for (int n = 1;; n++) {
+        size_t last, end = item_end(text, len, i, &last);
+        if (end == len || end == i)
+            return -1; /* cut short, or an empty element */
+        each(text + i, last - i + 1, ctx);
+        if (text[end] == ']')
+            return skip_blanks(text, len, end + 1) == len ? n : -1;
+        i = skip_blanks(text, len, end + 1);
+    }
 }

@@ -1,6 +1,7 @@
 /*
  * json_text.h - JSON text in and out of the HTTP layer kept to what every
- * reader agrees on.
+ * reader agrees on, and the elements of an array read one at a time (the
+ * MQTT link's gathered lifecycle messages).
  *
  * In: cJSON turns "\u0000" into a NUL that ends the C string (so
  * "ab\u0000cd" would be stored as "ab"), takes raw control characters in
@@ -38,5 +39,20 @@ size_t json_text_escape(char *out, size_t outlen, const char *in);
  * its length. NULL when out of memory.
  */
 char *json_text_repair(const char *in, size_t n, size_t *outlen);
+
+/*
+ * Calls each(item, item_len, ctx) for each element of the JSON array held
+ * by the len bytes at text, in order, with the element's own text (the
+ * blanks around it left out): an element can be read, logged or parsed by
+ * itself, with no parse of the whole array and no printing it again. Only
+ * strings (with their escapes) and the nesting of arrays and objects are
+ * followed, to find the commas between elements; the elements themselves
+ * are not checked. Returns how many elements were passed on, or -1 when
+ * the text is not one array (blanks aside): not one at all, an empty
+ * element, or cut short, in which case the elements before the fault have
+ * been passed on already.
+ */
+int json_text_array_items(const char *text, size_t len, void (*each)(const char *item, size_t item_len, void *ctx),
+                          void *ctx);
 
 #endif

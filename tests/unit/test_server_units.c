@@ -15,6 +15,7 @@
 #include "oss_url.h"
 #include "identifiers.h"
 #include "timeline.h"
+#include "json_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -213,6 +214,68 @@ static void test_timeline_ring(void **state)
     timeline_free();
 }
 
+/* json_text_array_items: what each element's text is, joined by '|'. */
+typedef struct {
+    char text[256];
+    size_t used;
+} items_seen;
+
+static void note_item(const char *item, size_t len, void *ctx)
+{
+    items_seen *seen = ctx;
+    int n = snprintf(seen->text + seen->used, sizeof seen->text - seen->used, "%s%.*s", seen->used ? "|" : "",
+                     (int)len, item);
+    assert_true(n > 0 && (size_t)n < sizeof seen->text - seen->used);
+    seen->used += (size_t)n;
+}
+
+static void test_json_array_items(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int count;
+        const char *items; /* the elements passed on, joined by '|' */
+    } cases[] = {
+        {"[]", 0, ""},
+        {" \n[ ]\t", 0, ""},
+        {"[{\"a\":1}]", 1, "{\"a\":1}"},
+        {" [ {\"a\":1} , {\"b\":\"x,]}\"} ] \r\n", 2, "{\"a\":1}|{\"b\":\"x,]}\"}"},
+        {"[1, null, \"x\", []]", 4, "1|null|\"x\"|[]"},
+        {"[{\"s\":\"q\\\"],\"}]", 1, "{\"s\":\"q\\\"],\"}"},
+        {"[\"a\\\\\",\"b\"]", 2, "\"a\\\\\"|\"b\""},
+        {"[[1,[2,3]],{\"a\":[4,{\"b\":5}]}]", 2, "[1,[2,3]]|{\"a\":[4,{\"b\":5}]}"},
+        {"[}]", 1, "}"}, /* not checked: an element is what lies between the commas */
+        /* not one array: nothing, or what came before the fault */
+        {"", -1, ""},
+        {"   ", -1, ""},
+        {"{", -1, ""},
+        {"{\"a\":[1]}", -1, ""},
+        {"x[1]", -1, ""},
+        {"[", -1, ""},
+        {"[,]", -1, ""},
+        {"[1,,2]", -1, "1"},
+        {"[1,]", -1, "1"},
+        {"[{\"a\":1},{\"b\":", -1, "{\"a\":1}"},
+        {"[\"abc", -1, ""},
+        {"[\"ab\\", -1, ""},
+        {"[1] x", -1, "1"},
+        {"[1][2]", -1, "1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        items_seen seen = {"", 0};
+        int n = json_text_array_items(cases[i].text, strlen(cases[i].text), note_item, &seen);
+        if (n != cases[i].count || strcmp(seen.text, cases[i].items))
+            fail_msg("%s: %d elements \"%s\", expected %d \"%s\"", cases[i].text, n, seen.text, cases[i].count,
+                     cases[i].items);
+    }
+    /* the length bounds the text: no reading past it, even without a NUL */
+    char cut[] = {'[', '1', ',', '"', 'a'};
+    items_seen seen = {"", 0};
+    assert_int_equal(json_text_array_items(cut, sizeof cut, note_item, &seen), -1);
+    assert_string_equal(seen.text, "1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_oss_signature_vector),
         cmocka_unit_test(test_oss_check),
         cmocka_unit_test(test_timeline_ring),
+        cmocka_unit_test(test_json_array_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
