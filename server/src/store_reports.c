@@ -7,16 +7,29 @@
 #include "db.h"
 #include "store_devices.h"
 
+/*
+ * The lifecycle's updates are UPDATE OR FAIL. A statement that may write
+ * more than one row (here the trigger device_recounted, 0011, also
+ * writes device_counts) and may end on a constraint is run by SQLite in a
+ * statement transaction, which copies every page the statement touches
+ * into a statement journal in memory first, to undo the statement alone.
+ * With OR FAIL a failing constraint keeps what the statement wrote before
+ * it, so no statement journal is kept. Nothing here can fail that way:
+ * the status is a constant its CHECK allows, and neither the devices'
+ * keys nor the counts' change. Every login and logout of a device comes
+ * through here: the journal's copies and allocations were about a sixth
+ * of the MQTT link's CPU while a fleet logged in (perf).
+ */
 store_status store_report_online(const char *pk, const char *dn, int64_t at, const char *ip)
 {
-    return db_update("UPDATE devices SET status = 'online', last_online_at = ?1, ip = ?2 "
+    return db_update("UPDATE OR FAIL devices SET status = 'online', last_online_at = ?1, ip = ?2 "
                      "WHERE product_key = ?3 AND device_name = ?4", "Isss", at, ip, pk, dn);
 }
 
 store_status store_report_offline(const char *pk, const char *dn)
 {
-    return db_update("UPDATE devices SET status = 'offline' WHERE product_key = ?1 AND device_name = ?2", "ss", pk,
-                     dn);
+    return db_update("UPDATE OR FAIL devices SET status = 'offline' WHERE product_key = ?1 AND device_name = ?2",
+                     "ss", pk, dn);
 }
 
 store_status store_report_all_offline(int *n)
