@@ -56,11 +56,11 @@ static cJSON *task_device_json(const store_task_device *d)
 
 static cJSON *task_device_row(const void *row) { return task_device_json(row); }
 
-/* store_task_device_fn: one member into the list ctx. */
+/* store_task_device_fn: one member into the list ctx (json_list: every
+ * member of a group of any size, as text). */
 static int add_device(const store_task_device *d, void *list)
 {
-    cJSON_AddItemToArray(list, task_device_json(d));
-    return 0;
+    return json_list_add(list, task_device_json(d));
 }
 
 /* Answers task id, with its devices unless with_devices is false (status
@@ -68,13 +68,15 @@ static int add_device(const store_task_device *d, void *list)
 static enum MHD_Result reply_task(http_request *r, unsigned status, const char *id, bool with_devices)
 {
     store_task t;
-    cJSON *devices = with_devices ? cJSON_CreateArray() : NULL;
-    store_status s = store_task_get(id, &t, with_devices ? add_device : NULL, devices);
+    json_list devices = {0};
+    store_status s = store_task_get(id, &t, with_devices ? add_device : NULL, &devices);
     if (s != STORE_OK) {
-        cJSON_Delete(devices);
+        free(devices.text);
         return api_store_fail(r, s, "read the task", "TaskNotFound", "no task %s", id);
     }
-    return reply_json(r, status, task_json(&t, devices));
+    if (!with_devices)
+        return reply_json(r, status, task_json(&t, NULL));
+    return reply_json_list(r, status, task_json(&t, NULL), "devices", &devices);
 }
 
 enum MHD_Result api_task_create(http_request *r)

@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define HTTP_MAX_PARAMS 4
@@ -80,6 +82,27 @@ const char *http_header(http_request *r, const char *name);
 
 /* Answers with body as JSON (NULL = no body) and frees it. */
 enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body);
+
+/*
+ * A JSON array built as text one element at a time: json_list_add() prints
+ * an element and frees it at once, so a list of 100,000 task devices costs
+ * its text (about 13 MB), not a tree of every element (about 70 MB more;
+ * haas-emu's peak memory in bench-100k). Start from json_list l = {0}.
+ */
+typedef struct {
+    char *text; /* the elements, comma-separated, NUL-terminated (NULL: none yet) */
+    size_t len, cap;
+    bool failed; /* out of memory: the answer will be a 500 */
+} json_list;
+
+/* Appends item (printed, then freed; NULL counts as out of memory). 0 or -1. */
+int json_list_add(json_list *l, cJSON *item);
+
+/*
+ * Answers with body (an object) and, as its last member named key, the
+ * array l holds; frees body and l's text. A 500 when l ran out of memory.
+ */
+enum MHD_Result reply_json_list(http_request *r, unsigned status, cJSON *body, const char *key, json_list *l);
 
 /* Answers {"code":code,"message":...}. */
 enum MHD_Result reply_error(http_request *r, unsigned status, const char *code, const char *fmt, ...)

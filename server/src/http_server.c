@@ -83,10 +83,9 @@ static char *json_print(cJSON *body)
     return text;
 }
 
-enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
+/* Answers with the JSON text (malloc'd, NULL: no body), which it frees. */
+static enum MHD_Result reply_json_text(http_request *r, unsigned status, char *text)
 {
-    char *text = json_print(body);
-    cJSON_Delete(body);
     struct MHD_Response *resp;
     if (text) {
         resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
@@ -100,6 +99,69 @@ enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
     if (resp)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     return reply_response(r, status, resp);
+}
+
+enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body)
+{
+    char *text = json_print(body);
+    cJSON_Delete(body);
+    return reply_json_text(r, status, text);
+}
+
+int json_list_add(json_list *l, cJSON *item)
+{
+    char *text = item && !l->failed ? cJSON_PrintUnformatted(item) : NULL;
+    cJSON_Delete(item);
+    size_t n = text ? strlen(text) : 0;
+    if (text && l->len + n + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap : 4096;
+        while (l->len + n + 2 > cap)
+            cap *= 2;
+        char *more = realloc(l->text, cap);
+        if (more)
+            l->text = more, l->cap = cap;
+        else
+            free(text), text = NULL;
+    }
+    if (!text) {
+        l->failed = true;
+        return -1;
+    }
+    if (l->len)
+        l->text[l->len++] = ',';
+    memcpy(l->text + l->len, text, n + 1);
+    l->len += n;
+    free(text);
+    return 0;
+}
+
+enum MHD_Result reply_json_list(http_request *r, unsigned status, cJSON *body, const char *key, json_list *l)
+{
+    char *head = l->failed ? NULL : json_print(body);
+    cJSON_Delete(body);
+    size_t hlen = head ? strlen(head) : 0, klen = strlen(key);
+    char *text = hlen >= 2 ? malloc(hlen + klen + l->len + 8) : NULL;
+    if (text) { /* head without its closing brace, then ,"key":[items]} */
+        size_t at = hlen - 1;
+        memcpy(text, head, at);
+        at += (size_t)sprintf(text + at, "%s\"%s\":[", hlen > 2 ? "," : "", key);
+        if (l->len)
+            memcpy(text + at, l->text, l->len);
+        at += l->len;
+        memcpy(text + at, "]}", 3);
+        at += 2;
+        if (!valid_utf8(text, at)) { /* what a device reported may be any bytes */
+            char *fixed = json_text_repair(text, at, &at);
+            free(text);
+            text = fixed;
+        }
+    }
+    free(head);
+    free(l->text);
+    *l = (json_list){0};
+    if (!text)
+        return reply_error(r, 500, "InternalError", "out of memory");
+    return reply_json_text(r, status, text);
 }
 
 static enum MHD_Result reply_errorv(http_request *r, unsigned status, const char *code, const char *fmt, va_list ap)

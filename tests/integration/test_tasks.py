@@ -90,6 +90,31 @@ class TasksTest(EmulatorTest):
         r = self.emu.get("/api/v1/tasks/%s?devices=no" % tid)
         self.assertEqual((r.status, r.code), (400, "InvalidParameter"))
 
+    def test_a_big_group_s_whole_list(self):
+        """The single-task answer lists every member of a group of any size
+        (built as text one member at a time): all 3,000 here, in order, the
+        same rows the pages give, and an empty group's list is []."""
+        emu = self.emu
+        pk = emu.product("big-task")
+        items = emu.post("/api/v1/products/%s/devices" % pk, {"count": 3000, "prefix": "big-"}).json["items"]
+        gid = emu.post("/api/v1/groups", {"name": "big"}).json["groupId"]
+        emu.post("/api/v1/groups/%s/devices" % gid,
+                 {"devices": [{"productKey": pk, "deviceName": d["deviceName"]} for d in items]})
+        created = self.create(groupId=gid)
+        self.assertEqual(created.status, 201, created)
+        names = [d["deviceName"] for d in created.json["devices"]]
+        self.assertEqual(names, sorted(d["deviceName"] for d in items))
+        self.assertEqual(list(created.json)[-1], "devices")  # the list stays the last member
+        tid = created.json["taskId"]
+        self.assertEqual(emu.post("/api/v1/tasks/%s/push" % tid).json["offline"], 3000)
+        whole = emu.get("/api/v1/tasks/" + tid).json
+        pages = [d for offset in range(0, 3000, 500)
+                 for d in emu.get("/api/v1/tasks/%s/devices?offset=%d&limit=500" % (tid, offset)).json["items"]]
+        self.assertEqual(whole["devices"], pages)
+        self.assertEqual(whole["counts"]["offline"], 3000)
+        empty = emu.post("/api/v1/groups", {"name": "no members"}).json["groupId"]
+        self.assertEqual(self.create(groupId=empty).json["devices"], [])
+
     def test_deleting_the_group_deletes_its_tasks(self):
         gid = self.emu.post("/api/v1/groups", {"name": "short-lived"}).json["groupId"]
         tid = self.create(groupId=gid).json["taskId"]
