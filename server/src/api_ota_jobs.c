@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static cJSON *job_json(const store_ota_job *j, cJSON *devices)
+/* The job as JSON, without its devices (reply_job adds them). */
+static cJSON *job_json(const store_ota_job *j)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "jobId", j->job_id);
@@ -34,12 +35,10 @@ static cJSON *job_json(const store_ota_job *j, cJSON *devices)
         total += j->counts[i];
     }
     cJSON_AddNumberToObject(counts, "total", (double)total);
-    if (devices)
-        cJSON_AddItemToObject(o, "devices", devices);
     return o;
 }
 
-static cJSON *job_row(const void *row) { return job_json(row, NULL); }
+static cJSON *job_row(const void *row) { return job_json(row); }
 
 static void add_device(const void *row, void *list)
 {
@@ -56,20 +55,21 @@ static void add_device(const void *row, void *list)
     cJSON_AddNumberToObject(o, "pushCount", d->push_count);
     cJSON_AddItemToObject(o, "updatedAt", json_time(d->updated_at));
     cJSON_AddStringToObject(o, "deviceStatus", d->device_status);
-    cJSON_AddItemToArray(list, o);
+    json_list_add(list, o); /* out of memory: the answer is a 500 */
 }
 
-/* Answers job id with its devices (status on success). */
+/* Answers job id with its devices (status on success), the list as text
+ * (json_list: a job of 100,000 devices). */
 static enum MHD_Result reply_job(http_request *r, unsigned status, const char *id)
 {
     store_ota_job j;
-    cJSON *devices = cJSON_CreateArray();
-    store_status s = store_ota_job_get(id, &j, add_device, devices);
+    json_list devices = {0};
+    store_status s = store_ota_job_get(id, &j, add_device, &devices);
     if (s != STORE_OK) {
-        cJSON_Delete(devices);
+        free(devices.text);
         return api_store_fail(r, s, "read the job", "JobNotFound", "no job %.40s", id);
     }
-    return reply_json(r, status, job_json(&j, devices));
+    return reply_json_list(r, status, job_json(&j), "devices", &devices);
 }
 
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The task as JSON; devices (may be NULL) is the list of its members. */
-static cJSON *task_json(const store_task *t, cJSON *devices)
+/* The task as JSON, without its members (reply_task adds them). */
+static cJSON *task_json(const store_task *t)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "taskId", t->task_id);
@@ -34,12 +34,10 @@ static cJSON *task_json(const store_task *t, cJSON *devices)
         total += t->counts[i];
     }
     cJSON_AddNumberToObject(counts, "total", (double)total);
-    if (devices)
-        cJSON_AddItemToObject(o, "devices", devices);
     return o;
 }
 
-static cJSON *task_row(const void *row) { return task_json(row, NULL); }
+static cJSON *task_row(const void *row) { return task_json(row); }
 
 /* One member of the task's group, with its state. */
 static cJSON *task_device_json(const store_task_device *d)
@@ -75,8 +73,8 @@ static enum MHD_Result reply_task(http_request *r, unsigned status, const char *
         return api_store_fail(r, s, "read the task", "TaskNotFound", "no task %s", id);
     }
     if (!with_devices)
-        return reply_json(r, status, task_json(&t, NULL));
-    return reply_json_list(r, status, task_json(&t, NULL), "devices", &devices);
+        return reply_json(r, status, task_json(&t));
+    return reply_json_list(r, status, task_json(&t), "devices", &devices);
 }
 
 enum MHD_Result api_task_create(http_request *r)
