@@ -160,7 +160,7 @@ enum MHD_Result reply_json_list(http_request *r, unsigned status, cJSON *body, c
     free(l->text);
     *l = (json_list){0};
     if (!text)
-        return reply_error(r, 500, "InternalError", "out of memory");
+        return reply_error(r, 500, "OutOfMemory", "out of memory");
     return reply_json_text(r, status, text);
 }
 
