@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "ids.h"
 #include "routes.h"
+#include "text_buf.h"
 
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -149,43 +150,17 @@ static void free_at_exit(void) { atexit(nonces_free); }
 
 /* ---- answers ---- */
 
-/* A growing text of an XML answer. */
-typedef struct {
-    char *text;
-    size_t len, cap;
-    bool failed;
-} xml_buf;
-
-static void xml_put(xml_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap * 2 : 1024) + n;
-        char *t = realloc(b->text, cap);
-        if (!t) {
-            b->failed = true;
-            return;
-        }
-        b->text = t;
-        b->cap = cap;
-    }
-    memcpy(b->text + b->len, s, n);
-    b->len += n;
-    b->text[b->len] = '\0';
-}
-
-static void xml_text(xml_buf *b, const char *s)
+static void xml_text(text_buf *b, const char *s)
 {
     for (; *s; s++) {
         const char *e = *s == '&' ? "&amp;" : *s == '<' ? "&lt;" : *s == '>' ? "&gt;" : *s == '"' ? "&quot;" : NULL;
-        xml_put(b, e ? e : s, e ? strlen(e) : 1);
+        text_buf_put(b, e ? e : s, e ? strlen(e) : 1);
     }
 }
 
 /* Member name with value v: an array as one element per item, as the
  * cloud's XML has lists. */
-static void xml_member(xml_buf *b, const char *name, const cJSON *v)
+static void xml_member(text_buf *b, const char *name, const cJSON *v)
 {
     const cJSON *item;
     if (cJSON_IsArray(v)) {
@@ -193,9 +168,9 @@ static void xml_member(xml_buf *b, const char *name, const cJSON *v)
             xml_member(b, name, item);
         return;
     }
-    xml_put(b, "<", 1);
-    xml_put(b, name, strlen(name));
-    xml_put(b, ">", 1);
+    text_buf_put(b, "<", 1);
+    text_buf_put(b, name, strlen(name));
+    text_buf_put(b, ">", 1);
     if (cJSON_IsObject(v)) {
         cJSON_ArrayForEach(item, v)
             xml_member(b, item->string, item);
@@ -204,12 +179,12 @@ static void xml_member(xml_buf *b, const char *name, const cJSON *v)
     } else {
         char *t = cJSON_PrintUnformatted(v);
         if (t)
-            xml_put(b, t, strlen(t));
+            text_buf_put(b, t, strlen(t));
         free(t);
     }
-    xml_put(b, "</", 2);
-    xml_put(b, name, strlen(name));
-    xml_put(b, ">", 1);
+    text_buf_put(b, "</", 2);
+    text_buf_put(b, name, strlen(name));
+    text_buf_put(b, ">", 1);
 }
 
 /* Answers body (freed) as JSON, or as XML (root: <Action>Response, or
@@ -222,8 +197,8 @@ static enum MHD_Result answer(aliyun_call *c, unsigned status, cJSON *body, bool
         return reply_json(c->r, status, body);
     char root[96];
     snprintf(root, sizeof root, "%s%s", error || !action ? "Error" : action, error || !action ? "" : "Response");
-    xml_buf b = {0};
-    xml_put(&b, "<?xml version='1.0' encoding='UTF-8'?>", 38);
+    text_buf b = {0};
+    text_buf_put(&b, "<?xml version='1.0' encoding='UTF-8'?>", 38);
     xml_member(&b, root, body);
     cJSON_Delete(body);
     struct MHD_Response *resp =

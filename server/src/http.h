@@ -12,9 +12,9 @@
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
+
+#include "text_buf.h"
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_JSON_BODY (1024 * 1024)
@@ -84,16 +84,13 @@ const char *http_header(http_request *r, const char *name);
 enum MHD_Result reply_json(http_request *r, unsigned status, cJSON *body);
 
 /*
- * A JSON array built as text one element at a time: json_list_add() prints
- * an element and frees it at once, so a list of 100,000 task devices costs
- * its text (about 13 MB), not a tree of every element (about 70 MB more;
- * haas-emu's peak memory in bench-100k). Start from json_list l = {0}.
+ * A JSON array built as text one element at a time (text_buf.h, its
+ * elements comma-separated): json_list_add() prints an element and frees
+ * it at once, so a list of 100,000 task devices costs its text (about 13
+ * MB), not a tree of every element (about 70 MB more; haas-emu's peak
+ * memory in bench-100k). Start from json_list l = {0}.
  */
-typedef struct {
-    char *text; /* the elements, comma-separated, NUL-terminated (NULL: none yet) */
-    size_t len, cap;
-    bool failed; /* out of memory: the answer will be a 500 */
-} json_list;
+typedef text_buf json_list;
 
 /* Appends item (printed, then freed; NULL counts as out of memory). 0 or -1. */
 int json_list_add(json_list *l, cJSON *item);

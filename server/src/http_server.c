@@ -112,27 +112,14 @@ int json_list_add(json_list *l, cJSON *item)
 {
     char *text = item && !l->failed ? cJSON_PrintUnformatted(item) : NULL;
     cJSON_Delete(item);
-    size_t n = text ? strlen(text) : 0;
-    if (text && l->len + n + 2 > l->cap) {
-        size_t cap = l->cap ? l->cap : 4096;
-        while (l->len + n + 2 > cap)
-            cap *= 2;
-        char *more = realloc(l->text, cap);
-        if (more)
-            l->text = more, l->cap = cap;
-        else
-            free(text), text = NULL;
-    }
-    if (!text) {
+    if (!text)
         l->failed = true;
-        return -1;
-    }
-    if (l->len)
-        l->text[l->len++] = ',';
-    memcpy(l->text + l->len, text, n + 1);
-    l->len += n;
+    else if (l->len)
+        text_buf_put(l, ",", 1);
+    if (text)
+        text_buf_put(l, text, strlen(text));
     free(text);
-    return 0;
+    return l->failed ? -1 : 0;
 }
 
 enum MHD_Result reply_json_list(http_request *r, unsigned status, cJSON *body, const char *key, json_list *l)
