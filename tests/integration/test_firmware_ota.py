@@ -15,7 +15,7 @@ import tempfile
 import unittest
 import urllib.parse
 
-from harness import EMU, Emulator, EmulatorTest, LinkTakenOver, emu_env, free_port, wait_for
+from harness import EMU, Emulator, EmulatorTest, LinkTakenOver, emu_env, free_ports, wait_for
 from linksdk_device import (TIMEOUT, LinkSdkDevice, check_ota_data, linksdk_download, linksdk_url_parts)
 
 FIRMWARE = bytes(range(256)) * 1024 + b"core2-fw-1.1.0"  # 256 KiB and a tail
@@ -427,7 +427,8 @@ class FirmwareSeedTest(unittest.TestCase):
         finally:
             emu.stop()
         self.write_seed(folder, FIRMWARE + b"!")
-        r = subprocess.run([EMU, "--http-port", str(free_port()), "--mqtt-port", str(free_port()),
+        http_port, mqtt_port = free_ports(2)  # two calls of free_port() may give the same port
+        r = subprocess.run([EMU, "--http-port", str(http_port), "--mqtt-port", str(mqtt_port),
                             "--mqtts-port", "0", "--https-port", "0", "--data-dir", emu.data_dir, "--seed", seed],
                            capture_output=True, text=True, timeout=60, env=emu_env())
         self.assertEqual(r.returncode, 1, r.stderr)

@@ -12,7 +12,7 @@ import unittest
 
 import yaml
 
-from harness import (APP_ID, EMU, OUT, ROOT, Emulator, EmulatorTest, emu_env, free_port, make_package,
+from harness import (APP_ID, EMU, OUT, ROOT, Emulator, EmulatorTest, emu_env, free_port, free_ports, make_package,
                      package_name, wait_for)
 from mqtt_device import Device
 
@@ -66,7 +66,8 @@ class SeedTest(unittest.TestCase):
         emu = Emulator("ship-seed-conflict", ["--seed", seed]).start()
         emu.stop()
         write_seed(secret="X" * 32)
-        r = subprocess.run([EMU, "--http-port", str(free_port()), "--mqtt-port", str(free_port()),
+        http_port, mqtt_port = free_ports(2)  # two calls of free_port() may give the same port
+        r = subprocess.run([EMU, "--http-port", str(http_port), "--mqtt-port", str(mqtt_port),
                             "--mqtts-port", "0", "--https-port", "0", "--data-dir", emu.data_dir, "--seed", seed], capture_output=True, text=True, timeout=60,
                            env=emu_env())
         self.assertEqual(r.returncode, 1, r.stderr)
