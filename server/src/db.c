@@ -21,7 +21,8 @@ static sqlite3 *handle;
 static pthread_mutex_t lock;
 static pthread_once_t lock_once = PTHREAD_ONCE_INIT;
 
-/* Threads blocked in db_lock right now (store_let_others_in waits for them). */
+/* Threads blocked in db_lock right now (store_let_others_in waits for
+ * them; db_lock_wanted tells the link's batch to end). */
 static atomic_int lock_waiters;
 
 /*
@@ -283,6 +284,8 @@ sqlite3 *db_lock(void)
     lock_depth++;
     return handle;
 }
+
+bool db_lock_wanted(void) { return atomic_load(&lock_waiters) > 0; }
 
 void store_reads_begin(void) { reads_only = true; }
 void store_reads_end(void) { reads_only = false; }

@@ -82,6 +82,13 @@ void db_batch_begin(void);
 void db_batch_end(void);
 
 /*
+ * Is another thread waiting for the database lock right now? A holder that
+ * may keep it for long by choice (the MQTT link gathering a batch) ends
+ * its transaction early when this says yes.
+ */
+bool db_lock_wanted(void);
+
+/*
  * Several reads that must agree (a row and its counts, a page and its
  * total) as one snapshot: for API reads (store_reads_begin) a read
  * transaction on the reader, so that they do not wait for the database

@@ -27,6 +27,10 @@ typedef struct {
      * handlers share one database transaction. */
     void (*on_batch_begin)(void);
     void (*on_batch_end)(void);
+    /* Does someone else wait for what a batch holds (optional)? Then the
+     * batch ends with the messages it has; otherwise it goes on gathering
+     * for up to mqtt_link.c's BATCH_MAX_MS. */
+    bool (*batch_wanted_elsewhere)(void);
 } mqtt_link_handlers;
 
 /*

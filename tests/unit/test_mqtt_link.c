@@ -132,7 +132,8 @@ static void handshake(int fd, int session_present)
 /* ---- what the link hands to haas-emu ---- */
 
 static char got_topic[256], got_payload[256];
-static int got_messages, sessions_lost, batches_open;
+static int got_messages, sessions_lost, batches_open, batches_begun;
+static bool db_wanted; /* what batch_wanted_elsewhere says */
 
 static void on_message(const char *topic, const void *payload, int len)
 {
@@ -141,8 +142,9 @@ static void on_message(const char *topic, const void *payload, int len)
     got_messages++;
 }
 static void on_session_lost(void) { sessions_lost++; }
-static void on_batch_begin(void) { batches_open++; }
+static void on_batch_begin(void) { batches_open++, batches_begun++; }
 static void on_batch_end(void) { batches_open--; }
+static bool batch_wanted_elsewhere(void) { return db_wanted; }
 
 static int64_t now_ms(void)
 {
@@ -166,7 +168,8 @@ static void test_link_against_a_played_broker(void **state)
 {
     (void)state;
     listen_loopback();
-    static const mqtt_link_handlers handlers = {on_message, on_session_lost, on_batch_begin, on_batch_end};
+    static const mqtt_link_handlers handlers = {on_message, on_session_lost, on_batch_begin, on_batch_end,
+                                                batch_wanted_elsewhere};
     char err[128];
     assert_int_equal(mqtt_link_start("127.0.0.1", port, "link-test", "svc", "pw", &handlers, err, sizeof err), 0);
     assert_int_equal(mqtt_link_publish("t", "x", 1, 0), -1); /* not connected yet: refused */
@@ -204,6 +207,21 @@ static void test_link_against_a_played_broker(void **state)
     assert_string_equal(got_topic, "/sys/pk/dn/thing/event/x/post");
     assert_string_equal(got_payload, "{\"id\":\"1\"}");
     AWAIT(batches_open == 0);
+
+    /* 3b. While someone else wants the database, a batch ends as soon as
+     * what it read is handled: the next message, sent only after the
+     * first one's PUBACK, opens a batch of its own. */
+    db_wanted = true;
+    int begun = batches_begun;
+    for (uint16_t mid = 50; mid < 52; mid++) {
+        n = mqtt_write_publish(msg, sizeof msg, "/sys/pk/dn/thing/event/x/post", "{}", 2, 1, mid, false);
+        send_bytes(fd, msg, n);
+        next_packet(fd, &p);
+        assert_int_equal(p.type, MQTT_PUBACK);
+    }
+    AWAIT(batches_open == 0);
+    assert_int_equal(batches_begun - begun, 2);
+    db_wanted = false;
 
     /* 4. Held messages go out together at the release, in order. */
     mqtt_link_hold();
