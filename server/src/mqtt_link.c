@@ -16,14 +16,15 @@
  * writes per device, 11 of those writes failing with EAGAIN; and in a push
  * to 19,800 devices the link used about twice the CPU it uses now.
  *
- * Wake-ups cost as much as the I/O: the thread sleeps 0.5 ms between the
+ * Wake-ups cost as much as the I/O: the thread sleeps 2 ms between the
  * reads of a batch rather than being woken by each packet, lets PUBACKs
  * gather for 1 ms, and is woken once per batch of publishes
  * (mqtt_link_hold).
  *
  * Delivery, as libmosquitto's was: QoS 1 messages stay in a table by packet
  * id until their PUBACK and are sent again (DUP) after a reconnect; QoS 1
- * messages received are acknowledged as soon as their handler returned.
+ * messages received are acknowledged when the batch that handled them has
+ * committed (end_batch), so that none is acknowledged and then lost.
  * Packet ids 1 and 2 are the two SUBSCRIBEs'; publishing uses the rest.
  */
 #include "mqtt_link.h"
@@ -123,6 +124,12 @@ static uint16_t next_id = FIRST_PUBLISH_ID;
  * database lock a push in progress holds. */
 static int in_batch;
 static long messages_read; /* PUBLISH packets received, for the pause after acks */
+/* Packet ids of the open batch's QoS 1 messages. They are acknowledged
+ * once the batch has committed (end_batch): should haas-emu stop before
+ * that, they are still in our session at the broker, which sends them
+ * again when the link is back. */
+static uint16_t *acks_due;
+static size_t acks_due_n, acks_due_cap;
 
 /* ---- the send buffer ---- */
 
@@ -395,6 +402,26 @@ static int on_suback(const mqtt_packet *p)
     return 0;
 }
 
+/* Acknowledges QoS 1 message id: at the end of the open batch, or now
+ * without one. Returns 0, or -1 out of memory. */
+static int acknowledge(uint16_t id)
+{
+    if (!in_batch) {
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_puback, id);
+        return ok ? 0 : -1;
+    }
+    if (acks_due_n == acks_due_cap) {
+        size_t cap = acks_due_cap ? acks_due_cap * 2 : 256;
+        uint16_t *grown = realloc(acks_due, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        acks_due = grown, acks_due_cap = cap;
+    }
+    acks_due[acks_due_n++] = id;
+    return 0;
+}
+
 /* A message for us. Its topic is made a C string where it lies: moved two
  * bytes back over its length, which leaves the payload after it as it is. */
 static int on_publish(const mqtt_packet *p)
@@ -412,13 +439,7 @@ static int on_publish(const mqtt_packet *p)
     }
     if (handlers.on_message)
         handlers.on_message(topic, m.payload, (int)m.payload_len);
-    if (m.qos == 1) {
-        bool ok;
-        OUT_APPEND(ok, mqtt_write_puback, m.packet_id);
-        if (!ok)
-            return -1;
-    }
-    return 0;
+    return m.qos == 1 ? acknowledge(m.packet_id) : 0;
 }
 
 /* One packet from the broker. Returns 0, or -1 to drop the connection. */
@@ -549,6 +570,21 @@ static bool batch_goes_on(void)
     return !wanted_elsewhere() && more_after_gathering() && !wanted_elsewhere();
 }
 
+/* Ends the open batch: its commit, then the PUBACKs of its messages
+ * (none when the connection is gone: the broker sends them again). */
+static int end_batch(int rc)
+{
+    handlers.on_batch_end();
+    in_batch = 0;
+    for (size_t i = 0; rc == 0 && i < acks_due_n; i++) {
+        bool ok;
+        OUT_APPEND(ok, mqtt_write_puback, acks_due[i]);
+        rc = ok ? 0 : -1;
+    }
+    acks_due_n = 0;
+    return rc;
+}
+
 static int read_batch(void)
 {
     int64_t start = clock_monotonic_ms();
@@ -559,11 +595,7 @@ static int read_batch(void)
             break;
         rc = read_ready();
     }
-    if (in_batch) {
-        handlers.on_batch_end();
-        in_batch = 0;
-    }
-    return rc;
+    return in_batch ? end_batch(rc) : rc;
 }
 
 /* ---- connecting ---- */
@@ -891,5 +923,8 @@ void mqtt_link_stop(void)
     unacked_n = 0;
     free(in_buf);
     free(out_buf);
+    free(acks_due);
     in_buf = out_buf = NULL;
+    acks_due = NULL;
+    acks_due_n = acks_due_cap = 0;
 }

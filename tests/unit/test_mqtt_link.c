@@ -20,7 +20,10 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,6 +55,10 @@ static int accept_link(void)
     assert_int_equal(poll(&p, 1, 10000), 1);
     int fd = accept(listener, NULL, NULL);
     assert_true(fd >= 0);
+    /* as haas-emu's broker (set_tcp_nodelay): a message is not held back
+     * until the link has acknowledged the previous one */
+    int one = 1;
+    assert_int_equal(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one), 0);
     return fd;
 }
 
@@ -132,7 +139,8 @@ static void handshake(int fd, int session_present)
 /* ---- what the link hands to haas-emu ---- */
 
 static char got_topic[256], got_payload[256];
-static int got_messages, sessions_lost, batches_open, batches_begun;
+static int sessions_lost, batches_open, batches_begun;
+static atomic_int got_messages; /* read by the test while the link runs */
 static bool db_wanted; /* what batch_wanted_elsewhere says */
 
 static void on_message(const char *topic, const void *payload, int len)
@@ -201,6 +209,7 @@ static void test_link_against_a_played_broker(void **state)
     next_packet(fd, &p);
     uint16_t id = 0;
     assert_int_equal(p.type, MQTT_PUBACK);
+    assert_int_equal(batches_open, 0); /* acknowledged after its batch committed */
     assert_int_equal(mqtt_packet_parse_id(&p, &id), 0);
     assert_int_equal(id, 4242);
     assert_int_equal(got_messages, 1);
@@ -209,15 +218,25 @@ static void test_link_against_a_played_broker(void **state)
     AWAIT(batches_open == 0);
 
     /* 3b. While someone else wants the database, a batch ends as soon as
-     * what it read is handled: the next message, sent only after the
-     * first one's PUBACK, opens a batch of its own. */
+     * what it read is handled: the next message, sent once the first one
+     * was handled (its batch open, not yet acknowledged), opens a batch of
+     * its own. */
     db_wanted = true;
     int begun = batches_begun;
     for (uint16_t mid = 50; mid < 52; mid++) {
+        int handled = got_messages;
         n = mqtt_write_publish(msg, sizeof msg, "/sys/pk/dn/thing/event/x/post", "{}", 2, 1, mid, false);
         send_bytes(fd, msg, n);
+        /* at once, not after AWAIT's 5 ms: within the link's gathering */
+        for (int64_t deadline = now_ms() + 5000; got_messages == handled && now_ms() < deadline;)
+            sched_yield();
+        assert_int_equal(got_messages, handled + 1);
+    }
+    for (uint16_t mid = 50; mid < 52; mid++) {
         next_packet(fd, &p);
         assert_int_equal(p.type, MQTT_PUBACK);
+        assert_int_equal(mqtt_packet_parse_id(&p, &id), 0);
+        assert_int_equal(id, mid);
     }
     AWAIT(batches_open == 0);
     assert_int_equal(batches_begun - begun, 2);
