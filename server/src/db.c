@@ -355,8 +355,25 @@ void store_let_others_in(void)
     }
 }
 
+/* store_generation's number, and the main connection's count of changed
+ * rows when it last moved (under the lock). */
+static atomic_uint_fast64_t generation = 1;
+static int64_t changes_counted;
+
+uint64_t store_generation(void) { return atomic_load(&generation); }
+
 void db_unlock(void)
 {
+    /* The outermost unlock after a write: it has committed (or rolled
+     * back: a needless move). Inside a transaction or a batch, nothing is
+     * committed yet. */
+    if (lock_depth == 1 && handle && sqlite3_get_autocommit(handle)) {
+        int64_t changes = sqlite3_total_changes64(handle);
+        if (changes != changes_counted) {
+            changes_counted = changes;
+            atomic_fetch_add(&generation, 1);
+        }
+    }
     lock_depth--;
     pthread_mutex_unlock(&lock);
 }

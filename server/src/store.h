@@ -90,6 +90,14 @@ void store_reads_begin(void);
 void store_reads_end(void);
 
 /*
+ * A number that moves on after every commit that changed rows, and only
+ * then: what a thread read when it was g (read before the reads) still
+ * holds while it is g. For answers worth keeping between requests (a
+ * download's package and owner, download.c).
+ */
+uint64_t store_generation(void);
+
+/*
  * For long work done as a run of transactions (a push to a large group, a
  * chunk at a time): called between two of them, without the lock, it waits
  * until every thread that was waiting for the lock has had it (at most a

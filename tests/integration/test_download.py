@@ -11,6 +11,7 @@ import time
 from urllib.parse import quote, urlparse
 
 from harness import APP_ID, OSS_SECRET, EmulatorTest, make_package, package_name, wait_for
+from mqtt_device import Device
 
 FILES = {"main.py": "print('new version upgrade success.')\n", "lib/helper.py": "X = 42\n",
          "res/data.bin": bytes(range(256)) * 40}
@@ -178,3 +179,47 @@ class DownloadTest(EmulatorTest):
         for name, content in FILES.items():
             self.assertEqual(got[name], content.encode() if isinstance(content, str) else content)
         self.assertIn("manifest.json", got)
+
+
+class DownloadOwnerTest(EmulatorTest):
+    """Each HTTP thread keeps what a download looked up (the package, the
+    task and device it is noted under) until the database changes
+    (download.c, store_generation). One thread, so that the two downloads
+    below meet the same memo."""
+    emulator_args = ("--http-threads", "1")
+
+    def test_a_download_after_a_push_is_noted_under_the_pushed_device(self):
+        emu = self.emu
+        emu.app()
+        r = emu.upload(APP_ID, package_name(), make_package(FILES))
+        self.assertEqual(r.status, 201, r)
+        url = urlparse(r.json["url"])
+        target = url.path + "?" + url.query
+        pk = emu.product("owner")
+        secret = emu.device(pk, "owner-1")["deviceSecret"]
+        dev = Device(emu.mqtt_port, pk, "owner-1", secret).connect()
+        try:
+            wait_for(lambda: emu.get("/api/v1/products/%s/devices/owner-1" % pk).json["ip"] == "127.0.0.1",
+                     what="the device's address recorded")
+            gid = emu.post("/api/v1/groups", {"name": "owner"}).json["groupId"]
+            self.assertEqual(emu.post("/api/v1/groups/%s/devices" % gid,
+                                      {"devices": [{"productKey": pk, "deviceName": "owner-1"}]}).status, 200)
+            tid = emu.post("/api/v1/tasks", {"appId": APP_ID, "version": "0.0.2", "groupId": gid}).json["taskId"]
+
+            def downloads():
+                events = emu.get("/api/v1/tasks/%s/timeline" % tid).json["items"]
+                return [e for e in events if e["kind"] == "download"]
+
+            # before the push, the task has not moved the device: the
+            # download is noted under no task
+            self.assertEqual(emu.get(target).status, 200)
+            self.assertEqual(downloads(), [])
+            self.assertEqual(emu.post("/api/v1/tasks/%s/push" % tid).json["pushed"], 1)
+            dev.wait_push()
+            # after it, the same download from the same address is the
+            # device's, though nothing else was asked in between
+            self.assertEqual(emu.get(target).status, 200)
+            wait_for(lambda: len(downloads()) == 1, what="the download on the task's timeline")
+            self.assertEqual(downloads()[0]["deviceName"], "owner-1")
+        finally:
+            dev.close()

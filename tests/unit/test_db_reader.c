@@ -22,6 +22,7 @@
 #include "db.h"
 #include "log.h"
 #include "store_fixture.h"
+#include "store_reports.h"
 #include "store_tasks.h"
 
 #define HOLD_MS 3000 /* how long the holder keeps the lock at most */
@@ -120,6 +121,27 @@ static void test_other_reads_wait_for_the_lock(void **state)
     assert_false(reads_while_locked(task_with_counts));
 }
 
+/* store_generation moves on after a commit that changed rows: not after
+ * reads, not for a write inside a transaction before its commit, not for
+ * a write that changed nothing. */
+static void test_the_generation_moves_with_committed_changes(void **state)
+{
+    (void)state;
+    uint64_t g = store_generation();
+    assert_int_equal(store_task_get("t1", &(store_task){0}, NULL, NULL), STORE_OK);
+    assert_true(store_generation() == g); /* a read */
+    assert_int_equal(store_report_app(PK_A, DN_A, APP_A, "0.0.1"), STORE_OK);
+    uint64_t after_write = store_generation();
+    assert_true(after_write != g);
+    assert_int_equal(store_report_app(PK_A, "no-such-device", APP_A, "0.0.1"), STORE_NOT_FOUND);
+    assert_true(store_generation() == after_write); /* nothing changed */
+    assert_int_equal(store_begin(), STORE_OK);
+    assert_int_equal(store_report_app(PK_A, DN_A, APP_A, "0.0.2"), STORE_OK);
+    assert_true(store_generation() == after_write); /* not committed yet */
+    assert_int_equal(store_commit(), STORE_OK);
+    assert_true(store_generation() != after_write);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, open_file_db, fixture_close_file)
 
 int main(void)
@@ -128,6 +150,7 @@ int main(void)
         T(test_a_get_reads_a_task_while_the_lock_is_held),
         T(test_a_get_reads_a_page_while_the_lock_is_held),
         T(test_other_reads_wait_for_the_lock),
+        T(test_the_generation_moves_with_committed_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
