@@ -139,9 +139,9 @@ static void handshake(int fd, int session_present)
 /* ---- what the link hands to haas-emu ---- */
 
 static char got_topic[256], got_payload[256];
-static int sessions_lost, batches_open, batches_begun;
-static atomic_int got_messages; /* read by the test while the link runs */
-static bool db_wanted; /* what batch_wanted_elsewhere says */
+/* read or set by the test while the link thread runs */
+static atomic_int got_messages, sessions_lost, batches_open, batches_begun;
+static atomic_bool db_wanted; /* what batch_wanted_elsewhere says */
 
 static void on_message(const char *topic, const void *payload, int len)
 {
@@ -150,7 +150,11 @@ static void on_message(const char *topic, const void *payload, int len)
     got_messages++;
 }
 static void on_session_lost(void) { sessions_lost++; }
-static void on_batch_begin(void) { batches_open++, batches_begun++; }
+static void on_batch_begin(void)
+{
+    batches_open++;
+    batches_begun++;
+}
 static void on_batch_end(void) { batches_open--; }
 static bool batch_wanted_elsewhere(void) { return db_wanted; }
 
