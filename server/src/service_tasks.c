@@ -147,11 +147,11 @@ static int note_planned(push_plan *p, const store_push_member *m)
 
 /* Did the online walk plan m already? The walks go in the same order, so a
  * later one keeps a cursor in the online walk's list. */
-static bool planned_before(push_plan *p, const store_push_member *m)
+static bool planned_before(push_plan *p, const char *pk, const char *dn)
 {
     while (p->planned_at < p->planned_n) {
         const push_key *k = &p->planned[p->planned_at];
-        int c = compare_keys(k->product_key, k->device_name, m->product_key, m->device_name);
+        int c = compare_keys(k->product_key, k->device_name, pk, dn);
         if (c > 0)
             return false;
         p->planned_at++;
@@ -161,22 +161,30 @@ static bool planned_before(push_plan *p, const store_push_member *m)
     return false;
 }
 
+/* Notes that the walk came to member pk/dn: the next chunk starts after it. */
+static void note_walked(push_plan *p, const char *pk, const char *dn)
+{
+    p->seen++;
+    copy_text(p->last.product_key, sizeof p->last.product_key, pk);
+    copy_text(p->last.device_name, sizeof p->last.device_name, dn);
+}
+
+/* store_push_key_fn of the moved walk: a member the online walk did not
+ * plan is read and decided (decide_member). */
+static bool moved_wanted(const char *pk, const char *dn, void *ctx)
+{
+    push_plan *p = ctx;
+    note_walked(p, pk, dn);
+    return !planned_before(p, pk, dn);
+}
+
 /* Decides one member's state, sends its push when due, keeps the record:
  * not for a member that stays offline or up to date (pushing again to a
  * group of 100,000 mostly offline devices would rewrite every row for
  * nothing; such a row's time is when it came to that state). */
-static int plan_member(const store_push_member *m, void *ctx)
+static int decide_member(const store_push_member *m, void *ctx)
 {
     push_plan *p = ctx;
-    p->seen++;
-    copy_text(p->last.product_key, sizeof p->last.product_key, m->product_key);
-    copy_text(p->last.device_name, sizeof p->last.device_name, m->device_name);
-    if (p->walk == WALK_ONLINE && note_planned(p, m) < 0) {
-        p->out_of_memory = true;
-        return 1;
-    }
-    if (p->walk != WALK_ONLINE && planned_before(p, m))
-        return 0;
     store_task_state state = push_state(m, p->pkg->parts);
     if (state == m->state && (state == TASK_OFFLINE || state == TASK_UP_TO_DATE)) {
         if (state == TASK_OFFLINE)
@@ -215,6 +223,19 @@ static int plan_member(const store_push_member *m, void *ctx)
     return 0;
 }
 
+/* The online walk's and the whole group's: notes the member (and that it
+ * was planned), then decides it. */
+static int plan_member(const store_push_member *m, void *ctx)
+{
+    push_plan *p = ctx;
+    note_walked(p, m->product_key, m->device_name);
+    if (p->walk == WALK_ONLINE && note_planned(p, m) < 0) {
+        p->out_of_memory = true;
+        return 1;
+    }
+    return decide_member(m, ctx);
+}
+
 /*
  * A push goes through the group PUSH_CHUNK members at a time, each chunk
  * one transaction: its pushes go out first, then their states are written.
@@ -247,14 +268,14 @@ static store_status push_chunk(push_plan *plan, const char *group, store_push_me
     *more = false;
     if (store_begin() != STORE_OK)
         return STORE_ERROR;
-    static store_status (*const walks[])(const char *, const char *, const char *, const char *, const char *, int,
-                                         store_push_member_fn, void *) = {
-        [WALK_ONLINE] = store_push_online_members,
-        [WALK_MOVED] = store_push_moved_members,
-        [WALK_ALL] = store_push_members,
-    };
-    store_status s = walks[plan->walk](plan->task_id, group, plan->pkg->app_id, after->product_key, after->device_name,
-                                       PUSH_CHUNK, plan_member, plan);
+    const char *app_id = plan->pkg->app_id;
+    store_status s;
+    if (plan->walk == WALK_MOVED)
+        s = store_push_moved_members(plan->task_id, group, app_id, after->product_key, after->device_name, PUSH_CHUNK,
+                                     moved_wanted, decide_member, plan);
+    else
+        s = (plan->walk == WALK_ONLINE ? store_push_online_members : store_push_members)(
+            plan->task_id, group, app_id, after->product_key, after->device_name, PUSH_CHUNK, plan_member, plan);
     if (s == STORE_OK && !plan->out_of_memory)
         s = store_push_record(plan->task_id, plan->records, plan->n, clock_now());
     if (s == STORE_OK && first)

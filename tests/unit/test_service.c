@@ -669,6 +669,20 @@ static void test_task_push_online_first(void **state)
     assert_int_equal(t.counts[TASK_PENDING], 0);
     assert_int_equal(t.counts[TASK_OFFLINE], WALKED + 3 - 49);
     assert_int_equal(t.push_count, 4);
+    /* 5. walk-0020 (pushed) goes offline and leaves the group: the moved
+     * rows' walk comes to its row, finds no member, and leaves the row */
+    assert_int_equal(store_report_offline(PK, "walk-0020"), STORE_OK);
+    assert_int_equal(store_group_remove_member("g1", PK, "walk-0020"), STORE_OK);
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 48);
+    assert_false(s.out_of_order);
+    assert_int_equal(c.offline, WALKED + 2 - 48);
+    assert_int_equal(state_in_t1("walk-0020"), TASK_PUSHED);
+    assert_int_equal(state_in_t1("walk-0030"), TASK_PUSHED);
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_OFFLINE], WALKED + 2 - 48);
+    assert_int_equal(t.counts[TASK_PUSHED], 48);
 }
 
 static void test_task_due_and_pushed(void **state)
