@@ -187,18 +187,11 @@ store_status store_push_set(const char *task_id, const char *pk, const char *dn,
  * code of each row. A row the task has not got yet is inserted; one it has
  * (every pushed device, at the next push) is updated in place, which costs
  * SQLite half of an INSERT ... ON CONFLICT DO UPDATE (that tries the insert
- * first). A row that keeps its state (a device pushed again while its last
- * push is still unanswered: most rows of a push to a fleet that has not
- * answered yet) is updated without naming the state (refresh_sql): SQLite
- * then leaves alone the indexes whose only link to the update is the state
- * in their WHERE (task_devices_moved) and the trigger AFTER UPDATE OF state,
- * 150-165 -> 120-140 ms of a push to 19,800 online devices (bench-100k).
- * Built once (their addresses are their cache keys, db_cached).
+ * first). Built once (their addresses are their cache keys, db_cached).
  */
 #define RECORD_CHUNK 64
 #define RECORD_VALUES "(?%d, ?%d, ?%d, ?%d)"
-static char insert_sql[200 + RECORD_CHUNK * 32 + 300], update_sql[200 + RECORD_CHUNK * 32 + 200],
-    refresh_sql[200 + RECORD_CHUNK * 32 + 200];
+static char insert_sql[200 + RECORD_CHUNK * 32 + 300], update_sql[200 + RECORD_CHUNK * 32 + 200];
 static pthread_once_t record_once = PTHREAD_ONCE_INIT;
 
 /* "VALUES (?3, ?4, ?5, ?6), ..." for RECORD_CHUNK rows at buf; its length. */
@@ -213,16 +206,6 @@ static size_t record_values(char *buf, size_t cap)
     return len;
 }
 
-/* An UPDATE of RECORD_CHUNK rows of the task into sql, setting what set says. */
-static void build_update(char *sql, size_t cap, const char *set)
-{
-    size_t len = (size_t)snprintf(sql, cap, "UPDATE task_devices SET %s FROM (", set);
-    len += record_values(sql + len, cap - len);
-    snprintf(sql + len, cap - len,
-             ") AS v WHERE task_devices.task_id = ?1 AND task_devices.product_key = v.column1 "
-             "AND task_devices.device_name = v.column2");
-}
-
 static void build_record_sql(void)
 {
     size_t len = (size_t)snprintf(insert_sql, sizeof insert_sql, "INSERT INTO task_devices(task_id, product_key, "
@@ -232,8 +215,12 @@ static void build_record_sql(void)
     snprintf(insert_sql + len, sizeof insert_sql - len,
              ") WHERE 1 ON CONFLICT(task_id, product_key, device_name) DO UPDATE SET state = excluded.state, "
              "code = excluded.code, trace_id = NULL, updated_at = excluded.updated_at");
-    build_update(update_sql, sizeof update_sql, "state = v.column3, code = v.column4, trace_id = NULL, updated_at = ?2");
-    build_update(refresh_sql, sizeof refresh_sql, "code = v.column4, trace_id = NULL, updated_at = ?2");
+    len = (size_t)snprintf(update_sql, sizeof update_sql, "UPDATE task_devices SET state = v.column3, "
+                           "code = v.column4, trace_id = NULL, updated_at = ?2 FROM (");
+    len += record_values(update_sql + len, sizeof update_sql - len);
+    snprintf(update_sql + len, sizeof update_sql - len,
+             ") AS v WHERE task_devices.task_id = ?1 AND task_devices.product_key = v.column1 "
+             "AND task_devices.device_name = v.column2");
 }
 
 /* Writes RECORD_CHUNK rows with one statement of sql. */
@@ -257,7 +244,7 @@ static store_status record_chunk(const char *sql, const char *task_id, const sto
         int rc = sqlite3_step(st);
         int ext = sqlite3_extended_errcode(db);
         s = rc == SQLITE_DONE ? STORE_OK : ext == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_CONFLICT : STORE_ERROR;
-        if (s == STORE_OK && sql != insert_sql && sqlite3_changes(db) != RECORD_CHUNK)
+        if (s == STORE_OK && sql == update_sql && sqlite3_changes(db) != RECORD_CHUNK)
             s = STORE_CONFLICT; /* a row that was not there after all */
         if (s == STORE_ERROR)
             log_msg(LOG_ERROR, "sqlite: %s (in: recording push states)", sqlite3_errmsg(db));
@@ -287,7 +274,7 @@ static store_status record_rows(const char *sql, const char *task_id, const stor
     for (; s == STORE_OK && i + RECORD_CHUNK <= n; i += RECORD_CHUNK)
         s = record_chunk(sql, task_id, rows + i, now);
     for (; s == STORE_OK && i < n; i++)
-        s = sql != insert_sql ? update_one(task_id, rows[i], now)
+        s = sql == update_sql ? update_one(task_id, rows[i], now)
                               : store_push_set(task_id, rows[i]->product_key, rows[i]->device_name, rows[i]->state,
                                                rows[i]->has_code, rows[i]->code, NULL, now);
     return s;
@@ -308,30 +295,6 @@ static store_status count_moves(const char *task_id, const store_push_state *row
     return s;
 }
 
-/* The kinds of rows store_push_record writes, in the order it writes them. */
-enum record_kind { RECORD_FRESH, RECORD_SAME, RECORD_MOVED };
-
-static enum record_kind record_kind_of(const store_push_state *row)
-{
-    return row->was == TASK_PENDING ? RECORD_FRESH : row->was == row->state ? RECORD_SAME : RECORD_MOVED;
-}
-
-/* Points order at the n rows: those the task has not got (*fresh of them),
- * then those that keep their state (*same), then the others, each kind in
- * the rows' order (the walks' key order: neighbours in the B-trees). */
-static void order_rows(const store_push_state *rows, size_t n, const store_push_state **order, size_t *fresh,
-                       size_t *same)
-{
-    size_t count[3] = {0, 0, 0};
-    for (size_t i = 0; i < n; i++)
-        count[record_kind_of(&rows[i])]++;
-    size_t at[3] = {0, count[RECORD_FRESH], count[RECORD_FRESH] + count[RECORD_SAME]};
-    for (size_t i = 0; i < n; i++)
-        order[at[record_kind_of(&rows[i])]++] = &rows[i];
-    *fresh = count[RECORD_FRESH];
-    *same = count[RECORD_SAME];
-}
-
 store_status store_push_record(const char *task_id, const store_push_state *rows, size_t n, int64_t now)
 {
     pthread_once(&record_once, build_record_sql);
@@ -339,17 +302,20 @@ store_status store_push_record(const char *task_id, const store_push_state *rows
     const store_push_state **order = n ? malloc(n * sizeof *order) : NULL;
     if (n && !order)
         return STORE_ERROR;
-    size_t fresh, same;
-    order_rows(rows, n, order, &fresh, &same);
+    size_t fresh = 0, kept = n;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].was == TASK_PENDING)
+            order[fresh++] = &rows[i];
+        else
+            order[--kept] = &rows[i];
+    }
     db_lock();
     /* the triggers leave task_id's counts to count_moves (0014_task_counts_in_bulk.sql) */
     store_status s = db_write("INSERT INTO task_counts_by_writer(task_id) VALUES (?1)", NULL, "s", task_id);
     if (s == STORE_OK)
         s = record_rows(insert_sql, task_id, order, fresh, now);
     if (s == STORE_OK)
-        s = record_rows(refresh_sql, task_id, order + fresh, same, now);
-    if (s == STORE_OK)
-        s = record_rows(update_sql, task_id, order + fresh + same, n - fresh - same, now);
+        s = record_rows(update_sql, task_id, order + fresh, n - fresh, now);
     if (s == STORE_OK)
         s = count_moves(task_id, rows, n);
     store_status cleared = db_write("DELETE FROM task_counts_by_writer WHERE task_id = ?1", NULL, "s", task_id);

@@ -132,10 +132,14 @@ static int visit_due(const void *row, void *ctx)
 /* The pushed rows whose task's timeout (?2 when the task has none) is up at
  * ?1, task by task through the index of 0013_task_timeout_sweep.sql: only
  * those rows are read, not every pushed one (CROSS JOIN keeps tasks the
- * outer loop: SQLite would rather scan the whole index). */
+ * outer loop: SQLite would rather scan the whole index). A row's time is
+ * when it came to 'pushed'; a push of the whole task again leaves the rows
+ * still 'pushed' as they are (service_task_push), so their timeout counts
+ * from the later of that time and the task's last push. */
 #define TIMED_OUT_ROWS \
     "tasks t CROSS JOIN task_devices td ON td.task_id = t.task_id AND td.state = 'pushed' " \
-    "AND td.updated_at <= ?1 - COALESCE(t.timeout_seconds, ?2) WHERE COALESCE(t.timeout_seconds, ?2) > 0"
+    "AND td.updated_at <= ?1 - COALESCE(t.timeout_seconds, ?2) WHERE COALESCE(t.timeout_seconds, ?2) > 0 " \
+    "AND COALESCE(t.pushed_at, 0) <= ?1 - COALESCE(t.timeout_seconds, ?2)"
 
 store_status store_task_due_timeouts(int64_t now, int default_seconds,
                                      void (*each)(const char *task, const char *pk, const char *dn, void *ctx),

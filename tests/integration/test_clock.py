@@ -95,6 +95,39 @@ class VirtualClockTest(EmulatorTest):
         finally:
             d.close()
 
+    def test_a_push_again_restarts_the_timeout_of_a_device_still_waiting(self):
+        emu = self.emu
+        pk = emu.product("again")
+        ds = emu.device(pk, "waits-01")["deviceSecret"]
+        app_id = "8800100099995678"
+        emu.post("/api/v1/apps", {"appName": "againapp", "appId": app_id})
+        r = emu.upload(app_id, "againapp-%s-0.0.2.tar.gz" % app_id,
+                       make_package({}, name="againapp", app_id=app_id, version="0.0.2"))
+        self.assertEqual(r.status, 201, r)
+        gid = emu.post("/api/v1/groups", {"name": "again"}).json["groupId"]
+        emu.post("/api/v1/groups/%s/devices" % gid, {"devices": [{"productKey": pk, "deviceName": "waits-01"}]})
+        again, once = (emu.post("/api/v1/tasks", {"appId": app_id, "version": "0.0.2", "groupId": gid,
+                                                  "timeoutSeconds": 10}).json["taskId"] for _ in range(2))
+        d = Device(emu.mqtt_port, pk, "waits-01", ds)
+        d.connect()
+        try:
+            wait_for(lambda: emu.get("/api/v1/products/%s/devices/waits-01" % pk).json["status"] == "online",
+                     what="online")
+            row = lambda task: emu.get("/api/v1/tasks/%s" % task).json["devices"][0]
+            for task in (again, once):
+                self.assertEqual(emu.post("/api/v1/tasks/%s/push" % task).json["pushed"], 1)
+            pushed_at = row(again)["updatedAt"]
+            self.advance(5)
+            self.assertEqual(emu.post("/api/v1/tasks/%s/push" % again).json["pushed"], 1)
+            self.assertEqual(row(again)["updatedAt"], pushed_at)  # still 'pushed' since then
+            self.advance(5)  # 10 s after the first pushes: the one pushed once times out
+            wait_for(lambda: row(once)["state"] == "timedOut", what="the task pushed once to time out")
+            self.assertEqual(row(again)["state"], "pushed")  # 5 s after its push again
+            self.advance(5)
+            wait_for(lambda: row(again)["state"] == "timedOut", what="10 s after the push again")
+        finally:
+            d.close()
+
 
 class RepeatableRunTest(EmulatorTest):
     """Two emulators on the virtual clock, the same requests: the same ids,

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "db.h"
 #include "identifiers.h"
 #include "service_apps.h"
@@ -597,6 +598,58 @@ static store_task_state state_in_t1(const char *dn)
     return st;
 }
 
+static void read_time(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
+
+/* The time of dn's row in task t1 (0 without a row). */
+static int64_t time_in_t1(const char *dn)
+{
+    int64_t at = 0;
+    assert_true(db_one("SELECT updated_at FROM task_devices WHERE task_id = 't1' AND product_key = ?1 "
+                       "AND device_name = ?2", read_time, &at, "ss", PK, dn) != STORE_ERROR);
+    return at;
+}
+
+/* A push again leaves the rows that keep their state as they are, their
+ * time included; a device still 'pushed' times out that long after the
+ * task's last push all the same, and one that moves gets a new time. */
+static void test_task_push_again_keeps_times(void **state)
+{
+    (void)state;
+    enum { TIMEOUT = 60 };
+    fx_task_world();
+    fx_task("t1", APP, "0.0.2", "g1");
+    assert_int_equal(store_report_online(PK, DN, 1, NULL), STORE_OK);
+    assert_int_equal(store_report_online(PK, DN2, 1, NULL), STORE_OK);
+    big_sends s = {0};
+    service_push_counts c;
+    service_result res;
+    int n;
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(c.pushed, 2);
+    /* DN's push long ago, DN2 timed out */
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_PUSHED, false, 0, NULL, 5), STORE_OK);
+    assert_int_equal(store_push_set("t1", PK, DN2, TASK_TIMED_OUT, false, 0, NULL, 5), STORE_OK);
+    int64_t before = clock_now();
+    s = (big_sends){0};
+    assert_int_equal(service_task_push("t1", send_in_order, &s, &c, &res), SERVICE_OK);
+    assert_int_equal(s.n, 2); /* both get the push */
+    assert_int_equal(state_in_t1(DN), TASK_PUSHED);
+    assert_int_equal(time_in_t1(DN), 5); /* kept */
+    assert_int_equal(state_in_t1(DN2), TASK_PUSHED);
+    assert_true(time_in_t1(DN2) >= before); /* moved on: a new time */
+    store_task t;
+    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
+    assert_true(t.pushed_at >= before);
+    assert_int_equal(t.counts[TASK_PUSHED], 2);
+    /* not timed out until TIMEOUT after the task's last push */
+    assert_int_equal(service_task_timeouts(t.pushed_at + TIMEOUT - 1, TIMEOUT, &n, &res, NULL, NULL), SERVICE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(state_in_t1(DN), TASK_PUSHED);
+    assert_int_equal(service_task_timeouts(t.pushed_at + TIMEOUT, TIMEOUT, &n, &res, NULL, NULL), SERVICE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(state_in_t1(DN), TASK_TIMED_OUT);
+}
+
 /* A big group, mostly offline: the push walks the online members first,
  * then the rest (or, once every member has a row, only the rows that are
  * not 'offline'), and ends where one walk of the group would. */
@@ -783,6 +836,7 @@ int main(void)
         T(test_task_create),           T(test_task_push),           T(test_task_push_keeps_success),
         T(test_task_push_in_chunks),
         T(test_task_push_online_first),
+        T(test_task_push_again_keeps_times),
         T(test_task_due_and_pushed),   T(test_task_result), T(test_task_reached),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

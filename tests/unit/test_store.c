@@ -992,8 +992,9 @@ static void test_push_record(void **state)
     free(rows);
 }
 
-/* Rows pushed again in the state they have (refresh_sql in store_push.c):
- * their time and code are written, the counts stay. */
+/* Rows recorded in the state they have (service_task_push records only
+ * moves, but the store takes any): their time and code are written, the
+ * counts stay. */
 static void test_push_record_same_state(void **state)
 {
     (void)state;
