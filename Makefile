@@ -157,7 +157,7 @@ UNIT_TESTS := $(BUILD)/tests/test_clientid $(BUILD)/tests/test_topic_acl $(BUILD
               $(BUILD)/tests/test_upgrade $(BUILD)/tests/test_auto_sub $(BUILD)/tests/test_protocol \
               $(BUILD)/tests/test_store $(BUILD)/tests/test_service
 UNIT_TESTS += $(BUILD)/tests/test_ota_msg $(BUILD)/tests/test_fw_ota $(BUILD)/tests/test_ota_service $(BUILD)/tests/test_rollout_service
-UNIT_TESTS += $(BUILD)/tests/test_port_tiny
+UNIT_TESTS += $(BUILD)/tests/test_port_tiny $(BUILD)/tests/test_secret_cache
 UNIT_TESTS += $(BUILD)/tests/test_aliyun_sign $(BUILD)/tests/test_aliyun_service
 UNIT_TESTS += $(BUILD)/tests/test_mqtt_packet $(BUILD)/tests/test_mqtt_link $(BUILD)/tests/test_db_checkpoint $(BUILD)/tests/test_db_reader
 STORE_SRC := $(wildcard server/src/store_*.c) server/src/db.c server/src/db_checkpoint.c server/src/log.c server/src/clock.c $(GEN_MIGRATIONS) \
@@ -175,6 +175,7 @@ test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server
                      server/plugin/status_batch.c \
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
+test_secret_cache_SRC := server/plugin/secret_cache.c
 test_server_units_SRC := $(PROTO_SRC) server/src/oss_url.c server/src/timeline.c server/src/clock.c server/src/json_text.c
 test_aliyun_sign_SRC := server/src/aliyun_sign.c
 test_mqtt_packet_SRC := server/src/mqtt_packet.c

@@ -13,6 +13,7 @@
  *   clientid.c     parse username `dn&pk` and clientId `<id>|k=v,...|`
  *   device_sign.c  compute / verify the HMAC password (constant time)
  *   store_device_auth.c  the plugin's read-only store: device secrets
+ *   secret_cache.c the secrets kept between logins (store_device_auth.c)
  *   topic_acl.c    per-device topic permissions incl. wildcards
  *   conn_track.c   live authenticated connections per device
  *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the

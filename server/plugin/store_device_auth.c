@@ -3,6 +3,7 @@
  * (schema/migrations/0001_init.sql). See store_device_auth.h.
  */
 #include "store_device_auth.h"
+#include "secret_cache.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -15,13 +16,25 @@
 static const char LOOKUP_SQL[] =
     "SELECT device_secret, enabled FROM devices WHERE product_key = ?1 AND device_name = ?2";
 
+/* The number that moves with every change of device credentials (migration
+ * 0018); a database without it (an older schema) gets no cache. */
+static const char VERSION_SQL[] = "SELECT n FROM device_auth_version WHERE id = 1";
+
+/* Devices kept at most: about 150 bytes each, some 30 MB of the broker's
+ * memory when full; more are looked up every time. */
+#define SECRET_CACHE_MAX 200000
+
 struct haas_device_db {
     char *path;
     sqlite3 *conn;        /* NULL until opened */
     sqlite3_stmt *lookup; /* prepared LOOKUP_SQL */
     sqlite3_stmt *begin;  /* BEGIN: the pass's read transaction */
     sqlite3_stmt *end;    /* COMMIT: its end (haas_device_db_end_pass) */
+    sqlite3_stmt *version; /* prepared VERSION_SQL; NULL without the table */
     bool in_pass;         /* a read transaction is open */
+    struct haas_secret_cache *cache; /* what look-ups read, while version holds */
+    long long cache_version;         /* the number the cache belongs to, -1: none */
+    bool cache_usable;               /* in this pass: the number was read */
 };
 
 /* Formats and forwards one log line. */
@@ -37,12 +50,15 @@ static void logf_(void (*log_fn)(const char *), const char *what, const char *de
 
 static void close_db(struct haas_device_db *db)
 {
-    sqlite3_stmt **stmts[] = {&db->lookup, &db->begin, &db->end};
+    sqlite3_stmt **stmts[] = {&db->lookup, &db->begin, &db->end, &db->version};
     for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
         sqlite3_finalize(*stmts[i]); /* NULL is a no-op */
         *stmts[i] = NULL;
     }
     db->in_pass = false; /* closing ends the read transaction */
+    haas_secret_cache_reset(db->cache); /* the file may not be the same one when reopened */
+    db->cache_version = -1;
+    db->cache_usable = false;
     if (db->conn != NULL) {
         sqlite3_close_v2(db->conn);
         db->conn = NULL;
@@ -98,7 +114,33 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
         close_db(db);
         return false;
     }
+    if (sqlite3_prepare_v3(db->conn, VERSION_SQL, -1, SQLITE_PREPARE_PERSISTENT, &db->version, NULL) != SQLITE_OK) {
+        db->version = NULL; /* an older schema: every login is looked up */
+    }
     return true;
+}
+
+/*
+ * At the start of a pass (its read transaction begun): reads the number of
+ * migration 0018 and empties the cache when it is not the one the cache
+ * belongs to. Without the number (no table, an error) the cache is not used
+ * in this pass.
+ */
+static void check_cache(struct haas_device_db *db)
+{
+    db->cache_usable = false;
+    if (db->version == NULL || db->cache == NULL) {
+        return;
+    }
+    if (sqlite3_step(db->version) == SQLITE_ROW) {
+        long long n = sqlite3_column_int64(db->version, 0);
+        if (n != db->cache_version) {
+            haas_secret_cache_reset(db->cache);
+            db->cache_version = n;
+        }
+        db->cache_usable = true;
+    }
+    sqlite3_reset(db->version);
 }
 
 struct haas_device_db *haas_device_db_new(const char *path)
@@ -111,7 +153,11 @@ struct haas_device_db *haas_device_db_new(const char *path)
         return NULL;
     }
     db->path = strdup(path);
-    if (db->path == NULL) {
+    db->cache = haas_secret_cache_new(SECRET_CACHE_MAX);
+    db->cache_version = -1;
+    if (db->path == NULL || db->cache == NULL) {
+        haas_secret_cache_free(db->cache);
+        free(db->path);
         free(db);
         return NULL;
     }
@@ -124,8 +170,47 @@ void haas_device_db_free(struct haas_device_db *db)
         return;
     }
     close_db(db);
+    haas_secret_cache_free(db->cache);
     free(db->path);
     free(db);
+}
+
+/* The secret and enabled flag of the look-up's row (device dn, for the
+ * log): HAAS_DB_FOUND, or HAAS_DB_ERROR for a secret that is NULL or does
+ * not fit. */
+static enum haas_db_result read_found(sqlite3_stmt *st, const char *dn, char *secret, size_t secret_size,
+                                      bool *enabled, void (*log_fn)(const char *))
+{
+    const unsigned char *s = sqlite3_column_text(st, 0);
+    int len = sqlite3_column_bytes(st, 0);
+    if (s == NULL || len < 0 || (size_t)len >= secret_size) {
+        logf_(log_fn, "unusable device_secret for device", dn);
+        return HAAS_DB_ERROR;
+    }
+    memcpy(secret, s, (size_t)len);
+    secret[len] = '\0';
+    *enabled = sqlite3_column_int64(st, 1) != 0;
+    return HAAS_DB_FOUND;
+}
+
+/* Begins the pass's read transaction, if not yet, and checks the kept
+ * secrets against it; false (logged, closed) on failure. */
+static bool begin_pass(struct haas_device_db *db, void (*log_fn)(const char *))
+{
+    if (db->in_pass) {
+        return true;
+    }
+    /* Deferred: the read transaction starts at the first read, the number's. */
+    int brc = sqlite3_step(db->begin);
+    sqlite3_reset(db->begin);
+    if (brc != SQLITE_DONE) {
+        logf_(log_fn, "cannot begin a read transaction", sqlite3_errmsg(db->conn));
+        close_db(db);
+        return false;
+    }
+    db->in_pass = true;
+    check_cache(db);
+    return true;
 }
 
 enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char *pk,
@@ -139,19 +224,11 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
     }
     secret[0] = '\0';
     *enabled = false;
-    if (!ensure_open(db, log_fn)) {
+    if (!ensure_open(db, log_fn) || !begin_pass(db, log_fn)) {
         return HAAS_DB_ERROR;
     }
-    if (!db->in_pass) {
-        /* Deferred: the read transaction starts at the look-up's first read. */
-        int brc = sqlite3_step(db->begin);
-        sqlite3_reset(db->begin);
-        if (brc != SQLITE_DONE) {
-            logf_(log_fn, "cannot begin a read transaction", sqlite3_errmsg(db->conn));
-            close_db(db);
-            return HAAS_DB_ERROR;
-        }
-        db->in_pass = true;
+    if (db->cache_usable && haas_secret_cache_get(db->cache, pk, dn, secret, secret_size, enabled)) {
+        return HAAS_DB_FOUND;
     }
     sqlite3_stmt *st = db->lookup;
     /* SQLITE_STATIC: pk and dn outlive the statement's use (reset and
@@ -167,16 +244,9 @@ enum haas_db_result haas_device_db_lookup(struct haas_device_db *db, const char 
     enum haas_db_result result;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const unsigned char *s = sqlite3_column_text(st, 0);
-        int len = sqlite3_column_bytes(st, 0);
-        if (s == NULL || len < 0 || (size_t)len >= secret_size) {
-            logf_(log_fn, "unusable device_secret for device", dn);
-            result = HAAS_DB_ERROR;
-        } else {
-            memcpy(secret, s, (size_t)len);
-            secret[len] = '\0';
-            *enabled = sqlite3_column_int64(st, 1) != 0;
-            result = HAAS_DB_FOUND;
+        result = read_found(st, dn, secret, secret_size, enabled, log_fn);
+        if (result == HAAS_DB_FOUND && db->cache_usable) {
+            (void)haas_secret_cache_put(db->cache, pk, dn, secret, *enabled); /* not kept: looked up again */
         }
     } else if (rc == SQLITE_DONE) {
         result = HAAS_DB_NOT_FOUND;

@@ -39,13 +39,14 @@ import tempfile
 import threading
 import time
 import unittest
+import glob
 from collections import namedtuple
 
 import paho.mqtt.client as mqtt
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 SO = os.path.abspath(os.environ.get("HAAS_AUTH_SO", os.path.join(ROOT, "build", "haas_auth.so")))
-SCHEMA = os.path.join(ROOT, "schema", "migrations", "0001_init.sql")
+MIGRATIONS = sorted(glob.glob(os.path.join(ROOT, "schema", "migrations", "[0-9]*_*.sql")))
 MOSQUITTO = "/usr/sbin/mosquitto"
 PYTHON = "/usr/bin/python3"
 
@@ -138,9 +139,10 @@ def make_db(path, devices=None):
     """Creates the emulator's database; returns the open writer connection."""
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
-    with open(SCHEMA, encoding="utf-8") as f:
-        con.executescript(f.read())
-    con.execute("PRAGMA user_version=1")
+    for path in MIGRATIONS:  # the schema haas-emu makes, as db.c applies it
+        with open(path, encoding="utf-8") as f:
+            con.executescript(f.read())
+    con.execute("PRAGMA user_version=%d" % int(os.path.basename(MIGRATIONS[-1]).split("_")[0]))
     now = int(time.time())
     con.execute("BEGIN")
     for pk in sorted({pk for pk, _ in (devices or DEVICES)}):
@@ -530,6 +532,46 @@ class BrokerPluginTest(unittest.TestCase):
         self.db.execute("DELETE FROM devices WHERE product_key=? AND device_name=?", DEV_B)
         cid, user, pw = creds(DEV_B, ident="d4")
         self.assert_connect_refused(cid, user, pw)
+
+    def test_secret_changed_or_device_made_again_while_running(self):
+        """Kept secrets (secret_cache.h) never outlive a change in the database."""
+        pk, dn = DEV_A
+        old = secret_of(DEV_A)
+        self.connect_device(DEV_A, ident="s1").close()  # its secret is kept now
+        new = random_secret()
+        self.db.execute("UPDATE devices SET device_secret=? WHERE product_key=? AND device_name=?", (new, pk, dn))
+        cid = client_id("s2", ["securemode=3", "signmethod=hmacsha1"])
+        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(old, "s2", dn, pk))
+        c = self.client("%s&%s" % (dn, pk), sign(new, "s2", dn, pk), cid=cid)
+        self.assertEqual(c.connect(), 0)
+        c.close()
+        # deleted and made again with another secret, between two logins
+        again = random_secret()
+        self.db.execute("BEGIN")
+        self.db.execute("DELETE FROM devices WHERE product_key=? AND device_name=?", (pk, dn))
+        self.db.execute("INSERT INTO devices(product_key, device_name, device_secret, created_at) "
+                        "VALUES (?, ?, ?, 1)", (pk, dn, again))
+        self.db.execute("COMMIT")
+        cid = client_id("s3", ["securemode=3", "signmethod=hmacsha1"])
+        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(new, "s3", dn, pk))
+        c = self.client("%s&%s" % (dn, pk), sign(again, "s3", dn, pk), cid=cid)
+        self.assertEqual(c.connect(), 0)
+
+    def test_a_login_again_uses_the_kept_secret(self):
+        """The kept secret is what a second login is checked against, until
+        the number of migration 0018 moves (here a change made behind the
+        triggers' back shows which one was used)."""
+        pk, dn = DEV_B
+        self.connect_device(DEV_B, ident="k1").close()
+        self.db.execute("DROP TRIGGER device_auth_changed")
+        other = random_secret()
+        self.db.execute("UPDATE devices SET device_secret=? WHERE product_key=? AND device_name=?", (other, pk, dn))
+        self.connect_device(DEV_B, ident="k2").close()  # checked against the kept secret
+        self.db.execute("UPDATE device_auth_version SET n = n + 1")
+        cid, user, pw = creds(DEV_B, ident="k3")
+        self.assert_connect_refused(cid, user, pw)  # looked up again: the database's secret
+        c = self.client(user, sign(other, "k3", dn, pk, "1700000000000"), cid=cid)
+        self.assertEqual(c.connect(), 0)
 
     def test_open_write_transaction_does_not_block_auth(self):
         # The emulator holds a write transaction (WAL): the plugin's read-only
