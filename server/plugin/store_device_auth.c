@@ -17,8 +17,13 @@ static const char LOOKUP_SQL[] =
     "SELECT device_secret, enabled FROM devices WHERE product_key = ?1 AND device_name = ?2";
 
 /* The number that moves with every change of device credentials (migration
- * 0018); a database without it (an older schema) gets no cache. */
-static const char VERSION_SQL[] = "SELECT n FROM device_auth_version WHERE id = 1";
+ * 0018), only while both triggers that move it are there: a database
+ * without them (an older schema, or a later migration that made `devices`
+ * again and forgot them) gets no cache. Read once a pass. */
+static const char VERSION_SQL[] =
+    "SELECT n FROM device_auth_version WHERE id = 1 AND (SELECT count(*) FROM sqlite_master "
+    "WHERE type = 'trigger' AND tbl_name = 'devices' "
+    "AND name IN ('device_auth_changed', 'device_auth_removed')) = 2";
 
 /* Devices kept at most; more are looked up every time. Each costs the
  * broker about 350 bytes at its peak (bench-100k: VmHWM 99.5 -> 106.5 MiB

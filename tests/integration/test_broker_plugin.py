@@ -559,19 +559,31 @@ class BrokerPluginTest(unittest.TestCase):
 
     def test_a_login_again_uses_the_kept_secret(self):
         """The kept secret is what a second login is checked against, until
-        the number of migration 0018 moves (here a change made behind the
-        triggers' back shows which one was used)."""
+        the number of migration 0018 moves (here a change whose number is
+        put back shows which secret was used)."""
         pk, dn = DEV_B
         self.connect_device(DEV_B, ident="k1").close()
-        self.db.execute("DROP TRIGGER device_auth_changed")
         other = random_secret()
+        self.db.execute("BEGIN")
         self.db.execute("UPDATE devices SET device_secret=? WHERE product_key=? AND device_name=?", (other, pk, dn))
+        self.db.execute("UPDATE device_auth_version SET n = n - 1")  # as if it had not moved
+        self.db.execute("COMMIT")
         self.connect_device(DEV_B, ident="k2").close()  # checked against the kept secret
         self.db.execute("UPDATE device_auth_version SET n = n + 1")
         cid, user, pw = creds(DEV_B, ident="k3")
         self.assert_connect_refused(cid, user, pw)  # looked up again: the database's secret
         c = self.client(user, sign(other, "k3", dn, pk, "1700000000000"), cid=cid)
         self.assertEqual(c.connect(), 0)
+
+    def test_nothing_is_kept_without_both_triggers(self):
+        """A schema that lost a trigger of 0018 (a table made again without
+        it) is looked up at every login: the number alone is not trusted."""
+        pk, dn = DEV_B
+        self.db.execute("DROP TRIGGER device_auth_removed")
+        self.connect_device(DEV_B, ident="t1").close()
+        self.db.execute("DELETE FROM devices WHERE product_key=? AND device_name=?", (pk, dn))  # the number stays
+        cid, user, pw = creds(DEV_B, ident="t2")
+        self.assert_connect_refused(cid, user, pw)
 
     def test_open_write_transaction_does_not_block_auth(self):
         # The emulator holds a write transaction (WAL): the plugin's read-only
