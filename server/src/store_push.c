@@ -68,8 +68,10 @@ static int visit_member(const void *row, void *ctx)
 
 /* The walks of a push: the same parameters (?1 task, ?2 group, ?3 app, ?4
  * and ?5 the member after which to start, ?6 the limit) and the same
- * columns (read_member) from three statements; sql is one of their
- * literals. */
+ * columns (read_member) from the statements below; sql is one of their
+ * literals. The moved walk's look-up of one member takes ?4 and ?5 as the
+ * member itself and 1 as the limit. Each row goes to v's function; v notes
+ * whether it asked to stop. */
 static store_status walk_members(const char *sql, const char *task_id, const char *group_id, const char *app_id,
                                  const char *after_pk, const char *after_dn, int limit, member_visit *v)
 {
