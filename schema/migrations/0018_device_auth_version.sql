@@ -9,7 +9,9 @@
 -- pass's read transaction, store_device_auth.c). The triggers move the
 -- number in the same transaction as the change: a secret reset, a device
 -- disabled or enabled, a device deleted (also by its product's deletion),
--- or its key changed. A new device needs nothing: it is not kept yet.
+-- or its key changed, and a device added: a new device is not kept yet,
+-- but an INSERT OR REPLACE deletes the row it replaces without firing
+-- DELETE triggers (unless recursive_triggers is on).
 
 CREATE TABLE device_auth_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -23,5 +25,8 @@ WHEN OLD.product_key IS NOT NEW.product_key OR OLD.device_name IS NOT NEW.device
     UPDATE device_auth_version SET n = n + 1 WHERE id = 1;
 END;
 CREATE TRIGGER device_auth_removed AFTER DELETE ON devices BEGIN
+    UPDATE device_auth_version SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER device_auth_added AFTER INSERT ON devices BEGIN
     UPDATE device_auth_version SET n = n + 1 WHERE id = 1;
 END;

@@ -1,6 +1,7 @@
 /*
  * store_device_auth.c - read-only SQLite access to the `devices` table
- * (schema/migrations/0001_init.sql). See store_device_auth.h.
+ * (schema/migrations/0001_init.sql) and the number of migration 0018 that
+ * says when device credentials changed. See store_device_auth.h.
  */
 #include "store_device_auth.h"
 #include "secret_cache.h"
@@ -23,14 +24,14 @@ static const char LOOKUP_SQL[] =
 static const char VERSION_SQL[] =
     "SELECT n, (SELECT schema_version FROM pragma_schema_version) FROM device_auth_version WHERE id = 1";
 
-/* Whether both triggers that move the number are there: a later migration
- * that made `devices` again and forgot them would leave the number still
- * and the kept secrets trusted. Read when the schema's number moved (a
- * look in sqlite_master each pass was 3-5% of the broker's CPU while a
- * fleet logged in). */
+/* Whether the three triggers that move the number are there: a later
+ * migration that made `devices` again and forgot them would leave the
+ * number still and the kept secrets trusted. Read when the schema's number
+ * moved (a look in sqlite_master each pass was 3-5% of the broker's CPU
+ * while a fleet logged in). */
 static const char TRIGGERS_SQL[] =
-    "SELECT count(*) = 2 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'devices' "
-    "AND name IN ('device_auth_changed', 'device_auth_removed')";
+    "SELECT count(*) = 3 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'devices' "
+    "AND name IN ('device_auth_changed', 'device_auth_removed', 'device_auth_added')";
 
 /* Devices kept at most; more are looked up every time. Each costs the
  * broker about 350 bytes at its peak (bench-100k: VmHWM 99.5 -> 106.5 MiB
@@ -47,7 +48,7 @@ struct haas_device_db {
     sqlite3_stmt *version; /* prepared VERSION_SQL; NULL without the table */
     sqlite3_stmt *triggers; /* prepared TRIGGERS_SQL */
     long long schema_seen; /* the schema's number when triggers_ok was read, -1: never */
-    bool triggers_ok;      /* both triggers of 0018 were there */
+    bool triggers_ok;      /* the three triggers of 0018 were there */
     bool in_pass;         /* a read transaction is open */
     struct haas_secret_cache *cache; /* what look-ups read, while version holds */
     long long cache_version;         /* the number the cache belongs to, -1: none */
@@ -143,7 +144,7 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
 /*
  * At the start of a pass (its read transaction begun): reads the number of
  * migration 0018 and empties the cache when it is not the one the cache
- * belongs to. Without the number (no table, an error) or without both of
+ * belongs to. Without the number (no table, an error) or without any of
  * its triggers, the cache is emptied and not used in this pass.
  */
 static void check_cache(struct haas_device_db *db)

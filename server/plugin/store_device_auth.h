@@ -28,11 +28,11 @@
  * Secrets read are kept (secret_cache.h) and a device's next login is
  * answered from memory, as long as the number of migration 0018 (moved by
  * triggers on every change of a device's secret, enabled flag or key, and
- * every device deleted) is the one read before: the first look-up of each
+ * every device deleted or added) is the one read before: the first look-up of each
  * pass reads it, in the pass's snapshot, and empties the cache when it
  * moved. A cached answer is thus the one the snapshot would give. A
- * database without the number, or without either trigger that moves it
- * (checked with the number, each pass), is looked up every time.
+ * database without the number, or without any trigger that moves it
+ * (checked when the schema changed), is looked up every time.
  * The look-up is prepared once per connection; database pages are read
  * through a memory map (the emulator's writes empty the page cache between
  * look-ups); no SQLite mutexes (the broker calls the plugin from one thread).

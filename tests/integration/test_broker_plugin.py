@@ -556,6 +556,15 @@ class BrokerPluginTest(unittest.TestCase):
         self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(new, "s3", dn, pk))
         c = self.client("%s&%s" % (dn, pk), sign(again, "s3", dn, pk), cid=cid)
         self.assertEqual(c.connect(), 0)
+        c.close()
+        # replaced in one statement (REPLACE fires no DELETE trigger)
+        replaced = random_secret()
+        self.db.execute("INSERT OR REPLACE INTO devices(product_key, device_name, device_secret, created_at) "
+                        "VALUES (?, ?, ?, 1)", (pk, dn, replaced))
+        cid = client_id("s4", ["securemode=3", "signmethod=hmacsha1"])
+        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(again, "s4", dn, pk))
+        c = self.client("%s&%s" % (dn, pk), sign(replaced, "s4", dn, pk), cid=cid)
+        self.assertEqual(c.connect(), 0)
 
     def test_a_login_again_uses_the_kept_secret(self):
         """The kept secret is what a second login is checked against, until
@@ -575,7 +584,7 @@ class BrokerPluginTest(unittest.TestCase):
         c = self.client(user, sign(other, "k3", dn, pk, "1700000000000"), cid=cid)
         self.assertEqual(c.connect(), 0)
 
-    def test_nothing_is_kept_without_both_triggers(self):
+    def test_nothing_is_kept_without_every_trigger(self):
         """A schema that lost a trigger of 0018 (a table made again without
         it) is looked up at every login: the number alone is not trusted."""
         pk, dn = DEV_B
