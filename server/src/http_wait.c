@@ -127,7 +127,10 @@ bool http_wait_suspend(struct MHD_Connection *conn, int64_t ms)
         /* Suspended before the thread can see it: a resume never comes
          * first. */
         MHD_suspend_connection(conn);
-        heap[count] = (waiter){clock_monotonic_ms() + ms, conn};
+        /* + 1: the clock's whole milliseconds lag the instant by up to one,
+         * and a wait must never be shorter than asked (a 2,000 ms stall
+         * measured 1,999.96 ms by its client once) */
+        heap[count] = (waiter){clock_monotonic_ms() + ms + 1, conn};
         sift_up(count++);
         if (heap[0].conn == conn)
             pthread_cond_signal(&changed);
