@@ -150,7 +150,7 @@ static bool ensure_open(struct haas_device_db *db, void (*log_fn)(const char *))
 static void check_cache(struct haas_device_db *db)
 {
     db->cache_usable = false;
-    if (db->version == NULL || db->cache == NULL) {
+    if (db->version == NULL) {
         return;
     }
     long long n = 0, schema = -1;

@@ -391,6 +391,16 @@ class BrokerPluginTest(unittest.TestCase):
         self.assertEqual(c.connect(), NOT_AUTHORIZED,
                          "expected refusal of clientId=%r username=%r" % (cid, username))
 
+    def assert_only_secret(self, dev, ident, refused, accepted):
+        """A login of dev signed with secret `refused` is refused, one with
+        `accepted` accepted (then closed)."""
+        pk, dn = dev
+        cid, user = client_id(ident, ["securemode=3", "signmethod=hmacsha1"]), "%s&%s" % (dn, pk)
+        self.assert_connect_refused(cid, user, sign(refused, ident, dn, pk))
+        c = self.client(user, sign(accepted, ident, dn, pk), cid=cid)
+        self.assertEqual(c.connect(), 0, "the login with the database's secret")
+        c.close()
+
     # -- authentication ---------------------------------------------------
 
     def test_plugin_allocates_with_libc_only(self):
@@ -540,11 +550,7 @@ class BrokerPluginTest(unittest.TestCase):
         self.connect_device(DEV_A, ident="s1").close()  # its secret is kept now
         new = random_secret()
         self.db.execute("UPDATE devices SET device_secret=? WHERE product_key=? AND device_name=?", (new, pk, dn))
-        cid = client_id("s2", ["securemode=3", "signmethod=hmacsha1"])
-        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(old, "s2", dn, pk))
-        c = self.client("%s&%s" % (dn, pk), sign(new, "s2", dn, pk), cid=cid)
-        self.assertEqual(c.connect(), 0)
-        c.close()
+        self.assert_only_secret(DEV_A, "s2", old, new)
         # deleted and made again with another secret, between two logins
         again = random_secret()
         self.db.execute("BEGIN")
@@ -552,19 +558,12 @@ class BrokerPluginTest(unittest.TestCase):
         self.db.execute("INSERT INTO devices(product_key, device_name, device_secret, created_at) "
                         "VALUES (?, ?, ?, 1)", (pk, dn, again))
         self.db.execute("COMMIT")
-        cid = client_id("s3", ["securemode=3", "signmethod=hmacsha1"])
-        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(new, "s3", dn, pk))
-        c = self.client("%s&%s" % (dn, pk), sign(again, "s3", dn, pk), cid=cid)
-        self.assertEqual(c.connect(), 0)
-        c.close()
+        self.assert_only_secret(DEV_A, "s3", new, again)
         # replaced in one statement (REPLACE fires no DELETE trigger)
         replaced = random_secret()
         self.db.execute("INSERT OR REPLACE INTO devices(product_key, device_name, device_secret, created_at) "
                         "VALUES (?, ?, ?, 1)", (pk, dn, replaced))
-        cid = client_id("s4", ["securemode=3", "signmethod=hmacsha1"])
-        self.assert_connect_refused(cid, "%s&%s" % (dn, pk), sign(again, "s4", dn, pk))
-        c = self.client("%s&%s" % (dn, pk), sign(replaced, "s4", dn, pk), cid=cid)
-        self.assertEqual(c.connect(), 0)
+        self.assert_only_secret(DEV_A, "s4", again, replaced)
 
     def test_a_login_again_uses_the_kept_secret(self):
         """The kept secret is what a second login is checked against, until
@@ -579,10 +578,7 @@ class BrokerPluginTest(unittest.TestCase):
         self.db.execute("COMMIT")
         self.connect_device(DEV_B, ident="k2").close()  # checked against the kept secret
         self.db.execute("UPDATE device_auth_version SET n = n + 1")
-        cid, user, pw = creds(DEV_B, ident="k3")
-        self.assert_connect_refused(cid, user, pw)  # looked up again: the database's secret
-        c = self.client(user, sign(other, "k3", dn, pk, "1700000000000"), cid=cid)
-        self.assertEqual(c.connect(), 0)
+        self.assert_only_secret(DEV_B, "k3", secret_of(DEV_B), other)  # looked up again
 
     def test_nothing_is_kept_without_every_trigger(self):
         """A schema that lost a trigger of 0018 (a table made again without

@@ -916,27 +916,17 @@ static void test_push_set_and_done(void **state)
     assert_int_equal(t.counts[TASK_PUSHED], 0);
 }
 
-/* n rows of product PK named dev-0000, dev-0001, ... (freed by the caller). */
-static store_push_state *push_rows(int n)
-{
-    store_push_state *rows = calloc((size_t)n, sizeof *rows);
-    assert_non_null(rows);
-    for (int i = 0; i < n; i++) {
-        snprintf(rows[i].product_key, sizeof rows[i].product_key, PK);
-        snprintf(rows[i].device_name, sizeof rows[i].device_name, "dev-%04d", i);
-    }
-    return rows;
-}
-
 static void test_push_record(void **state)
 {
     (void)state;
     store_task t;
     enum { N = 70, RECORD_ROWS_PER_STATEMENT = 64 }; /* a full statement of 64 rows and 6 one by one */
-    store_push_state *rows = push_rows(N);
+    store_push_state *rows = calloc(N, sizeof *rows);
     fx_task_world();
     fx_task("t1", APP, "0.0.2", "g1");
     for (int i = 0; i < N; i++) {
+        snprintf(rows[i].product_key, sizeof rows[i].product_key, PK);
+        snprintf(rows[i].device_name, sizeof rows[i].device_name, "dev-%04d", i);
         rows[i].state = i % 2 ? TASK_PUSHED : TASK_SUCCEEDED;
         rows[i].has_code = i % 2 == 0;
         rows[i].code = 200;
@@ -989,61 +979,6 @@ static void test_push_record(void **state)
     assert_int_equal(t.counts[TASK_OFFLINE], 1);
     assert_int_equal(store_push_record("t9", rows, N, 9), STORE_CONFLICT); /* no such task */
     assert_int_equal(store_push_record("t9", rows, 1, 9), STORE_CONFLICT);
-    free(rows);
-}
-
-/* Rows recorded in the state they have (service_task_push records only
- * moves, but the store takes any): their time and code are written, the
- * counts stay. */
-static void test_push_record_same_state(void **state)
-{
-    (void)state;
-    store_task t;
-    enum { N = 70, RECORD_ROWS_PER_STATEMENT = 64 };
-    store_push_state *rows = push_rows(N);
-    fx_task_world();
-    fx_task("t1", APP, "0.0.2", "g1");
-    for (int i = 0; i < N; i++) {
-        fx_device(PK, rows[i].device_name);
-        fx_member("g1", PK, rows[i].device_name);
-        rows[i].state = i % 3 ? TASK_PUSHED : TASK_SUCCEEDED;
-        rows[i].has_code = i % 3 == 0;
-        rows[i].code = 200;
-    }
-    assert_int_equal(store_push_record("t1", rows, N, 7), STORE_OK);
-    for (int i = 0; i < N; i++)
-        rows[i].was = rows[i].state;
-    rows[1].state = TASK_OFFLINE; /* one that moves among those that stay */
-    assert_int_equal(store_push_record("t1", rows, N, 9), STORE_OK);
-    assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
-    assert_int_equal(t.counts[TASK_SUCCEEDED], (N + 2) / 3);
-    assert_int_equal(t.counts[TASK_PUSHED], N - (N + 2) / 3 - 1);
-    assert_int_equal(t.counts[TASK_OFFLINE], 1);
-    /* pages of 4, the most page_of keeps; DN and DN2, members that were
-     * not pushed, come after the rows ("dev-" < "device-") */
-    for (int at = 0; at < N; at += 4) {
-        int n = N - at < 4 ? N - at : 4;
-        assert_page(store_task_devices_page("t1", NULL, page_of(at, 4, sizeof(store_task_device))), 4, N + 2);
-        for (int j = 0; j < n; j++) {
-            const store_task_device *d = ROW(store_task_device, j);
-            assert_string_equal(d->device_name, rows[at + j].device_name);
-            assert_int_equal(d->state, rows[at + j].state);
-            assert_int_equal(d->has_code, rows[at + j].has_code);
-            assert_int_equal(d->updated_at, 9);
-            if (d->has_code)
-                assert_int_equal(d->code, 200);
-        }
-    }
-    /* a row said to be there that is not, among a statement's worth that
-     * keep their state: STORE_CONFLICT */
-    rows[1].was = rows[1].state = TASK_PUSHED;
-    rows[1].has_code = false;
-    snprintf(rows[5].device_name, sizeof rows[5].device_name, "dev-none");
-    assert_int_equal(store_begin(), STORE_OK);
-    assert_int_equal(store_push_record("t1", rows, RECORD_ROWS_PER_STATEMENT, 10), STORE_CONFLICT);
-    store_rollback();
-    assert_page(store_task_devices_page("t1", NULL, page_of(0, 1, sizeof(store_task_device))), 1, N + 2);
-    assert_int_equal(ROW(store_task_device, 0)->updated_at, 9);
     free(rows);
 }
 
@@ -1162,7 +1097,7 @@ int main(void)
         T(test_task_counts_follow_every_change), T(test_device_counts_follow_every_change),
         T(test_task_state_names),           T(test_push_package),
         T(test_push_members),               T(test_push_set_and_done),
-        T(test_push_record),                T(test_push_record_same_state), T(test_push_due),
+        T(test_push_record),                T(test_push_due),
         T(test_push_result),
         T(test_push_reached),
         T(test_settings),                   T(test_transactions),
