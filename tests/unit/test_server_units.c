@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "oss_url.h"
 #include "identifiers.h"
@@ -128,6 +130,28 @@ static void test_oss_signature_vector(void **state)
     assert_string_equal(url, "http://127.0.0.1:8080" RESOURCE
                              "?Expires=1700000000&OSSAccessKeyId=LTAIkey&Signature=B4T86RnmI9ZjRZgxj7HRYuya9ns%3D");
     assert_int_equal(oss_sign_url(&signer, "x", 1, url, 20), -1); /* too small: refused, not cut */
+}
+
+/* The signing context is kept keyed between signatures: another secret
+ * keys it again, and the first one signs as before after it. The other
+ * secret's signature is computed here with OpenSSL's one-shot HMAC(). */
+static void test_oss_signature_secret_changes(void **state)
+{
+    (void)state;
+    static const char content[] = "GET\n\n\n1700000000\n" RESOURCE;
+    unsigned char mac[EVP_MAX_MD_SIZE], b64[64];
+    unsigned int len = 0;
+    assert_non_null(HMAC(EVP_sha1(), "another-secret", 14, (const unsigned char *)content, strlen(content), mac, &len));
+    EVP_EncodeBlock(b64, mac, (int)len);
+    for (int round = 0; round < 3; round++) {
+        char sig[64];
+        oss_signature("another-secret", 1700000000, RESOURCE, sig, sizeof sig);
+        assert_string_equal(sig, (const char *)b64);
+        oss_signature("test-secret", 1700000000, RESOURCE, sig, sizeof sig);
+        assert_string_equal(sig, VECTOR_SIG);
+        oss_signature("test-secret", 1700000000, RESOURCE, sig, sizeof sig); /* same key: only reset */
+        assert_string_equal(sig, VECTOR_SIG);
+    }
 }
 
 static void test_oss_check(void **state)
@@ -284,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_version_parse_and_order),
         cmocka_unit_test(test_package_file_names),
         cmocka_unit_test(test_oss_signature_vector),
+        cmocka_unit_test(test_oss_signature_secret_changes),
         cmocka_unit_test(test_oss_check),
         cmocka_unit_test(test_timeline_ring),
         cmocka_unit_test(test_json_array_items),
