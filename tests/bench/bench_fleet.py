@@ -66,9 +66,11 @@ Peak: haas-emu's VmHWM (and its mosquitto's) after the last round.
 
 Reported per N: medians of the ROUNDS rounds of each side and their ranges,
 the ratios of the medians next to the goals, then each round's detail.
-HAAS_BENCH_PERF=DIR records `perf record -F 499 --call-graph dwarf -p
-<haas-emu>` during every haas-emu round into DIR/perf-N-round.data (for
-`perf report`; the recording itself slows haas-emu down).
+HAAS_BENCH_PERF=DIR records `perf record -F 499 --call-graph dwarf` of the
+measured servers during every round into DIR/perf-N-round-SIDE.data (for
+`perf report --sort pid,comm,dso,sym`): haas-emu and its mosquitto, or the
+floor's mosquitto, nginx and fleet_floor. The recording itself slows the
+servers down, so the times of such a run are not the benchmark's.
 
 Usage: bench_fleet.py [--rounds R] [N ...]   (default: 3 rounds each; N 1000 10000)
 """
@@ -416,13 +418,13 @@ def push_and_poll(emu, task_id, n, procs, what):
         poller.close()
 
 
-def start_perf(emu, n, k):
+def start_perf(pids, n, k, side):
     if not PERF_DIR:
         return None
     os.makedirs(PERF_DIR, exist_ok=True)
-    out = os.path.join(PERF_DIR, "perf-%d-%d.data" % (n, k))
+    out = os.path.join(PERF_DIR, "perf-%d-%d-%s.data" % (n, k, side))
     proc = subprocess.Popen(["perf", "record", "-q", "-F", "499", "--call-graph", "dwarf,16384", "-p",
-                             str(emu.proc.pid), "-o", out],
+                             ",".join(str(p) for p in pids), "-o", out],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.3)  # perf attaches
     return proc
@@ -447,7 +449,7 @@ def emu_round(ctx, k, old, new):
                  interval=0.2, what="haas-emu to know version %s of all %d devices" % (old, n))
         mosq = child_pid(emu.proc.pid, "mosquitto")
         assert mosq, "haas-emu's mosquitto not found"
-        perf = start_perf(emu, n, k)
+        perf = start_perf([emu.proc.pid, mosq], n, k, "haas-emu")
         cpu0 = (cpu_seconds(emu.proc.pid), cpu_seconds(mosq), sum(cpu_seconds(p.pid) for p in procs))
         threads0 = thread_cpu_seconds(emu.proc.pid)
         seconds, http_s, poller = push_and_poll(emu, task_id, n, procs,
@@ -482,12 +484,13 @@ def floor_round(ctx, k, old, new, version):
                     "--from", old, "--to", new, "--url", at_nginx(ctx["ng_url"], version["url"]),
                     "--md5", version["md5"], "--size", str(version["size"]), "--timeout", str(round_deadline(n))],
                    os.path.join(work, "r%d-fleet-floor.log" % k))
-    procs = []
+    procs, perf = [], None
     try:
         counter.expect("READY", timeout=TIMEOUT)
         procs, _ = launch_fleet(ctx["mosq_port"], ctx["items"], work, ctx["roots"], ctx["template"], "r%d-" % k)
         counter.expect("QUERIED", timeout=TIMEOUT)
         watched = [ctx["mosq"].pid] + nginx_pids(ctx["nginx"].pid) + [counter.proc.pid]
+        perf = start_perf(watched, n, k, "floor")
         cpu0 = [cpu_seconds(p) for p in watched] + [sum(cpu_seconds(p.pid) for p in procs)]
         counter.send("GO")
         sent = counter.expect("SENT", timeout=TIMEOUT)
@@ -496,6 +499,7 @@ def floor_round(ctx, k, old, new, version):
         check_fleet(procs)
         bye, rc = counter.quit()
     finally:
+        stop_perf(perf)
         stop_procs(procs)
         counter.close()
     assert int(done["n"]) == n and int(bye["results"]) == n and rc == 0, (done, bye, rc)
