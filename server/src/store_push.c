@@ -379,18 +379,42 @@ store_status store_push_reached(const char *pk, const char *dn, const char *app_
     return s == STORE_NOT_FOUND ? STORE_OK : s;
 }
 
+/* The row a result is for, and the state and code it has. */
+typedef struct {
+    result_row at;
+    char state[16];
+    bool has_code;
+    int code;
+} result_target;
+
+static void read_result_target(sqlite3_stmt *st, void *out)
+{
+    result_target *t = out;
+    read_result_row(st, &t->at);
+    db_copy(t->state, sizeof t->state, st, 2);
+    t->has_code = !db_null(st, 3);
+    t->code = sqlite3_column_int(st, 3);
+}
+
+/* A result the row has already (the same state and code: a device that
+ * reported its version first, then its result, or a result sent again)
+ * writes nothing: updatedAt is when the device came to its state, and the
+ * write that only moved the time was most of a result's cost while a fleet
+ * upgrades (the row's indexes by time). */
 store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
                                store_task_state state, int code, char task_id[STORE_ID_SIZE])
 {
-    result_row r = {0, task_id};
+    result_target t = {{0, task_id}, "", false, 0};
     db_lock();
-    store_status s = db_one("SELECT td.rowid, td.task_id FROM task_devices td JOIN tasks t ON t.task_id = td.task_id "
+    store_status s = db_one("SELECT td.rowid, td.task_id, td.state, td.code FROM task_devices td "
+                            "JOIN tasks t ON t.task_id = td.task_id "
                             "WHERE td.product_key = ?1 AND td.device_name = ?2 AND t.app_id = ?3 AND t.version = ?4 "
                             "ORDER BY td.state = 'pushed' DESC, t.pushed_at DESC LIMIT 1",
-                            read_result_row, &r, "ssss", pk, dn, app_id, version);
-    if (s == STORE_OK)
+                            read_result_target, &t, "ssss", pk, dn, app_id, version);
+    bool kept = s == STORE_OK && strcmp(t.state, store_task_state_names[state]) == 0 && t.has_code && t.code == code;
+    if (s == STORE_OK && !kept)
         s = db_update("UPDATE task_devices SET state = ?1, code = ?2, updated_at = ?4 "
-                      "WHERE rowid = ?3", "siII", store_task_state_names[state], code, r.row, clock_now());
+                      "WHERE rowid = ?3", "siII", store_task_state_names[state], code, t.at.row, clock_now());
     db_unlock();
     return s;
 }

@@ -779,10 +779,16 @@ static void test_task_reached(void **state)
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
     assert_int_equal(t.counts[TASK_SUCCEEDED], 1);
     assert_int_equal(t.counts[TASK_PUSHED], 0);
-    /* the late result, if it ever comes, changes nothing */
+    /* the late result, if it ever comes, changes nothing, its time included */
+    assert_int_equal(store_push_set("t1", PK, DN, TASK_SUCCEEDED, true, 200, NULL, 5), STORE_OK);
     assert_int_equal(service_task_result(PK, DN, APP, "0.0.2", 200, task, &res), SERVICE_OK);
+    assert_string_equal(task, "t1");
     assert_int_equal(store_task_get("t1", &t, NULL, NULL), STORE_OK);
     assert_int_equal(t.counts[TASK_SUCCEEDED], 1);
+    assert_int_equal(time_in_t1(DN), 5);
+    /* another code moves it: a new time */
+    assert_int_equal(service_task_result(PK, DN, APP, "0.0.2", 201, task, &res), SERVICE_OK);
+    assert_true(time_in_t1(DN) > 5);
 }
 
 static void test_task_result(void **state)
