@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "db.h"
 #include "store_apps.h"
 #include "store_device_ip.h"
 #include "store_devices.h"
@@ -247,6 +248,17 @@ static void test_report_all_offline(void **state)
     assert_int_equal(n, 0);
 }
 
+static void read_int64(sqlite3_stmt *st, void *out) { *(int64_t *)out = sqlite3_column_int64(st, 0); }
+
+/* device_apps.updated_at of DN's row for app_id (0: none). */
+static int64_t app_reported_at(const char *app_id)
+{
+    int64_t at = 0;
+    assert_true(db_one("SELECT updated_at FROM device_apps WHERE product_key = ?1 AND device_name = ?2 AND app_id = ?3",
+                       read_int64, &at, "sss", PK, DN, app_id) != STORE_ERROR);
+    return at;
+}
+
 static void test_report_app(void **state)
 {
     (void)state;
@@ -257,6 +269,13 @@ static void test_report_app(void **state)
     assert_int_equal(store_report_app(PK, DN, APP2, "1.0.0"), STORE_OK);
     assert_int_equal(store_report_app(PK, DN, APP, "0.0.1"), STORE_OK);
     assert_int_equal(store_report_app(PK, DN, APP, "0.0.2"), STORE_OK); /* replaces */
+    /* the version it has already: not written again, its time kept */
+    assert_int_equal(db_write("UPDATE device_apps SET updated_at = 5 WHERE app_id = ?1", NULL, "s", APP), STORE_OK);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.2"), STORE_OK);
+    assert_int_equal(app_reported_at(APP), 5);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.3"), STORE_OK);
+    assert_true(app_reported_at(APP) > 5);
+    assert_int_equal(store_report_app(PK, DN, APP, "0.0.2"), STORE_OK);
     assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
     assert_int_equal(d->app_count, 2);
     assert_string_equal(d->apps[0].app_id, APP); /* by appId */
