@@ -65,8 +65,10 @@ store_status store_report_app(const char *pk, const char *dn, const char *app_id
 
 store_status store_report_firmware(const char *pk, const char *dn, const char *firmware)
 {
-    return db_update("UPDATE devices SET firmware_version = ?1 WHERE product_key = ?2 AND device_name = ?3", "sss",
-                     firmware, pk, dn);
+    /* every upgrade query carries it, mostly the same: not written again */
+    store_status s = db_update("UPDATE devices SET firmware_version = ?1 WHERE product_key = ?2 AND device_name = ?3 "
+                               "AND firmware_version IS NOT ?1", "sss", firmware, pk, dn);
+    return s == STORE_NOT_FOUND ? store_device_exists(pk, dn) : s;
 }
 
 store_status store_report_info(const char *pk, const char *dn, const char *payload, int len)

@@ -297,6 +297,7 @@ static void test_report_firmware_info_refusal(void **state)
     fx_product(PK);
     fx_device(PK, DN);
     assert_int_equal(store_report_firmware(PK, DN, "HaaS-1.0"), STORE_OK);
+    assert_int_equal(store_report_firmware(PK, DN, "HaaS-1.0"), STORE_OK); /* the same again: nothing to write */
     assert_int_equal(store_report_info(PK, DN, "{\"a\":1}trailing", 7), STORE_OK); /* len bytes only */
     assert_int_equal(store_report_refusal(PK, DN, "{\"code\":\"WrongPassword\"}", 24), STORE_OK);
     assert_int_equal(store_device_get(PK, DN, d), STORE_OK);
