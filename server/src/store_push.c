@@ -396,11 +396,11 @@ static void read_result_target(sqlite3_stmt *st, void *out)
     t->code = sqlite3_column_int(st, 3);
 }
 
-/* A result the row has already (the same state and code: a device that
- * reported its version first, then its result, or a result sent again)
- * writes nothing: updatedAt is when the device came to its state, and the
- * write that only moved the time was most of a result's cost while a fleet
- * upgrades (the row's indexes by time). */
+/* A result the row has already (the same state and code: a device whose
+ * upgrade query counted it succeeded before its result came, or a result
+ * sent again) writes nothing: updatedAt is when the device came to its
+ * state, and that write would move only the time and the row's indexes by
+ * time. */
 store_status store_push_result(const char *pk, const char *dn, const char *app_id, const char *version,
                                store_task_state state, int code, char task_id[STORE_ID_SIZE])
 {
