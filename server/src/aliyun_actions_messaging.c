@@ -138,6 +138,50 @@ static enum MHD_Result with_device(aliyun_call *c, enum MHD_Result (*act)(aliyun
     return ret;
 }
 
+/* An RRpc call: what is sent, and what came back. */
+typedef struct {
+    char pk[STORE_PK_SIZE], dn[STORE_DN_SIZE];
+    long long id;
+    unsigned char *payload;
+    int len;
+    long timeout;
+    bool online;
+    rrpc_outcome out;
+    unsigned char *answer;
+    size_t answer_len;
+} rrpc_run;
+
+/* Sends the request and waits for the device's answer (aside: up to
+ * Timeout ms). */
+static void rrpc_wait(aliyun_call *c, void *state)
+{
+    (void)c;
+    rrpc_run *p = state;
+    p->out = rrpc_call(p->pk, p->dn, p->id, p->payload, (size_t)p->len, (int)p->timeout, &p->answer, &p->answer_len);
+}
+
+static enum MHD_Result rrpc_answer(aliyun_call *c, void *state)
+{
+    rrpc_run *p = state;
+    const char *code = !p->online ? "OFFLINE" : p->out == RRPC_SUCCESS ? "SUCCESS"
+                                              : p->out == RRPC_TIMEOUT ? "TIMEOUT" : "HALFCONN";
+    size_t answer_len = p->online && p->out == RRPC_SUCCESS ? p->answer_len : 0;
+    char text[32];
+    char *b64 = malloc(answer_len / 3 * 4 + 8);
+    if (b64)
+        EVP_EncodeBlock((unsigned char *)b64, answer_len ? p->answer : (const unsigned char *)"", (int)answer_len);
+    snprintf(text, sizeof text, "%lld", p->id);
+    free(p->answer);
+    free(p->payload);
+    free(p);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "MessageId", text);
+    cJSON_AddStringToObject(o, "RrpcCode", code);
+    cJSON_AddStringToObject(o, "PayloadBase64Byte", b64 ? b64 : "");
+    free(b64);
+    return aliyun_ok(c, o);
+}
+
 static enum MHD_Result rrpc(aliyun_call *c, store_device *d)
 {
     const char *request = aliyun_get(c, "RequestBase64Byte");
@@ -153,28 +197,21 @@ static enum MHD_Result rrpc(aliyun_call *c, store_device *d)
     if (!payload)
         return aliyun_error(c, "iot.messagebroker.InvalidFormattedMessageContent", "RequestBase64Byte must be "
                             "base64 of at most %d bytes.", MESSAGE_MAX);
-    long long id = message_id();
-    const char *code = "OFFLINE";
-    unsigned char *answer = NULL;
-    size_t answer_len = 0;
-    if (!strcmp(d->status, "online")) {
-        rrpc_outcome out = rrpc_call(d->product_key, d->device_name, id, payload, (size_t)len, (int)timeout, &answer,
-                                     &answer_len);
-        code = out == RRPC_SUCCESS ? "SUCCESS" : out == RRPC_TIMEOUT ? "TIMEOUT" : "HALFCONN";
+    rrpc_run *p = calloc(1, sizeof *p);
+    if (!p) {
+        free(payload);
+        return aliyun_error(c, "iot.system.SystemException", "out of memory");
     }
-    free(payload);
-    char text[32];
-    char *b64 = malloc(answer_len / 3 * 4 + 8);
-    if (b64)
-        EVP_EncodeBlock((unsigned char *)b64, answer ? answer : (const unsigned char *)"", (int)answer_len);
-    free(answer);
-    snprintf(text, sizeof text, "%lld", id);
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "MessageId", text);
-    cJSON_AddStringToObject(o, "RrpcCode", code);
-    cJSON_AddStringToObject(o, "PayloadBase64Byte", b64 ? b64 : "");
-    free(b64);
-    return aliyun_ok(c, o);
+    snprintf(p->pk, sizeof p->pk, "%s", d->product_key);
+    snprintf(p->dn, sizeof p->dn, "%s", d->device_name);
+    p->id = message_id();
+    p->payload = payload;
+    p->len = len;
+    p->timeout = timeout;
+    p->online = !strcmp(d->status, "online");
+    /* the wait for the device's answer runs aside: this HTTP thread's
+     * other connections go on meanwhile */
+    return p->online ? aliyun_run_aside(c, p, rrpc_wait, rrpc_answer) : rrpc_answer(c, p);
 }
 
 enum MHD_Result aliyun_rrpc(aliyun_call *c) { return with_device(c, rrpc); }

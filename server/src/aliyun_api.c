@@ -472,8 +472,51 @@ static bool collect(aliyun_call *c, enum MHD_Result *ret)
     return true;
 }
 
+/* An action's work running aside (aliyun_run_aside): r->aside meanwhile. */
+typedef struct {
+    aliyun_call *c;
+    void *state;
+    void (*work)(aliyun_call *c, void *state);
+    enum MHD_Result (*answer)(aliyun_call *c, void *state);
+} aliyun_aside;
+
+static void run_aside_work(http_request *r)
+{
+    aliyun_aside *a = r->aside;
+    a->work(a->c, a->state);
+}
+
+enum MHD_Result aliyun_run_aside(aliyun_call *c, void *state, void (*work)(aliyun_call *c, void *state),
+                                 enum MHD_Result (*answer)(aliyun_call *c, void *state))
+{
+    aliyun_aside *a = malloc(sizeof *a);
+    if (!a) {
+        work(c, state); /* here and now */
+        return answer(c, state);
+    }
+    *a = (aliyun_aside){c, state, work, answer};
+    return http_run_aside(c->r, a, run_aside_work);
+}
+
+/* The handler called again once an action's work aside is done: by
+ * libmicrohttpd when the connection resumes, or by http_run_aside() at once
+ * when it could not start a thread (then the action's handler is still
+ * running, and frees the call itself). */
+static enum MHD_Result answer_aside(http_request *r)
+{
+    aliyun_aside a = *(aliyun_aside *)r->aside;
+    free(r->aside);
+    r->aside = NULL;
+    enum MHD_Result ret = a.answer(a.c, a.state);
+    if (!a.c->in_handle)
+        free(a.c);
+    return ret;
+}
+
 static enum MHD_Result handle(http_request *r)
 {
+    if (r->aside)
+        return answer_aside(r);
     aliyun_call *c = calloc(1, sizeof *c);
     if (!c)
         return reply_error(r, 500, "OutOfMemory", "out of memory");
@@ -488,10 +531,14 @@ static enum MHD_Result handle(http_request *r)
         else if (!a)
             ret = gateway_error(c, 404, "InvalidAction.NotFound", "Specified api is not found, please check your "
                                 "url and method.");
-        else
+        else {
+            c->in_handle = true;
             ret = a->run(c);
+            c->in_handle = false;
+        }
     }
-    free(c);
+    if (!r->aside) /* else its work runs aside: answer_aside frees it */
+        free(c);
     return ret;
 }
 

@@ -48,6 +48,7 @@ typedef struct {
     aliyun_param params[ALIYUN_MAX_PARAMS];
     size_t n;
     char request_id[40];
+    bool in_handle; /* the route's handler is running the action (aliyun_run_aside) */
 } aliyun_call;
 
 /* The AccessKey pair the API accepts (main.c sets it at start). */
@@ -77,6 +78,16 @@ bool aliyun_get_int(const aliyun_call *c, const char *name, long def, long lo, l
 
 /* A boolean parameter ("true"/"false", any case); def when absent. */
 bool aliyun_get_bool(const aliyun_call *c, const char *name, bool def);
+
+/*
+ * Runs work(c, state) on a thread of its own, for an action that waits (an
+ * RRpc waits up to 8 s for the device's answer): a waiting handler would
+ * hold up every other connection of its HTTP thread. The call is then
+ * answered with answer(c, state), which frees state. c stays alive until
+ * then (the caller does not free it). Returns what the handler returns.
+ */
+enum MHD_Result aliyun_run_aside(aliyun_call *c, void *state, void (*work)(aliyun_call *c, void *state),
+                                 enum MHD_Result (*answer)(aliyun_call *c, void *state));
 
 /* Answers success: the object body gets RequestId and Success (body may
  * already hold Data and paging members); frees body. */

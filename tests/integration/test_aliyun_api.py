@@ -153,7 +153,9 @@ class GatewayTest(EmulatorTest):
 
 class ActionsTest(EmulatorTest):
     """Every action: happy path, main errors, and the REST API's view."""
-    emulator_args = CREDS
+    # one HTTP thread: an RRpc waiting for its device must not hold up the
+    # other calls
+    emulator_args = CREDS + ["--http-threads", "1"]
 
     def setUp(self):
         self.api = AliyunClient(self.emu.port, KEY_ID, SECRET)
@@ -302,6 +304,10 @@ class ActionsTest(EmulatorTest):
             call.start()
             req_topic, req = dev.wait_for(lambda t, p: "/rrpc/request/" in t, "the RRPC request")
             self.assertEqual(req, b"ping \x00\xff")
+            # the call waits aside: another call on the same HTTP thread is answered meanwhile
+            self.assertEqual(self.ok("GetDeviceStatus", {"ProductKey": pk, "DeviceName": "msg-dev-1"})["Data"]
+                             ["Status"], "ONLINE")
+            self.assertTrue(call.is_alive())
             dev.publish(req_topic.replace("/rrpc/request/", "/rrpc/response/"), b"pong \x01")
             call.join(10)
             self.assertEqual((answered["RrpcCode"], base64.b64decode(answered["PayloadBase64Byte"])),
