@@ -133,7 +133,7 @@ store_status store_device_delete(const char *pk, const char *dn)
     return db_delete("DELETE FROM devices WHERE product_key = ?1 AND device_name = ?2", "ss", pk, dn);
 }
 
-static void read_id(sqlite3_stmt *st, void *out)
+void store_device_id_read(sqlite3_stmt *st, void *out)
 {
     store_device_id *id = out;
     db_copy(id->product_key, sizeof id->product_key, st, 0);
@@ -158,7 +158,7 @@ store_status store_device_ids(const char *pk, store_device_id_fn each, void *ctx
     store_device_id row;
     id_walk w = {each, ctx};
     return db_each("SELECT product_key, device_name FROM devices WHERE product_key = ?1 ORDER BY device_name",
-                   read_id, &row, visit_id, &w, "s", pk);
+                   store_device_id_read, &row, visit_id, &w, "s", pk);
 }
 
 store_status store_device_set_enabled(const char *pk, const char *dn, bool enabled)

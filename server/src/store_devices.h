@@ -51,6 +51,13 @@ typedef struct {
     char device_name[STORE_DN_SIZE];
 } store_device_id;
 
+struct sqlite3_stmt;
+
+/* For the store's own files: a db_read_fn (db.h) that reads a row's first
+ * two columns, its product_key and device_name, into the store_device_id
+ * out. */
+void store_device_id_read(struct sqlite3_stmt *st, void *out);
+
 /* Called with each device of store_device_ids; it must not call the store. */
 typedef void (*store_device_id_fn)(const store_device_id *id, void *ctx);
 

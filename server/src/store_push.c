@@ -114,14 +114,6 @@ store_status store_push_online_members(const char *task_id, const char *group_id
                         task_id, group_id, app_id, after_pk, after_dn, limit, &(member_visit){each, ctx, false});
 }
 
-/* A moved row's key. */
-static void read_moved_key(sqlite3_stmt *st, void *out)
-{
-    store_device_id *k = out;
-    db_copy(k->product_key, sizeof k->product_key, st, 0);
-    db_copy(k->device_name, sizeof k->device_name, st, 1);
-}
-
 /* The keys the moved walk reads its members of (store_push_moved_members). */
 typedef struct {
     store_push_key_fn walked;
@@ -154,7 +146,7 @@ store_status store_push_moved_members(const char *task_id, const char *group_id,
     store_status s = db_each("SELECT product_key, device_name FROM task_devices INDEXED BY task_devices_moved "
                              "WHERE task_id = ?1 AND state <> 'offline' AND (product_key, device_name) > (?2, ?3) "
                              "ORDER BY product_key, device_name LIMIT ?4",
-                             read_moved_key, &row, keep_moved_key, &m, "sssi", task_id, after_pk, after_dn, limit);
+                             store_device_id_read, &row, keep_moved_key, &m, "sssi", task_id, after_pk, after_dn, limit);
     member_visit v = {each, ctx, false};
     for (int i = 0; s == STORE_OK && !v.stopped && i < m.n; i++) {
         /* the member, if the device still is one, with its row */
