@@ -12,6 +12,7 @@
  */
 #include "aliyun_actions.h"
 #include "clock.h"
+#include "copy_text.h"
 #include "live.h"
 #include "mqtt_link.h"
 #include "rrpc.h"
@@ -165,7 +166,7 @@ static enum MHD_Result rrpc_answer(aliyun_call *c, void *state)
     rrpc_run *p = state;
     const char *code = !p->online ? "OFFLINE" : p->out == RRPC_SUCCESS ? "SUCCESS"
                                               : p->out == RRPC_TIMEOUT ? "TIMEOUT" : "HALFCONN";
-    size_t answer_len = p->online && p->out == RRPC_SUCCESS ? p->answer_len : 0;
+    size_t answer_len = p->answer ? p->answer_len : 0; /* an answer only on RRPC_SUCCESS */
     char text[32];
     char *b64 = malloc(answer_len / 3 * 4 + 8);
     if (b64)
@@ -202,8 +203,8 @@ static enum MHD_Result rrpc(aliyun_call *c, store_device *d)
         free(payload);
         return aliyun_error(c, "iot.system.SystemException", "out of memory");
     }
-    snprintf(p->pk, sizeof p->pk, "%s", d->product_key);
-    snprintf(p->dn, sizeof p->dn, "%s", d->device_name);
+    copy_text(p->pk, sizeof p->pk, d->product_key);
+    copy_text(p->dn, sizeof p->dn, d->device_name);
     p->id = message_id();
     p->payload = payload;
     p->len = len;
