@@ -172,7 +172,7 @@ test_rollout_service_SRC := $(test_service_SRC)
 test_protocol_SRC := $(PROTO_SRC) server/plugin/clientid.c
 test_auto_sub_SRC := server/plugin/auto_sub.c server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_clientid_SRC := server/plugin/clientid.c server/plugin/device_sign.c server/plugin/conn_track.c server/plugin/status_msg.c \
-                     server/plugin/status_batch.c \
+                     server/plugin/status_batch.c server/plugin/status_watch.c server/plugin/topic_acl.c \
                      $(PROTO_SRC)
 test_topic_acl_SRC := server/plugin/topic_acl.c server/plugin/clientid.c $(PLUGIN_PROTO_SRC)
 test_secret_cache_SRC := server/plugin/secret_cache.c

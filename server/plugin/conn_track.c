@@ -20,13 +20,16 @@
 
 struct conn_entry;
 
-/* Per-device live connection count and the list of those connections. */
+/* Per-device live connection count, the list of those connections and the
+ * device's last lifecycle event. Freed when it has neither. */
 struct dev_entry {
     struct haas_device_id dev;
     size_t hash;              /* dev_hash(&dev), unmasked */
     size_t count;
     struct conn_entry *first; /* its connections, linked by dev_next */
     struct dev_entry *next;   /* same bucket of devs */
+    bool has_status;          /* `status` was set */
+    struct haas_status_event status;
 };
 
 /* One live connection; points at its device's counter. */
@@ -242,6 +245,24 @@ static struct conn_entry *find_conn(const struct haas_conn_table *table, const v
     return NULL;
 }
 
+/* Finds the entry of device `dev`, adding an empty one if there is none;
+ * NULL when out of memory. */
+static struct dev_entry *find_or_add_dev(struct haas_conn_table *table, const struct haas_device_id *dev)
+{
+    size_t dh = dev_hash(dev);
+    struct dev_entry *d = find_dev(table, dev, dh);
+    if (d == NULL) {
+        d = calloc(1, sizeof(*d));
+        if (d == NULL) {
+            return NULL;
+        }
+        d->dev = *dev;
+        d->hash = dh;
+        chains_insert(&table->devs, d, dh, dev_link, dev_hash_of);
+    }
+    return d;
+}
+
 size_t haas_conn_add(struct haas_conn_table *table, const void *client, const char *client_id,
                      const struct haas_device_id *dev, void *data)
 {
@@ -256,17 +277,10 @@ size_t haas_conn_add(struct haas_conn_table *table, const void *client, const ch
     if (c == NULL) {
         return 0;
     }
-    size_t dh = dev_hash(dev);
-    struct dev_entry *d = find_dev(table, dev, dh);
+    struct dev_entry *d = find_or_add_dev(table, dev);
     if (d == NULL) {
-        d = calloc(1, sizeof(*d));
-        if (d == NULL) {
-            free(c);
-            return 0;
-        }
-        d->dev = *dev;
-        d->hash = dh;
-        chains_insert(&table->devs, d, dh, dev_link, dev_hash_of);
+        free(c);
+        return 0;
     }
     d->count++;
     c->client = client;
@@ -315,7 +329,7 @@ bool haas_conn_remove(struct haas_conn_table *table, const void *client,
     if (remaining != NULL) {
         *remaining = d->count;
     }
-    if (d->count == 0) {
+    if (d->count == 0 && !d->has_status) {
         chains_remove(&table->devs, d, d->hash, dev_link);
         free(d);
     }
@@ -374,6 +388,39 @@ size_t haas_conn_each(const struct haas_conn_table *table, const struct haas_dev
     for (const struct conn_entry *c = d ? d->first : NULL; c != NULL; c = c->dev_next) {
         visit(c->client, c->data, arg);
         n++;
+    }
+    return n;
+}
+
+bool haas_conn_set_status(struct haas_conn_table *table, const struct haas_device_id *dev,
+                          const struct haas_status_event *ev)
+{
+    if (table == NULL || dev == NULL || ev == NULL) {
+        return false;
+    }
+    struct dev_entry *d = find_or_add_dev(table, dev);
+    if (d == NULL) {
+        return false;
+    }
+    d->status = *ev;
+    d->status.client_ip[HAAS_STATUS_IP_MAX] = '\0';
+    d->has_status = true;
+    return true;
+}
+
+size_t haas_conn_each_status(const struct haas_conn_table *table, haas_status_visit visit, void *arg)
+{
+    if (table == NULL || visit == NULL) {
+        return 0;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i <= table->devs.mask; i++) {
+        for (const struct dev_entry *d = table->devs.heads[i]; d != NULL; d = d->next) {
+            if (d->has_status) {
+                visit(&d->dev, &d->status, arg);
+                n++;
+            }
+        }
     }
     return n;
 }

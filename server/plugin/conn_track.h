@@ -8,6 +8,11 @@
  * its count of live connections drops to 0, which makes a clientId takeover
  * (new connection authenticated before the old one is dropped) end "online",
  * and a connection that failed authentication never produce an "offline".
+ * The table also keeps each device's last lifecycle event, kept after its
+ * last connection ends: the plugin replays them to a client that subscribes
+ * to the lifecycle topics (what the broker's retained messages did, without
+ * a retained message stored per login). So a device stays recorded, at about
+ * 200 bytes, from its first login until the broker stops.
  * Pure data structure (three chained hash tables, by client pointer, by
  * client id and by device, each doubling its buckets as it fills so that
  * every look-up stays O(1) however many devices connect), unit testable,
@@ -20,6 +25,7 @@
 #include <stddef.h>
 
 #include "clientid.h"
+#include "status_msg.h"
 
 struct haas_conn_table;
 
@@ -85,5 +91,24 @@ typedef void (*haas_conn_visit)(const void *client, void *data, void *arg);
  */
 size_t haas_conn_each(const struct haas_conn_table *table, const struct haas_device_id *dev,
                       haas_conn_visit visit, void *arg);
+
+/*
+ * Records `ev` as device `dev`'s last lifecycle event (replacing any
+ * earlier one), whether or not it has live connections. Returns false when
+ * out of memory or on bad arguments (nothing recorded then).
+ */
+bool haas_conn_set_status(struct haas_conn_table *table, const struct haas_device_id *dev,
+                          const struct haas_status_event *ev);
+
+/* Called by haas_conn_each_status() for one device's last event. */
+typedef void (*haas_status_visit)(const struct haas_device_id *dev, const struct haas_status_event *ev,
+                                  void *arg);
+
+/*
+ * Calls visit(dev, ev, arg) for every device with a recorded event, in no
+ * particular order. `visit` must not change the table. Returns how many
+ * devices were visited.
+ */
+size_t haas_conn_each_status(const struct haas_conn_table *table, haas_status_visit visit, void *arg);
 
 #endif /* HAAS_CONN_TRACK_H */

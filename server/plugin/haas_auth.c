@@ -15,9 +15,11 @@
  *   store_device_auth.c  the plugin's read-only store: device secrets
  *   secret_cache.c the secrets kept between logins (store_device_auth.c)
  *   topic_acl.c    per-device topic permissions incl. wildcards
- *   conn_track.c   live authenticated connections per device
+ *   conn_track.c   live authenticated connections per device, and each
+ *                  device's last lifecycle event
  *   status_msg.c   the `/as/mqtt/status/{pk}/{dn}` lifecycle JSON and the
  *                  refusal notices on `/as/mqtt/refused`
+ *   status_watch.c whether anyone may be subscribed to those topics
  *   status_batch.c the lifecycle of one pass of the broker's loop gathered
  *                  into one message for haas-emu on `/as/mqtt/statuses`
  *   auto_sub.c     automatic subscription of `_ss=1` (Link SDK C) devices
@@ -34,10 +36,15 @@
  * MOSQ_EVT_MESSAGE: a message on a downstream topic of the automatic
  * subscription table is handed to each `_ss=1` connection of the addressed
  * device that does not get it through a subscription of its own.
- * MOSQ_EVT_DISCONNECT and successful device auth: lifecycle messages (QoS 1,
- * retained), "offline" only when a device's last live connection ends; the
- * same objects gathered for haas-emu, sent at MOSQ_EVT_TICK (after each
- * pass of the broker's loop) as one message (QoS 0, not retained).
+ * MOSQ_EVT_DISCONNECT and successful device auth: a device's lifecycle
+ * event, "offline" only when its last live connection ends, gathered for
+ * haas-emu and sent at MOSQ_EVT_TICK (after each pass of the broker's loop)
+ * as one message (QoS 0, not retained); recorded as the device's last
+ * event; and published on its own topic (QoS 1) while the service account
+ * may hold a subscription that matches it (status_watch.h). A service
+ * client subscribing to a filter that matches lifecycle topics gets the
+ * last event of every device it matches, replayed by the plugin (what a
+ * retained message per device would give, without storing one per login).
  *
  * State is one struct handed to mosquitto as the plugin's user data; the
  * broker calls every callback from its single main thread.
@@ -59,6 +66,7 @@
 #include "device_sign.h"
 #include "status_batch.h"
 #include "status_msg.h"
+#include "status_watch.h"
 #include "topic_acl.h"
 #include "topics.h"
 
@@ -76,6 +84,7 @@ struct haas_auth_state {
     bool service_ready;            /* every one of them granted in this broker's life */
     long long last_time_ms;        /* last lastTime published */
     struct haas_status_batch statuses; /* lifecycle objects not yet sent on TOPIC_STATUSES */
+    struct haas_status_watch *watch;   /* the service's lifecycle subscriptions */
 };
 
 /* Logs one line at notice level (used by store_device_auth.c). */
@@ -95,8 +104,8 @@ static long long now_ms(void)
 }
 
 /* Sends the gathered lifecycle objects, if any, as one message on
- * TOPIC_STATUSES (QoS 0: the link reads the retained ones when it comes
- * back, docs/protocol.md section 5). Failures are logged only. */
+ * TOPIC_STATUSES (QoS 0: the link gets each device's last one replayed
+ * when it comes back, docs/protocol.md section 5). Failures are logged only. */
 static void send_statuses(struct haas_auth_state *st)
 {
     size_t len;
@@ -126,32 +135,100 @@ static void gather_status(struct haas_auth_state *st, const char *json, int len)
     }
 }
 
-/* Publishes the lifecycle message of `dev` and gathers it for haas-emu;
+/* Formats the lifecycle message of `dev` for event `ev` into `topic` and
+ * `json` (HAAS_STATUS_TOPIC_MAX and HAAS_STATUS_JSON_MAX bytes); returns
+ * the JSON's length, or -1 (logged). */
+static int format_status(const struct haas_device_id *dev, const struct haas_status_event *ev, char *topic,
+                         char *json)
+{
+    int tlen = haas_status_topic(topic, HAAS_STATUS_TOPIC_MAX, dev);
+    int jlen = haas_status_json(json, HAAS_STATUS_JSON_MAX, ev->online, dev, ev->time_ms, ev->client_ip,
+                                ev->last_time_ms);
+    if (tlen < 0 || jlen < 0) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot format status of %s&%s",
+                             dev->device_name, dev->product_key);
+        return -1;
+    }
+    return jlen;
+}
+
+/* A lifecycle event of `dev`: recorded as its last, gathered for haas-emu,
+ * and published on its topic while someone may be subscribed to it;
  * failures are logged only. */
 static void publish_status(struct haas_auth_state *st, bool online,
                            const struct haas_device_id *dev, const char *client_ip)
 {
+    struct haas_status_event ev = {.online = online, .time_ms = now_ms()};
+    ev.last_time_ms = ev.time_ms > st->last_time_ms ? ev.time_ms : st->last_time_ms + 1;
+    st->last_time_ms = ev.last_time_ms;
+    snprintf(ev.client_ip, sizeof ev.client_ip, "%s", client_ip ? client_ip : "");
+    if (!haas_conn_set_status(st->conns, dev, &ev)) {
+        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: out of memory: the status of %s&%s is not "
+                             "replayed to later subscribers", dev->device_name, dev->product_key);
+    }
     char topic[HAAS_STATUS_TOPIC_MAX];
     char json[HAAS_STATUS_JSON_MAX];
-    long long t = now_ms();
-    long long last = t > st->last_time_ms ? t : st->last_time_ms + 1;
-    st->last_time_ms = last;
-    int tlen = haas_status_topic(topic, sizeof(topic), dev);
-    int jlen = haas_status_json(json, sizeof(json), online, dev, t, client_ip, last);
-    if (tlen < 0 || jlen < 0) {
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot format status of %s&%s",
-                             dev->device_name, dev->product_key);
+    int jlen = format_status(dev, &ev, topic, json);
+    if (jlen < 0) {
         return;
     }
-    /* Retained: a subscriber that (re)subscribes, e.g. haas-emu after the
-     * broker restarted or its session was lost, learns every device's last
-     * state in this broker's lifetime at once. */
-    int rc = mosquitto_broker_publish_copy(NULL, topic, jlen, json, 1, true, NULL);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish status on %s: %s",
-                             topic, mosquitto_strerror(rc));
+    if (haas_status_watch_any(st->watch)) {
+        int rc = mosquitto_broker_publish_copy(NULL, topic, jlen, json, 1, false, NULL);
+        if (rc != MOSQ_ERR_SUCCESS) {
+            mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot publish status on %s: %s",
+                                 topic, mosquitto_strerror(rc));
+        }
     }
     gather_status(st, json, jlen);
+}
+
+/* What replay_one() needs: to whom, which filter, at which QoS. */
+struct replay {
+    const char *client_id;
+    const char *filter;
+    int qos;
+    size_t sent;
+};
+
+/* haas_conn_each_status() visitor: one device's last event to the new
+ * subscriber, if its topic matches the filter. */
+static void replay_one(const struct haas_device_id *dev, const struct haas_status_event *ev, void *arg)
+{
+    struct replay *r = arg;
+    char topic[HAAS_STATUS_TOPIC_MAX];
+    char json[HAAS_STATUS_JSON_MAX];
+    if (haas_status_topic(topic, sizeof topic, dev) < 0 || !haas_filter_within(topic, r->filter)) {
+        return;
+    }
+    int jlen = format_status(dev, ev, topic, json);
+    if (jlen < 0 || mosquitto_broker_publish_copy(r->client_id, topic, jlen, json, r->qos, false, NULL) !=
+                        MOSQ_ERR_SUCCESS) {
+        return;
+    }
+    r->sent++;
+}
+
+/*
+ * Service client `client` subscribes to `filter`, which can match lifecycle
+ * topics: it is recorded (status_watch.h) and gets the last event of every
+ * device the filter matches, in this broker's lifetime. The broker sends
+ * what a plugin publishes after the pass it is in, so these come after the
+ * SUBACK, and before any event that happens later (the broker keeps the
+ * order of what the plugin publishes). They carry no retain flag: mosquitto
+ * sends a message addressed to one client as a plain one.
+ */
+static void watch_subscribed(struct haas_auth_state *st, const struct mosquitto *client, const char *filter,
+                             int qos)
+{
+    const char *id = mosquitto_client_id(client);
+    if (id == NULL || !haas_status_watch_filter(filter)) {
+        return;
+    }
+    haas_status_watch_subscribed(st->watch, id, filter);
+    struct replay r = {id, filter, qos > 1 ? 1 : qos, 0};
+    size_t known = haas_conn_each_status(st->conns, replay_one, &r);
+    mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: %zu of %zu device statuses replayed to %.80s for %.100s",
+                         r.sent, known, id, filter);
 }
 
 /* True when `username` names the configured service account. */
@@ -318,6 +395,8 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     if (is_service(st, ed->username)) {
         if (st->service_password != NULL &&
             haas_secure_streq(ed->password, st->service_password)) {
+            haas_status_watch_login(st->watch, mosquitto_client_id(ed->client), ed->client,
+                                    mosquitto_client_clean_session(ed->client));
             return MOSQ_ERR_SUCCESS;
         }
         return refuse(ed->client, NULL, "WrongServicePassword", "wrong service account password");
@@ -338,6 +417,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (is_service(st, username)) {
         if (ed->access == MOSQ_ACL_SUBSCRIBE) {
             note_service_subscription(st, ed->topic);
+            watch_subscribed(st, ed->client, ed->topic, ed->qos);
+        } else if (ed->access == MOSQ_ACL_UNSUBSCRIBE) {
+            haas_status_watch_unsubscribed(st->watch, mosquitto_client_id(ed->client), ed->topic);
         }
         return MOSQ_ERR_SUCCESS;
     }
@@ -465,6 +547,12 @@ static int on_disconnect(int event, void *event_data, void *userdata)
         return MOSQ_ERR_SUCCESS;
     }
     forget_connection(st, ed->client);
+    if (is_service(st, mosquitto_client_username(ed->client))) {
+        /* MQTT 5's session expiry is not visible here: kept (status_watch.h) */
+        bool session_ends = mosquitto_client_clean_session(ed->client) &&
+                            mosquitto_client_protocol_version(ed->client) != 5;
+        haas_status_watch_logout(st->watch, mosquitto_client_id(ed->client), ed->client, session_ends);
+    }
     return MOSQ_ERR_SUCCESS;
 }
 
@@ -490,6 +578,7 @@ static void state_free(struct haas_auth_state *st)
         return;
     }
     haas_status_batch_free(&st->statuses);
+    haas_status_watch_free(st->watch);
     haas_device_db_free(st->db);
     haas_conn_table_free(st->conns);
     haas_signer_free(st->signer);
@@ -589,7 +678,8 @@ int mosquitto_plugin_init(mosquitto_plugin_id_t *identifier, void **userdata,
     st->db = haas_device_db_new(db_path);
     st->conns = haas_conn_table_new(haas_auto_sub_free);
     st->signer = haas_signer_new();
-    if (st->db == NULL || st->conns == NULL || st->signer == NULL) {
+    st->watch = haas_status_watch_new();
+    if (st->db == NULL || st->conns == NULL || st->signer == NULL || st->watch == NULL) {
         state_free(st);
         return MOSQ_ERR_NOMEM;
     }

@@ -2,10 +2,10 @@
  * status_batch.h - the lifecycle messages of one pass of mosquitto's loop,
  * gathered into one message for haas-emu on TOPIC_STATUSES.
  *
- * Every login and logout still gets its own retained message on
- * /as/mqtt/status/{pk}/{dn} (status_msg.h): that is the cloud's form, and
- * the retained copies are what haas-emu reads when its link connects. Live,
- * haas-emu reads them from here instead: a JSON array of the same objects,
+ * Every login and logout may still get its own message on
+ * /as/mqtt/status/{pk}/{dn} (status_msg.h, status_watch.h): that is the
+ * cloud's form, and each device's last one is what the plugin replays to
+ * haas-emu when its link connects. Live, haas-emu reads them from here: a JSON array of the same objects,
  * in their order, sent when the broker's loop has handled what one
  * epoll_wait() returned (MOSQ_EVT_TICK), or earlier when
  * HAAS_STATUS_BATCH_MAX bytes are gathered. Each message the broker sends

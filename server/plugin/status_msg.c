@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define IP_MAX 64
 #define CLIENT_ID_SHOWN 128 /* bytes of a refused clientId kept in the message */
 
 /* JSON-escapes at most `max` bytes of `s` into out (capacity >= 6*max+1). */
@@ -59,8 +58,8 @@ int haas_status_json(char *buf, size_t size, bool online, const struct haas_devi
     if (buf == NULL || dev == NULL) {
         return -1;
     }
-    char ip[6 * IP_MAX + 1];
-    json_escape(ip, sizeof(ip), client_ip, IP_MAX);
+    char ip[6 * HAAS_STATUS_IP_MAX + 1];
+    json_escape(ip, sizeof(ip), client_ip, HAAS_STATUS_IP_MAX);
     int n = snprintf(buf, size,
                      "{\"status\":\"%s\",\"productKey\":\"%s\",\"deviceName\":\"%s\","
                      "\"time\":%lld,\"clientIp\":\"%s\",\"lastTime\":%lld}",
@@ -79,9 +78,9 @@ int haas_refusal_json(char *buf, size_t size, const char *code, const char *reas
     if (buf == NULL || code == NULL || reason == NULL) {
         return -1;
     }
-    char ip[6 * IP_MAX + 1];
+    char ip[6 * HAAS_STATUS_IP_MAX + 1];
     char id[6 * CLIENT_ID_SHOWN + 1];
-    json_escape(ip, sizeof(ip), client_ip, IP_MAX);
+    json_escape(ip, sizeof(ip), client_ip, HAAS_STATUS_IP_MAX);
     json_escape(id, sizeof(id), client_id, CLIENT_ID_SHOWN);
     int n = snprintf(buf, size,
                      "{\"code\":\"%s\",\"reason\":\"%s\",\"productKey\":\"%s\","

@@ -1,9 +1,10 @@
 /*
  * status_msg.h - the device lifecycle message of the haas_auth plugin.
  *
- * When a device connects or disconnects, haas_auth.c publishes (QoS 1,
- * retained, so a subscriber that comes late learns every device's last
- * state) on `/as/mqtt/status/{pk}/{dn}` the real cloud's JSON:
+ * When a device connects or disconnects, haas_auth.c publishes (QoS 1, while
+ * someone may be subscribed: status_watch.h; each device's last one is
+ * replayed to a subscriber that comes late) on `/as/mqtt/status/{pk}/{dn}`
+ * the real cloud's JSON:
  *   {"status":"online"|"offline","productKey":"..","deviceName":"..",
  *    "time":<ms since epoch>,"clientIp":"..","lastTime":<ms since epoch>}
  * `time` is the wall-clock time of the event. `lastTime` is the same instant
@@ -22,6 +23,16 @@
 /* Room for any topic / payload produced here. */
 #define HAAS_STATUS_TOPIC_MAX 96
 #define HAAS_STATUS_JSON_MAX 512
+#define HAAS_STATUS_IP_MAX 64 /* bytes of a client address kept and shown */
+
+/* One lifecycle event of a device: what its message states besides the
+ * device (kept per device by conn_track.h, to replay to new subscribers). */
+struct haas_status_event {
+    bool online;
+    long long time_ms;
+    long long last_time_ms;
+    char client_ip[HAAS_STATUS_IP_MAX + 1]; /* "" when unknown */
+};
 
 /*
  * Writes `/as/mqtt/status/{pk}/{dn}` into `buf` (topics.h's topic_status).

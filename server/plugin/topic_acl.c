@@ -142,6 +142,36 @@ bool haas_filter_within(const char *filter, const char *rule)
     }
 }
 
+bool haas_filters_overlap(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL) {
+        return false;
+    }
+    const char *ap = a;
+    const char *bp = b;
+    for (;;) {
+        struct level la;
+        struct level lb;
+        bool has_a = next_level(&ap, &la);
+        bool has_b = next_level(&bp, &lb);
+        if ((has_a && level_malformed(&la)) || (has_b && level_malformed(&lb))) {
+            return false;
+        }
+        if ((has_a && level_is(&la, '#')) || (has_b && level_is(&lb, '#'))) {
+            return true; /* the rest of the other one (or its parent) */
+        }
+        if (!has_a || !has_b) {
+            return !has_a && !has_b; /* same depth: the topic of these levels */
+        }
+        if (level_is(&la, '+') || level_is(&lb, '+')) {
+            continue;
+        }
+        if (la.len != lb.len || memcmp(la.start, lb.start, la.len) != 0) {
+            return false;
+        }
+    }
+}
+
 bool haas_acl_device_allows(const char *pk, const char *dn, const char *topic,
                             enum haas_acl_access access)
 {

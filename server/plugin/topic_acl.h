@@ -45,6 +45,13 @@ enum haas_acl_access {
 bool haas_filter_within(const char *filter, const char *rule);
 
 /*
+ * Returns true when some topic name is matched by both MQTT filters `a` and
+ * `b` (e.g. `#` and `/as/mqtt/status/+/+`, or `/a/+` and `/+/b`). A level
+ * mixing `+`/`#` with other characters makes it false; NULL gives false.
+ */
+bool haas_filters_overlap(const char *a, const char *b);
+
+/*
  * Returns true when device (pk, dn) may use `topic` (a topic name, or a
  * subscription filter possibly containing wildcards) for `access`. pk and dn
  * must be valid per clientid.h (valid_product_key/valid_device_name in identifiers.h),

@@ -97,8 +97,9 @@ int topic_alink_method(char *buf, size_t size, const char *topic);
  * first, the devices' lifecycle gathered (TOPIC_STATUSES), at QoS 0, the
  * others at QoS 1: see mqtt_link.c on_connect. */
 extern const char *const topic_server_subscriptions[];
-/* Each device's last lifecycle message (retained): the link subscribes to
- * it at connect for them and unsubscribes at once (mqtt_link.c). */
+/* Each device's lifecycle messages: the link subscribes to it at connect,
+ * for the plugin's replay of every device's last one, and unsubscribes at
+ * once (mqtt_link.c). */
 #define TOPIC_LIFECYCLE_FILTER "/as/mqtt/status/+/+"
 
 #endif /* HAAS_TOPICS_H */

@@ -6,8 +6,8 @@
  * (the broker's ACL guarantees a device only publishes under its own
  * /sys/{pk}/{dn}/, so the identity in the topic can be trusted):
  *   /as/mqtt/statuses                          lifecycle gathered, from the plugin
- *   /as/mqtt/status/{pk}/{dn}                  lifecycle (the retained ones,
- *                                              at each connect of the link)
+ *   /as/mqtt/status/{pk}/{dn}                  lifecycle (each device's last,
+ *                                              replayed at each connect of the link)
  *   /as/mqtt/refused                           refused logins, from the plugin
  *   /sys/{pk}/{dn}/thing/event/{id}/post       event posts; a reply unless
  *                                              "sys":{"ack":0} asks for none

@@ -307,7 +307,8 @@ static void on_puback(uint16_t id)
 /* ---- receiving ---- */
 
 /* The lifecycle's SUBSCRIBE: the gathered topic (topic_server_subscriptions'
- * first) and each device's retained one, unsubscribed right after. */
+ * first) and each device's own, unsubscribed right after (the plugin
+ * replays every device's last status at that subscription). */
 static const char *const lifecycle_filters[] = {TOPIC_STATUSES, TOPIC_LIFECYCLE_FILTER};
 
 /* The filters of the link's SUBSCRIBE with packet id `id`, and how many. */
@@ -344,25 +345,25 @@ static int on_connack(const mqtt_packet *p)
      *
      * The lifecycle at QoS 0, the rest at QoS 1. The plugin sends the
      * lifecycle gathered, one message per pass of the broker's loop
-     * (TOPIC_STATUSES), and keeps each device's last lifecycle message
-     * retained on its own topic (TOPIC_LIFECYCLE_FILTER). So the link
-     * subscribes to both in one SUBSCRIBE and unsubscribes from the second
-     * right after it: the broker handles the two packets in order, and
-     * sends the SUBSCRIBE's retained messages, every device's latest state,
-     * between its SUBACK and the UNSUBACK. What happened before that
-     * SUBSCRIBE arrives as those; what happens after, in the gathered
-     * messages. A lifecycle message missed while the link was down (QoS 0
-     * is not queued for an absent session) is thus made up at the next
-     * connect, and a login costs no message of its own to haas-emu. QoS 1
-     * would add a PUBACK each way and buy nothing more. Results and other
-     * events are not retained: they stay QoS 1, queued in the session while
-     * the link is down.
+     * (TOPIC_STATUSES), and keeps each device's last lifecycle event; when
+     * a service client subscribes to the devices' own topics
+     * (TOPIC_LIFECYCLE_FILTER) it replays those to it, one message each,
+     * and it publishes on those topics only while someone is subscribed
+     * (docs/protocol.md section 5). So the link subscribes to both in one
+     * SUBSCRIBE and unsubscribes from the second right after it. What
+     * happened before that SUBSCRIBE arrives replayed; what happens after,
+     * in the gathered messages. A lifecycle message missed while the link
+     * was down (QoS 0 is not queued for an absent session) is thus made up
+     * at the next connect, and a login costs no message of its own to
+     * haas-emu. QoS 1 would add a PUBACK each way and buy nothing more.
+     * Results and other events are not retained: they stay QoS 1, queued
+     * in the session while the link is down.
      *
      * The QoS 1 filters go first, and the link counts as connected at their
-     * SUBACK: the broker sends a SUBSCRIBE's retained messages after its
-     * SUBACK, so the lifecycle's come once the link may publish again, and
-     * what their handlers send (a firmware notice for a device that came
-     * online meanwhile, a kick) goes out. */
+     * SUBACK: the broker sends what the plugin replays after the SUBACKs,
+     * so the lifecycle's come once the link may publish again, and what
+     * their handlers send (a firmware notice for a device that came online
+     * meanwhile, a kick) goes out. */
     int n1, n2;
     const char *const *qos1 = subscribe_filters(SUBSCRIBE_ID_QOS1, &n1);
     const char *const *lifecycle = subscribe_filters(SUBSCRIBE_ID_LIFECYCLE, &n2);
@@ -458,7 +459,7 @@ static int handle_packet(const mqtt_packet *p)
             return -1;
         on_puback(id);
         return 0;
-    case MQTT_UNSUBACK: /* the retained lifecycle's: they all came before it */
+    case MQTT_UNSUBACK: /* of the devices' own lifecycle topics */
         return mqtt_packet_parse_id(p, &id) < 0 || id != UNSUBSCRIBE_ID_RETAINED ? -1 : 0;
     case MQTT_PINGRESP:
         ping_sent_ms = 0;

@@ -5,7 +5,8 @@ clientId form seen in the wild and every sign method, the rejection cases,
 the service account, the per-device ACL (publish and subscribe, wildcards
 included) and the lifecycle messages on /as/mqtt/status/{pk}/{dn} (clean
 disconnect, SIGKILLed device, keepalive timeout of a frozen device, clientId
-takeover) and gathered on /as/mqtt/statuses.
+takeover; replayed to a late subscriber; published while a session may
+hold a subscription) and gathered on /as/mqtt/statuses.
 
 Each test starts its own /usr/sbin/mosquitto on a free 127.0.0.1 port with a
 generated config in a temporary directory, against a SQLite database the test
@@ -240,7 +241,7 @@ class Broker:
 class Client:
     """A paho client with synchronous helpers and a queue of received messages."""
 
-    def __init__(self, port, cid, username, password, keepalive=30):
+    def __init__(self, port, cid, username, password, keepalive=30, clean_session=True):
         self.port = port
         self.keepalive = keepalive
         self.connack = queue.Queue()
@@ -248,7 +249,7 @@ class Client:
         self.subacks = queue.Queue()
         self.seen = []
         self.disconnected = threading.Event()
-        self.c = mqtt.Client(client_id=cid, clean_session=True, protocol=mqtt.MQTTv311,
+        self.c = mqtt.Client(client_id=cid, clean_session=clean_session, protocol=mqtt.MQTTv311,
                              reconnect_on_failure=False)
         if username is not None:
             self.c.username_pw_set(username, password)
@@ -362,9 +363,9 @@ class BrokerPluginTest(unittest.TestCase):
         self.brokers.append(b)
         return b
 
-    def client(self, username, password, cid=None, keepalive=30, broker=None):
+    def client(self, username, password, cid=None, keepalive=30, broker=None, clean_session=True):
         c = Client((broker or self.broker).port, cid or ("svc-" + secrets.token_hex(4)),
-                   username, password, keepalive)
+                   username, password, keepalive, clean_session)
         self.clients.append(c)
         return c
 
@@ -832,7 +833,7 @@ class BrokerPluginTest(unittest.TestCase):
         svc.publish(barrier)
         again.wait_for(lambda m: m.topic == barrier, "barrier")
         self.assertEqual([m.topic for m in again.seen], [barrier])
-        # the service's own retained messages still work (lifecycle relies on them)
+        # the service's own retained messages still work
         svc.c.publish("/%s/%s/user/from-service" % DEV_A, b"kept", 1, retain=True).wait_for_publish(TIMEOUT)
         self.assertEqual(again.subscribe(["/%s/%s/user/from-service" % DEV_A]), [1])
         m = again.wait_for(lambda m: m.topic.endswith("from-service"), "retained from the service")
@@ -925,15 +926,62 @@ class BrokerPluginTest(unittest.TestCase):
         self.assertEqual(child.stdout.readline().strip(), b"CONNACK 0")
         return child
 
-    def test_lifecycle_is_retained_for_late_subscribers(self):
+    def test_lifecycle_replayed_to_late_subscribers(self):
+        """A service client that subscribes to lifecycle topics gets every
+        matching device's last status of this broker's life, once, replayed
+        by the plugin (at its subscription's QoS, without the retain flag:
+        mosquitto sends a message for one client as a plain one), then the
+        live ones."""
         self.connect_device(DEV_A)
-        self.wait_status(DEV_A, "online")
+        a_online = status_of(self.wait_status(DEV_A, "online"))
+        self.connect_device(DEV_B).close()
+        self.wait_status(DEV_B, "offline")
+        a_topic, b_topic = ("/as/mqtt/status/%s/%s" % dev for dev in (DEV_A, DEV_B))
         late = self.client(SERVICE_USER, SERVICE_PASS, cid="late-watcher")
         self.assertEqual(late.connect(), 0)
-        late.subscribe(["/as/mqtt/status/#"])
-        got = late.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_A, "retained status")
-        self.assertTrue(got.retain)
-        self.assertEqual(status_of(got)["status"], "online")
+        self.assertEqual(late.subscribe(["/as/mqtt/status/#"]), [1])
+        only_a = self.client(SERVICE_USER, SERVICE_PASS, cid="only-a")
+        self.assertEqual(only_a.connect(), 0)
+        self.assertEqual(only_a.subscribe(["/as/mqtt/status/+/%s" % DEV_A[1]], qos=0), [0])
+        # barrier: a live status after the replays reaches both
+        self.connect_device(DEV_BARRIER)
+        barrier = "/as/mqtt/status/%s/%s" % DEV_BARRIER
+        late.wait_for(lambda m: m.topic == barrier, "the barrier's live status")
+        self.assertEqual(sorted((m.topic, status_of(m)["status"], m.qos, m.retain) for m in late.seen[:-1]),
+                         [(a_topic, "online", 1, False), (b_topic, "offline", 1, False)])
+        self.assertEqual([status_of(m) for m in late.seen if m.topic == a_topic], [a_online])
+        # the narrower filter: only DEV_A's, at QoS 0, then the live one
+        only_a.wait_for(lambda m: m.topic == a_topic, "DEV_A's replayed status")
+        self.connect_device(DEV_A, ident="second")
+        only_a.wait_for(lambda m: m.topic == a_topic, "DEV_A's next status")
+        self.assertEqual([(m.topic, m.qos, m.retain) for m in only_a.seen], [(a_topic, 0, False)] * 2)
+        self.assertIn("device statuses replayed to late-watcher", self.broker.read_log())
+
+    def test_lifecycle_kept_for_a_session_that_outlives_its_connection(self):
+        """Per-device lifecycle messages are published only while a service
+        client may hold a subscription to them (status_watch.h). One whose
+        session outlives its connection still holds it: what happens while
+        it is away waits in its session, also after a takeover of its
+        client id, until a clean start ends the session."""
+        self.watch.close()  # the only other subscriber
+        keeper = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper", clean_session=False)
+        self.assertEqual(keeper.connect(), 0)
+        self.assertEqual(keeper.subscribe(["/as/mqtt/status/#"]), [1])
+        keeper.close()
+        self.assertTrue(keeper.disconnected.wait(TIMEOUT))
+        self.connect_device(DEV_A)
+        back = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper", clean_session=False)
+        self.assertEqual(back.connect(), 0)
+        m = back.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_A, "the status queued meanwhile")
+        self.assertEqual((status_of(m)["status"], m.qos, m.retain), ("online", 1, False))
+        # a takeover: the old connection's end (reported as clean) leaves the
+        # subscription with the new one
+        again = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper", clean_session=False)
+        self.assertEqual(again.connect(), 0)
+        self.assertTrue(back.disconnected.wait(TIMEOUT), "old connection not taken over")
+        self.connect_device(DEV_B)
+        m = again.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_B, "a status after the takeover")
+        self.assertEqual(status_of(m)["status"], "online")
 
     def test_lifecycle_device_killed(self):
         t0 = time.time()

@@ -26,6 +26,7 @@
 #include "device_sign.h"
 #include "status_batch.h"
 #include "status_msg.h"
+#include "status_watch.h"
 
 #define VEC_PK "a14Xib5kdYd"
 #define VEC_DN "light1983432"
@@ -515,6 +516,148 @@ static void test_conn_track_many(void **state)
     haas_conn_table_free(t);
 }
 
+/* haas_conn_each_status() visitor: counts the devices, sums their
+ * lastTime and counts those online. */
+struct status_sums {
+    size_t devices, online;
+    long long last_times;
+};
+static void sum_status(const struct haas_device_id *dev, const struct haas_status_event *ev, void *arg)
+{
+    struct status_sums *s = arg;
+    assert_non_null(dev);
+    s->devices++;
+    s->online += ev->online;
+    s->last_times += ev->last_time_ms;
+}
+
+static void test_conn_track_status(void **state)
+{
+    (void)state;
+    struct haas_conn_table *t = haas_conn_table_new(NULL);
+    struct haas_device_id a = {"a14Xib5kdYd", "dev1"};
+    struct haas_device_id b = {"a14Xib5kdYd", "dev2"};
+    int c1, c2;
+    struct haas_status_event on = {.online = true, .time_ms = 5, .last_time_ms = 10, .client_ip = "127.0.0.1"};
+    struct haas_status_event off = {.online = false, .time_ms = 6, .last_time_ms = 20, .client_ip = "::1"};
+    struct status_sums s = {0, 0, 0};
+    assert_int_equal(haas_conn_each_status(t, sum_status, &s), 0);
+
+    /* an event of a device with a live connection, then of one without */
+    assert_int_equal(haas_conn_add(t, &c1, NULL, &a, NULL), 1);
+    assert_true(haas_conn_set_status(t, &a, &on));
+    assert_true(haas_conn_set_status(t, &b, &off));
+    assert_int_equal(haas_conn_count(t, &b), 0);
+    assert_int_equal(haas_conn_each_status(t, sum_status, &s), 2);
+    assert_int_equal(s.online, 1);
+    assert_int_equal(s.last_times, 30);
+
+    /* the last connection going keeps the device's event; a new one replaces it */
+    size_t left = 9;
+    assert_true(haas_conn_remove(t, &c1, NULL, &left));
+    assert_int_equal(left, 0);
+    assert_true(haas_conn_set_status(t, &a, &off));
+    s = (struct status_sums){0, 0, 0};
+    assert_int_equal(haas_conn_each_status(t, sum_status, &s), 2);
+    assert_int_equal(s.online, 0);
+    assert_int_equal(s.last_times, 40);
+    /* and its connections are counted from 0 again */
+    assert_int_equal(haas_conn_add(t, &c2, NULL, &a, NULL), 1);
+    assert_true(haas_conn_remove(t, &c2, NULL, &left));
+    assert_int_equal(left, 0);
+    assert_int_equal(haas_conn_each_status(t, sum_status, &s), 2);
+
+    /* a device without an event is not kept once its connection goes */
+    struct haas_device_id c = {"a14Xib5kdYd", "dev3"};
+    assert_int_equal(haas_conn_add(t, &c1, NULL, &c, NULL), 1);
+    assert_true(haas_conn_remove(t, &c1, NULL, NULL));
+    assert_int_equal(haas_conn_each_status(t, sum_status, &s), 2);
+
+    assert_false(haas_conn_set_status(NULL, &a, &on));
+    assert_false(haas_conn_set_status(t, NULL, &on));
+    assert_false(haas_conn_set_status(t, &a, NULL));
+    assert_int_equal(haas_conn_each_status(t, NULL, &s), 0);
+    haas_conn_table_free(t); /* frees the two kept devices (ASan: no leak) */
+}
+
+/* The service account's lifecycle subscriptions (status_watch.h). */
+static void test_status_watch(void **state)
+{
+    (void)state;
+    struct haas_status_watch *w = haas_status_watch_new();
+    assert_non_null(w);
+    int link, user, user2; /* stand-ins for struct mosquitto * */
+    assert_false(haas_status_watch_any(w));
+
+    /* haas-emu's link: subscribes and unsubscribes at once */
+    haas_status_watch_login(w, "haas-emu", &link, false);
+    haas_status_watch_subscribed(w, "haas-emu", "/as/mqtt/statuses"); /* not a lifecycle filter */
+    assert_false(haas_status_watch_any(w));
+    haas_status_watch_subscribed(w, "haas-emu", "/as/mqtt/status/+/+");
+    assert_true(haas_status_watch_any(w));
+    haas_status_watch_unsubscribed(w, "haas-emu", "/as/mqtt/status/+/+");
+    assert_false(haas_status_watch_any(w));
+
+    /* a clean session ends with its connection; twice the same filter is one */
+    haas_status_watch_login(w, "watcher", &user, true);
+    haas_status_watch_subscribed(w, "watcher", "#");
+    haas_status_watch_subscribed(w, "watcher", "#");
+    haas_status_watch_subscribed(w, "watcher", "/as/mqtt/status/a1/+");
+    assert_int_equal(haas_status_watch_count(w), 2);
+    haas_status_watch_unsubscribed(w, "watcher", "/as/mqtt/status/+/+"); /* never subscribed */
+    haas_status_watch_unsubscribed(w, "other", "#");                      /* someone else's */
+    assert_int_equal(haas_status_watch_count(w), 2);
+    haas_status_watch_logout(w, "watcher", &user, true);
+    assert_false(haas_status_watch_any(w));
+
+    /* a persistent session outlives its connection ... */
+    haas_status_watch_login(w, "keeper", &user, false);
+    haas_status_watch_subscribed(w, "keeper", "/as/mqtt/#");
+    haas_status_watch_logout(w, "keeper", &user, false);
+    assert_true(haas_status_watch_any(w));
+    /* ... and a connection that never logged in changes nothing */
+    haas_status_watch_logout(w, "keeper", &user2, true);
+    assert_true(haas_status_watch_any(w));
+    /* resumed, then ended by a clean start */
+    haas_status_watch_login(w, "keeper", &user2, false);
+    assert_true(haas_status_watch_any(w));
+    haas_status_watch_login(w, "keeper", &user, true);
+    assert_false(haas_status_watch_any(w));
+
+    /* a takeover: the newer connection holds the subscriptions, so the
+     * older one's disconnect (which mosquitto reports as clean) keeps them */
+    haas_status_watch_subscribed(w, "keeper", "/as/mqtt/#");
+    haas_status_watch_login(w, "keeper", &user2, false);
+    haas_status_watch_logout(w, "keeper", &user, true);
+    assert_true(haas_status_watch_any(w));
+    haas_status_watch_logout(w, "keeper", &user2, true);
+    assert_false(haas_status_watch_any(w));
+
+    /* too many records: from then on someone may always listen */
+    char id[32];
+    for (int i = 0; i <= HAAS_STATUS_WATCH_MAX; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        haas_status_watch_subscribed(w, id, "#");
+    }
+    assert_int_equal(haas_status_watch_count(w), HAAS_STATUS_WATCH_MAX);
+    for (int i = 0; i <= HAAS_STATUS_WATCH_MAX; i++) {
+        snprintf(id, sizeof id, "w%d", i);
+        haas_status_watch_unsubscribed(w, id, "#");
+    }
+    assert_int_equal(haas_status_watch_count(w), 0);
+    assert_true(haas_status_watch_any(w));
+
+    assert_true(haas_status_watch_filter("#"));
+    assert_false(haas_status_watch_filter("/as/mqtt/statuses"));
+    assert_false(haas_status_watch_filter(NULL));
+    haas_status_watch_subscribed(NULL, "x", "#");
+    haas_status_watch_subscribed(w, NULL, "#");
+    haas_status_watch_login(NULL, "x", &user, true);
+    haas_status_watch_logout(w, NULL, &user, true);
+    haas_status_watch_free(w);
+    haas_status_watch_free(NULL);
+}
+
 /* Counts frees of attached data. */
 static int freed_data;
 static void count_free(void *data)
@@ -765,6 +908,8 @@ int main(void)
         cmocka_unit_test(test_conn_track),
         cmocka_unit_test(test_conn_track_many),
         cmocka_unit_test(test_conn_track_data),
+        cmocka_unit_test(test_conn_track_status),
+        cmocka_unit_test(test_status_watch),
         cmocka_unit_test(test_conn_track_grow),
         cmocka_unit_test(test_refusal_json),
         cmocka_unit_test(test_status_msg),

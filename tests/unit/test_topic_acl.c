@@ -139,6 +139,33 @@ static void test_wildcards(void **state)
     check_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+static void test_filters_overlap(void **state)
+{
+    (void)state;
+    static const char life[] = "/as/mqtt/status/+/+";
+    assert_true(haas_filters_overlap("#", life));
+    assert_true(haas_filters_overlap(life, "#"));
+    assert_true(haas_filters_overlap("/#", life));
+    assert_true(haas_filters_overlap("/as/mqtt/#", life));
+    assert_true(haas_filters_overlap("/as/mqtt/status/#", life));
+    assert_true(haas_filters_overlap(life, life));
+    assert_true(haas_filters_overlap("/as/mqtt/status/a1/+", life));
+    assert_true(haas_filters_overlap("/as/mqtt/status/a1/dev", life));
+    assert_true(haas_filters_overlap("/+/+/status/+/dev", life));
+    assert_true(haas_filters_overlap("a/#", "a"));   /* '#' takes in the parent */
+    assert_true(haas_filters_overlap("a/+", "+/b"));
+    assert_false(haas_filters_overlap("/as/mqtt/statuses", life));
+    assert_false(haas_filters_overlap("/as/mqtt/status/+", life));     /* one level short */
+    assert_false(haas_filters_overlap("/as/mqtt/status/+/+/x", life)); /* one too deep */
+    assert_false(haas_filters_overlap("/as/mqtt/refused", life));
+    assert_false(haas_filters_overlap("/sys/+/+/thing/event/+/post", life));
+    assert_false(haas_filters_overlap("as/mqtt/status/+/+", life)); /* no leading empty level */
+    assert_false(haas_filters_overlap("a", "b"));
+    assert_false(haas_filters_overlap("/as/mqtt/status/a+/+", life)); /* malformed */
+    assert_false(haas_filters_overlap(NULL, life));
+    assert_false(haas_filters_overlap(life, NULL));
+}
+
 static void test_filter_within(void **state)
 {
     (void)state;
@@ -326,6 +353,7 @@ int main(void)
         cmocka_unit_test(test_other_topics_denied),
         cmocka_unit_test(test_wildcards),
         cmocka_unit_test(test_filter_within),
+        cmocka_unit_test(test_filters_overlap),
         cmocka_unit_test(test_bad_identity_and_long_topic),
         cmocka_unit_test(test_prefix_skip_matches_rules),
     };
