@@ -225,6 +225,9 @@ static void watch_subscribed(struct haas_auth_state *st, const struct mosquitto 
         return;
     }
     haas_status_watch_subscribed(st->watch, id, filter);
+    if (haas_status_watch_shared(filter)) {
+        return; /* a shared subscription gets no retained messages either */
+    }
     struct replay r = {id, filter, qos > 1 ? 1 : qos, 0};
     size_t known = haas_conn_each_status(st->conns, replay_one, &r);
     mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: %zu of %zu device statuses replayed to %.80s for %.100s",

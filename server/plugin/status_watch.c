@@ -55,8 +55,22 @@ void haas_status_watch_free(struct haas_status_watch *w)
     free(w);
 }
 
+#define SHARE_PREFIX "$share/"
+
+bool haas_status_watch_shared(const char *filter)
+{
+    return filter != NULL && strncmp(filter, SHARE_PREFIX, strlen(SHARE_PREFIX)) == 0;
+}
+
 bool haas_status_watch_filter(const char *filter)
 {
+    if (haas_status_watch_shared(filter)) {
+        const char *group_end = strchr(filter + strlen(SHARE_PREFIX), '/');
+        if (group_end == NULL) {
+            return false; /* no filter after the group: the broker refuses it */
+        }
+        filter = group_end + 1;
+    }
     return haas_filters_overlap(filter, TOPIC_LIFECYCLE_FILTER);
 }
 

@@ -50,8 +50,14 @@ struct haas_status_watch *haas_status_watch_new(void);
 void haas_status_watch_free(struct haas_status_watch *w);
 
 /* True when MQTT filter `filter` can match some `/as/mqtt/status/{pk}/{dn}`
- * (`#`, `/as/#`, `/as/mqtt/status/+/+`, `/as/mqtt/status/{pk}/+`, ...). */
+ * (`#`, `/as/#`, `/as/mqtt/status/+/+`, `/as/mqtt/status/{pk}/+`, ...),
+ * also as a shared subscription (`$share/{group}/{filter}`). */
 bool haas_status_watch_filter(const char *filter);
+
+/* True when `filter` is a shared subscription, `$share/{group}/{filter}`
+ * (mosquitto sends such a subscription no retained messages, so the
+ * plugin replays nothing to it either). */
+bool haas_status_watch_shared(const char *filter);
 
 /*
  * Connection `conn` (an opaque handle) of client id `client_id` logged in

@@ -983,6 +983,19 @@ class BrokerPluginTest(unittest.TestCase):
         m = again.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_B, "a status after the takeover")
         self.assertEqual(status_of(m)["status"], "online")
 
+    def test_lifecycle_for_a_shared_subscription(self):
+        """A shared subscription ($share/{group}/{filter}) gets the live
+        per-device messages too, and, as with retained messages, no replay."""
+        self.watch.close()  # the only other subscriber
+        self.connect_device(DEV_A)
+        shared = self.client(SERVICE_USER, SERVICE_PASS, cid="shared-watcher")
+        self.assertEqual(shared.connect(), 0)
+        self.assertEqual(shared.subscribe(["$share/grp//as/mqtt/status/#"]), [1])
+        self.connect_device(DEV_B)
+        m = shared.wait_for(lambda m: m.topic.startswith("/as/mqtt/status/"), "a live status")
+        self.assertEqual((m.topic, status_of(m)["status"]), ("/as/mqtt/status/%s/%s" % DEV_B, "online"))
+        self.assertEqual(shared.seen, [m], "DEV_A's status was replayed to a shared subscription")
+
     def test_lifecycle_device_killed(self):
         t0 = time.time()
         child = self.start_child_device(DEV_A)

@@ -649,6 +649,13 @@ static void test_status_watch(void **state)
 
     assert_true(haas_status_watch_filter("#"));
     assert_false(haas_status_watch_filter("/as/mqtt/statuses"));
+    assert_true(haas_status_watch_filter("$share/g//as/mqtt/status/+/+"));
+    assert_true(haas_status_watch_filter("$share/g/#"));
+    assert_false(haas_status_watch_filter("$share/g//as/mqtt/statuses"));
+    assert_false(haas_status_watch_filter("$share/g"));
+    assert_true(haas_status_watch_shared("$share/g/#"));
+    assert_false(haas_status_watch_shared("/as/mqtt/status/+/+"));
+    assert_false(haas_status_watch_shared(NULL));
     assert_false(haas_status_watch_filter(NULL));
     haas_status_watch_subscribed(NULL, "x", "#");
     haas_status_watch_subscribed(w, NULL, "#");
