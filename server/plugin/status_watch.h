@@ -25,6 +25,8 @@
  *  - a takeover (the same client id connecting while connected): the new
  *    connection's authentication comes before the old one's disconnect, and
  *    the old one's subscriptions move to the new one unless it starts clean.
+ * Sessions restored from a persistence file at the broker's start would be
+ * missed; haas-emu's broker runs with `persistence false` (broker.c).
  * When unsure (out of memory, too many records) it says someone may listen:
  * a message published to no one costs CPU, one not published is lost.
  *
