@@ -74,24 +74,23 @@ bool haas_status_watch_filter(const char *filter)
     return haas_filters_overlap(filter, TOPIC_LIFECYCLE_FILTER);
 }
 
-/* Makes room for one more of `*count` items of `size` bytes in `*items`;
- * false when full (HAAS_STATUS_WATCH_MAX) or out of memory. */
-static bool make_room(void **items, size_t *count, size_t *cap, size_t size)
+/* The array `items` (`count` of `*cap` items of `size` bytes) with room for
+ * one more: itself, or a larger copy (*cap updated); NULL when full
+ * (HAAS_STATUS_WATCH_MAX) or out of memory, `items` unchanged then. */
+static void *with_room(void *items, size_t count, size_t *cap, size_t size)
 {
-    if (*count < *cap) {
-        return true;
+    if (count < *cap) {
+        return items;
     }
     if (*cap >= HAAS_STATUS_WATCH_MAX) {
-        return false;
+        return NULL;
     }
     size_t grown = *cap ? *cap * 2 : 8;
-    void *p = realloc(*items, grown * size);
-    if (p == NULL) {
-        return false;
+    void *p = realloc(items, grown * size);
+    if (p != NULL) {
+        *cap = grown;
     }
-    *items = p;
-    *cap = grown;
-    return true;
+    return p;
 }
 
 /* Forgets every subscription of `client_id`. */
@@ -132,11 +131,13 @@ void haas_status_watch_login(struct haas_status_watch *w, const char *client_id,
         w->conns[i].conn = conn; /* a takeover: the older one's logout changes nothing */
         return;
     }
-    char *copy = strdup(client_id);
-    if (copy == NULL || !make_room((void **)&w->conns, &w->conn_count, &w->conn_cap, sizeof(*w->conns))) {
-        /* Its logout will not be recognised: its subscriptions stay. */
-        free(copy);
-        return;
+    struct watch_conn *conns = with_room(w->conns, w->conn_count, &w->conn_cap, sizeof(*conns));
+    char *copy = conns != NULL ? strdup(client_id) : NULL;
+    if (conns != NULL) {
+        w->conns = conns;
+    }
+    if (copy == NULL) {
+        return; /* its logout will not be recognised: its subscriptions stay */
     }
     w->conns[w->conn_count++] = (struct watch_conn){copy, conn};
 }
@@ -170,10 +171,13 @@ void haas_status_watch_subscribed(struct haas_status_watch *w, const char *clien
     }
     size_t id_len = strlen(client_id);
     size_t filter_len = strlen(filter);
-    char *both = malloc(id_len + filter_len + 2);
-    if (both == NULL || !make_room((void **)&w->subs, &w->sub_count, &w->sub_cap, sizeof(*w->subs))) {
-        free(both);
-        w->unsure = true;
+    struct watch_sub *subs = with_room(w->subs, w->sub_count, &w->sub_cap, sizeof(*subs));
+    char *both = subs != NULL ? malloc(id_len + filter_len + 2) : NULL;
+    if (subs != NULL) {
+        w->subs = subs;
+    }
+    if (both == NULL) {
+        w->unsure = true; /* not recorded: someone may always be listening */
         return;
     }
     memcpy(both, client_id, id_len + 1);
