@@ -182,6 +182,19 @@ static void publish_status(struct haas_auth_state *st, bool online,
     gather_status(st, json, jlen);
 }
 
+/* Logs (info level) when the per-device lifecycle messages start or stop
+ * being published, i.e. when haas_status_watch_any() moved from `was`: so
+ * a user can see from the broker's log whether its watcher counts. */
+static void log_watch_change(const struct haas_auth_state *st, bool was)
+{
+    bool now = haas_status_watch_any(st->watch);
+    if (now != was) {
+        mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: per-device lifecycle messages %s (%zu subscriptions "
+                             "of the service account may match them)",
+                             now ? "published" : "no longer published", haas_status_watch_count(st->watch));
+    }
+}
+
 /* What replay_one() needs: to whom, which filter, at which QoS. */
 struct replay {
     const char *client_id;
@@ -224,7 +237,9 @@ static void watch_subscribed(struct haas_auth_state *st, const struct mosquitto 
     if (id == NULL || !haas_status_watch_filter(filter)) {
         return;
     }
+    bool was = haas_status_watch_any(st->watch);
     haas_status_watch_subscribed(st->watch, id, filter);
+    log_watch_change(st, was);
     if (haas_status_watch_shared(filter)) {
         return; /* a shared subscription gets no retained messages either */
     }
@@ -398,8 +413,10 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     if (is_service(st, ed->username)) {
         if (st->service_password != NULL &&
             haas_secure_streq(ed->password, st->service_password)) {
+            bool was = haas_status_watch_any(st->watch);
             haas_status_watch_login(st->watch, mosquitto_client_id(ed->client), ed->client,
                                     mosquitto_client_clean_session(ed->client));
+            log_watch_change(st, was);
             return MOSQ_ERR_SUCCESS;
         }
         return refuse(ed->client, NULL, "WrongServicePassword", "wrong service account password");
@@ -422,7 +439,9 @@ static int on_acl_check(int event, void *event_data, void *userdata)
             note_service_subscription(st, ed->topic);
             watch_subscribed(st, ed->client, ed->topic, ed->qos);
         } else if (ed->access == MOSQ_ACL_UNSUBSCRIBE) {
+            bool was = haas_status_watch_any(st->watch);
             haas_status_watch_unsubscribed(st->watch, mosquitto_client_id(ed->client), ed->topic);
+            log_watch_change(st, was);
         }
         return MOSQ_ERR_SUCCESS;
     }
@@ -554,7 +573,9 @@ static int on_disconnect(int event, void *event_data, void *userdata)
         /* MQTT 5's session expiry is not visible here: kept (status_watch.h) */
         bool session_ends = mosquitto_client_clean_session(ed->client) &&
                             mosquitto_client_protocol_version(ed->client) != 5;
+        bool was = haas_status_watch_any(st->watch);
         haas_status_watch_logout(st->watch, mosquitto_client_id(ed->client), ed->client, session_ends);
+        log_watch_change(st, was);
     }
     return MOSQ_ERR_SUCCESS;
 }

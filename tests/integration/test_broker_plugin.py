@@ -158,6 +158,10 @@ def make_db(path, devices=None):
 
 Msg = namedtuple("Msg", "topic payload qos retain")
 
+# The plugin's log lines when the per-device lifecycle messages start or stop.
+PUBLISHED = "per-device lifecycle messages published"
+NOT_PUBLISHED = "per-device lifecycle messages no longer published"
+
 
 def connect_packet(cid, username, password, keepalive=30):
     """An MQTT 3.1.1 CONNECT (clean session) with username and password."""
@@ -383,6 +387,15 @@ class BrokerPluginTest(unittest.TestCase):
         m = self.watch.wait_for(lambda m: m.topic == topic and status_of(m)["status"] == status,
                                 "%s %s" % (status, topic))
         return m
+
+    def wait_log(self, text, count=1):
+        """Waits until the broker's log holds `text` at least `count` times."""
+        deadline = time.monotonic() + TIMEOUT
+        while self.broker.read_log().count(text) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError("%r not %d times in the broker's log:\n%s"
+                                     % (text, count, self.broker.read_log()))
+            time.sleep(0.02)  # polling the log file, bounded by deadline
 
     def statuses_seen(self):
         return [(m.topic, status_of(m)["status"]) for m in self.watch.seen]
@@ -964,11 +977,13 @@ class BrokerPluginTest(unittest.TestCase):
         it is away waits in its session, also after a takeover of its
         client id, until a clean start ends the session."""
         self.watch.close()  # the only other subscriber
+        self.wait_log(NOT_PUBLISHED)
         keeper = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper", clean_session=False)
         self.assertEqual(keeper.connect(), 0)
         self.assertEqual(keeper.subscribe(["/as/mqtt/status/#"]), [1])
+        self.wait_log(PUBLISHED, 2)
         keeper.close()
-        self.assertTrue(keeper.disconnected.wait(TIMEOUT))
+        self.wait_log("Client keeper disconnected")  # the broker has handled it
         self.connect_device(DEV_A)
         back = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper", clean_session=False)
         self.assertEqual(back.connect(), 0)
@@ -982,6 +997,36 @@ class BrokerPluginTest(unittest.TestCase):
         self.connect_device(DEV_B)
         m = again.wait_for(lambda m: m.topic == "/as/mqtt/status/%s/%s" % DEV_B, "a status after the takeover")
         self.assertEqual(status_of(m)["status"], "online")
+        # a clean start with that client id ends the session, and the messages
+        again.close()
+        self.wait_log("Client keeper disconnected", 2)  # keeper, again (back was taken over)
+        self.assertEqual(self.broker.read_log().count(NOT_PUBLISHED), 1)
+        fresh = self.client(SERVICE_USER, SERVICE_PASS, cid="keeper")
+        self.assertEqual(fresh.connect(), 0)
+        self.wait_log(NOT_PUBLISHED, 2)
+
+    def test_lifecycle_published_only_while_someone_listens(self):
+        """The per-device messages go out only while a service client may
+        hold a subscription that matches them (status_watch.h); the broker's
+        log says when that changes. haas-emu's link subscribes and
+        unsubscribes at once, which leaves them off."""
+        self.wait_log(PUBLISHED)  # setUp's watcher
+        self.watch.c.unsubscribe("/as/mqtt/status/#")
+        self.wait_log(NOT_PUBLISHED)
+        link = self.client(SERVICE_USER, SERVICE_PASS, cid="like-the-link", clean_session=False)
+        self.assertEqual(link.connect(), 0)
+        self.assertEqual(link.subscribe(["/as/mqtt/statuses", "/as/mqtt/status/+/+"], qos=0), [0, 0])
+        link.c.unsubscribe("/as/mqtt/status/+/+")
+        self.wait_log(NOT_PUBLISHED, 2)
+        self.assertEqual(self.broker.read_log().count(PUBLISHED), 2)
+        # a login now reaches the gathered topic only
+        self.connect_device(DEV_A)
+        m = link.wait_for(lambda m: m.topic == "/as/mqtt/statuses", "the gathered login")
+        self.assertEqual([(o["deviceName"], o["status"]) for o in json.loads(m.payload)], [(DEV_A[1], "online")])
+        self.assertEqual([m.topic for m in link.seen], ["/as/mqtt/statuses"])
+        # a filter that cannot match them changes nothing
+        self.assertEqual(link.subscribe(["/as/mqtt/refused", "/as/mqtt/status/+"]), [1, 1])
+        self.assertEqual(self.broker.read_log().count(PUBLISHED), 2)
 
     def test_lifecycle_for_a_shared_subscription(self):
         """A shared subscription ($share/{group}/{filter}) gets the live
