@@ -1071,6 +1071,82 @@ static void test_push_reached(void **state)
     assert_int_equal(n, 0);
 }
 
+/* Sets when task_id was last pushed (NULL, left unbound: never). */
+static void fx_pushed_at(const char *task_id, const char *at)
+{
+    assert_int_equal(db_write("UPDATE tasks SET pushed_at = CAST(?2 AS INTEGER) WHERE task_id = ?1", NULL, "ss",
+                              task_id, at),
+                     STORE_OK);
+}
+
+/* Several pushed tasks of one app for a device: each look-up picks its
+ * one row by the rules of store_push.h, whatever the order of the rows
+ * (the tasks are made in both orders). */
+static void test_push_picks_one_row(void **state)
+{
+    (void)state;
+    char task[STORE_ID_SIZE];
+    int n;
+    fx_task_world();
+    fx_version(APP, "0.0.3");
+    fx_version(APP, "0.0.10");
+    /* due: the highest version (0.0.10 above 0.0.3, by number), then the latest pushed */
+    fx_task("v3-late", APP, "0.0.3", "g1");
+    fx_task("v10-early", APP, "0.0.10", "g1");
+    fx_task("v10-late", APP, "0.0.10", "g1");
+    fx_task("v3-early", APP, "0.0.3", "g1");
+    fx_pushed_at("v3-late", "40");
+    fx_pushed_at("v10-early", "10");
+    fx_pushed_at("v10-late", "30");
+    fx_pushed_at("v3-early", "20");
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_OK);
+    assert_string_equal(task, "v10-late");
+    assert_int_equal(store_push_set("v10-late", PK, DN, TASK_SUCCEEDED, true, 200, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_OK);
+    assert_string_equal(task, "v10-early");
+    assert_int_equal(store_push_set("v10-early", PK, DN, TASK_FAILED, true, 405, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_due(PK, DN, APP, task), STORE_OK);
+    assert_string_equal(task, "v3-late");
+
+    /* a result: a row still "pushed" first, then the latest pushed task, a
+     * task never pushed last */
+    fx_task("r-never", APP, "0.0.2", "g1");
+    fx_task("r-early", APP, "0.0.2", "g1");
+    fx_task("r-late", APP, "0.0.2", "g1");
+    fx_pushed_at("r-never", NULL);
+    fx_pushed_at("r-early", "10");
+    fx_pushed_at("r-late", "30");
+    assert_int_equal(store_push_set("r-never", PK, DN, TASK_TIMED_OUT, false, 0, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_set("r-early", PK, DN, TASK_PUSHED, false, 0, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_set("r-late", PK, DN, TASK_TIMED_OUT, false, 0, NULL, 1), STORE_OK);
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.2", TASK_FAILED, 404, task), STORE_OK);
+    assert_string_equal(task, "r-early"); /* still pushed, though pushed earlier */
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.2", TASK_FAILED, 405, task), STORE_OK);
+    assert_string_equal(task, "r-late"); /* none pushed: the latest */
+    store_task t;
+    assert_int_equal(store_task_get("r-early", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_FAILED], 1);
+    assert_int_equal(store_task_get("r-late", &t, NULL, NULL), STORE_OK);
+    assert_int_equal(t.counts[TASK_FAILED], 1);
+    assert_int_equal(t.counts[TASK_TIMED_OUT], 0);
+    fx_pushed_at("r-late", NULL);
+    assert_int_equal(store_push_result(PK, DN, APP, "0.0.2", TASK_SUCCEEDED, 200, task), STORE_OK);
+    assert_string_equal(task, "r-early"); /* a task never pushed comes last */
+
+    /* reached: every row "pushed" or "timedOut" of the version succeeds;
+     * the task named is the latest pushed of them */
+    fx_pushed_at("r-late", "30");
+    assert_int_equal(store_push_set("r-never", PK, DN, TASK_PUSHED, false, 0, NULL, 2), STORE_OK);
+    assert_int_equal(store_push_set("r-early", PK, DN, TASK_TIMED_OUT, false, 0, NULL, 2), STORE_OK);
+    assert_int_equal(store_push_set("r-late", PK, DN, TASK_PUSHED, false, 0, NULL, 2), STORE_OK);
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.2", &n, task), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(task, "r-late");
+    assert_int_equal(store_push_reached(PK, DN, APP, "0.0.2", &n, task), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_string_equal(task, "");
+}
+
 /* ---- settings and transactions ---- */
 
 static void test_settings(void **state)
@@ -1119,7 +1195,7 @@ int main(void)
         T(test_push_members),               T(test_push_set_and_done),
         T(test_push_record),                T(test_push_due),
         T(test_push_result),
-        T(test_push_reached),
+        T(test_push_reached),               T(test_push_picks_one_row),
         T(test_settings),                   T(test_transactions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
