@@ -135,13 +135,13 @@ static void gather_status(struct haas_auth_state *st, const char *json, int len)
     }
 }
 
-/* Formats the lifecycle message of `dev` for event `ev` into `topic` and
- * `json` (HAAS_STATUS_TOPIC_MAX and HAAS_STATUS_JSON_MAX bytes); returns
- * the JSON's length, or -1 (logged). */
-static int format_status(const struct haas_device_id *dev, const struct haas_status_event *ev, char *topic,
+/* Formats the lifecycle message of `dev` for event `ev` into `json`
+ * (HAAS_STATUS_JSON_MAX bytes), `tlen` being what haas_status_topic()
+ * returned for its topic; returns the JSON's length, or -1 (logged) when
+ * either could not be formatted. */
+static int format_status(const struct haas_device_id *dev, const struct haas_status_event *ev, int tlen,
                          char *json)
 {
-    int tlen = haas_status_topic(topic, HAAS_STATUS_TOPIC_MAX, dev);
     int jlen = haas_status_json(json, HAAS_STATUS_JSON_MAX, ev->online, dev, ev->time_ms, ev->client_ip,
                                 ev->last_time_ms);
     if (tlen < 0 || jlen < 0) {
@@ -168,7 +168,7 @@ static void publish_status(struct haas_auth_state *st, bool online,
     }
     char topic[HAAS_STATUS_TOPIC_MAX];
     char json[HAAS_STATUS_JSON_MAX];
-    int jlen = format_status(dev, &ev, topic, json);
+    int jlen = format_status(dev, &ev, haas_status_topic(topic, sizeof topic, dev), json);
     if (jlen < 0) {
         return;
     }
@@ -210,10 +210,11 @@ static void replay_one(const struct haas_device_id *dev, const struct haas_statu
     struct replay *r = arg;
     char topic[HAAS_STATUS_TOPIC_MAX];
     char json[HAAS_STATUS_JSON_MAX];
-    if (haas_status_topic(topic, sizeof topic, dev) < 0 || !haas_filter_within(topic, r->filter)) {
+    int tlen = haas_status_topic(topic, sizeof topic, dev);
+    if (tlen < 0 || !haas_filter_within(topic, r->filter)) {
         return;
     }
-    int jlen = format_status(dev, ev, topic, json);
+    int jlen = format_status(dev, ev, tlen, json);
     if (jlen < 0 || mosquitto_broker_publish_copy(r->client_id, topic, jlen, json, r->qos, false, NULL) !=
                         MOSQ_ERR_SUCCESS) {
         return;

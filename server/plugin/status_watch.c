@@ -93,17 +93,34 @@ static void *with_room(void *items, size_t count, size_t *cap, size_t size)
     return p;
 }
 
+/* Drops subscription record `i` (the last one moves into its place). */
+static void drop_sub(struct haas_status_watch *w, size_t i)
+{
+    free(w->subs[i].client_id);
+    w->subs[i] = w->subs[--w->sub_count];
+}
+
 /* Forgets every subscription of `client_id`. */
 static void forget_subs(struct haas_status_watch *w, const char *client_id)
 {
     for (size_t i = 0; i < w->sub_count;) {
         if (strcmp(w->subs[i].client_id, client_id) == 0) {
-            free(w->subs[i].client_id);
-            w->subs[i] = w->subs[--w->sub_count];
+            drop_sub(w, i);
         } else {
             i++;
         }
     }
+}
+
+/* The index of the record of `client_id`'s subscription to `filter`, or -1. */
+static long find_sub(const struct haas_status_watch *w, const char *client_id, const char *filter)
+{
+    for (size_t i = 0; i < w->sub_count; i++) {
+        if (strcmp(w->subs[i].client_id, client_id) == 0 && strcmp(w->subs[i].filter, filter) == 0) {
+            return (long)i;
+        }
+    }
+    return -1;
 }
 
 /* The index of the connection record of `client_id`, or -1. */
@@ -161,13 +178,8 @@ void haas_status_watch_logout(struct haas_status_watch *w, const char *client_id
 
 void haas_status_watch_subscribed(struct haas_status_watch *w, const char *client_id, const char *filter)
 {
-    if (w == NULL || client_id == NULL || !haas_status_watch_filter(filter)) {
+    if (w == NULL || client_id == NULL || !haas_status_watch_filter(filter) || find_sub(w, client_id, filter) >= 0) {
         return;
-    }
-    for (size_t i = 0; i < w->sub_count; i++) {
-        if (strcmp(w->subs[i].client_id, client_id) == 0 && strcmp(w->subs[i].filter, filter) == 0) {
-            return;
-        }
     }
     size_t id_len = strlen(client_id);
     size_t filter_len = strlen(filter);
@@ -191,12 +203,9 @@ void haas_status_watch_unsubscribed(struct haas_status_watch *w, const char *cli
     if (w == NULL || client_id == NULL || filter == NULL) {
         return;
     }
-    for (size_t i = 0; i < w->sub_count; i++) {
-        if (strcmp(w->subs[i].client_id, client_id) == 0 && strcmp(w->subs[i].filter, filter) == 0) {
-            free(w->subs[i].client_id);
-            w->subs[i] = w->subs[--w->sub_count];
-            return;
-        }
+    long i = find_sub(w, client_id, filter);
+    if (i >= 0) {
+        drop_sub(w, (size_t)i);
     }
 }
 

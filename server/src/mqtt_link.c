@@ -63,7 +63,7 @@
  * them). */
 #define SUBSCRIBE_ID_QOS1 1
 #define SUBSCRIBE_ID_LIFECYCLE 2
-#define UNSUBSCRIBE_ID_RETAINED 3
+#define UNSUBSCRIBE_ID_LIFECYCLE 3
 #define FIRST_PUBLISH_ID 4
 /* After a read of acknowledgements only, the link waits this long for more
  * (unless it has something to publish). */
@@ -370,7 +370,7 @@ static int on_connack(const mqtt_packet *p)
     bool ok1, ok2, ok3;
     OUT_APPEND(ok1, mqtt_write_subscribe, SUBSCRIBE_ID_QOS1, qos1, n1, 1);
     OUT_APPEND(ok2, mqtt_write_subscribe, SUBSCRIBE_ID_LIFECYCLE, lifecycle, n2, 0);
-    OUT_APPEND(ok3, mqtt_write_unsubscribe, UNSUBSCRIBE_ID_RETAINED, lifecycle + 1, 1);
+    OUT_APPEND(ok3, mqtt_write_unsubscribe, UNSUBSCRIBE_ID_LIFECYCLE, lifecycle + 1, 1);
     if (!ok1 || !ok2 || !ok3) {
         log_msg(LOG_ERROR, "cannot subscribe: out of memory");
         return -1;
@@ -460,7 +460,7 @@ static int handle_packet(const mqtt_packet *p)
         on_puback(id);
         return 0;
     case MQTT_UNSUBACK: /* of the devices' own lifecycle topics */
-        return mqtt_packet_parse_id(p, &id) < 0 || id != UNSUBSCRIBE_ID_RETAINED ? -1 : 0;
+        return mqtt_packet_parse_id(p, &id) < 0 || id != UNSUBSCRIBE_ID_LIFECYCLE ? -1 : 0;
     case MQTT_PINGRESP:
         ping_sent_ms = 0;
         return 0;
