@@ -5,12 +5,14 @@ import gzip
 import hashlib
 import hmac
 import io
+import os
 import socket
 import tarfile
 import time
+import unittest
 from urllib.parse import quote, urlparse
 
-from harness import APP_ID, OSS_SECRET, EmulatorTest, make_package, package_name, wait_for
+from harness import APP_ID, OSS_SECRET, Emulator, EmulatorTest, make_package, package_name, wait_for
 from mqtt_device import Device
 
 FILES = {"main.py": "print('new version upgrade success.')\n", "lib/helper.py": "X = 42\n",
@@ -223,3 +225,49 @@ class DownloadOwnerTest(EmulatorTest):
             self.assertEqual(downloads()[0]["deviceName"], "owner-1")
         finally:
             dev.close()
+
+
+class HttpThreadsTest(unittest.TestCase):
+    """The HTTP worker threads of each listener (HTTP, HTTPS): as many as
+    the CPUs haas-emu may run on, at least 2 and at most 4, unless
+    --http-threads says (config.c, default_http_threads). More threads than
+    CPUs only wake for connections another thread accepts. Counted by name
+    in /proc: libmicrohttpd calls a pool's threads "MHD-worker"."""
+
+    def workers(self, name, expected, args=(), cpus=None):
+        """The MHD-worker threads of a haas-emu started with args, on cpus
+        (a set of CPU numbers) when given, once there are expected of them
+        or more: each thread names itself when it first runs, which may be
+        after /healthz is answered."""
+        kept = os.sched_getaffinity(0)
+        if cpus is not None:
+            os.sched_setaffinity(0, cpus)  # this thread's; haas-emu inherits it
+        try:
+            emu = Emulator(name, args=args).start()
+        finally:
+            os.sched_setaffinity(0, kept)
+        self.addCleanup(emu.stop)
+        task = "/proc/%d/task" % emu.proc.pid
+
+        def count():
+            names = []
+            for tid in os.listdir(task):
+                try:
+                    with open(os.path.join(task, tid, "comm")) as f:
+                        names.append(f.read().strip())
+                except FileNotFoundError:
+                    pass  # a thread that ended
+            return names.count("MHD-worker")
+        wait_for(lambda: count() >= expected, timeout=10, what="%d MHD-worker threads" % expected)
+        return count()
+
+    def test_one_a_cpu_at_most_four(self):
+        expected = 2 * min(max(len(os.sched_getaffinity(0)), 2), 4)
+        self.assertEqual(self.workers("threads-default", expected), expected)
+
+    def test_at_least_two_on_one_cpu(self):
+        one = {min(os.sched_getaffinity(0))}
+        self.assertEqual(self.workers("threads-one-cpu", 2 * 2, cpus=one), 2 * 2)
+
+    def test_the_option_wins(self):
+        self.assertEqual(self.workers("threads-three", 2 * 3, args=("--http-threads", "3")), 2 * 3)

@@ -282,14 +282,14 @@ class MoreFaultKindsTest(FaultBench):
 
 class WaitingDownloadsTest(FaultBench):
     """Downloads that wait out a fault (a delay, a stall, the bandwidth cap)
-    hold up nobody else. libmicrohttpd's 4 worker threads each serve many
+    hold up nobody else. libmicrohttpd's 2 to 4 worker threads each serve many
     connections; a fault that slept in one stopped all of them: with a 3 s
     delay and 8 downloads a console page took 14.7 s. Now the connection
     is suspended while it waits (server/src/http_wait.c). Checked by order,
     not by the clock: the API answers while all N downloads still wait, and
     each download still takes at least its fault's wait and arrives whole."""
 
-    N = 8  # more than the server's worker threads
+    N = 8  # more than the server's worker threads (at most 4)
 
     def check_waiting(self, version, rule, wait_s):
         path, data = tutorial_package(self.work, version, {"main.py": NEW_MAIN, "a.bin": noise(3000)})
