@@ -168,11 +168,10 @@ static int check_port_list(const char *flag, const char *list)
     return 0;
 }
 
-/* The defaults (haas-emu --help lists them). */
 /* --http-threads when not given: one a CPU this process may run on (its
  * affinity: taskset, a container's cpuset), at least 2, so that one slow
- * request (a long page under the store's lock) never holds up every
- * download, and at most 4. Not more threads than CPUs: libmicrohttpd's pool
+ * request (say the whole member list of a 100,000-device task) never holds
+ * up every download, and at most 4. Not more threads than CPUs: libmicrohttpd's pool
  * has each thread wait on the listening socket, and every new connection
  * wakes them all, the ones that lose only to find nothing to accept. On 2
  * CPUs 4 threads cost each download 15-20% more of the server's CPU than 2
@@ -185,6 +184,7 @@ static int default_http_threads(void)
     return cpus < 2 ? 2 : cpus > 4 ? 4 : (int)cpus;
 }
 
+/* The defaults (haas-emu --help lists them). */
 static void set_defaults(config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
