@@ -85,6 +85,7 @@ struct haas_auth_state {
     long long last_time_ms;        /* last lastTime published */
     struct haas_status_batch statuses; /* lifecycle objects not yet sent on TOPIC_STATUSES */
     struct haas_status_watch *watch;   /* the service's lifecycle subscriptions */
+    bool watch_logged;                 /* haas_status_watch_any() when log_watch_change() last ran */
 };
 
 /* Logs one line at notice level (used by store_device_auth.c). */
@@ -182,13 +183,14 @@ static void publish_status(struct haas_auth_state *st, bool online,
     gather_status(st, json, jlen);
 }
 
-/* Logs (info level) when the per-device lifecycle messages start or stop
- * being published, i.e. when haas_status_watch_any() moved from `was`: so
- * a user can see from the broker's log whether its watcher counts. */
-static void log_watch_change(const struct haas_auth_state *st, bool was)
+/* Called after every change of st->watch: logs (info level) when the
+ * per-device lifecycle messages start or stop being published, so a user
+ * can see from the broker's log whether its watcher counts. */
+static void log_watch_change(struct haas_auth_state *st)
 {
     bool now = haas_status_watch_any(st->watch);
-    if (now != was) {
+    if (now != st->watch_logged) {
+        st->watch_logged = now;
         mosquitto_log_printf(MOSQ_LOG_INFO, "haas_auth: per-device lifecycle messages %s (%zu subscriptions "
                              "of the service account may match them)",
                              now ? "published" : "no longer published", haas_status_watch_count(st->watch));
@@ -238,9 +240,8 @@ static void watch_subscribed(struct haas_auth_state *st, const struct mosquitto 
     if (id == NULL || !haas_status_watch_filter(filter)) {
         return;
     }
-    bool was = haas_status_watch_any(st->watch);
     haas_status_watch_subscribed(st->watch, id, filter);
-    log_watch_change(st, was);
+    log_watch_change(st);
     if (haas_status_watch_shared(filter)) {
         return; /* a shared subscription gets no retained messages either */
     }
@@ -414,10 +415,9 @@ static int on_basic_auth(int event, void *event_data, void *userdata)
     if (is_service(st, ed->username)) {
         if (st->service_password != NULL &&
             haas_secure_streq(ed->password, st->service_password)) {
-            bool was = haas_status_watch_any(st->watch);
             haas_status_watch_login(st->watch, mosquitto_client_id(ed->client), ed->client,
                                     mosquitto_client_clean_session(ed->client));
-            log_watch_change(st, was);
+            log_watch_change(st);
             return MOSQ_ERR_SUCCESS;
         }
         return refuse(ed->client, NULL, "WrongServicePassword", "wrong service account password");
@@ -440,9 +440,8 @@ static int on_acl_check(int event, void *event_data, void *userdata)
             note_service_subscription(st, ed->topic);
             watch_subscribed(st, ed->client, ed->topic, ed->qos);
         } else if (ed->access == MOSQ_ACL_UNSUBSCRIBE) {
-            bool was = haas_status_watch_any(st->watch);
             haas_status_watch_unsubscribed(st->watch, mosquitto_client_id(ed->client), ed->topic);
-            log_watch_change(st, was);
+            log_watch_change(st);
         }
         return MOSQ_ERR_SUCCESS;
     }
@@ -574,9 +573,8 @@ static int on_disconnect(int event, void *event_data, void *userdata)
         /* MQTT 5's session expiry is not visible here: kept (status_watch.h) */
         bool session_ends = mosquitto_client_clean_session(ed->client) &&
                             mosquitto_client_protocol_version(ed->client) != 5;
-        bool was = haas_status_watch_any(st->watch);
         haas_status_watch_logout(st->watch, mosquitto_client_id(ed->client), ed->client, session_ends);
-        log_watch_change(st, was);
+        log_watch_change(st);
     }
     return MOSQ_ERR_SUCCESS;
 }

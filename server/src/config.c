@@ -171,12 +171,12 @@ static int check_port_list(const char *flag, const char *list)
 /* --http-threads when not given: one a CPU this process may run on (its
  * affinity: taskset, a container's cpuset), at least 2, so that one slow
  * request (say the whole member list of a 100,000-device task) never holds
- * up every download, and at most 4. Not more threads than CPUs: libmicrohttpd's pool
- * has each thread wait on the listening socket, and every new connection
- * wakes them all, the ones that lose only to find nothing to accept. On 2
- * CPUs 4 threads cost each download 15-20% more of the server's CPU than 2
- * (sequential downloads of a 64 KiB package from 16 clients: 133-150 µs
- * against 107-133 µs a download). */
+ * up every download, and at most 4. Not more threads than CPUs:
+ * libmicrohttpd's pool has each thread wait on the listening socket, and
+ * every new connection wakes them all, the ones that lose only to find
+ * nothing to accept. On 2 CPUs 4 threads cost each download 15-20% more
+ * of the server's CPU than 2 (sequential downloads of a 64 KiB package from
+ * 16 clients: 133-150 µs against 107-133 µs a download). */
 static int default_http_threads(void)
 {
     cpu_set_t set;
