@@ -506,18 +506,19 @@ static int newer_first(const void *a, const void *b)
 }
 
 /* The entries of all from skip on (at most size), newest first, in a new
- * array; frees all. */
+ * array; NULL when out of memory. Frees all. */
 static cJSON *newest_first_page(cJSON *all, long skip, long size)
 {
     int n = cJSON_GetArraySize(all);
-    cJSON **v = calloc((size_t)n + 1, sizeof *v), *item, *page = cJSON_CreateArray();
-    int i = 0;
-    cJSON_ArrayForEach(item, all)
-        v[i++] = item;
-    if (v)
+    cJSON **v = calloc((size_t)n + 1, sizeof *v), *item, *page = v ? cJSON_CreateArray() : NULL;
+    if (page) {
+        int i = 0;
+        cJSON_ArrayForEach(item, all)
+            v[i++] = item;
         qsort(v, (size_t)n, sizeof *v, newer_first);
-    for (long k = skip; v && k < n && k < skip + size; k++)
-        cJSON_AddItemToArray(page, cJSON_Duplicate(v[k], 1));
+        for (long k = skip; k < n && k < skip + size; k++)
+            cJSON_AddItemToArray(page, cJSON_Duplicate(v[k], 1));
+    }
     free(v);
     cJSON_Delete(all);
     return page;
@@ -544,6 +545,8 @@ enum MHD_Result aliyun_list_ota_job_by_firmware(aliyun_call *c)
     }
     int total = cJSON_GetArraySize(all);
     cJSON *items = newest_first_page(all, (current - 1) * size, size);
+    if (!items)
+        return aliyun_error(c, "iot.system.SystemException", "cannot list the jobs");
     cJSON *o = cJSON_CreateObject();
     list_answer(o, current, size, total);
     cJSON_AddItemToObject(cJSON_AddObjectToObject(o, "Data"), "SimpleOTAJobInfo", items);
