@@ -10,8 +10,14 @@
 #ifndef HAAS_DEVICE_EVENTS_H
 #define HAAS_DEVICE_EVENTS_H
 
-/* Handles one message (called on the MQTT link's thread). */
+/* Handles one message (called on the MQTT link's thread, inside a batch:
+ * db_batch_begin() before the first, device_events_batch_end() after the
+ * last). */
 void device_events_handle(const char *topic, const void *payload, int len);
+
+/* Ends the link's batch: writes the offline reports it held back (see
+ * device_events.c), then db_batch_end() (the commit). */
+void device_events_batch_end(void);
 
 /* The broker forgot our session (it restarted): every device it knew is
  * gone; devices marked online become offline until they announce again. */

@@ -103,7 +103,7 @@ static int start_mqtt(const char *db_path, char *err, size_t errlen)
     char host[256];
     int port;
     static const mqtt_link_handlers handlers = {device_events_handle, device_events_session_lost, db_batch_begin,
-                                                db_batch_end, db_lock_wanted};
+                                                device_events_batch_end, db_lock_wanted};
     if (cfg->broker[0]) {
         snprintf(host, sizeof host, "%s", cfg->broker);
         char *colon = strrchr(host, ':');

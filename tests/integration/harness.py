@@ -73,6 +73,16 @@ def free_ports(n):
             s.close()
 
 
+def broker_service_account(emu):
+    """The username and password of haas-emu's service account on its
+    managed broker (fresh at every start), read from the broker's
+    configuration."""
+    with open(os.path.join(emu.data_dir, "broker", "mosquitto.conf")) as f:
+        conf = f.read()
+    return (re.search(r"plugin_opt_service_username (\S+)", conf).group(1),
+            re.search(r"plugin_opt_service_password (\S+)", conf).group(1))
+
+
 class LinkTakenOver:
     """Another client holding haas-emu's MQTT session, as a cut link would
     leave it: with `with LinkTakenOver(emu) as messages:` the broker sends
@@ -82,10 +92,7 @@ class LinkTakenOver:
 
     def __init__(self, emu):
         self.emu, self.messages, self.took_over = emu, queue.Queue(), queue.Queue()
-        with open(os.path.join(emu.data_dir, "broker", "mosquitto.conf")) as f:
-            conf = f.read()
-        user = re.search(r"plugin_opt_service_username (\S+)", conf).group(1)
-        password = re.search(r"plugin_opt_service_password (\S+)", conf).group(1)
+        user, password = broker_service_account(emu)
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(emu.data_dir, "haas.db"), uri=True)
         instance = db.execute("SELECT value FROM settings WHERE key = 'instance_id'").fetchone()[0]
         db.close()

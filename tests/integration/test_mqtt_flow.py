@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 
-from harness import APP_ID, Emulator, EmulatorTest, LinkTakenOver, make_package, package_name, wait_for
+from harness import (APP_ID, Emulator, EmulatorTest, LinkTakenOver, broker_service_account, make_package, package_name,
+                     wait_for)
 from mqtt_device import TIMEOUT, Device, credentials
 
 PUSH_APP_KEYS = ["size", "appId", "rollingBack", "version", "url", "md5", "needRestart"]
@@ -115,6 +116,46 @@ class MqttFlowTest(EmulatorTest):
         self.devices.remove(d)
         self.wait_device(dn, lambda x: x["status"] == "offline", "offline")
         self.assertEqual(self.device(dn)["lastOnlineAt"], dev["lastOnlineAt"])
+
+    def online_now(self):
+        """The product's online devices: their count (kept by a trigger) and
+        their names (the status index), read in one snapshot."""
+        page = self.emu.get("/api/v1/products/%s/devices?status=online&limit=100" % self.pk).json
+        return page["total"], {d["deviceName"] for d in page["items"]}
+
+    def test_reboot_in_one_batch_ends_online_and_a_logout_offline(self):
+        """The link holds a device's offline report back until its batch
+        (one transaction) ends, and a login of the same device in that batch
+        cancels it (device_events.c). One gathered lifecycle message, as
+        the plugin sends it, puts a reboot (offline, then online) and a
+        logout in one batch: the rebooted device ends online, the other
+        offline, and the online count agrees with the online rows."""
+        rebooting, leaving, staying = (self.new_device(n) for n in ("life-reboot", "life-leave", "life-stay"))
+        for dn in (rebooting, leaving, staying):
+            self.connect(dn)
+
+        def status(dn, state, t):
+            return {"status": state, "productKey": self.pk, "deviceName": dn, "time": t,
+                    "clientIp": "127.0.0.1", "lastTime": t}
+        now = int(time.time() * 1000)
+        gathered = [status(rebooting, "offline", now), status(rebooting, "online", now + 1),
+                    status(leaving, "offline", now + 2)]
+        service = mqtt.Client(client_id="test-service-%d" % os.getpid(), protocol=mqtt.MQTTv311)
+        service.username_pw_set(*broker_service_account(self.emu))
+        service.connect("127.0.0.1", self.emu.mqtt_port)
+        service.loop_start()
+        try:
+            service.publish("/as/mqtt/statuses", json.dumps(gathered), qos=1).wait_for_publish(timeout=10)
+        finally:
+            service.loop_stop()
+            service.disconnect()
+        self.wait_device(leaving, lambda x: x["status"] == "offline", "offline")  # the batch is committed
+        self.assertEqual(self.device(rebooting)["status"], "online")
+        self.assertEqual(self.device(staying)["status"], "online")
+        total, names = self.online_now()
+        self.assertEqual(total, len(names))
+        self.assertTrue({rebooting, staying} <= names, names)
+        self.assertNotIn(leaving, names)
 
     def device_process(self, dn, keepalive=2):
         """A separate process holding dn's connection (keepalive seconds),
