@@ -449,9 +449,10 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (!haas_parse_username(username, &dev)) {
         return MOSQ_ERR_ACL_DENIED;
     }
-    /* Only a (un)subscription is recorded: the look-up of the connection
-     * is not made for the publishes and deliveries, the most of the checks
-     * (1.8% of the broker's samples while it delivered 19,800 pushes). */
+    /* Only a subscription or an unsubscription is recorded, so only they
+     * look the connection up; publishes and deliveries, most of the
+     * checks, do not (the look-up was 1.8% of the broker's samples while
+     * it delivered 19,800 pushes). */
     struct haas_auto_sub *auto_sub = NULL;
     if (ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE) {
         auto_sub = haas_conn_data(st->conns, ed->client);

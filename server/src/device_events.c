@@ -55,7 +55,8 @@
  * UPDATE, which leaves the status as it was, instead of two that move the
  * row in the status index and run the counts' trigger. The offline UPDATE
  * was 9.6% of the link's samples in that upgrade; in 3 alternating pairs
- * the link used 0.35-0.36 s a round against 0.36-0.38 s.
+ * the link used 0.35-0.36 s a round against 0.36-0.38 s (the VM's noise
+ * is about as large).
  *
  * No one sees the difference: the API reads only what is committed (the
  * reader connection), and a writer on another thread (a push, an API
