@@ -450,13 +450,10 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         return MOSQ_ERR_ACL_DENIED;
     }
     /* Only a subscription or an unsubscription is recorded, so only they
-     * look the connection up; publishes and deliveries, most of the
-     * checks, do not (the look-up was 1.8% of the broker's samples while
-     * it delivered 19,800 pushes). */
-    struct haas_auto_sub *auto_sub = NULL;
-    if (ed->access == MOSQ_ACL_SUBSCRIBE || ed->access == MOSQ_ACL_UNSUBSCRIBE) {
-        auto_sub = haas_conn_data(st->conns, ed->client);
-    }
+     * look the connection up (haas_conn_data); publishes and deliveries,
+     * most of the checks, do not (the look-up was 1.8% of the broker's
+     * samples while it delivered 19,800 pushes). */
+    struct haas_auto_sub *auto_sub;
     enum haas_acl_access want;
     switch (ed->access) {
     case MOSQ_ACL_SUBSCRIBE:
@@ -467,6 +464,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
         want = HAAS_ACL_PUBLISH;
         break;
     case MOSQ_ACL_UNSUBSCRIBE:
+        auto_sub = haas_conn_data(st->conns, ed->client);
         if (auto_sub != NULL && !haas_auto_sub_unsubscribed(auto_sub, ed->topic)) {
             mosquitto_log_printf(MOSQ_LOG_WARNING, "haas_auth: cannot record that %s&%s "
                                  "unsubscribed %.100s", dev.device_name, dev.product_key, ed->topic);
@@ -478,7 +476,7 @@ static int on_acl_check(int event, void *event_data, void *userdata)
     if (!haas_acl_device_allows(dev.product_key, dev.device_name, ed->topic, want)) {
         return MOSQ_ERR_ACL_DENIED;
     }
-    if (ed->access == MOSQ_ACL_SUBSCRIBE && auto_sub != NULL) {
+    if (ed->access == MOSQ_ACL_SUBSCRIBE && (auto_sub = haas_conn_data(st->conns, ed->client)) != NULL) {
         /* Not recorded: the device may get a topic twice, never miss one. */
         (void)haas_auto_sub_subscribed(auto_sub, ed->topic);
     }
